@@ -1,0 +1,195 @@
+// sa_arith_pkg: bit-exact PE arithmetic of the sasim datapaths.
+//
+// The golden semantics are model/include/sasim/model/numerics.hpp:
+//   int8: int8 x int8 -> int32 (exact), int32 accumulation wrapping modulo 2^32.
+//   bf16: bf16 x bf16 -> binary32, the exact product rounded once to nearest-even;
+//         binary32 accumulation, IEEE-754 addition rounded to nearest-even.
+//         Gradual underflow everywhere (subnormal inputs and results are kept),
+//         overflow gives a signed infinity, every NaN result is 32'h7FC00000.
+//
+// Everything here is evaluated once per PE per clock (256x per cycle for a
+// 16x16 bf16 array under Verilator), so the functions are written for the
+// simulator as much as for synthesis: no loops, no intermediate wider than 64
+// bits (Verilator keeps those in native uint64_t), few data-dependent branches
+// (ternaries become conditional moves), one shared normalize/round/pack step
+// (fp32_round_pack) for the multiplier and the adder, and an exact fast path
+// for the common normal x normal product.
+//
+// Simulation notes (Verilator 5.006):
+//  * bf16_mul and fp32_add carry `verilator no_inline_task`: each becomes one
+//    C++ function whose temporaries are C++ locals (registers). Inlined into a
+//    PE loop they would become class members whenever the calling block is
+//    evaluated from more than one scheduling function, and would be copied
+//    into every unrolled PE. Both functions are pure, as the pragma requires.
+//  * mac_mul/mac_add select the datapath with an early `return`. An if/else
+//    that assigns one variable in both branches (or a ?: of two calls) is
+//    turned into a ?: and the called functions' bodies are hoisted out of it,
+//    so the unused datapath would be computed as well (int8 arrays 8x slower).
+package sa_arith_pkg;
+
+  localparam logic [31:0] Fp32QNan   = 32'h7FC0_0000;  // canonical quiet NaN
+  localparam logic [31:0] Fp32PosInf = 32'h7F80_0000;
+
+  // ---------------------------------------------------------------------------
+  // Normalize, round to nearest-even and pack a binary32 value
+  //
+  //     (-1)^sign * sig * 2^(exp - 127 - 63)
+  //
+  // i.e. `exp` is the biased binary32 exponent the value would have if bit 63 of
+  // `sig` were its leading one. Preconditions (both callers meet them):
+  //   * sig == 0 or its leading one is in sig[63:32] (at most 31 leading zeros),
+  //   * exp <= 400 (so the packed magnitude below cannot wrap 32 bits);
+  //   exp may be zero or negative (deep underflow).
+  // Steps: shift left until bit 63 is set (leading-zero count by a 5-step binary
+  // search); if the exponent then is below 1, shift right into the subnormal
+  // range instead (exponent 1, hidden bit 0); keep 24 bits sig[63:40], round at
+  // bit 39 with everything below (including bits shifted out) as sticky; add the
+  // rounded significand onto the exponent field so that a rounding carry
+  // propagates into the exponent (subnormal -> normal, mantissa overflow); clamp
+  // to infinity. sig == 0 gives a zero with the given sign.
+  // ---------------------------------------------------------------------------
+  function automatic logic [31:0] fp32_round_pack(logic sign, int exp, logic [63:0] sig);
+    logic [63:0] n;    // sig shifted left until n[63] is set
+    logic        z4, z3, z2, z1, z0;  // binary search steps of the leading-zero count
+    logic [4:0]  lz;   // leading zeros of sig (saturates at 31; only 0 may have more)
+    int          e;    // biased exponent of n
+    logic [4:0]  ds;   // right shift into the subnormal range, clamped to 25
+    logic [24:0] m;    // bits [63:39] of n >> ds: significand m[24:1], round bit m[0]
+    logic        inc;  // round up
+    logic [31:0] mag;  // packed magnitude before the overflow clamp
+
+    z4 = (sig[63:48] == 16'h0);
+    n  = z4 ? {sig[47:0], 16'h0} : sig;
+    z3 = (n[63:56] == 8'h0);
+    n  = z3 ? {n[55:0], 8'h0} : n;
+    z2 = (n[63:60] == 4'h0);
+    n  = z2 ? {n[59:0], 4'h0} : n;
+    z1 = (n[63:62] == 2'h0);
+    n  = z1 ? {n[61:0], 2'h0} : n;
+    z0 = !n[63];
+    n  = z0 ? {n[62:0], 1'b0} : n;
+    lz = {z4, z3, z2, z1, z0};
+    e  = exp - int'(lz);
+
+    // Subnormal result: shift right by 1 - e. From 25 on, the leading one lands
+    // below the rounding bit (bit 39) and the result rounds to zero whatever
+    // the exact amount, so clamping at 25 keeps the shift and the sticky test
+    // below in range.
+    ds = (e >= 1) ? 5'd0 : (e <= -24) ? 5'd25 : 5'(1 - e);
+    m  = n[63:39] >> ds;
+    // Round bit m[0]; sticky: any bit of n below the round bit's position
+    // 39 + ds (bits shifted out included), tested by shifting them to the top.
+    inc = m[0] && (m[1] || ((n << (5'd25 - ds)) != 64'h0));
+
+    // m[24] (the hidden bit, only set when ds == 0) adds 1 to the exponent
+    // field, hence `e - 1`; subnormals have exponent field 0.
+    mag = ((ds == 5'd0) ? (32'(e - 1) << 23) : 32'h0) + {8'h0, m[24:1]} + {31'h0, inc};
+    mag = (mag >= Fp32PosInf) ? Fp32PosInf : mag;
+    return (sig == 64'h0) ? {sign, 31'h0} : {sign, mag[30:0]};
+  endfunction
+
+  // ---------------------------------------------------------------------------
+  // bf16 x bf16 -> binary32, one rounding (RNE). bf16 subnormals are real
+  // values. The product of the two 8-bit significands is exact in 16 bits; it
+  // only needs rounding when it underflows binary32 (into the subnormals or to
+  // zero), and it overflows to infinity above binary32's range.
+  // ---------------------------------------------------------------------------
+  function automatic logic [31:0] bf16_mul(logic [15:0] a, logic [15:0] b);
+    /* verilator no_inline_task */
+    logic [7:0]  ea, eb;
+    logic        sign, a_spec, b_spec, nan;
+    logic [15:0] p;
+    int          exp;
+
+    ea   = a[14:7];
+    eb   = b[14:7];
+    sign = a[15] ^ b[15];
+    // Significands with hidden bit (0 for zeros/subnormals); effective
+    // exponent of a subnormal is 1. Value = p * 2^(ea + eb - 268); with p in
+    // bits [63:48] the leading-one-at-63 exponent is ea + eb - 126.
+    p    = {8'h0, ea != 8'h0, a[6:0]} * {8'h0, eb != 8'h0, b[6:0]};
+    exp  = int'(ea) + int'(eb) + int'(ea == 8'h0) + int'(eb == 8'h0) - 126;
+
+    // Fast path, the common case: two normal operands whose product is a
+    // binary32 normal. The product is exact (no rounding): pack p directly,
+    // its leading one (hidden bit) at p[15] or p[14] adds 1 to the exponent.
+    if ((8'(ea - 8'd1) < 8'd254) && (8'(eb - 8'd1) < 8'd254) && (exp >= 2) && (exp <= 254)) begin
+      return {sign, 31'((32'(exp - 2 + int'(p[15])) << 23) +
+                        (p[15] ? {8'h0, p, 8'h0} : {7'h0, p, 9'h0}))};
+    end
+
+    a_spec = (ea == 8'hFF);
+    b_spec = (eb == 8'hFF);
+    // NaN operand, or infinity times zero.
+    nan = (a_spec && ((a[6:0] != 7'h0) || (b[14:0] == 15'h0))) ||
+          (b_spec && ((b[6:0] != 7'h0) || (a[14:0] == 15'h0)));
+    return nan                ? Fp32QNan :
+           (a_spec || b_spec) ? {sign, Fp32PosInf[30:0]} :
+                                fp32_round_pack(sign, exp, {p, 48'h0});
+  endfunction
+
+  // ---------------------------------------------------------------------------
+  // binary32 + binary32, IEEE-754, round to nearest-even, subnormals kept.
+  // The operand of larger magnitude (`big`) fixes the alignment; the other one
+  // is shifted right. Significands sit in bits [62:39] (bit 63 takes the carry),
+  // so alignment shifts up to 39 are exact; after a larger shift the smaller
+  // operand is far below half an ulp of the result and only its being nonzero
+  // could matter: it is replaced by a sticky 1 in bit 0. Exact cancellation
+  // (only possible for shifts <= 1) needs up to 25 normalization steps.
+  // ---------------------------------------------------------------------------
+  function automatic logic [31:0] fp32_add(logic [31:0] x, logic [31:0] y);
+    /* verilator no_inline_task */
+    logic        swap, sub, sign;
+    logic [31:0] big;
+    logic [30:0] sml;              // magnitude only: the sign comes from x, y
+    logic [7:0]  e_big, e_sml, d;  // effective exponents (subnormal: 1), difference
+    logic [63:0] m_big, m_sml, m_al, sum;
+
+    swap  = (x[30:0] < y[30:0]);
+    big   = swap ? y : x;
+    sml   = swap ? x[30:0] : y[30:0];
+    e_big = big[30:23] | {7'h0, big[30:23] == 8'h0};
+    e_sml = sml[30:23] | {7'h0, sml[30:23] == 8'h0};
+    d     = e_big - e_sml;
+    m_big = {1'b0, big[30:23] != 8'h0, big[22:0], 39'h0};
+    m_sml = {1'b0, sml[30:23] != 8'h0, sml[22:0], 39'h0};
+    m_al  = (d > 8'd39) ? {63'h0, sml[30:0] != 31'h0} : (m_sml >> d[5:0]);
+    sub   = x[31] ^ y[31];
+    sum   = sub ? (m_big - m_al) : (m_big + m_al);
+    // An exact zero sum is +0 under RNE, unless both operands are -0.
+    sign  = (sum == 64'h0) ? (x[31] & y[31]) : big[31];
+
+    // A NaN or infinite operand is always `big` (largest magnitude encodings).
+    // NaN: a NaN operand, or infinities of opposite signs.
+    return (big[30:23] != 8'hFF) ? fp32_round_pack(sign, int'(e_big) + 1, sum) :
+           ((big[22:0] != 23'h0) || (sub && (sml[30:23] == 8'hFF))) ? Fp32QNan : big;
+  endfunction
+
+  // int8 x int8 -> int32 (exact), two's complement.
+  function automatic logic [31:0] int8_mul(logic [7:0] a, logic [7:0] b);
+    return {{24{a[7]}}, a} * {{24{b[7]}}, b};
+  endfunction
+
+  // ---------------------------------------------------------------------------
+  // Datapath-generic PE arithmetic. `dp` must be a constant at the call site
+  // (an elaboration parameter): the selection then is a test of a constant
+  // that the C++ compiler folds (or a perfectly predicted branch). Keep the
+  // early-return form (see the Verilator notes at the top).
+  // ---------------------------------------------------------------------------
+  // Product: int8 uses a[7:0] and b[7:0]; bf16 uses all 16 bits.
+  function automatic logic [31:0] mac_mul(int unsigned dp, logic [15:0] a, logic [15:0] b);
+    if (dp == sa_pkg::DP_BF16) begin
+      return bf16_mul(a, b);
+    end
+    return int8_mul(a[7:0], b[7:0]);
+  endfunction
+
+  // Accumulation: int8 wraps modulo 2^32, bf16 is binary32 addition.
+  function automatic logic [31:0] mac_add(int unsigned dp, logic [31:0] x, logic [31:0] y);
+    if (dp == sa_pkg::DP_BF16) begin
+      return fp32_add(x, y);
+    end
+    return x + y;
+  endfunction
+
+endpackage

@@ -1,0 +1,84 @@
+// sasim command line: thin argument parsing on top of the sasim libraries.
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "sasim/sim/config.hpp"
+#include "sasim/sim/gemm_job.hpp"
+
+namespace po = boost::program_options;
+using namespace sasim;
+
+namespace {
+
+int cmd_run(const std::vector<std::string>& args) {
+  po::options_description desc("sasim run [options]");
+  std::string config_path = "configs/default.yaml";
+  std::string out_dir;
+  bool waves = false;
+  desc.add_options()("help,h", "show this help")(
+      "config,c", po::value(&config_path)->default_value(config_path), "YAML configuration")(
+      "waves,w", po::bool_switch(&waves), "write an FST waveform (run.wave_file, under waves/)")(
+      "out,o", po::value(&out_dir), "directory for stats.json and the effective config");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+
+  sim::Config cfg = sim::load_config(config_path);
+  if (waves) cfg.run.waves = true;
+  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
+
+  const sim::GemmJobResult r = sim::run_gemm_job(cfg);
+  std::cout << sim::summary(cfg, r);
+
+  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "stats.json") << r.stats.dump(2) << "\n";
+  std::ofstream(dir / "config.yaml") << sim::to_yaml(cfg);
+  std::cout << "  statistics       " << (dir / "stats.json").string() << "\n";
+  return r.match ? 0 : 3;
+}
+
+int cmd_variants() {
+  for (const auto& s : sim::built_array_variants()) std::cout << sim::to_string(s) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string usage =
+      "usage: sasim <command> [options]\n"
+      "commands:\n"
+      "  run [--config FILE] [--waves] [--out DIR]   GEMM on the array, checked against the "
+      "golden model\n"
+      "  variants                                     list the verilated array variants\n";
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << usage;
+    return argc < 2 ? 1 : 0;
+  }
+  const std::string cmd = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (cmd == "run") return cmd_run(args);
+    if (cmd == "variants") return cmd_variants();
+    std::cerr << "sasim: unknown command '" << cmd << "'\n" << usage;
+    return 1;
+  } catch (const po::error& e) {
+    std::cerr << "sasim " << cmd << ": " << e.what() << "\n";
+    return 1;
+  } catch (const sim::ConfigError& e) {
+    std::cerr << "sasim: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "sasim: error: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,57 @@
+// The YAML configuration of a sasim run: parsed once, validated once.
+// Errors name the file, the key path and the allowed values.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include "sasim/model/gemm.hpp"
+#include "sasim/model/types.hpp"
+#include "sasim/sim/array_model.hpp"
+
+namespace sasim::sim {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CoreConfig {
+  unsigned rows = 16;
+  unsigned cols = 16;
+  model::Datapath datapath = model::Datapath::kInt8;
+  model::Dataflow dataflow = model::Dataflow::kWs;
+  ArrayShape shape() const { return {datapath, rows, cols}; }
+};
+
+struct GemmJobConfig {
+  std::uint64_t m = 64, k = 64, n = 64;
+  std::uint64_t seed = 1;
+  model::OperandMix operands = model::OperandMix::kUniform;
+};
+
+struct RunConfig {
+  bool waves = false;              // write an FST waveform
+  std::string wave_file;           // default: waves/<config name>.fst
+  std::uint64_t watchdog_cycles = 10000;
+  std::string out_dir = "out";     // statistics and effective config go to <out_dir>/<name>/
+};
+
+struct Config {
+  std::string name;    // the config file's stem
+  std::string source;  // the file it came from
+  CoreConfig core;
+  GemmJobConfig gemm;
+  RunConfig run;
+};
+
+// Loads and validates `path`. Unknown keys are errors (they are usually typos).
+Config load_config(const std::filesystem::path& path);
+// Parses YAML text; `source` names it in error messages.
+Config parse_config(const std::string& yaml_text, const std::string& source);
+// The effective configuration (defaults filled in), as YAML.
+std::string to_yaml(const Config& cfg);
+
+}  // namespace sasim::sim

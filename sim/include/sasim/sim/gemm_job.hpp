@@ -1,0 +1,35 @@
+// The main job of sasim for now: one GEMM on the verilated array, checked
+// bit-exactly against the golden model, with its statistics.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "sasim/sim/array_gemm.hpp"
+#include "sasim/sim/config.hpp"
+
+namespace sasim::sim {
+
+// The first element where the array and the golden model differ.
+struct Mismatch {
+  Eigen::Index row = 0, col = 0;
+  std::uint32_t expected = 0, got = 0;
+  std::string describe(model::Datapath dp) const;
+};
+std::optional<Mismatch> first_mismatch(const model::AccMatrix& expected,
+                                       const model::AccMatrix& got);
+
+struct GemmJobResult {
+  GemmRun run;
+  bool match = false;
+  std::optional<Mismatch> mismatch;
+  nlohmann::json stats;  // named counters, written to <out_dir>/<name>/stats.json
+};
+
+GemmJobResult run_gemm_job(const Config& cfg);
+
+// Human-readable summary of a job (what `sasim run` prints).
+std::string summary(const Config& cfg, const GemmJobResult& r);
+
+}  // namespace sasim::sim

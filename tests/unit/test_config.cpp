@@ -1,0 +1,116 @@
+// Configuration parsing and validation: every error names file, key and range.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sasim/sim/config.hpp"
+
+namespace {
+
+namespace sim = sasim::sim;
+
+std::string error_of(const std::string& yaml) {
+  try {
+    sim::parse_config(yaml, "t.yaml");
+  } catch (const sim::ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+TEST(Config, DefaultConfigLoads) {
+  const sim::Config c = sim::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/default.yaml");
+  EXPECT_EQ(c.name, "default");
+  EXPECT_EQ(c.core.rows, 16u);
+  EXPECT_EQ(c.core.cols, 16u);
+  EXPECT_EQ(c.core.datapath, sasim::model::Datapath::kInt8);
+  EXPECT_EQ(c.core.dataflow, sasim::model::Dataflow::kWs);
+  EXPECT_EQ(c.run.wave_file, "waves/default.fst");
+}
+
+TEST(Config, EveryShippedConfigLoads) {
+  for (const char* name : {"default", "bf16_os_8x8", "int8_is_4x8"}) {
+    EXPECT_NO_THROW(sim::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/" + name + ".yaml"))
+        << name;
+  }
+}
+
+TEST(Config, FieldsAreRead) {
+  const sim::Config c = sim::parse_config(
+      "core: {rows: 8, cols: 8, datapath: BF16, dataflow: os}\n"
+      "gemm: {m: 3, k: 5, n: 7, seed: 9, operands: edge}\n"
+      "run: {waves: true, watchdog_cycles: 77}\n",
+      "x/my_run.yaml");
+  EXPECT_EQ(c.core.rows, 8u);
+  EXPECT_EQ(c.core.datapath, sasim::model::Datapath::kBf16);
+  EXPECT_EQ(c.core.dataflow, sasim::model::Dataflow::kOs);
+  EXPECT_EQ(c.gemm.m, 3u);
+  EXPECT_EQ(c.gemm.k, 5u);
+  EXPECT_EQ(c.gemm.n, 7u);
+  EXPECT_EQ(c.gemm.seed, 9u);
+  EXPECT_EQ(c.gemm.operands, sasim::model::OperandMix::kEdgeCases);
+  EXPECT_TRUE(c.run.waves);
+  EXPECT_EQ(c.run.watchdog_cycles, 77u);
+  EXPECT_EQ(c.run.wave_file, "waves/my_run.fst");
+}
+
+TEST(Config, RoundTripsThroughEffectiveYaml) {
+  const sim::Config c = sim::parse_config(
+      "core: {rows: 4, cols: 8, datapath: int8, dataflow: is}\ngemm: {m: 11}\n", "a.yaml");
+  const sim::Config d = sim::parse_config(sim::to_yaml(c), "a.yaml");
+  EXPECT_EQ(sim::to_yaml(c), sim::to_yaml(d));
+  EXPECT_EQ(d.core.cols, 8u);
+  EXPECT_EQ(d.gemm.m, 11u);
+}
+
+TEST(Config, OutOfRangeNamesKeyAndRange) {
+  EXPECT_EQ(error_of("core: {rows: 1}"), "t.yaml: core.rows: 1 is out of range (allowed 2..128)");
+  EXPECT_EQ(error_of("core: {cols: 129}"),
+            "t.yaml: core.cols: 129 is out of range (allowed 2..128)");
+  EXPECT_EQ(error_of("gemm: {m: 0}"), "t.yaml: gemm.m: 0 is out of range (allowed 1..65536)");
+  EXPECT_EQ(error_of("run: {watchdog_cycles: 0}"),
+            "t.yaml: run.watchdog_cycles: 0 is out of range (allowed 1..1000000000)");
+}
+
+TEST(Config, WrongTypesAreRejected) {
+  EXPECT_EQ(error_of("gemm: {k: -3}"),
+            "t.yaml: gemm.k: '-3' is not a whole number (allowed 1..65536)");
+  EXPECT_EQ(error_of("gemm: {k: 2.5}"),
+            "t.yaml: gemm.k: '2.5' is not a whole number (allowed 1..65536)");
+  EXPECT_EQ(error_of("run: {waves: maybe}"),
+            "t.yaml: run.waves: 'maybe' is not a boolean (allowed true, false)");
+  EXPECT_EQ(error_of("core: 5"), "t.yaml: core: must be a mapping");
+}
+
+TEST(Config, BadChoicesListAllowedValues) {
+  EXPECT_EQ(error_of("core: {datapath: fp8}"),
+            "t.yaml: core.datapath: 'fp8' is not allowed (allowed int8, bf16)");
+  EXPECT_EQ(error_of("core: {dataflow: rs}"),
+            "t.yaml: core.dataflow: 'rs' is not allowed (allowed ws, os, is)");
+  EXPECT_EQ(error_of("gemm: {operands: zeros}"),
+            "t.yaml: gemm.operands: 'zeros' is not allowed (allowed uniform, edge, specials)");
+}
+
+TEST(Config, UnknownKeysAreRejected) {
+  EXPECT_EQ(error_of("core: {rowz: 4}"), "t.yaml: core.rowz: unknown key");
+  EXPECT_EQ(error_of("cache: {size: 4}"), "t.yaml: cache: unknown key");
+}
+
+TEST(Config, UnbuiltArrayIsRejected) {
+  const std::string e = error_of("core: {rows: 6, cols: 6}");
+  EXPECT_NE(e.find("t.yaml: core: array int8 6x6 is not verilated into this build"),
+            std::string::npos)
+      << e;
+}
+
+TEST(Config, MalformedYamlAndMissingFile) {
+  EXPECT_NE(error_of("core: [rows: 4").find("t.yaml: not valid YAML"), std::string::npos);
+  try {
+    sim::load_config("/nonexistent/x.yaml");
+    FAIL();
+  } catch (const sim::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "/nonexistent/x.yaml: cannot open the configuration file");
+  }
+}
+
+}  // namespace
