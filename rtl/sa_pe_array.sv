@@ -74,8 +74,14 @@ module sa_pe_array
     // The OS-only state holds in WS/IS mode.
     acc_d  = acc_q;
     hold_d = hold_q;
-    for (int unsigned r = 0; r < Rows; r++) begin
-      for (int unsigned c = 0; c < Cols; c++) begin
+    // One flat loop over the PEs: Verilator unrolls it completely (see the
+    // --unroll-count in rtl/CMakeLists.txt), so every index below becomes a
+    // constant; a nested loop would keep the outer one rolled.
+    for (int unsigned i = 0; i < Rows * Cols; i++) begin
+      begin
+        int unsigned r, c;
+        r = i / Cols;
+        c = i % Cols;
         f    = flags_i[r+c];
         a_in = (c == 0) ? west_i[r] : a_q[r][c-1];
         a_d[r][c] = a_in;
