@@ -4,8 +4,9 @@
 // Streams (see docs/array.md for the full protocol and the cycle formulas):
 //   pre   one row of the stationary operand per beat (Cols elements); Rows
 //         beats fill the shadow registers, rows 0..Rows-1 in order. Accepted
-//         while the shadow is not full, also while the array streams (double
-//         buffering of the stationary operand).
+//         while the shadow is not full and at least Cols-1 cycles after the
+//         last `first` step entered, so the next tile's preload overlaps the
+//         current tile's stream (double buffering of the stationary operand).
 //   in    one step per beat. WS/IS: `a` is one row of the streamed operand
 //         (Rows elements, element r meets stationary row r); `first` switches
 //         to the preloaded operand (held until the shadow is full); `last`

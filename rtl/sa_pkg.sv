@@ -1,6 +1,7 @@
 // sasim shared package: datapath and dataflow encodings, widths, tile flags.
-// One source of truth for every constant the RTL modules share; the C++ side
-// mirrors these values in model/include/sasim/model/types.hpp (checked by a test).
+// One source of truth for every constant the RTL modules share. The C++ side
+// mirrors the encodings in model/include/sasim/model/types.hpp and drives the
+// ports with them (rtl/CMakeLists.txt passes DP_* values as -GDatapath).
 package sa_pkg;
 
   // ---------------------------------------------------------------------------
