@@ -4,8 +4,8 @@
 // Streams (see docs/array.md for the full protocol and the cycle formulas):
 //   pre   one row of the stationary operand per beat (Cols elements); Rows
 //         beats fill the shadow registers, rows 0..Rows-1 in order. Accepted
-//         while the shadow is not full and at least Cols-1 cycles after the
-//         last `first` step entered, so the next tile's preload overlaps the
+//         while the shadow is not full and from Cols cycles after the last
+//         `first` step was accepted, so the next tile's preload overlaps the
 //         current tile's stream (double buffering of the stationary operand).
 //   in    one step per beat. WS/IS: `a` is one row of the streamed operand
 //         (Rows elements, element r meets stationary row r); `first` switches
@@ -90,6 +90,7 @@ module sa_array
   logic [RowCntW-1:0] gap_q, gap_d;           // OS: steps until a `last` may enter
   logic [ColCntW-1:0] pwait_q, pwait_d;       // WS/IS: cycles until the shadow is free
   logic               os_open_q, os_open_d;   // OS: a reduction is in progress
+  logic               ws_live_q, ws_live_d;   // WS/IS: stationary operands were loaded
   logic [RowCntW-1:0] emit_q, emit_d;         // OS: result rows still to emit
   out_tok_t           tok_q [Lat];
   out_tok_t           tok_d [Lat];
@@ -135,6 +136,8 @@ module sa_array
       os_open_d = !in_last_i;
     end
 
+    ws_live_d = os ? 1'b0 : (ws_live_q || (in_fire && in_first_i));
+
     // Output tokens: one per accepted step, Lat cycles ahead of its result.
     tok_d[0] = '{ws_valid: in_fire && !os, last: in_fire && in_last_i,
                  os_drain: in_fire && os && in_last_i};
@@ -163,6 +166,7 @@ module sa_array
       gap_q     <= '0;
       pwait_q   <= '0;
       os_open_q <= 1'b0;
+      ws_live_q <= 1'b0;
       emit_q    <= '0;
       tok_q     <= '{default: '0};
     end else begin
@@ -171,6 +175,7 @@ module sa_array
       gap_q     <= gap_d;
       pwait_q   <= pwait_d;
       os_open_q <= os_open_d;
+      ws_live_q <= ws_live_d;
       if (adv) begin
         emit_q <= emit_d;
         tok_q  <= tok_d;
@@ -189,10 +194,10 @@ module sa_array
   // Operand skew. Each skew line is a packed delay line of whole vectors
   // (stage j holds the vector accepted j+1 cycles ago) that shifts as one
   // value; row r of the west operand taps stage r, column c of the north
-  // operand and of the preload taps stage c. The stage/element pairs that are
-  // never tapped form the unused triangle (waived in sa_lint.vlt; synthesis
-  // removes those flops). Step flags travel along the anti-diagonals (entry
-  // d = r + c). Bubbles enter as zeros with cleared flags.
+  // operand taps stage c. The stage/element pairs that are never tapped hold
+  // no information and synthesis removes those flops. Step flags travel along
+  // the anti-diagonals (entry d = r + c). Bubbles enter as zeros with cleared
+  // flags. The preload is not skewed: a beat writes a whole shadow row.
   // ---------------------------------------------------------------------------
   logic [Rows-1:0][InW-1:0]            west_in;
   logic [Cols-1:0][InW-1:0]            north_in;
@@ -310,6 +315,11 @@ module sa_array
   assert property (@(posedge clk_i) disable iff (!rst_ni)
       in_fire && os && !os_open_q |-> in_first_i)
     else $error("sa_array: OS step without `first` outside a reduction");
+  // WS/IS: the first step after reset or after OS mode must load the
+  // stationary operands (`first`), or it would use uninitialised ones.
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+      in_fire && !os && !ws_live_q |-> in_first_i)
+    else $error("sa_array: WS/IS step without `first` before any preload was used");
 `endif
 
 endmodule

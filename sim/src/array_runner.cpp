@@ -22,9 +22,12 @@ ArrayRunResult run_program(ArrayModel& array, const ArrayProgram& p, const Hands
   res.out.assign(p.expected_outputs * s.cols, 0);
   res.out_last.assign(p.expected_outputs, 0);
 
+  // Raw engine output only, so that a seed replays the same handshakes with
+  // every standard library.
   std::mt19937_64 rng(hs.seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  auto chance = [&](double prob) { return prob >= 1.0 || u(rng) < prob; };
+  auto chance = [&](double prob) {
+    return prob >= 1.0 || static_cast<double>(rng() >> 11) * 0x1.0p-53 < prob;
+  };
 
   array.reset();
   array.set_dataflow(p.dataflow);

@@ -54,6 +54,7 @@ GemmJobResult run_gemm_job(const Config& cfg) {
       shape.datapath, a, b, model::fold_size(cfg.core.dataflow, shape.rows, K));
   r.mismatch = first_mismatch(golden, r.run.c);
   r.match = !r.mismatch.has_value();
+  const auto mismatches = static_cast<std::uint64_t>((golden.array() != r.run.c.array()).count());
 
   const double peak_macs_per_cycle = static_cast<double>(shape.rows) * shape.cols;
   r.stats = {
@@ -61,13 +62,18 @@ GemmJobResult run_gemm_job(const Config& cfg) {
       {"array", {{"rows", shape.rows}, {"cols", shape.cols},
                  {"datapath", model::to_string(shape.datapath)},
                  {"dataflow", model::to_string(cfg.core.dataflow)}}},
-      {"gemm", {{"m", cfg.gemm.m}, {"k", cfg.gemm.k}, {"n", cfg.gemm.n}, {"seed", cfg.gemm.seed}}},
+      {"gemm",
+       {{"m", cfg.gemm.m},
+        {"k", cfg.gemm.k},
+        {"n", cfg.gemm.n},
+        {"seed", cfg.gemm.seed},
+        {"operands", model::to_string(cfg.gemm.operands)}}},
       {"counters",
        {{"cycles", r.run.cycles},
         {"formula_cycles", r.run.formula_cycles},
         {"macs", r.run.macs},
         {"folds", r.run.folds},
-        {"mismatches", r.match ? 0 : 1}}},
+        {"mismatches", mismatches}}},
       {"derived",
        {{"pe_utilization", r.run.utilization},
         {"peak_macs_per_cycle", peak_macs_per_cycle},
@@ -82,7 +88,7 @@ std::string summary(const Config& cfg, const GemmJobResult& r) {
   std::ostringstream o;
   char util[32];
   std::snprintf(util, sizeof util, "%.1f %%", 100.0 * r.run.utilization);
-  o << "sasim: GEMM " << cfg.gemm.m << "x" << cfg.gemm.k << "x" << cfg.gemm.n << " on a "
+  o << "sasim: GEMM " << cfg.gemm.m << "x" << cfg.gemm.k << "x" << cfg.gemm.n << " on the "
     << to_string(s) << " array, " << model::to_string(cfg.core.dataflow) << " dataflow ("
     << cfg.source << ")\n"
     << "  folds            " << r.run.folds << "\n"

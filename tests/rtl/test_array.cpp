@@ -168,6 +168,24 @@ TEST(ArrayControl, AssertionOnDataflowChangeWhileBusy) {
       sim::RtlError);
 }
 
+// A weight-stationary step before any stationary operand was loaded would use
+// uninitialised registers: the protocol check reports it.
+TEST(ArrayControl, AssertionOnStreamWithoutPreload) {
+  auto array = sim::make_array_model({Datapath::kBf16, 4, 4});
+  const std::vector<std::uint16_t> a(4, 0x3F80);
+  array->set_dataflow(Dataflow::kWs);
+  array->set_in(true, a, {}, false, true);
+  array->set_out_ready(true);
+  EXPECT_THROW(
+      {
+        for (int i = 0; i < 2; ++i) {
+          array->settle();
+          array->tick();
+        }
+      },
+      sim::RtlError);
+}
+
 TEST(ArrayControl, UnbuiltVariantIsRejected) {
   try {
     sim::make_array_model({Datapath::kInt8, 5, 7});

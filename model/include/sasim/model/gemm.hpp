@@ -1,5 +1,5 @@
 // Golden GEMM of the sasim systolic array, plus double-precision references,
-// error bounds and random operand generators used by tests and the CLI.
+// error bounds (for sanity checks) and random operand generators.
 //
 // C = A (M x K) * B (K x N). The array accumulates in "folds" of k_fold
 // consecutive k (k_fold = array rows for WS and IS, k_fold = K for OS; see
