@@ -144,8 +144,9 @@ class VerilatedArray final : public ArrayModel {
     top_->eval();
     dump();
   }
+  // One clock phase is 500 ps, so waveform time in ns equals the cycle number.
   void dump() {
-    ctx_->timeInc(1);
+    ctx_->timeInc(500);
     if (trace_) trace_->dump(ctx_->time());
   }
   void check_errors() {
