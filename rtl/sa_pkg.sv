@@ -38,4 +38,13 @@ package sa_pkg;
     logic last;   // WS/IS: end of tile (passed to the output); OS: end of tile, drain
   } step_flags_t;
 
+  // Instruction queues of the controller (decoupled load / execute / store,
+  // see docs/device.md); CTRL takes CONFIG and FINISH.
+  typedef enum logic [1:0] {
+    Q_LOAD  = 2'd0,
+    Q_EXEC  = 2'd1,
+    Q_STORE = 2'd2,
+    Q_CTRL  = 2'd3
+  } queue_e;
+
 endpackage
