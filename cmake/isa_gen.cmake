@@ -16,7 +16,7 @@ function(_isa_camel name out)
   set(${out} "${result}" PARENT_SCOPE)
 endfunction()
 
-function(sasim_generate_isa json_file out_sv out_hpp)
+function(sasim_generate_isa json_file out_sv out_hpp out_md)
   file(READ "${json_file}" isa)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${json_file}")
   string(JSON width GET "${isa}" width)
@@ -35,6 +35,7 @@ function(sasim_generate_isa json_file out_sv out_hpp)
     list(APPEND sv_ops "    OP_${name} = 4'd${value}")
     string(APPEND cpp_ops "  k${cname} = ${value},\n")
     string(APPEND cpp_op_names "    case Opcode::k${cname}: return \"${name}\";\n")
+    string(APPEND md_ops "| ${name} | ${value} |\n")
   endforeach()
   list(JOIN sv_ops ",\n" sv_ops)
 
@@ -132,6 +133,17 @@ function(sasim_generate_isa json_file out_sv out_hpp)
         endwhile()
         list(APPEND entries "${key}|${lsb}|${w}|${fname}|${en}")
         if(src STREQUAL "format")
+          string(JSON fdoc ERROR_VARIABLE no_doc GET "${isa}" ${path} ${k} doc)
+          if(no_doc)
+            set(fdoc "")
+          endif()
+          set(enum_col "")
+          if(NOT en STREQUAL "")
+            set(enum_col "`${en}`")
+          endif()
+          string(APPEND md_rows "| `${fname}` | ${msb}:${lsb} | ${w} | ${enum_col} | ${fdoc} |\n")
+        endif()
+        if(src STREQUAL "format")
           _isa_camel("${fname}" cf)
           string(APPEND cpp_fields "  inline constexpr Field k${cf}{\"${lfmt}.${fname}\", ${lsb}, ${w}};\n")
         endif()
@@ -175,6 +187,12 @@ function(sasim_generate_isa json_file out_sv out_hpp)
       set(cpp_ns_${lfmt} "${cpp_fields}")
     endif()
     string(APPEND cpp_all_fields "namespace ${lfmt} {\n${cpp_fields}}  // namespace ${lfmt}\n\n")
+    string(JSON opv GET "${isa}" opcodes ${fmt})
+    if(md_rows STREQUAL "")
+      set(md_rows "| (common fields only) | | | | |\n")
+    endif()
+    string(APPEND md_formats "### ${fmt} (opcode ${opv})\n\n| field | bits | width | enum | meaning |\n|---|---|---|---|---|\n${md_rows}\n")
+    set(md_rows "")
     set(cpp_fields "")
   endforeach()
 
@@ -196,6 +214,54 @@ function(sasim_generate_isa json_file out_sv out_hpp)
     _isa_camel("${fname}" cf)
     string(APPEND common_cpp "  inline constexpr Field k${cf}{\"${fname}\", ${lsb}, ${w}};\n")
   endforeach()
+
+  set(md_common "| field | bits | width | meaning |\n|---|---|---|---|\n")
+  foreach(k RANGE ${last_common})
+    string(JSON fname GET "${isa}" common ${k} name)
+    string(JSON lsb GET "${isa}" common ${k} lsb)
+    string(JSON w GET "${isa}" common ${k} width)
+    string(JSON fdoc GET "${isa}" common ${k} doc)
+    math(EXPR msb "${lsb} + ${w} - 1")
+    string(APPEND md_common "| `${fname}` | ${msb}:${lsb} | ${w} | ${fdoc} |\n")
+  endforeach()
+  set(md_enums "")
+  foreach(en IN LISTS enum_names)
+    string(JSON n_val LENGTH "${isa}" enums ${en})
+    math(EXPR last_val "${n_val} - 1")
+    set(vals "")
+    foreach(j RANGE ${last_val})
+      string(JSON vname MEMBER "${isa}" enums ${en} ${j})
+      string(JSON v GET "${isa}" enums ${en} ${vname})
+      list(APPEND vals "${vname} = ${v}")
+    endforeach()
+    list(JOIN vals ", " vals)
+    string(APPEND md_enums "- `${en}`: ${vals}\n")
+  endforeach()
+  string(JSON isa_doc GET "${isa}" doc)
+  file(WRITE "${out_md}.tmp"
+"<!-- Generated from firmware/isa/isa.json by cmake/isa_gen.cmake: do not edit.
+     After changing isa.json: cp build/generated/isa.md docs/isa.md -->
+# sasim ISA
+
+${isa_doc}
+
+Every instruction is ${width} bits. Semantics and hazards: [device.md](device.md).
+
+## Opcodes
+
+| opcode | value |
+|---|---|
+${md_ops}
+## Common fields
+
+${md_common}
+## Enumerations
+
+${md_enums}
+## Formats
+
+${md_formats}")
+  file(COPY_FILE "${out_md}.tmp" "${out_md}" ONLY_IF_DIFFERENT)
 
   file(WRITE "${out_sv}.tmp"
 "// Generated from firmware/isa/isa.json by cmake/isa_gen.cmake: do not edit.
