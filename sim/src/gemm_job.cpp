@@ -23,6 +23,27 @@ std::string Mismatch::describe(model::Datapath dp) const {
   return buf;
 }
 
+std::string origin_of(model::Dataflow df, const ArrayShape& s, Eigen::Index row,
+                      Eigen::Index col) {
+  const Eigen::Index R = s.rows, C = s.cols;
+  std::ostringstream o;
+  switch (df) {
+    case model::Dataflow::kWs:
+      o << "n-tile " << col / C << ", PE column " << col % C << " (streamed A row " << row
+        << ", summed down PE rows 0.." << R - 1 << ")";
+      break;
+    case model::Dataflow::kIs:
+      o << "m-tile " << row / C << ", PE column " << row % C << " (streamed B column " << col
+        << ", summed down PE rows 0.." << R - 1 << ")";
+      break;
+    case model::Dataflow::kOs:
+      o << "tile (" << row / R << ", " << col / C << "), PE (" << R - 1 - row % R << ", "
+        << col % C << ")";
+      break;
+  }
+  return o.str();
+}
+
 std::optional<Mismatch> first_mismatch(const model::AccMatrix& expected,
                                        const model::AccMatrix& got) {
   if (expected.rows() != got.rows() || expected.cols() != got.cols()) return Mismatch{};
@@ -98,7 +119,11 @@ std::string summary(const Config& cfg, const GemmJobResult& r) {
     << "  MACs             " << r.run.macs << "  (peak " << s.rows * s.cols << " per cycle)\n"
     << "  PE utilization   " << util << "\n"
     << "  golden model     " << (r.match ? "match (bit-exact)" : "MISMATCH") << "\n";
-  if (r.mismatch) o << "  first mismatch   " << r.mismatch->describe(s.datapath) << "\n";
+  if (r.mismatch) {
+    o << "  first mismatch   " << r.mismatch->describe(s.datapath) << "\n"
+      << "                   from "
+      << origin_of(cfg.core.dataflow, s, r.mismatch->row, r.mismatch->col) << "\n";
+  }
   if (cfg.run.waves) o << "  waves            " << cfg.run.wave_file << "\n";
   return o.str();
 }

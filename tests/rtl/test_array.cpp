@@ -49,7 +49,10 @@ class ArrayGemm : public ::testing::TestWithParam<Case> {
     const auto mm = sim::first_mismatch(golden, run.c);
     EXPECT_FALSE(mm.has_value()) << case_name(c) << " GEMM " << M << "x" << K << "x" << N
                                  << " seed " << seed << " mix " << model::to_string(mix)
-                                 << ": " << (mm ? mm->describe(c.dp) : "");
+                                 << ": " << (mm ? mm->describe(c.dp) : "") << " from "
+                                 << (mm ? sim::origin_of(c.df, {c.dp, c.rows, c.cols}, mm->row,
+                                                         mm->col)
+                                        : "");
     const bool full = hs.pre_valid >= 1.0 && hs.in_valid >= 1.0 && hs.out_ready >= 1.0;
     if (full) {
       EXPECT_EQ(run.cycles, run.formula_cycles)
@@ -184,6 +187,16 @@ TEST(ArrayControl, AssertionOnStreamWithoutPreload) {
         }
       },
       sim::RtlError);
+}
+
+TEST(ArrayControl, MismatchOriginNamesTileAndPe) {
+  const sim::ArrayShape s{Datapath::kInt8, 4, 8};
+  EXPECT_EQ(sim::origin_of(Dataflow::kWs, s, 5, 19),
+            "n-tile 2, PE column 3 (streamed A row 5, summed down PE rows 0..3)");
+  EXPECT_EQ(sim::origin_of(Dataflow::kIs, s, 9, 2),
+            "m-tile 1, PE column 1 (streamed B column 2, summed down PE rows 0..3)");
+  // OS: output row i of a tile is computed in PE row R-1-i.
+  EXPECT_EQ(sim::origin_of(Dataflow::kOs, s, 5, 19), "tile (1, 2), PE (2, 3)");
 }
 
 TEST(ArrayControl, UnbuiltVariantIsRejected) {
