@@ -58,6 +58,16 @@ class Section {
     out = static_cast<T>(v);
   }
 
+  void number(const std::string& k, double& out) {
+    const YAML::Node n = get(k);
+    if (!n) return;
+    try {
+      out = n.as<double>();
+    } catch (const YAML::Exception&) {
+      fail(key(k), "'" + scalar(n) + "' is not a number");
+    }
+  }
+
   void boolean(const std::string& k, bool& out) {
     const YAML::Node n = get(k);
     if (!n) return;
@@ -109,6 +119,78 @@ class Section {
 };
 
 constexpr std::uint64_t kMaxDim = 1u << 16;
+constexpr std::uint64_t kU32 = 0xFFFF'FFFFu;
+constexpr std::uint64_t kU64 = std::numeric_limits<std::uint64_t>::max();
+
+// The components validate their own configuration (one place per range); the
+// YAML layer adds the file and the section to their message.
+template <typename F>
+void validated(const std::string& source, const std::string& section, F&& check) {
+  try {
+    check();
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + section + ": " + e.what());
+  }
+}
+
+void parse_interconnect(Section s, mem::InterconnectConfig& c) {
+  s.number("clock_mhz", c.clock_mhz);
+  s.uint("width_bytes", c.width_bytes, 0, kU32);
+  s.uint("latency_cycles", c.latency_cycles, 0, kU32);
+  s.string("arbitration", c.arbitration);
+  s.finish();
+}
+
+void parse_l2(Section s, mem::CacheConfig& c) {
+  s.uint("size_bytes", c.size_bytes, 0, kU64);
+  s.uint("line_bytes", c.line_bytes, 0, kU32);
+  s.uint("ways", c.ways, 0, kU32);
+  s.uint("hit_latency_cycles", c.hit_latency_cycles, 0, kU32);
+  s.uint("mshrs", c.mshrs, 0, kU32);
+  s.number("clock_mhz", c.clock_mhz);
+  s.string("replacement", c.replacement);
+  s.string("write_policy", c.write_policy);
+  s.boolean("bypass", c.bypass);
+  s.uint("seed", c.seed, 0, kU64);
+  s.finish();
+}
+
+void parse_dram(Section s, mem::DramConfig& c) {
+  s.uint("channels", c.channels, 0, kU32);
+  s.uint("ranks", c.ranks, 0, kU32);
+  s.uint("banks", c.banks, 0, kU32);
+  s.uint("row_bytes", c.row_bytes, 0, kU64);
+  s.uint("bus_width_bits", c.bus_width_bits, 0, kU32);
+  s.uint("data_rate", c.data_rate, 0, kU32);
+  s.number("clock_mhz", c.clock_mhz);
+  s.uint("burst_length", c.burst_length, 0, kU32);
+  s.uint("tCL", c.tCL, 0, kU32);
+  s.uint("tRCD", c.tRCD, 0, kU32);
+  s.uint("tRP", c.tRP, 0, kU32);
+  s.uint("tRAS", c.tRAS, 0, kU32);
+  s.uint("tCWL", c.tCWL, 0, kU32);
+  s.uint("tWR", c.tWR, 0, kU32);
+  s.uint("tRTP", c.tRTP, 0, kU32);
+  s.uint("tCCD", c.tCCD, 0, kU32);
+  s.uint("tRRD", c.tRRD, 0, kU32);
+  s.uint("tWTR", c.tWTR, 0, kU32);
+  s.boolean("refresh", c.refresh);
+  s.uint("tREFI", c.tREFI, 0, kU32);
+  s.uint("tRFC", c.tRFC, 0, kU32);
+  s.string("page_policy", c.page_policy);
+  s.string("scheduler", c.scheduler);
+  s.uint("queue_depth", c.queue_depth, 0, kU32);
+  s.string("address_mapping", c.address_mapping);
+  s.uint("frontend_latency_cycles", c.frontend_latency_cycles, 0, kU32);
+  s.finish();
+}
+
+void parse_fixed(Section s, mem::FixedLatencyConfig& c) {
+  s.number("latency_ns", c.latency_ns);
+  s.number("bandwidth_gbps", c.bandwidth_gbps);
+  s.uint("queue_depth", c.queue_depth, 0, kU32);
+  s.finish();
+}
 
 }  // namespace
 
@@ -155,6 +237,27 @@ Config parse_config(const std::string& text, const std::string& source) {
   run.finish();
   if (cfg.run.wave_file.empty()) cfg.run.wave_file = "waves/" + cfg.name + ".fst";
 
+  parse_interconnect(top.child("interconnect"), cfg.interconnect);
+  validated(source, "interconnect", [&] { cfg.interconnect.validate(); });
+  parse_l2(top.child("l2"), cfg.l2);
+  validated(source, "l2", [&] { mem::validate(cfg.l2); });
+
+  Section memory = top.child("memory");
+  memory.choice<std::string>(
+      "model", cfg.memory.model,
+      [](std::string_view v) -> std::optional<std::string> {
+        if (v == "dram" || v == "fixed" || v == "ideal") return std::string(v);
+        return std::nullopt;
+      },
+      "dram, fixed, ideal");
+  memory.uint("base", cfg.memory.base, 0, kU64);
+  memory.uint("size", cfg.memory.size, std::uint64_t{1} << 20, std::uint64_t{1} << 40);
+  parse_dram(memory.child("dram"), cfg.memory.dram);
+  parse_fixed(memory.child("fixed"), cfg.memory.fixed);
+  memory.finish();
+  validated(source, "memory.dram", [&] { cfg.memory.dram.validate(); });
+  validated(source, "memory.fixed", [&] { cfg.memory.fixed.validate(); });
+
   top.finish();
   return cfg;
 }
@@ -189,6 +292,70 @@ std::string to_yaml(const Config& c) {
   e << YAML::Key << "watchdog_cycles" << YAML::Value << c.run.watchdog_cycles;
   e << YAML::Key << "out_dir" << YAML::Value << c.run.out_dir;
   e << YAML::EndMap;
+
+  const auto& ic = c.interconnect;
+  e << YAML::Key << "interconnect" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "clock_mhz" << YAML::Value << ic.clock_mhz;
+  e << YAML::Key << "width_bytes" << YAML::Value << ic.width_bytes;
+  e << YAML::Key << "latency_cycles" << YAML::Value << ic.latency_cycles;
+  e << YAML::Key << "arbitration" << YAML::Value << ic.arbitration;
+  e << YAML::EndMap;
+
+  const auto& l2 = c.l2;
+  e << YAML::Key << "l2" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "size_bytes" << YAML::Value << l2.size_bytes;
+  e << YAML::Key << "line_bytes" << YAML::Value << l2.line_bytes;
+  e << YAML::Key << "ways" << YAML::Value << l2.ways;
+  e << YAML::Key << "hit_latency_cycles" << YAML::Value << l2.hit_latency_cycles;
+  e << YAML::Key << "mshrs" << YAML::Value << l2.mshrs;
+  e << YAML::Key << "clock_mhz" << YAML::Value << l2.clock_mhz;
+  e << YAML::Key << "replacement" << YAML::Value << l2.replacement;
+  e << YAML::Key << "write_policy" << YAML::Value << l2.write_policy;
+  e << YAML::Key << "bypass" << YAML::Value << l2.bypass;
+  e << YAML::Key << "seed" << YAML::Value << l2.seed;
+  e << YAML::EndMap;
+
+  const auto& m = c.memory;
+  const auto& d = m.dram;
+  e << YAML::Key << "memory" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "model" << YAML::Value << m.model;
+  e << YAML::Key << "base" << YAML::Value << m.base;
+  e << YAML::Key << "size" << YAML::Value << m.size;
+  e << YAML::Key << "dram" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "channels" << YAML::Value << d.channels;
+  e << YAML::Key << "ranks" << YAML::Value << d.ranks;
+  e << YAML::Key << "banks" << YAML::Value << d.banks;
+  e << YAML::Key << "row_bytes" << YAML::Value << d.row_bytes;
+  e << YAML::Key << "bus_width_bits" << YAML::Value << d.bus_width_bits;
+  e << YAML::Key << "data_rate" << YAML::Value << d.data_rate;
+  e << YAML::Key << "clock_mhz" << YAML::Value << d.clock_mhz;
+  e << YAML::Key << "burst_length" << YAML::Value << d.burst_length;
+  e << YAML::Key << "tCL" << YAML::Value << d.tCL;
+  e << YAML::Key << "tRCD" << YAML::Value << d.tRCD;
+  e << YAML::Key << "tRP" << YAML::Value << d.tRP;
+  e << YAML::Key << "tRAS" << YAML::Value << d.tRAS;
+  e << YAML::Key << "tCWL" << YAML::Value << d.tCWL;
+  e << YAML::Key << "tWR" << YAML::Value << d.tWR;
+  e << YAML::Key << "tRTP" << YAML::Value << d.tRTP;
+  e << YAML::Key << "tCCD" << YAML::Value << d.tCCD;
+  e << YAML::Key << "tRRD" << YAML::Value << d.tRRD;
+  e << YAML::Key << "tWTR" << YAML::Value << d.tWTR;
+  e << YAML::Key << "refresh" << YAML::Value << d.refresh;
+  e << YAML::Key << "tREFI" << YAML::Value << d.tREFI;
+  e << YAML::Key << "tRFC" << YAML::Value << d.tRFC;
+  e << YAML::Key << "page_policy" << YAML::Value << d.page_policy;
+  e << YAML::Key << "scheduler" << YAML::Value << d.scheduler;
+  e << YAML::Key << "queue_depth" << YAML::Value << d.queue_depth;
+  e << YAML::Key << "address_mapping" << YAML::Value << d.address_mapping;
+  e << YAML::Key << "frontend_latency_cycles" << YAML::Value << d.frontend_latency_cycles;
+  e << YAML::EndMap;
+  e << YAML::Key << "fixed" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "latency_ns" << YAML::Value << m.fixed.latency_ns;
+  e << YAML::Key << "bandwidth_gbps" << YAML::Value << m.fixed.bandwidth_gbps;
+  e << YAML::Key << "queue_depth" << YAML::Value << m.fixed.queue_depth;
+  e << YAML::EndMap;
+  e << YAML::EndMap;
+
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

@@ -103,6 +103,51 @@ TEST(Config, UnbuiltArrayIsRejected) {
       << e;
 }
 
+TEST(Config, MemorySystemSectionsAreRead) {
+  const sim::Config c = sim::parse_config(
+      "interconnect: {clock_mhz: 800, width_bytes: 32, latency_cycles: 4,"
+      " arbitration: fixed_priority}\n"
+      "l2: {size_bytes: 262144, line_bytes: 128, ways: 4, hit_latency_cycles: 12, mshrs: 16,"
+      " replacement: srrip, write_policy: wt_nwa, bypass: true}\n"
+      "memory: {model: fixed, base: 0x40000000, size: 0x10000000,"
+      " dram: {channels: 2, tCL: 16, page_policy: closed, scheduler: fcfs},"
+      " fixed: {latency_ns: 80.5, bandwidth_gbps: 12.8}}\n",
+      "m.yaml");
+  EXPECT_EQ(c.interconnect.clock_mhz, 800);
+  EXPECT_EQ(c.interconnect.width_bytes, 32u);
+  EXPECT_EQ(c.interconnect.arbitration, "fixed_priority");
+  EXPECT_EQ(c.l2.size_bytes, 262144u);
+  EXPECT_EQ(c.l2.line_bytes, 128u);
+  EXPECT_EQ(c.l2.replacement, "srrip");
+  EXPECT_EQ(c.l2.write_policy, "wt_nwa");
+  EXPECT_TRUE(c.l2.bypass);
+  EXPECT_EQ(c.memory.model, "fixed");
+  EXPECT_EQ(c.memory.base, 0x40000000u);
+  EXPECT_EQ(c.memory.dram.channels, 2u);
+  EXPECT_EQ(c.memory.dram.tCL, 16u);
+  EXPECT_EQ(c.memory.dram.page_policy, "closed");
+  EXPECT_EQ(c.memory.fixed.latency_ns, 80.5);
+  // The effective YAML carries every field and reads back the same.
+  EXPECT_EQ(sim::to_yaml(sim::parse_config(sim::to_yaml(c), "m.yaml")), sim::to_yaml(c));
+}
+
+TEST(Config, MemorySystemErrorsNameFileSectionAndRange) {
+  EXPECT_EQ(error_of("l2: {replacement: mru}"),
+            "t.yaml: l2: cache.replacement: 'mru' is not allowed (allowed lru, plru, fifo, random, "
+            "srrip)");
+  EXPECT_EQ(error_of("l2: {colour: red}"), "t.yaml: l2.colour: unknown key");
+  EXPECT_EQ(error_of("memory: {model: hbm}"),
+            "t.yaml: memory.model: 'hbm' is not allowed (allowed dram, fixed, ideal)");
+  EXPECT_EQ(error_of("memory: {dram: {tCL: 0}}").rfind("t.yaml: memory.dram: ", 0), 0u)
+      << error_of("memory: {dram: {tCL: 0}}");
+  EXPECT_NE(error_of("memory: {dram: {tCL: 0}}").find("tCL"), std::string::npos);
+  EXPECT_NE(error_of("interconnect: {width_bytes: 2}").find("t.yaml: interconnect: "),
+            std::string::npos);
+  EXPECT_NE(error_of("interconnect: {width_bytes: 2}").find("[4, 1024]"), std::string::npos);
+  EXPECT_EQ(error_of("memory: {size: 5}"),
+            "t.yaml: memory.size: 5 is out of range (allowed 1048576..1099511627776)");
+}
+
 TEST(Config, MalformedYamlAndMissingFile) {
   EXPECT_NE(error_of("core: [rows: 4").find("t.yaml: not valid YAML"), std::string::npos);
   try {
