@@ -165,6 +165,41 @@ package sa_arith_pkg;
            ((big[22:0] != 23'h0) || (sub && (sml[30:23] == 8'hFF))) ? Fp32QNan : big;
   endfunction
 
+  // ---------------------------------------------------------------------------
+  // binary32 x binary32 -> binary32, IEEE-754, round to nearest-even, subnormal
+  // operands and results kept (used by the vector unit: SCALE, AXPY). The exact
+  // product of the two 24-bit significands (hidden bit 0 and effective exponent
+  // 1 for subnormals) has at most 48 bits; it sits in bits [63:16] of the
+  // rounder's input, so the leading-one-at-63 exponent is ea + eb - 126 (as in
+  // bf16_mul). A normal operand has its leading one at p[47] or p[46]; a
+  // subnormal times a normal has at most 24 leading zeros above bit 47, within
+  // fp32_round_pack's 31. Subnormal x subnormal (< 2^-252) may have more: the
+  // rounder's clamped shift then yields a signed zero, which is the correctly
+  // rounded result.
+  // ---------------------------------------------------------------------------
+  function automatic logic [31:0] fp32_mul(logic [31:0] x, logic [31:0] y);
+    /* verilator no_inline_task */
+    logic [7:0]  ex, ey;
+    logic        sign, x_spec, y_spec, nan;
+    logic [47:0] p;
+    int          exp;
+
+    ex   = x[30:23];
+    ey   = y[30:23];
+    sign = x[31] ^ y[31];
+    p    = {24'h0, ex != 8'h0, x[22:0]} * {24'h0, ey != 8'h0, y[22:0]};
+    exp  = int'(ex) + int'(ey) + int'(ex == 8'h0) + int'(ey == 8'h0) - 126;
+
+    x_spec = (ex == 8'hFF);
+    y_spec = (ey == 8'hFF);
+    // NaN operand, or infinity times zero.
+    nan = (x_spec && ((x[22:0] != 23'h0) || (y[30:0] == 31'h0))) ||
+          (y_spec && ((y[22:0] != 23'h0) || (x[30:0] == 31'h0)));
+    return nan                ? Fp32QNan :
+           (x_spec || y_spec) ? {sign, Fp32PosInf[30:0]} :
+                                fp32_round_pack(sign, exp, {p, 16'h0});
+  endfunction
+
   // int8 x int8 -> int32 (exact), two's complement.
   function automatic logic [31:0] int8_mul(logic [7:0] a, logic [7:0] b);
     return {{24{a[7]}}, a} * {{24{b[7]}}, b};

@@ -54,6 +54,12 @@ inline std::uint32_t fp32_add(std::uint32_t x, std::uint32_t y) {
   return canonicalize(bits_to_f32(x) + bits_to_f32(y));
 }
 
+// binary32 x binary32 -> binary32 bits (RNE, gradual underflow, canonical NaN).
+// Not a PE operation: the vector unit's SCALE and AXPY (vector.hpp).
+inline std::uint32_t fp32_mul(std::uint32_t x, std::uint32_t y) {
+  return canonicalize(bits_to_f32(x) * bits_to_f32(y));
+}
+
 // int8 x int8 -> int32 (exact), as 32 bits.
 inline std::uint32_t int8_mul(std::uint16_t a, std::uint16_t b) {
   const auto sa = static_cast<std::int8_t>(a & 0xFFu);
