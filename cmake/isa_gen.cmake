@@ -203,7 +203,18 @@ function(sasim_generate_isa json_file out_sv out_hpp out_md)
       message(FATAL_ERROR "${json_file}: enum ${en} is not used by any field")
     endif()
     list(JOIN ENUM_SV_${en} ",\n    " vals)
-    string(APPEND sv_enum_defs "  typedef enum logic [${ENUM_W_${en}}-1:0] {\n    ${vals}\n  } isa_${en}_e;\n\n")
+    string(REPLACE "," "" valnames "${ENUM_SV_${en}}")
+    set(members_in "")
+    foreach(v IN LISTS ENUM_SV_${en})
+      string(REGEX REPLACE " = .*" "" vn "${v}")
+      list(APPEND members_in "${vn}")
+    endforeach()
+    list(JOIN members_in ", " members_in)
+    string(APPEND sv_enum_defs "  typedef enum logic [${ENUM_W_${en}}-1:0] {\n    ${vals}\n  } isa_${en}_e;\n\n"
+      "  // The field holds one of the values above.\n"
+      "  function automatic logic isa_${en}_valid(logic [${ENUM_W_${en}}-1:0] v);\n"
+      "    return v inside {${members_in}};\n"
+      "  endfunction\n\n")
   endforeach()
 
   set(common_cpp "")

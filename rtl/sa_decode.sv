@@ -1,7 +1,9 @@
 // sa_decode: first decode stage of the controller. Classifies a 128-bit
 // instruction (layout generated from firmware/isa/isa.json into sa_isa_pkg)
-// into its queue and extracts the dependency flags; opcodes that are not in
-// the ISA are flagged illegal (zeroed memory decodes as illegal).
+// into its queue and extracts the dependency flags. Illegal: opcodes that are
+// not in the ISA (zeroed memory decodes as illegal), and enumerated operand
+// fields holding a value outside their enumeration (GEMM dataflow, VEC op,
+// LOAD/STORE/VEC SRAM select).
 module sa_decode
   import sa_pkg::*;
   import sa_isa_pkg::*;
@@ -35,12 +37,37 @@ module sa_decode
   /* verilator lint_on UNUSEDSIGNAL */
   assign insn = finish_insn_t'(insn_i);
 
+  // Views of the enumerated operand fields (the rest is decoded downstream).
+  /* verilator lint_off UNUSEDSIGNAL */
+  gemm_insn_t  gemm;
+  vec_insn_t   vec;
+  load_insn_t  load;
+  store_insn_t store;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign gemm  = gemm_insn_t'(insn_i);
+  assign vec   = vec_insn_t'(insn_i);
+  assign load  = load_insn_t'(insn_i);
+  assign store = store_insn_t'(insn_i);
+
   always_comb begin
     illegal_o = 1'b0;
     unique case (insn.opcode)
-      OP_LOAD:              queue_o = Q_LOAD;
-      OP_GEMM, OP_VEC:      queue_o = Q_EXEC;
-      OP_STORE:             queue_o = Q_STORE;
+      OP_LOAD: begin
+        queue_o   = Q_LOAD;
+        illegal_o = !isa_sram_valid(load.sram);
+      end
+      OP_GEMM: begin
+        queue_o   = Q_EXEC;
+        illegal_o = !isa_dataflow_valid(gemm.dataflow);
+      end
+      OP_VEC: begin
+        queue_o   = Q_EXEC;
+        illegal_o = !isa_vec_op_valid(vec.op) || !isa_sram_valid(vec.dst_sram);
+      end
+      OP_STORE: begin
+        queue_o   = Q_STORE;
+        illegal_o = !isa_sram_valid(store.sram);
+      end
       OP_CONFIG, OP_FINISH: queue_o = Q_CTRL;
       default: begin
         queue_o   = Q_CTRL;

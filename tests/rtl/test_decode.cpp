@@ -83,4 +83,18 @@ TEST(Decode, OpcodesOutsideTheIsaAreIllegal) {
   }
 }
 
+// Enumerated operand fields outside their enumeration are illegal too.
+TEST(Decode, OperandValuesOutsideTheirEnumerationAreIllegal) {
+  Decoder dec;
+  isa::Instruction gemm = isa::encode_gemm({});
+  EXPECT_FALSE(dec.decode(gemm).illegal);
+  gemm.set(isa::gemm::kDataflow, 3);  // ws=0, os=1, is=2
+  EXPECT_TRUE(dec.decode(gemm).illegal);
+  for (std::uint64_t op = 0; op < 16; ++op) {
+    isa::Instruction vec = isa::encode_vec({});
+    vec.set(isa::vec::kOp, op);
+    EXPECT_EQ(dec.decode(vec).illegal, op > 7) << "vec op " << op;
+  }
+}
+
 }  // namespace
