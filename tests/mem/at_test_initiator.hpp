@@ -45,11 +45,11 @@
 // Read data buffers are filled with kPoison before the request is sent, so a target that does
 // not write the data is visible in the record.
 //
-// Memory management. Payloads come from a pool owned by the initiator (tlm_mm_interface); each
-// has its own data / byte-enable buffers. The initiator holds one reference from BEGIN_REQ to
-// its END_RESP; targets that keep the payload longer acquire() / release() it themselves.
-// payloads_in_use() is 0 once every transaction is complete and every component released its
-// references (a leak check for tests).
+// Memory management. Payloads come from a pool owned by the initiator (PayloadPool in
+// sc_test.hpp, their tlm_mm_interface); each has its own data / byte-enable buffers. The
+// initiator holds one reference from BEGIN_REQ to its END_RESP; targets that keep the payload
+// longer acquire() / release() it themselves. payloads_in_use() is 0 once every transaction is
+// complete and every component released its references (a leak check for tests).
 #pragma once
 
 #include <tlm_utils/peq_with_cb_and_phase.h>
@@ -68,9 +68,11 @@
 #include <utility>
 #include <vector>
 
+#include "sc_test.hpp"
+
 namespace sasim::mem::test {
 
-class AtTestInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface {
+class AtTestInitiator : public sc_core::sc_module {
  public:
   static constexpr std::uint8_t kPoison = 0xCD;
 
@@ -154,7 +156,7 @@ class AtTestInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface
   // Highest number of transactions in flight at once so far.
   unsigned max_outstanding_seen() const { return max_outstanding_seen_; }
   // Payloads allocated from the pool and not yet returned to it (leak check).
-  std::size_t payloads_in_use() const { return pool_.size() - free_.size(); }
+  std::size_t payloads_in_use() const { return pool_.in_use(); }
   // Notified when the last scripted transaction completes.
   const sc_core::sc_event& done_event() const { return done_event_; }
 
@@ -178,23 +180,6 @@ class AtTestInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface
     return records_.size() - 1;
   }
 
-  // tlm_mm_interface: called when the last reference is released.
-  void free(tlm::tlm_generic_payload* gp) override {
-    gp->reset();  // drops extensions
-    free_.push_back(static_cast<Payload*>(gp));
-  }
-
-  Payload* allocate() {
-    if (free_.empty()) {
-      tlm::tlm_mm_interface* mm = this;
-      pool_.push_back(std::make_unique<Payload>(mm));
-      free_.push_back(pool_.back().get());
-    }
-    Payload* p = free_.back();
-    free_.pop_back();
-    return p;
-  }
-
   void issue_thread() {
     for (;;) {
       while (next_ >= records_.size()) wait(script_event_);
@@ -207,18 +192,12 @@ class AtTestInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface
 
   void send_begin_req(std::size_t id) {
     Record& r = records_[id];
-    Payload* p = allocate();
+    Payload* p = pool_.allocate();
     p->data = r.data;
     p->byte_enable = r.byte_enable;
-    p->set_command(r.command);
-    p->set_address(r.address);
-    p->set_data_ptr(p->data.data());
-    p->set_data_length(r.length);
-    p->set_streaming_width(r.length);
-    p->set_byte_enable_ptr(p->byte_enable.empty() ? nullptr : p->byte_enable.data());
-    p->set_byte_enable_length(static_cast<unsigned>(p->byte_enable.size()));
-    p->set_dmi_allowed(false);
-    p->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    set_request(*p, r.command, r.address, p->data.data(), r.length,
+                p->byte_enable.empty() ? nullptr : p->byte_enable.data(),
+                static_cast<unsigned>(p->byte_enable.size()));
     p->acquire();
 
     r.issued = true;
@@ -346,8 +325,7 @@ class AtTestInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface
   bool request_busy_ = false;  // BEGIN_REQ sent, END_REQ not yet in effect
 
   std::unordered_map<tlm::tlm_generic_payload*, InFlight> inflight_;
-  std::vector<std::unique_ptr<Payload>> pool_;
-  std::vector<Payload*> free_;
+  PayloadPool<Payload> pool_;
 
   sc_core::sc_event script_event_, slot_event_, done_event_;
   tlm_utils::peq_with_cb_and_phase<AtTestInitiator> phase_peq_;

@@ -19,31 +19,17 @@
 #include <unordered_set>
 #include <vector>
 
-#include "at_test_initiator.hpp"
-#include "sasim/mem/backing_store.hpp"
+#include "mem_bench.hpp"
 #include "sasim/mem/cache.hpp"
-#include "sasim/mem/protocol_checker.hpp"
 #include "sasim/mem/simple_memory.hpp"
-#include "sasim/sim/stats.hpp"
-#include "sc_test.hpp"
 
-// libsystemc references sc_main; gtest_main provides main(), so this is never called.
-int sc_main(int, char**) { return 0; }
-
+namespace sasim::mem::test {
 namespace {
 
-using sasim::mem::BackingStore;
-using sasim::mem::Cache;
-using sasim::mem::CacheConfig;
-using sasim::mem::ProtocolChecker;
-using sasim::mem::test::AtTestInitiator;
-using sasim::mem::test::run_until_done;
 using sasim::sim::StatsRegistry;
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 using tlm::tlm_generic_payload;
-
-sc_time ns(double v) { return sc_time(v, sc_core::SC_NS); }
 
 // ---------------------------------------------------------------------------
 // Downstream memory for the tests: an AT target that answers each request a
@@ -227,11 +213,6 @@ class TestMemory : public sc_core::sc_module {
   sc_core::sc_event resp_ev_, end_req_ev_;
 };
 
-// Makes the fresh SystemC context before any module of the bench exists.
-struct FreshContext {
-  FreshContext() { sasim::mem::test::fresh_systemc(); }
-};
-
 // initiator -> checker -> cache -> checker -> memory, store [0, 1 MiB).
 struct Bench : FreshContext {
   explicit Bench(const CacheConfig& cfg, unsigned outstanding = 1, sc_time read_lat = ns(40),
@@ -251,10 +232,8 @@ struct Bench : FreshContext {
   std::uint64_t stat(const std::string& n) const { return stats.value("l2." + n); }
   // Expects a clean protocol on both hops and nothing left in flight.
   void expect_clean_protocol() {
-    up_check.check_idle();
-    down_check.check_idle();
-    EXPECT_TRUE(up_check.violations().empty()) << up_check.violations().front();
-    EXPECT_TRUE(down_check.violations().empty()) << down_check.violations().front();
+    expect_clean(up_check);
+    expect_clean(down_check);
     EXPECT_GT(up_check.transactions_completed(), 0u);
     EXPECT_EQ(cache.mshrs_in_use(), 0u);
     EXPECT_EQ(init.payloads_in_use(), 0u);
@@ -271,16 +250,14 @@ struct Bench : FreshContext {
 
 // 2 sets x 4 ways of 128-byte lines (1 KiB, the smallest size), 1 GHz.
 CacheConfig tiny(const std::string& replacement = "lru", const std::string& wp = "wb_wa") {
-  CacheConfig c;
-  c.size_bytes = 1024;
-  c.line_bytes = 128;
-  c.ways = 4;
-  c.hit_latency_cycles = 10;
-  c.mshrs = 4;
-  c.clock_mhz = 1000;
-  c.replacement = replacement;
-  c.write_policy = wp;
-  return c;
+  return {.size_bytes = 1024,
+          .line_bytes = 128,
+          .ways = 4,
+          .hit_latency_cycles = 10,
+          .mshrs = 4,
+          .clock_mhz = 1000,
+          .replacement = replacement,
+          .write_policy = wp};
 }
 
 std::vector<std::uint8_t> bytes(unsigned n, std::uint8_t first) {
@@ -337,24 +314,19 @@ TEST(CacheConfig, DefaultsAreValidAndEveryRangeIsChecked) {
         "cache.replacement: 'nope' is not allowed (allowed lru, plru, fifo, random, srrip)");
   }
   // The extremes of every range are accepted.
-  CacheConfig lo;
-  lo.size_bytes = 1024;
-  lo.line_bytes = 16;
-  lo.ways = 64;
-  lo.hit_latency_cycles = 0;
-  lo.mshrs = 1;
+  const CacheConfig lo{
+      .size_bytes = 1024, .line_bytes = 16, .ways = 64, .hit_latency_cycles = 0, .mshrs = 1};
   EXPECT_EQ(sasim::mem::validate(lo), 1u);
-  CacheConfig hi;
-  hi.size_bytes = 64ULL << 20;
-  hi.line_bytes = 1024;
-  hi.ways = 1;
-  hi.hit_latency_cycles = 1000;
-  hi.mshrs = 256;
+  const CacheConfig hi{.size_bytes = 64ULL << 20,
+                       .line_bytes = 1024,
+                       .ways = 1,
+                       .hit_latency_cycles = 1000,
+                       .mshrs = 256};
   EXPECT_EQ(sasim::mem::validate(hi), 65536u);
 }
 
 TEST(Cache, ConstructorRejectsAnInvalidConfigAndRegistersItsCounters) {
-  sasim::mem::test::fresh_systemc();
+  fresh_systemc();
   BackingStore store(0, 1 << 20);
   StatsRegistry stats;
   CacheConfig bad = tiny();
@@ -752,7 +724,7 @@ TEST(Cache, DownstreamAnswersOnTheReturnPath) {
 // Against the project's FixedLatencyMemory (simple_memory.hpp): unloaded
 // latency 40 ns for any size, so a miss takes 10 + 40 ns here too.
 TEST(Cache, InFrontOfFixedLatencyMemory) {
-  sasim::mem::test::fresh_systemc();
+  fresh_systemc();
   BackingStore store(0, 1 << 20);
   StatsRegistry stats;
   AtTestInitiator init("init", 2);
@@ -776,10 +748,8 @@ TEST(Cache, InFrontOfFixedLatencyMemory) {
   EXPECT_EQ(init.record(m).latency(), ns(50));
   EXPECT_EQ(stats.value("mem.reads"), 2u);  // two fills
   EXPECT_EQ(stats.value("l2.hits"), 1u);
-  up.check_idle();
-  down.check_idle();
-  EXPECT_TRUE(up.violations().empty());
-  EXPECT_TRUE(down.violations().empty());
+  expect_clean(up);
+  expect_clean(down);
 }
 
 // A fill that fails downstream answers the access and every merged one with
@@ -860,10 +830,7 @@ TEST(Cache, DebugTransportGoesStraightToTheStore) {
   Bench b(tiny());
   std::uint8_t data[6] = {1, 2, 3, 4, 5, 6};
   tlm_generic_payload p;
-  p.set_command(tlm::TLM_WRITE_COMMAND);
-  p.set_address(0x7E);  // spans lines: fine without timing
-  p.set_data_ptr(data);
-  p.set_data_length(6);
+  set_request(p, tlm::TLM_WRITE_COMMAND, 0x7E, data, 6);  // spans lines: fine without timing
   EXPECT_EQ(b.init.socket->transport_dbg(p), 6u);
   std::uint8_t back[6] = {};
   b.store.read(0x7E, back, 6);
@@ -889,7 +856,7 @@ TEST(Cache, DebugTransportGoesStraightToTheStore) {
 // overlap where one of them writes (the base protocol does not order them), so
 // the shadow is exact. It answers BEGIN_RESP at random with TLM_COMPLETED,
 // TLM_UPDATED + END_RESP, or TLM_ACCEPTED and an END_RESP 1-5 cycles later.
-class RandomInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface {
+class RandomInitiator : public sc_core::sc_module {
  public:
   static constexpr std::uint8_t kPoison = 0xCD;
   struct Params {
@@ -928,21 +895,10 @@ class RandomInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface
     unsigned id = 0;
   };
 
-  void free(tlm_generic_payload* t) override {
-    t->reset();
-    free_.push_back(static_cast<Txn*>(t));
-  }
-
   std::uint64_t rnd(std::uint64_t n) { return rng_() % n; }
 
   Txn* make(unsigned id) {
-    if (free_.empty()) {
-      tlm::tlm_mm_interface* mm = this;
-      pool_.push_back(std::make_unique<Txn>(mm));
-      free_.push_back(pool_.back().get());
-    }
-    Txn* t = free_.back();
-    free_.pop_back();
+    Txn* t = pool_.allocate();
     t->id = id;
     const unsigned lines = static_cast<unsigned>(p_.size / p_.line);
     // Half the accesses go to one of the last 8 lines used (hits, merges).
@@ -966,8 +922,6 @@ class RandomInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface
         len = 1 + static_cast<unsigned>(rnd(p_.line - off));
     }
     const bool write = rnd(100) < 45;
-    t->set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    t->set_address(p_.base + line_no * p_.line + off);
     t->data.assign(len, kPoison);
     if (write)
       for (auto& v : t->data) v = static_cast<std::uint8_t>(rng_());
@@ -976,13 +930,9 @@ class RandomInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface
       t->be.resize(1 + rnd(std::min(len, 8u)));
       for (auto& v : t->be) v = rnd(3) == 0 ? 0x00 : 0xFF;
     }
-    t->set_data_ptr(t->data.data());
-    t->set_data_length(len);
-    t->set_streaming_width(len);
-    t->set_byte_enable_ptr(t->be.empty() ? nullptr : t->be.data());
-    t->set_byte_enable_length(static_cast<unsigned>(t->be.size()));
-    t->set_dmi_allowed(false);
-    t->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    set_request(*t, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND,
+                p_.base + line_no * p_.line + off, t->data.data(), len,
+                t->be.empty() ? nullptr : t->be.data(), static_cast<unsigned>(t->be.size()));
     return t;
   }
 
@@ -1096,8 +1046,7 @@ class RandomInitiator : public sc_core::sc_module, private tlm::tlm_mm_interface
 
   Params p_;
   std::mt19937_64 rng_;
-  std::vector<std::unique_ptr<Txn>> pool_;
-  std::vector<Txn*> free_;
+  PayloadPool<Txn> pool_;
   std::unordered_set<tlm_generic_payload*> inflight_;
   std::vector<std::uint64_t> recent_;
   Txn* req_ = nullptr;
@@ -1144,16 +1093,15 @@ TEST_P(CacheRandom, ShadowMemoryAndWriteBackInvariants) {
     const std::uint64_t seed = seed_base + g.line;
     SCOPED_TRACE("seed " + std::to_string(seed) + ", line " + std::to_string(g.line));
     const bool wb = GetParam().write_policy == "wb_wa";
-    sasim::mem::test::fresh_systemc();
-    CacheConfig cfg;
-    cfg.size_bytes = 1024;
-    cfg.line_bytes = g.line;
-    cfg.ways = g.ways;
-    cfg.mshrs = g.mshrs;
-    cfg.hit_latency_cycles = g.hit_cycles;
-    cfg.replacement = GetParam().replacement;
-    cfg.write_policy = GetParam().write_policy;
-    cfg.seed = seed;
+    fresh_systemc();
+    const CacheConfig cfg{.size_bytes = 1024,
+                          .line_bytes = g.line,
+                          .ways = g.ways,
+                          .hit_latency_cycles = g.hit_cycles,
+                          .mshrs = g.mshrs,
+                          .replacement = GetParam().replacement,
+                          .write_policy = GetParam().write_policy,
+                          .seed = seed};
     const std::uint64_t base = 0x10000, size = 4 * cfg.size_bytes;  // 4x the cache
     BackingStore store(0, 1 << 20);
     StatsRegistry stats;
@@ -1219,10 +1167,8 @@ TEST_P(CacheRandom, ShadowMemoryAndWriteBackInvariants) {
     std::vector<std::uint8_t> final_store(size);
     store.read(base, final_store.data(), size);
     EXPECT_TRUE(final_store == init.shadow) << "store differs from the shadow memory";
-    up.check_idle();
-    down.check_idle();
-    for (const auto& v : up.violations()) ADD_FAILURE() << v;
-    for (const auto& v : down.violations()) ADD_FAILURE() << v;
+    expect_clean(up);
+    expect_clean(down);
     EXPECT_EQ(cache.mshrs_in_use(), 0u);
 
     const auto stat = [&](const char* n) { return stats.value(std::string("l2.") + n); };
@@ -1268,3 +1214,4 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 }  // namespace
+}  // namespace sasim::mem::test

@@ -3,7 +3,6 @@
 // data goes through the BackingStore, counters match the access pattern. Every
 // test runs the traffic through a ProtocolChecker and expects no violation.
 #include <gtest/gtest.h>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -17,69 +16,22 @@
 #include <utility>
 #include <vector>
 
-#include "at_test_initiator.hpp"
-#include "sasim/mem/backing_store.hpp"
+#include "mem_bench.hpp"
 #include "sasim/mem/dram.hpp"
-#include "sasim/mem/protocol_checker.hpp"
-#include "sasim/sim/stats.hpp"
-#include "sc_test.hpp"
 
-// libsystemc references sc_main; gtest_main provides main(), so this is never called.
-int sc_main(int, char**) { return 0; }
-
+namespace sasim::mem::test {
 namespace {
 
-using sasim::mem::BackingStore;
-using sasim::mem::Dram;
-using sasim::mem::DramConfig;
-using sasim::mem::ProtocolChecker;
-using sasim::mem::test::AtTestInitiator;
-using sasim::mem::test::fresh_systemc;
-using sasim::mem::test::run_until_done;
-using sc_core::SC_NS;
-using sc_core::SC_PS;
 using sc_core::sc_time;
 
 constexpr std::uint64_t kBase = 0x8000'0000;
 constexpr std::uint64_t kSize = 1ULL << 30;
 
-sc_time ns(double v) { return sc_time(v, SC_NS); }
-sc_time ps(double v) { return sc_time(v, SC_PS); }
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += x + "\n";
-  return s;
-}
-
-struct FreshContext {
-  FreshContext() { fresh_systemc(); }
-};
-
-// initiator -> protocol checker -> dram, in a fresh SystemC context.
-struct Bench : FreshContext {
+// initiator -> protocol checker -> dram on [kBase, kBase + kSize).
+struct Bench : MemBench<Dram> {
   explicit Bench(const DramConfig& cfg, unsigned outstanding = 1)
-      : store(kBase, kSize),
-        init("init", outstanding),
-        checker("checker"),
-        dram("dram", cfg, store, stats) {
-    init.socket.bind(checker.in);
-    checker.out.bind(dram.socket);
-  }
-  std::uint64_t stat(const std::string& n) const { return stats.value("dram." + n); }
-  // Runs the script to completion and checks the protocol.
-  void run() {
-    ASSERT_TRUE(run_until_done(init));
-    checker.check_idle();
-    EXPECT_TRUE(checker.violations().empty()) << joined(checker.violations());
-    EXPECT_EQ(init.payloads_in_use(), 0u);
-  }
-
-  BackingStore store;
-  sasim::sim::StatsRegistry stats;
-  AtTestInitiator init;
-  ProtocolChecker checker;
-  Dram dram;
+      : MemBench("dram", kBase, kSize, outstanding, cfg) {}
+  Dram& dram = dut;
 };
 
 // Default DDR4-3200 x64: one channel, 16 banks of 8 KiB rows, so a row of bank
@@ -255,29 +207,25 @@ struct StreamCase {
 };
 
 DramConfig ddr4_2400_two_channels() {
-  DramConfig c;
-  c.channels = 2;
-  c.clock_mhz = 1200;
-  c.tCL = 17;
-  c.tRCD = 17;
-  c.tRP = 17;
-  c.tRAS = 39;
-  c.tCWL = 12;
-  c.tWR = 18;
-  c.tRTP = 9;
-  c.tWTR = 9;
-  return c;
+  return {.channels = 2,
+          .clock_mhz = 1200,
+          .tCL = 17,
+          .tRCD = 17,
+          .tRP = 17,
+          .tRAS = 39,
+          .tCWL = 12,
+          .tWR = 18,
+          .tRTP = 9,
+          .tWTR = 9};
 }
 
 DramConfig four_channels_x32_bl16() {
-  DramConfig c;
-  c.channels = 4;
-  c.bus_width_bits = 32;
-  c.burst_length = 16;
-  c.row_bytes = 2048;
-  c.banks = 8;
-  c.tCCD = 8;
-  return c;
+  return {.channels = 4,
+          .banks = 8,
+          .row_bytes = 2048,
+          .bus_width_bits = 32,
+          .burst_length = 16,
+          .tCCD = 8};
 }
 
 std::vector<StreamCase> stream_cases() {
@@ -500,10 +448,7 @@ TEST(Dram, DataWrittenIsReadBackThroughTheTimedPathAndTransportDbg) {
   // Backdoor: reads what the timed path wrote, writes what the timed path reads.
   std::vector<std::uint8_t> buf(200);
   tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(a1);
-  gp.set_data_ptr(buf.data());
-  gp.set_data_length(200);
+  set_request(gp, tlm::TLM_READ_COMMAND, a1, buf.data(), 200);
   EXPECT_EQ(b.init.socket->transport_dbg(gp), 200u);
   EXPECT_EQ(buf, d1);
   const auto d3 = pattern(100, 3);
@@ -594,45 +539,29 @@ TEST(Dram, ErrorsComeBackAsResponseStatus) {
   EXPECT_EQ(b.stat("reads"), 1u);
 }
 
-// A bare LT initiator socket for b_transport.
-struct LtInitiator : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<LtInitiator> socket;
-  explicit LtInitiator(sc_core::sc_module_name n) : sc_core::sc_module(n), socket("socket") {}
-};
-
 TEST(Dram, BTransportIsFunctionalWithTheRowHitLatency) {
-  fresh_systemc();
-  BackingStore store(kBase, kSize);
-  sasim::sim::StatsRegistry stats;
-  LtInitiator lt("lt");
-  Dram dram("dram", DramConfig{}, store, stats);
-  lt.socket.bind(dram.socket);
-  sc_core::sc_start(ns(1));  // elaborate (binds the sockets)
+  LtBench<Dram> b("dram", kBase, kSize, DramConfig{});
   auto data = pattern(128, 5);
   tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(kBase + 0x40);
-  gp.set_data_ptr(data.data());
-  gp.set_data_length(128);
-  gp.set_streaming_width(128);
+  set_request(gp, tlm::TLM_WRITE_COMMAND, kBase + 0x40, data.data(), 128);
   sc_time delay = sc_core::SC_ZERO_TIME;
-  lt.socket->b_transport(gp, delay);
+  b.lt.socket->b_transport(gp, delay);
   EXPECT_TRUE(gp.is_response_ok());
   EXPECT_EQ(delay, ps((16 + 16 + 4 + 4) * 625));  // F + tCWL + B + 1 * max(B, tCCD)
   std::vector<std::uint8_t> back(128);
-  store.read(kBase + 0x40, back.data(), 128);
+  b.store.read(kBase + 0x40, back.data(), 128);
   EXPECT_EQ(back, data);
   gp.set_command(tlm::TLM_READ_COMMAND);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   gp.set_data_ptr(back.data());
   std::fill(back.begin(), back.end(), 0);
   delay = sc_core::SC_ZERO_TIME;
-  lt.socket->b_transport(gp, delay);
+  b.lt.socket->b_transport(gp, delay);
   EXPECT_EQ(back, data);
   EXPECT_EQ(delay, ps((16 + 22 + 4 + 4) * 625));
-  EXPECT_EQ(stats.value("dram.reads"), 1u);
-  EXPECT_EQ(stats.value("dram.writes"), 1u);
-  EXPECT_EQ(stats.value("dram.activates"), 0u);  // no bank state
+  EXPECT_EQ(b.stats.value("dram.reads"), 1u);
+  EXPECT_EQ(b.stats.value("dram.writes"), 1u);
+  EXPECT_EQ(b.stats.value("dram.activates"), 0u);  // no bank state
 }
 
 TEST(Dram, AddressMappingFieldOrder) {
@@ -707,3 +636,4 @@ TEST(Dram, InvalidConfigurationsAndUnknownNamesThrow) {
 }
 
 }  // namespace
+}  // namespace sasim::mem::test

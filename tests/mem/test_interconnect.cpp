@@ -3,13 +3,9 @@
 // transport_dbg routing, configuration checks; ProtocolCheckers on both sides of every run.
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <gtest/gtest.h>
-#include <tlm_utils/peq_with_cb_and_phase.h>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
-#include <cstring>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,153 +13,29 @@
 #include <tlm>
 #include <vector>
 
-#include "at_test_initiator.hpp"
+#include "at_test_memory.hpp"
+#include "mem_bench.hpp"
 #include "sasim/mem/interconnect.hpp"
-#include "sasim/mem/protocol_checker.hpp"
-#include "sasim/sim/stats.hpp"
-#include "sc_test.hpp"
 
-// libsystemc references sc_main; gtest_main provides main(), so this is never called.
-int sc_main(int, char**) { return 0; }
-
+namespace sasim::mem::test {
 namespace {
 
-using sasim::mem::AddressRange;
-using sasim::mem::Interconnect;
-using sasim::mem::InterconnectConfig;
-using sasim::mem::ProtocolChecker;
-using sasim::mem::test::AtTestInitiator;
-using sasim::mem::test::fresh_systemc;
-using sasim::mem::test::run_until_done;
 using sasim::sim::StatsRegistry;
-using sc_core::SC_NS;
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 using Payload = tlm::tlm_generic_payload;
+using Style = AtTestMemory::Style;
 
-sc_time ns(double v) { return sc_time(v, SC_NS); }
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += x + "\n";
-  return s;
+// The memory behind the interconnect: END_REQ at once on the return path, BEGIN_RESP `latency`
+// (default 0) after it. Tests that need a slow target set style kBackward and an accept_delay.
+std::unique_ptr<AtTestMemory> test_memory(const std::string& name, std::uint64_t base,
+                                          std::uint64_t size) {
+  auto m = std::make_unique<AtTestMemory>(name.c_str(), base, size);
+  m->style = Style::kReturnEndReq;
+  m->accept_delay = SC_ZERO_TIME;
+  m->latency = SC_ZERO_TIME;
+  return m;
 }
-
-// A minimal AT memory target for [base, base + size): END_REQ accept_delay after BEGIN_REQ (at
-// once through TLM_UPDATED when accept_delay is 0), BEGIN_RESP `latency` after END_REQ, one
-// response at a time. Records when and which requests arrived.
-class TestMemory : public sc_core::sc_module {
- public:
-  struct Arrival {
-    sc_time time;
-    std::uint64_t address;
-  };
-
-  tlm_utils::simple_target_socket<TestMemory> socket;
-  sc_time accept_delay = SC_ZERO_TIME;
-  sc_time latency = SC_ZERO_TIME;
-  std::vector<Arrival> arrivals;
-
-  SC_HAS_PROCESS(TestMemory);
-  TestMemory(sc_core::sc_module_name name, std::uint64_t base, std::uint64_t size)
-      : sc_core::sc_module(name),
-        socket("socket"),
-        base_(base),
-        mem_(size),
-        req_peq_("req_peq", this, &TestMemory::on_end_req_due),
-        resp_peq_("resp_peq", this, &TestMemory::on_resp_ready) {
-    socket.register_nb_transport_fw(this, &TestMemory::nb_transport_fw);
-    socket.register_b_transport(this, &TestMemory::b_transport);
-    socket.register_transport_dbg(this, &TestMemory::transport_dbg);
-    SC_METHOD(try_respond);
-    sensitive << retry_;
-    dont_initialize();
-  }
-
-  std::uint8_t& at(std::uint64_t addr) { return mem_.at(addr - base_); }
-
- private:
-  void access(Payload& gp) {
-    const std::uint64_t a = gp.get_address();
-    const unsigned n = gp.get_data_length();
-    if (a < base_ || a - base_ + n > mem_.size()) {
-      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-      return;
-    }
-    if (gp.is_read()) std::memcpy(gp.get_data_ptr(), &mem_[a - base_], n);
-    if (gp.is_write()) std::memcpy(&mem_[a - base_], gp.get_data_ptr(), n);
-    gp.set_response_status(tlm::TLM_OK_RESPONSE);
-  }
-
-  tlm::tlm_sync_enum nb_transport_fw(Payload& gp, tlm::tlm_phase& phase, sc_time& delay) {
-    if (phase == tlm::END_RESP) {
-      in_progress_ = nullptr;
-      busy_until_ = sc_core::sc_time_stamp() + delay;
-      gp.release();
-      retry_.notify(delay);
-      return tlm::TLM_COMPLETED;
-    }
-    arrivals.push_back({sc_core::sc_time_stamp() + delay, gp.get_address()});
-    gp.acquire();
-    if (accept_delay == SC_ZERO_TIME) {
-      resp_peq_.notify(gp, tlm::BEGIN_RESP, delay + latency);
-      phase = tlm::END_REQ;
-      return tlm::TLM_UPDATED;
-    }
-    req_peq_.notify(gp, tlm::END_REQ, delay + accept_delay);
-    return tlm::TLM_ACCEPTED;
-  }
-
-  void on_end_req_due(Payload& gp, const tlm::tlm_phase&) {
-    tlm::tlm_phase phase = tlm::END_REQ;
-    sc_time delay = SC_ZERO_TIME;
-    socket->nb_transport_bw(gp, phase, delay);
-    resp_peq_.notify(gp, tlm::BEGIN_RESP, latency);
-  }
-
-  void on_resp_ready(Payload& gp, const tlm::tlm_phase&) {
-    ready_.push_back(&gp);
-    try_respond();
-  }
-
-  void try_respond() {
-    while (in_progress_ == nullptr && !ready_.empty()) {
-      if (busy_until_ > sc_core::sc_time_stamp()) {
-        retry_.notify(busy_until_ - sc_core::sc_time_stamp());
-        return;
-      }
-      Payload& gp = *ready_.front();
-      ready_.pop_front();
-      access(gp);
-      tlm::tlm_phase phase = tlm::BEGIN_RESP;
-      sc_time delay = SC_ZERO_TIME;
-      in_progress_ = &gp;
-      if (socket->nb_transport_bw(gp, phase, delay) != tlm::TLM_ACCEPTED) {
-        in_progress_ = nullptr;
-        busy_until_ = sc_core::sc_time_stamp() + delay;
-        gp.release();
-      }
-    }
-  }
-
-  void b_transport(Payload& gp, sc_time& delay) {
-    access(gp);
-    delay += latency;
-  }
-
-  unsigned transport_dbg(Payload& gp) {
-    access(gp);
-    return gp.is_response_ok() ? gp.get_data_length() : 0;
-  }
-
-  std::uint64_t base_;
-  std::vector<std::uint8_t> mem_;
-  tlm_utils::peq_with_cb_and_phase<TestMemory> req_peq_, resp_peq_;
-  std::deque<Payload*> ready_;
-  Payload* in_progress_ = nullptr;
-  sc_time busy_until_;
-  sc_core::sc_event retry_;
-};
 
 // Sends one read with BEGIN_REQ at `send_at` carrying the annotated delay `annotation`; records
 // when END_REQ and BEGIN_RESP take effect and answers BEGIN_RESP with TLM_COMPLETED.
@@ -178,12 +50,7 @@ class DelayedInitiator : public sc_core::sc_module, private tlm::tlm_mm_interfac
       : sc_core::sc_module(name), socket("socket"), send_at_(send_at), annotation_(annotation) {
     tlm::tlm_mm_interface* mm = this;
     gp_ = std::make_unique<Payload>(mm);
-    gp_->set_command(tlm::TLM_READ_COMMAND);
-    gp_->set_address(addr);
-    gp_->set_data_ptr(data_);
-    gp_->set_data_length(sizeof data_);
-    gp_->set_streaming_width(sizeof data_);
-    gp_->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    set_request(*gp_, tlm::TLM_READ_COMMAND, addr, data_, sizeof data_);
     socket.register_nb_transport_bw(this, &DelayedInitiator::nb_transport_bw);
     SC_THREAD(run);
   }
@@ -223,7 +90,7 @@ struct Bench {
   std::vector<std::unique_ptr<AtTestInitiator>> ini;
   std::vector<std::unique_ptr<ProtocolChecker>> ini_chk, tgt_chk;
   std::unique_ptr<Interconnect> noc;
-  std::vector<std::unique_ptr<TestMemory>> mem;
+  std::vector<std::unique_ptr<AtTestMemory>> mem;
 
   explicit Bench(const InterconnectConfig& cfg, unsigned initiators = 1,
                  unsigned max_outstanding = 16) {
@@ -239,8 +106,7 @@ struct Bench {
     }
     for (unsigned j = 0; j < 2; ++j) {
       const std::string n = std::to_string(j);
-      mem.push_back(
-          std::make_unique<TestMemory>(("mem" + n).c_str(), j == 0 ? kBase0 : kBase1, kSize));
+      mem.push_back(test_memory("mem" + n, j == 0 ? kBase0 : kBase1, kSize));
       tgt_chk.push_back(std::make_unique<ProtocolChecker>(("tgt_chk" + n).c_str()));
       noc->out.bind(tgt_chk[j]->in);
       tgt_chk[j]->out.bind(mem[j]->socket);
@@ -256,12 +122,8 @@ struct Bench {
   // Every checker saw a clean, drained protocol (after the delta cycles still due now).
   void expect_clean() {
     while (sc_core::sc_pending_activity_at_current_time()) sc_core::sc_start(SC_ZERO_TIME);
-    for (auto* list : {&ini_chk, &tgt_chk}) {
-      for (auto& c : *list) {
-        c->check_idle();
-        EXPECT_TRUE(c->violations().empty()) << c->name() << "\n" << joined(c->violations());
-      }
-    }
+    for (auto* list : {&ini_chk, &tgt_chk})
+      for (auto& c : *list) test::expect_clean(*c);
     for (auto& i : ini) EXPECT_EQ(i->payloads_in_use(), 0u) << i->name();
   }
 
@@ -336,10 +198,9 @@ struct LatencyCase {
 class InterconnectLatency : public ::testing::TestWithParam<LatencyCase> {};
 
 TEST_P(InterconnectLatency, SingleRequestLatencyIsExactlyAsConfigured) {
-  InterconnectConfig cfg;
-  cfg.clock_mhz = GetParam().clock_mhz;
-  cfg.latency_cycles = GetParam().latency_cycles;
-  cfg.width_bytes = 64;
+  const InterconnectConfig cfg{.clock_mhz = GetParam().clock_mhz,
+                               .width_bytes = 64,
+                               .latency_cycles = GetParam().latency_cycles};
   Bench b(cfg);
   const sc_time t = b.noc->clock_period();
   const unsigned lat = cfg.latency_cycles;
@@ -376,9 +237,7 @@ class InterconnectBandwidth : public ::testing::TestWithParam<bool> {};
 
 TEST_P(InterconnectBandwidth, BackToBackTransfersTakeTheComputedTime) {
   const bool reads = GetParam();
-  InterconnectConfig cfg;
-  cfg.width_bytes = 32;
-  cfg.latency_cycles = 2;
+  const InterconnectConfig cfg{.width_bytes = 32, .latency_cycles = 2};
   Bench b(cfg, 1, /*max_outstanding=*/32);
   const sc_time t = b.noc->clock_period();
   constexpr unsigned kN = 16, kBytes = 128;  // D = 4 cycles per transfer
@@ -406,10 +265,8 @@ TEST_P(InterconnectBandwidth, BackToBackTransfersTakeTheComputedTime) {
 INSTANTIATE_TEST_SUITE_P(ReadsAndWrites, InterconnectBandwidth, ::testing::Bool());
 
 TEST(Interconnect, RoundRobinAlternatesBetweenTwoInitiators) {
-  InterconnectConfig cfg;
-  cfg.width_bytes = 64;
-  cfg.latency_cycles = 2;
-  cfg.arbitration = "round_robin";
+  const InterconnectConfig cfg{
+      .width_bytes = 64, .latency_cycles = 2, .arbitration = "round_robin"};
   Bench b(cfg, 2);
   const sc_time t = b.noc->clock_period();
   constexpr unsigned kN = 8;  // 128-byte writes: 2 cycles each
@@ -435,10 +292,8 @@ TEST(Interconnect, RoundRobinAlternatesBetweenTwoInitiators) {
 }
 
 TEST(Interconnect, FixedPriorityServesTheLowestPortFirst) {
-  InterconnectConfig cfg;
-  cfg.width_bytes = 64;
-  cfg.latency_cycles = 2;
-  cfg.arbitration = "fixed_priority";
+  const InterconnectConfig cfg{
+      .width_bytes = 64, .latency_cycles = 2, .arbitration = "fixed_priority"};
   Bench b(cfg, 2);
   const sc_time t = b.noc->clock_period();
   constexpr unsigned kN = 8;  // 64-byte reads: 1 cycle each
@@ -456,11 +311,11 @@ TEST(Interconnect, FixedPriorityServesTheLowestPortFirst) {
 }
 
 TEST(Interconnect, FullTargetStallsItsInitiatorsButNotOthers) {
-  InterconnectConfig cfg;
-  cfg.width_bytes = 64;
-  cfg.latency_cycles = 2;  // room for latency + 1 = 3 requests per target
+  // Latency 2: room for latency + 1 = 3 requests per target.
+  const InterconnectConfig cfg{.width_bytes = 64, .latency_cycles = 2};
   Bench b(cfg, 2);
   const sc_time t = b.noc->clock_period();
+  b.mem[0]->style = Style::kBackward;
   b.mem[0]->accept_delay = ns(20);  // slow to accept: END_REQ 20 ns after BEGIN_REQ
   for (unsigned k = 0; k < 4; ++k) b.ini[0]->read(kBase0 + k * 64, 64);
   const auto other = b.ini[1]->read(kBase1, 64, ns(5));
@@ -492,7 +347,8 @@ TEST(Interconnect, AnnotatedBeginReqIsNotGrantedBeforeItTakesEffect) {
   DelayedInitiator late("late", kBase0, SC_ZERO_TIME, ns(10));  // takes effect at 10 ns
   AtTestInitiator other("other");
   ProtocolChecker chk_late("chk_late"), chk_other("chk_other"), chk_mem("chk_mem");
-  TestMemory mem("mem", kBase0, kSize);
+  const auto mem_ptr = test_memory("mem", kBase0, kSize);
+  AtTestMemory& mem = *mem_ptr;
   late.socket.bind(chk_late.in);
   chk_late.out.bind(noc.in);
   other.socket.bind(chk_other.in);
@@ -508,10 +364,7 @@ TEST(Interconnect, AnnotatedBeginReqIsNotGrantedBeforeItTakesEffect) {
   ASSERT_EQ(mem.arrivals.size(), 2u);
   EXPECT_EQ(mem.arrivals[1].time, ns(12));
   EXPECT_EQ(stats.value("noc.stall_cycles"), 0u);
-  for (ProtocolChecker* c : {&chk_late, &chk_other, &chk_mem}) {
-    c->check_idle();
-    EXPECT_TRUE(c->violations().empty()) << joined(c->violations());
-  }
+  for (ProtocolChecker* c : {&chk_late, &chk_other, &chk_mem}) expect_clean(*c);
 }
 
 TEST(Interconnect, ResponsesToOneInitiatorAreSerialised) {
@@ -538,32 +391,19 @@ TEST(Interconnect, ResponsesToOneInitiatorAreSerialised) {
 TEST(Interconnect, BTransportAndTransportDbgAreRoutedByAddress) {
   Bench b(InterconnectConfig{});
   b.mem[1]->latency = ns(10);
-  sasim::mem::test::AtTestInitiator& ini = *b.ini[0];
+  AtTestInitiator& ini = *b.ini[0];
   std::vector<unsigned char> data = {9, 8, 7, 6};
   Payload dbg;
-  dbg.set_command(tlm::TLM_WRITE_COMMAND);
-  dbg.set_address(kBase1 + 0x10);
-  dbg.set_data_ptr(data.data());
-  dbg.set_data_length(4);
-  dbg.set_streaming_width(4);
+  set_request(dbg, tlm::TLM_WRITE_COMMAND, kBase1 + 0x10, data.data(), 4);
   unsigned dbg_count = 0, unmapped_count = 1;
   std::vector<unsigned char> rdata(4, 0);
   Payload rd;
-  rd.set_command(tlm::TLM_READ_COMMAND);
-  rd.set_address(kBase1 + 0x10);
-  rd.set_data_ptr(rdata.data());
-  rd.set_data_length(4);
-  rd.set_streaming_width(4);
-  rd.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  set_request(rd, tlm::TLM_READ_COMMAND, kBase1 + 0x10, rdata.data(), 4);
   sc_time b_delay;
   sc_core::sc_spawn([&] {
     dbg_count = ini.socket->transport_dbg(dbg);
     Payload unmapped;
-    unmapped.set_command(tlm::TLM_READ_COMMAND);
-    unmapped.set_address(0x5000);
-    unmapped.set_data_ptr(rdata.data());
-    unmapped.set_data_length(4);
-    unmapped.set_streaming_width(4);
+    set_request(unmapped, tlm::TLM_READ_COMMAND, 0x5000, rdata.data(), 4);
     unmapped_count = ini.socket->transport_dbg(unmapped);
     ini.socket->b_transport(rd, b_delay);
   });
@@ -630,3 +470,4 @@ TEST(Interconnect, ArbiterRegistry) {
 }
 
 }  // namespace
+}  // namespace sasim::mem::test

@@ -3,40 +3,29 @@
 // a correct AT memory target in every protocol style) must produce no violation.
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <gtest/gtest.h>
-#include <tlm_utils/peq_with_cb_and_phase.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <systemc>
 #include <tlm>
 #include <tuple>
+#include <utility>
 #include <vector>
 
-#include "at_test_initiator.hpp"
-#include "sasim/mem/protocol_checker.hpp"
-#include "sc_test.hpp"
+#include "at_test_memory.hpp"
+#include "mem_bench.hpp"
 
-// libsystemc references sc_main; gtest_main provides main(), so this is never called.
-int sc_main(int, char**) { return 0; }
-
+namespace sasim::mem::test {
 namespace {
 
-using sasim::mem::ProtocolChecker;
-using sasim::mem::test::AtTestInitiator;
-using sasim::mem::test::fresh_systemc;
-using sasim::mem::test::run_until_done;
-using sc_core::SC_NS;
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 using Payload = tlm::tlm_generic_payload;
-
-sc_time ns(double v) { return sc_time(v, SC_NS); }
 
 // Runs f in a new thread process at absolute time `when`.
 void at(sc_time when, std::function<void()> f) {
@@ -46,174 +35,10 @@ void at(sc_time when, std::function<void()> f) {
   });
 }
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += x + "\n";
-  return s;
-}
-
-// ---------------------------------------------------------------------------
-// A correct AT memory target (64 KiB at address 0) in four request styles.
-// ---------------------------------------------------------------------------
-class MemTarget : public sc_core::sc_module {
- public:
-  enum class Style {
-    kBackward,         // TLM_ACCEPTED, END_REQ later through nb_transport_bw
-    kReturnEndReq,     // TLM_UPDATED + END_REQ (annotated delay) on the return path
-    kReturnBeginResp,  // TLM_UPDATED + BEGIN_RESP on the return path when the response path is idle
-    kReturnCompleted,  // TLM_COMPLETED on the return path (early completion)
-  };
-
-  tlm_utils::simple_target_socket<MemTarget> socket;
-  Style style = Style::kBackward;
-  sc_time accept_delay = ns(2);  // BEGIN_REQ -> END_REQ
-  sc_time latency = ns(10);      // END_REQ -> BEGIN_RESP
-
-  SC_HAS_PROCESS(MemTarget);
-  explicit MemTarget(sc_core::sc_module_name name)
-      : sc_core::sc_module(name),
-        socket("socket"),
-        mem_(1 << 16),
-        req_peq_("req_peq", this, &MemTarget::on_end_req_due),
-        resp_peq_("resp_peq", this, &MemTarget::on_resp_ready) {
-    socket.register_nb_transport_fw(this, &MemTarget::nb_transport_fw);
-    socket.register_b_transport(this, &MemTarget::b_transport);
-    socket.register_transport_dbg(this, &MemTarget::transport_dbg);
-    SC_METHOD(try_respond);
-    sensitive << retry_;
-    dont_initialize();
-  }
-
-  std::uint8_t* mem() { return mem_.data(); }
-
- private:
-  void access(Payload& gp) {
-    const std::uint64_t a = gp.get_address();
-    const unsigned n = gp.get_data_length();
-    if (a + n > mem_.size()) {
-      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-      return;
-    }
-    const unsigned char* be = gp.get_byte_enable_ptr();
-    const unsigned be_len = gp.get_byte_enable_length();
-    for (unsigned i = 0; i < n; ++i) {
-      if (be != nullptr && be[i % be_len] == 0) continue;
-      if (gp.is_read()) {
-        gp.get_data_ptr()[i] = mem_[a + i];
-      } else if (gp.is_write()) {
-        mem_[a + i] = gp.get_data_ptr()[i];
-      }
-    }
-    gp.set_response_status(tlm::TLM_OK_RESPONSE);
-  }
-
-  bool response_path_idle() const {
-    return in_progress_ == nullptr && queued_ == 0 && busy_until_ <= sc_core::sc_time_stamp();
-  }
-
-  tlm::tlm_sync_enum nb_transport_fw(Payload& gp, tlm::tlm_phase& phase, sc_time& delay) {
-    if (phase == tlm::END_RESP) {
-      EXPECT_EQ(&gp, in_progress_);
-      in_progress_ = nullptr;
-      busy_until_ = sc_core::sc_time_stamp() + delay;
-      gp.release();
-      retry_.notify(delay);
-      return tlm::TLM_COMPLETED;
-    }
-    EXPECT_EQ(phase, tlm::BEGIN_REQ);
-    switch (style) {
-      case Style::kBackward:
-        ++queued_;
-        gp.acquire();
-        req_peq_.notify(gp, tlm::END_REQ, delay + accept_delay);
-        return tlm::TLM_ACCEPTED;
-      case Style::kReturnEndReq:
-        ++queued_;
-        gp.acquire();
-        delay += accept_delay;
-        resp_peq_.notify(gp, tlm::BEGIN_RESP, delay + latency);
-        phase = tlm::END_REQ;
-        return tlm::TLM_UPDATED;
-      case Style::kReturnBeginResp:
-        if (!response_path_idle()) {
-          ++queued_;
-          gp.acquire();
-          req_peq_.notify(gp, tlm::END_REQ, delay + accept_delay);
-          return tlm::TLM_ACCEPTED;
-        }
-        gp.acquire();
-        access(gp);
-        in_progress_ = &gp;
-        delay += accept_delay + latency;
-        phase = tlm::BEGIN_RESP;
-        return tlm::TLM_UPDATED;
-      case Style::kReturnCompleted:
-        access(gp);
-        delay += accept_delay + latency;
-        return tlm::TLM_COMPLETED;
-    }
-    return tlm::TLM_ACCEPTED;
-  }
-
-  void on_end_req_due(Payload& gp, const tlm::tlm_phase&) {
-    tlm::tlm_phase phase = tlm::END_REQ;
-    sc_time delay = SC_ZERO_TIME;
-    EXPECT_EQ(socket->nb_transport_bw(gp, phase, delay), tlm::TLM_ACCEPTED);
-    resp_peq_.notify(gp, tlm::BEGIN_RESP, latency);
-  }
-
-  void on_resp_ready(Payload& gp, const tlm::tlm_phase&) {
-    ready_.push_back(&gp);
-    try_respond();
-  }
-
-  void try_respond() {
-    while (in_progress_ == nullptr && !ready_.empty()) {
-      if (busy_until_ > sc_core::sc_time_stamp()) {
-        retry_.notify(busy_until_ - sc_core::sc_time_stamp());
-        return;
-      }
-      Payload& gp = *ready_.front();
-      ready_.pop_front();
-      --queued_;
-      access(gp);
-      tlm::tlm_phase phase = tlm::BEGIN_RESP;
-      sc_time delay = SC_ZERO_TIME;
-      switch (socket->nb_transport_bw(gp, phase, delay)) {
-        case tlm::TLM_ACCEPTED:
-          in_progress_ = &gp;
-          break;
-        case tlm::TLM_UPDATED:
-          EXPECT_EQ(phase, tlm::END_RESP);
-          [[fallthrough]];
-        case tlm::TLM_COMPLETED:
-          busy_until_ = sc_core::sc_time_stamp() + delay;
-          gp.release();
-          break;
-      }
-    }
-  }
-
-  void b_transport(Payload& gp, sc_time& delay) {
-    access(gp);
-    delay += latency;
-  }
-
-  unsigned transport_dbg(Payload& gp) {
-    const unsigned n = gp.get_data_length();
-    if (gp.get_address() + n > mem_.size()) return 0;
-    if (gp.is_read()) std::memcpy(gp.get_data_ptr(), &mem_[gp.get_address()], n);
-    if (gp.is_write()) std::memcpy(&mem_[gp.get_address()], gp.get_data_ptr(), n);
-    return n;
-  }
-
-  std::vector<std::uint8_t> mem_;
-  tlm_utils::peq_with_cb_and_phase<MemTarget> req_peq_, resp_peq_;
-  std::deque<Payload*> ready_;
-  unsigned queued_ = 0;  // accepted, BEGIN_RESP not sent yet
-  Payload* in_progress_ = nullptr;
-  sc_time busy_until_;
-  sc_core::sc_event retry_;
+// A correct AT memory target: 64 KiB at address 0, END_REQ 2 ns after BEGIN_REQ, BEGIN_RESP
+// 10 ns after END_REQ, in any of the four request styles (AtTestMemory::Style).
+struct MemTarget : AtTestMemory {
+  explicit MemTarget(sc_core::sc_module_name name) : AtTestMemory(name, 0, 1 << 16) {}
 };
 
 // ---------------------------------------------------------------------------
@@ -228,12 +53,7 @@ class TestPayloads : public tlm::tlm_mm_interface {
     e->data.assign(len, 0);
     e->gp = with_mm ? std::make_unique<Payload>(this) : std::make_unique<Payload>();
     Payload& gp = *e->gp;
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(e->data.data());
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    set_request(gp, cmd, addr, e->data.data(), len);
     if (with_mm) gp.acquire();  // the test's reference, never released
     entries_.push_back(std::move(e));
     return gp;
@@ -306,19 +126,26 @@ class RawTarget : public sc_core::sc_module {
   unsigned transport_dbg(Payload& gp) { return on_dbg ? on_dbg(gp) : 0; }
 };
 
-// RawInitiator -> ProtocolChecker (reporting off) -> RawTarget.
-struct RawBench {
-  RawInitiator ini{"ini"};
-  ProtocolChecker chk{"chk", /*report_errors=*/false};
-  RawTarget tgt{"tgt"};
-  TestPayloads payloads;
-
-  RawBench() {
+// ini -> chk -> tgt, in a fresh SystemC context. The checker reports each violation with
+// SC_REPORT_ERROR (which throws) only if report_errors; it always records them.
+template <class Initiator, class Target>
+struct Chain : FreshContext {
+  template <class... InitiatorArg>
+  explicit Chain(bool report_errors = false, InitiatorArg... initiator_args)
+      : ini("ini", initiator_args...), chk("chk", report_errors), tgt("tgt") {
     ini.socket.bind(chk.in);
     chk.out.bind(tgt.socket);
   }
   Payload& read(std::uint64_t addr, unsigned len = 4) {
     return payloads.make(tlm::TLM_READ_COMMAND, addr, len);
+  }
+  // Two reads (4 bytes at 0 and at 8) whose BEGIN_REQs are sent at 0 ns and at `second_at`.
+  std::pair<Payload&, Payload&> two_reads(sc_time second_at) {
+    Payload& first = read(0);
+    Payload& second = read(8);
+    at(SC_ZERO_TIME, [this, &first] { ini.fw(first, tlm::BEGIN_REQ); });
+    at(second_at, [this, &second] { ini.fw(second, tlm::BEGIN_REQ); });
+    return {first, second};
   }
   // Violations other than `rule`.
   std::vector<std::string> others(const std::string& rule) const {
@@ -327,7 +154,15 @@ struct RawBench {
       if (s.rfind("[" + rule + "]", 0) != 0) v.push_back(s);
     return v;
   }
+
+  Initiator ini;
+  ProtocolChecker chk;
+  Target tgt;
+  TestPayloads payloads;
 };
+
+// Every call scripted by the test; reporting off.
+using RawBench = Chain<RawInitiator, RawTarget>;
 
 // A target answer: OK status and BEGIN_RESP for gp at the current time.
 void respond(RawTarget& tgt, Payload& gp, sc_time delay = SC_ZERO_TIME) {
@@ -335,12 +170,29 @@ void respond(RawTarget& tgt, Payload& gp, sc_time delay = SC_ZERO_TIME) {
   tgt.bw(gp, tlm::BEGIN_RESP, delay);
 }
 
+// RawTarget::on_fw answers: END_REQ on the return path of BEGIN_REQ, taking effect `after` later;
+// TLM_COMPLETED to anything else.
+auto end_req_on_return(sc_time after = SC_ZERO_TIME) {
+  return [after](Payload&, tlm::tlm_phase& phase, sc_time& delay) {
+    if (phase != tlm::BEGIN_REQ) return tlm::TLM_COMPLETED;
+    phase = tlm::END_REQ;
+    delay += after;
+    return tlm::TLM_UPDATED;
+  };
+}
+
+// RawTarget::on_fw answer: complete every request at once with an OK response.
+tlm::tlm_sync_enum complete_ok(Payload& gp, tlm::tlm_phase&, sc_time&) {
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  return tlm::TLM_COMPLETED;
+}
+
 // ---------------------------------------------------------------------------
 // Correct exchanges
 // ---------------------------------------------------------------------------
 
 using Mode = AtTestInitiator::ResponseMode;
-using Style = MemTarget::Style;
+using Style = AtTestMemory::Style;
 
 class CorrectExchange : public ::testing::TestWithParam<std::tuple<Style, Mode>> {};
 
@@ -354,38 +206,34 @@ std::string ExchangeName(const ::testing::TestParamInfo<CorrectExchange::ParamTy
 }
 
 TEST_P(CorrectExchange, ProducesNoViolationAndCorrectData) {
-  fresh_systemc();
-  AtTestInitiator ini("ini", /*max_outstanding=*/3);
-  ProtocolChecker chk("chk");  // reporting on: a violation would also throw
-  MemTarget tgt("tgt");
-  ini.socket.bind(chk.in);
-  chk.out.bind(tgt.socket);
-  tgt.style = std::get<0>(GetParam());
-  ini.set_response_mode(std::get<1>(GetParam()));
-  ini.set_end_resp_delay(ns(3));
+  // Reporting on: a violation would also throw.
+  Chain<AtTestInitiator, MemTarget> bench(/*report_errors=*/true, /*max_outstanding=*/3u);
+  bench.tgt.style = std::get<0>(GetParam());
+  bench.ini.set_response_mode(std::get<1>(GetParam()));
+  bench.ini.set_end_resp_delay(ns(3));
 
   std::vector<std::size_t> reads;
   for (unsigned i = 0; i < 6; ++i) {
     std::vector<std::uint8_t> data(16);
     for (unsigned b = 0; b < data.size(); ++b) data[b] = static_cast<std::uint8_t>(i * 16 + b);
-    ini.write(0x100 + 16 * i, data);
+    bench.ini.write(0x100 + 16 * i, data);
   }
-  ini.write(0x100, std::vector<std::uint8_t>(16, 0xEE), SC_ZERO_TIME, {0x00, 0xFF});
-  for (unsigned i = 0; i < 6; ++i) reads.push_back(ini.read(0x100 + 16 * i, 16, ns(5)));
-  ini.read(0x20000, 4);  // outside the target: address error, still a correct exchange
+  bench.ini.write(0x100, std::vector<std::uint8_t>(16, 0xEE), SC_ZERO_TIME, {0x00, 0xFF});
+  for (unsigned i = 0; i < 6; ++i) reads.push_back(bench.ini.read(0x100 + 16 * i, 16, ns(5)));
+  bench.ini.read(0x20000, 4);  // outside the target: address error, still a correct exchange
 
-  ASSERT_TRUE(run_until_done(ini));
-  EXPECT_TRUE(chk.violations().empty()) << joined(chk.violations());
-  EXPECT_EQ(chk.transactions_started(), ini.size());
-  EXPECT_EQ(chk.transactions_completed(), ini.size());
-  EXPECT_EQ(chk.in_flight(), 0u);
-  EXPECT_EQ(ini.payloads_in_use(), 0u);
-  if (tgt.style != Style::kReturnCompleted) {
-    EXPECT_GT(ini.max_outstanding_seen(), 1u);
+  ASSERT_TRUE(run_until_done(bench.ini));
+  EXPECT_TRUE(bench.chk.violations().empty()) << joined(bench.chk.violations());
+  EXPECT_EQ(bench.chk.transactions_started(), bench.ini.size());
+  EXPECT_EQ(bench.chk.transactions_completed(), bench.ini.size());
+  EXPECT_EQ(bench.chk.in_flight(), 0u);
+  EXPECT_EQ(bench.ini.payloads_in_use(), 0u);
+  if (bench.tgt.style != Style::kReturnCompleted) {
+    EXPECT_GT(bench.ini.max_outstanding_seen(), 1u);
   }
-  EXPECT_LE(ini.max_outstanding_seen(), 3u);
+  EXPECT_LE(bench.ini.max_outstanding_seen(), 3u);
   for (unsigned i = 0; i < reads.size(); ++i) {
-    const auto& r = ini.record(reads[i]);
+    const auto& r = bench.ini.record(reads[i]);
     ASSERT_TRUE(r.ok());
     for (unsigned b = 0; b < 16; ++b) {
       const std::uint8_t want = i == 0 && b % 2 == 1 ? 0xEE : static_cast<std::uint8_t>(i * 16 + b);
@@ -396,9 +244,9 @@ TEST_P(CorrectExchange, ProducesNoViolationAndCorrectData) {
     EXPECT_LE(r.begin_resp, r.end_resp);
     EXPECT_GE(r.latency(), ns(12)) << "accept 2 ns + latency 10 ns";
   }
-  EXPECT_EQ(ini.record(ini.size() - 1).status, tlm::TLM_ADDRESS_ERROR_RESPONSE);
-  chk.check_idle();
-  EXPECT_TRUE(chk.violations().empty());
+  EXPECT_EQ(bench.ini.record(bench.ini.size() - 1).status, tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  bench.chk.check_idle();
+  EXPECT_TRUE(bench.chk.violations().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -410,48 +258,37 @@ INSTANTIATE_TEST_SUITE_P(
     ExchangeName);
 
 TEST(ProtocolChecker, UnloadedTimingOfTheBackwardStyleIsExact) {
-  fresh_systemc();
-  AtTestInitiator ini("ini");
-  ProtocolChecker chk("chk");
-  MemTarget tgt("tgt");
-  ini.socket.bind(chk.in);
-  chk.out.bind(tgt.socket);
-  const auto id = ini.read(0x40, 8, ns(7));
-  ASSERT_TRUE(run_until_done(ini));
-  const auto& r = ini.record(id);
+  Chain<AtTestInitiator, MemTarget> bench(/*report_errors=*/true);
+  const auto id = bench.ini.read(0x40, 8, ns(7));
+  ASSERT_TRUE(run_until_done(bench.ini));
+  const auto& r = bench.ini.record(id);
   EXPECT_EQ(r.begin_req, ns(7));
   EXPECT_EQ(r.end_req, ns(9));
   EXPECT_EQ(r.begin_resp, ns(19));
   EXPECT_EQ(r.end_resp, ns(19));
   EXPECT_EQ(sc_core::sc_time_stamp(), ns(19));
-  EXPECT_TRUE(chk.violations().empty()) << joined(chk.violations());
+  EXPECT_TRUE(bench.chk.violations().empty()) << joined(bench.chk.violations());
 }
 
 TEST(ProtocolChecker, ForwardsBTransportAndTransportDbg) {
-  fresh_systemc();
-  RawInitiator ini("ini");
-  ProtocolChecker chk("chk");
-  MemTarget tgt("tgt");
-  ini.socket.bind(chk.in);
-  chk.out.bind(tgt.socket);
-  TestPayloads payloads;
-  Payload& w = payloads.make(tlm::TLM_WRITE_COMMAND, 0x10, 4);
+  Chain<RawInitiator, MemTarget> bench(/*report_errors=*/true);
+  Payload& w = bench.payloads.make(tlm::TLM_WRITE_COMMAND, 0x10, 4);
   std::memcpy(w.get_data_ptr(), "\x11\x22\x33\x44", 4);
-  Payload& d = payloads.make(tlm::TLM_READ_COMMAND, 0x10, 4);
+  Payload& d = bench.payloads.make(tlm::TLM_READ_COMMAND, 0x10, 4);
   sc_time b_delay;
   unsigned dbg_count = 0;
   at(ns(1), [&] {
-    ini.socket->b_transport(w, b_delay);
-    dbg_count = ini.socket->transport_dbg(d);
+    bench.ini.socket->b_transport(w, b_delay);
+    dbg_count = bench.ini.socket->transport_dbg(d);
   });
   sc_core::sc_start(ns(10));
   EXPECT_TRUE(w.is_response_ok());
-  EXPECT_EQ(b_delay, tgt.latency);
-  EXPECT_EQ(tgt.mem()[0x12], 0x33);
+  EXPECT_EQ(b_delay, bench.tgt.latency);
+  EXPECT_EQ(bench.tgt.at(0x12), 0x33);
   EXPECT_EQ(dbg_count, 4u);
   EXPECT_EQ(d.get_data_ptr()[3], 0x44);
-  EXPECT_EQ(chk.b_transport_calls(), 1u);
-  EXPECT_TRUE(chk.violations().empty()) << joined(chk.violations());
+  EXPECT_EQ(bench.chk.b_transport_calls(), 1u);
+  EXPECT_TRUE(bench.chk.violations().empty()) << joined(bench.chk.violations());
 }
 
 // ---------------------------------------------------------------------------
@@ -459,7 +296,6 @@ TEST(ProtocolChecker, ForwardsBTransportAndTransportDbg) {
 // ---------------------------------------------------------------------------
 
 TEST(ProtocolChecker, PhaseSequenceSecondEndReq) {
-  fresh_systemc();
   RawBench b;
   Payload& a = b.read(0);
   at(ns(0), [&] { b.ini.fw(a, tlm::BEGIN_REQ); });
@@ -472,7 +308,6 @@ TEST(ProtocolChecker, PhaseSequenceSecondEndReq) {
 }
 
 TEST(ProtocolChecker, PhaseSequenceEndRespBeforeBeginRespAndUnknownTransaction) {
-  fresh_systemc();
   RawBench b;
   Payload& a = b.read(0);
   Payload& stranger = b.read(8);
@@ -486,7 +321,6 @@ TEST(ProtocolChecker, PhaseSequenceEndRespBeforeBeginRespAndUnknownTransaction) 
 }
 
 TEST(ProtocolChecker, PhaseDirection) {
-  fresh_systemc();
   RawBench b;
   Payload& a = b.read(0);
   at(ns(0), [&] { b.ini.fw(a, tlm::BEGIN_REQ); });
@@ -498,12 +332,8 @@ TEST(ProtocolChecker, PhaseDirection) {
 }
 
 TEST(ProtocolChecker, RequestExclusionInCallOrder) {
-  fresh_systemc();
   RawBench b;  // the target accepts and never sends END_REQ
-  Payload& a = b.read(0);
-  Payload& c = b.read(8);
-  at(ns(0), [&] { b.ini.fw(a, tlm::BEGIN_REQ); });
-  at(ns(5), [&] { b.ini.fw(c, tlm::BEGIN_REQ); });
+  b.two_reads(ns(5));
   sc_core::sc_start(ns(10));
   ASSERT_EQ(b.chk.count(ProtocolChecker::kRequestExclusion), 1u) << joined(b.chk.violations());
   EXPECT_TRUE(b.others(ProtocolChecker::kRequestExclusion).empty());
@@ -512,18 +342,9 @@ TEST(ProtocolChecker, RequestExclusionInCallOrder) {
 TEST(ProtocolChecker, RequestExclusionInEffectiveTime) {
   // END_REQ is returned with a 10 ns annotation: the channel frees at 10 ns, not at once.
   for (const double second_at : {5.0, 10.0}) {
-    fresh_systemc();
     RawBench b;
-    b.tgt.on_fw = [](Payload&, tlm::tlm_phase& phase, sc_time& delay) {
-      if (phase != tlm::BEGIN_REQ) return tlm::TLM_COMPLETED;
-      phase = tlm::END_REQ;
-      delay += ns(10);
-      return tlm::TLM_UPDATED;
-    };
-    Payload& a = b.read(0);
-    Payload& c = b.read(8);
-    at(ns(0), [&] { b.ini.fw(a, tlm::BEGIN_REQ); });
-    at(ns(second_at), [&] { b.ini.fw(c, tlm::BEGIN_REQ); });
+    b.tgt.on_fw = end_req_on_return(ns(10));
+    b.two_reads(ns(second_at));
     sc_core::sc_start(ns(20));
     EXPECT_EQ(b.chk.count(ProtocolChecker::kRequestExclusion), second_at < 10 ? 1u : 0u)
         << second_at << "\n"
@@ -533,17 +354,9 @@ TEST(ProtocolChecker, RequestExclusionInEffectiveTime) {
 }
 
 TEST(ProtocolChecker, ResponseExclusionInCallOrder) {
-  fresh_systemc();
   RawBench b;
-  b.tgt.on_fw = [](Payload&, tlm::tlm_phase& phase, sc_time&) {
-    if (phase != tlm::BEGIN_REQ) return tlm::TLM_COMPLETED;
-    phase = tlm::END_REQ;
-    return tlm::TLM_UPDATED;
-  };
-  Payload& a = b.read(0);
-  Payload& c = b.read(8);
-  at(ns(0), [&] { b.ini.fw(a, tlm::BEGIN_REQ); });
-  at(ns(1), [&] { b.ini.fw(c, tlm::BEGIN_REQ); });
+  b.tgt.on_fw = end_req_on_return();
+  const auto [a, c] = b.two_reads(ns(1));
   at(ns(2), [&] { respond(b.tgt, a); });  // initiator answers TLM_ACCEPTED: END_RESP pending
   at(ns(3), [&] { respond(b.tgt, c); });  // before END_RESP of a
   sc_core::sc_start(ns(10));
@@ -554,22 +367,14 @@ TEST(ProtocolChecker, ResponseExclusionInCallOrder) {
 TEST(ProtocolChecker, ResponseExclusionInEffectiveTime) {
   // The initiator answers BEGIN_RESP with END_RESP 10 ns later (TLM_UPDATED + delay).
   for (const double second_at : {6.0, 12.0}) {
-    fresh_systemc();
     RawBench b;
-    b.tgt.on_fw = [](Payload&, tlm::tlm_phase& phase, sc_time&) {
-      if (phase != tlm::BEGIN_REQ) return tlm::TLM_COMPLETED;
-      phase = tlm::END_REQ;
-      return tlm::TLM_UPDATED;
-    };
+    b.tgt.on_fw = end_req_on_return();
     b.ini.on_bw = [](Payload&, tlm::tlm_phase& phase, sc_time& delay) {
       phase = tlm::END_RESP;
       delay += ns(10);
       return tlm::TLM_UPDATED;
     };
-    Payload& a = b.read(0);
-    Payload& c = b.read(8);
-    at(ns(0), [&] { b.ini.fw(a, tlm::BEGIN_REQ); });
-    at(ns(1), [&] { b.ini.fw(c, tlm::BEGIN_REQ); });
+    const auto [a, c] = b.two_reads(ns(1));
     at(ns(2), [&] { respond(b.tgt, a); });  // END_RESP takes effect at 12 ns
     at(ns(second_at), [&] { respond(b.tgt, c); });
     sc_core::sc_start(ns(30));
@@ -581,7 +386,6 @@ TEST(ProtocolChecker, ResponseExclusionInEffectiveTime) {
 }
 
 TEST(ProtocolChecker, ResponseStatusAtBeginRespAndEarlyCompletion) {
-  fresh_systemc();
   RawBench b;
   b.tgt.on_fw = [](Payload& gp, tlm::tlm_phase& phase, sc_time&) {
     if (phase == tlm::BEGIN_REQ && gp.get_address() == 8) return tlm::TLM_COMPLETED;  // no status
@@ -599,12 +403,8 @@ TEST(ProtocolChecker, ResponseStatusAtBeginRespAndEarlyCompletion) {
 }
 
 TEST(ProtocolChecker, PayloadInit) {
-  fresh_systemc();
   RawBench b;
-  b.tgt.on_fw = [](Payload& gp, tlm::tlm_phase&, sc_time&) {
-    gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    return tlm::TLM_COMPLETED;
-  };
+  b.tgt.on_fw = complete_ok;
   static unsigned char be[4] = {0xFF, 0xFF, 0xFF, 0xFF};
   std::vector<Payload*> bad;
   for (int i = 0; i < 6; ++i) bad.push_back(&b.read(16 * i));
@@ -626,7 +426,6 @@ TEST(ProtocolChecker, PayloadInit) {
 }
 
 TEST(ProtocolChecker, PayloadModifiedByTheTarget) {
-  fresh_systemc();
   RawBench b;
   b.ini.on_bw = [](Payload&, tlm::tlm_phase&, sc_time&) { return tlm::TLM_COMPLETED; };
   Payload& a = b.read(0x40);
@@ -644,12 +443,8 @@ TEST(ProtocolChecker, PayloadModifiedByTheTarget) {
 }
 
 TEST(ProtocolChecker, MemoryManager) {
-  fresh_systemc();
   RawBench b;
-  b.tgt.on_fw = [](Payload& gp, tlm::tlm_phase&, sc_time&) {
-    gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    return tlm::TLM_COMPLETED;
-  };
+  b.tgt.on_fw = complete_ok;
   Payload& no_mm = b.payloads.make(tlm::TLM_READ_COMMAND, 0, 4, /*with_mm=*/false);
   Payload& zero_refs = b.read(8);
   zero_refs.release();  // the test pool's free() keeps it alive; ref count is now 0
@@ -663,7 +458,6 @@ TEST(ProtocolChecker, MemoryManager) {
 }
 
 TEST(ProtocolChecker, ReturnValueAcceptedWithChangedPhase) {
-  fresh_systemc();
   RawBench b;
   b.tgt.on_fw = [](Payload&, tlm::tlm_phase& phase, sc_time&) {
     phase = tlm::END_REQ;
@@ -678,7 +472,6 @@ TEST(ProtocolChecker, ReturnValueAcceptedWithChangedPhase) {
 }
 
 TEST(ProtocolChecker, ReturnValueUpdatedWithoutNewPhaseAndUpdatedEndResp) {
-  fresh_systemc();
   RawBench b;
   b.tgt.on_fw = [](Payload&, tlm::tlm_phase&, sc_time&) { return tlm::TLM_UPDATED; };
   b.ini.on_bw = [](Payload&, tlm::tlm_phase&, sc_time&) { return tlm::TLM_UPDATED; };
@@ -692,14 +485,8 @@ TEST(ProtocolChecker, ReturnValueUpdatedWithoutNewPhaseAndUpdatedEndResp) {
 }
 
 TEST(ProtocolChecker, TimingGoesBackwards) {
-  fresh_systemc();
   RawBench b;
-  b.tgt.on_fw = [](Payload&, tlm::tlm_phase& phase, sc_time& delay) {
-    if (phase != tlm::BEGIN_REQ) return tlm::TLM_COMPLETED;
-    phase = tlm::END_REQ;
-    delay += ns(10);  // END_REQ takes effect at 10 ns
-    return tlm::TLM_UPDATED;
-  };
+  b.tgt.on_fw = end_req_on_return(ns(10));  // END_REQ takes effect at 10 ns
   b.ini.on_bw = [](Payload&, tlm::tlm_phase&, sc_time&) { return tlm::TLM_COMPLETED; };
   Payload& a = b.read(0);
   at(ns(0), [&] { b.ini.fw(a, tlm::BEGIN_REQ); });
@@ -710,7 +497,6 @@ TEST(ProtocolChecker, TimingGoesBackwards) {
 }
 
 TEST(ProtocolChecker, DebugTransportCount) {
-  fresh_systemc();
   RawBench b;
   b.tgt.on_dbg = [](Payload& gp) { return gp.get_data_length() + 4; };
   Payload& a = b.read(0, 8);
@@ -723,7 +509,6 @@ TEST(ProtocolChecker, DebugTransportCount) {
 }
 
 TEST(ProtocolChecker, IncompleteAtCheckIdle) {
-  fresh_systemc();
   RawBench b;
   Payload& a = b.read(0);
   at(ns(0), [&] { b.ini.fw(a, tlm::BEGIN_REQ); });
@@ -737,18 +522,12 @@ TEST(ProtocolChecker, IncompleteAtCheckIdle) {
 }
 
 TEST(ProtocolChecker, ReportsWithScReportErrorUnlessDisabled) {
-  fresh_systemc();
-  RawInitiator ini("ini");
-  ProtocolChecker chk("chk");  // reporting on
-  RawTarget tgt("tgt");
-  ini.socket.bind(chk.in);
-  chk.out.bind(tgt.socket);
-  TestPayloads payloads;
-  Payload& a = payloads.make(tlm::TLM_READ_COMMAND, 0, 4);
-  Payload& c = payloads.make(tlm::TLM_READ_COMMAND, 8, 4);
+  Chain<RawInitiator, RawTarget> bench(/*report_errors=*/true);
+  Payload& a = bench.payloads.make(tlm::TLM_READ_COMMAND, 0, 4);
+  Payload& c = bench.payloads.make(tlm::TLM_READ_COMMAND, 8, 4);
   at(ns(0), [&] {
-    ini.fw(a, tlm::BEGIN_REQ);
-    ini.fw(c, tlm::BEGIN_REQ);  // request exclusion
+    bench.ini.fw(a, tlm::BEGIN_REQ);
+    bench.ini.fw(c, tlm::BEGIN_REQ);  // request exclusion
   });
   try {
     sc_core::sc_start(ns(10));
@@ -757,7 +536,8 @@ TEST(ProtocolChecker, ReportsWithScReportErrorUnlessDisabled) {
     EXPECT_STREQ(r.get_msg_type(), ProtocolChecker::kMsgType);
     EXPECT_NE(std::string(r.get_msg()).find("[request_exclusion]"), std::string::npos);
   }
-  EXPECT_EQ(chk.count(ProtocolChecker::kRequestExclusion), 1u);
+  EXPECT_EQ(bench.chk.count(ProtocolChecker::kRequestExclusion), 1u);
 }
 
 }  // namespace
+}  // namespace sasim::mem::test

@@ -12,10 +12,6 @@
 
 #include "sasim/mem/replacement.hpp"
 
-// sasim_mem links libsystemc, which references sc_main; gtest_main provides main(), so this is
-// never called.
-extern "C" int sc_main(int, char**) { return 0; }
-
 namespace {
 
 using sasim::mem::make_replacement;
@@ -28,6 +24,42 @@ constexpr std::uint64_t kAll4 = 0xF;
 // fills invalid ways lowest first without asking the policy).
 void fill_in_order(ReplacementPolicy& p, unsigned set) {
   for (unsigned w = 0; w < 4; ++w) p.insert(set, w);
+}
+
+// One step of a hand-computed trace on one set: an update of a way, or the check that
+// victim(set, eligible) is the way `way`.
+struct Step {
+  enum Kind { kTouch, kInsert, kInvalidate, kVictim } kind;
+  unsigned way;
+  std::uint64_t eligible;
+};
+Step touch(unsigned way) { return {Step::kTouch, way, 0}; }
+Step insert(unsigned way) { return {Step::kInsert, way, 0}; }
+Step invalidate(unsigned way) { return {Step::kInvalidate, way, 0}; }
+Step victim(unsigned expected, std::uint64_t eligible = kAll4) {
+  return {Step::kVictim, expected, eligible};
+}
+
+// Applies the steps to `set` in order; every kVictim step is one expectation.
+void run_trace(ReplacementPolicy& p, unsigned set, const std::vector<Step>& steps) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    switch (s.kind) {
+      case Step::kTouch:
+        p.touch(set, s.way);
+        break;
+      case Step::kInsert:
+        p.insert(set, s.way);
+        break;
+      case Step::kInvalidate:
+        p.invalidate(set, s.way);
+        break;
+      case Step::kVictim:
+        EXPECT_EQ(p.victim(set, s.eligible), s.way)
+            << "step " << i << ", eligible 0x" << std::hex << s.eligible;
+        break;
+    }
+  }
 }
 
 TEST(Replacement, RegistryNamesAndUnknownNameListsTheAllowedOnes) {
@@ -74,17 +106,9 @@ TEST(Replacement, GeometryLimits) {
 TEST(Replacement, LruHandComputed) {
   auto p = make_replacement("lru", 2, 4, 1);
   fill_in_order(*p, 0);
-  EXPECT_EQ(p->victim(0, kAll4), 0u);
-  p->touch(0, 0);
-  EXPECT_EQ(p->victim(0, kAll4), 1u);
-  p->insert(0, 1);
-  EXPECT_EQ(p->victim(0, kAll4), 2u);
-  p->touch(0, 2);
-  p->touch(0, 3);
-  EXPECT_EQ(p->victim(0, kAll4), 0u);
-  EXPECT_EQ(p->victim(0, 0b1110), 1u);
-  p->invalidate(0, 3);
-  EXPECT_EQ(p->victim(0, kAll4), 3u);
+  run_trace(*p, 0,
+            {victim(0), touch(0), victim(1), insert(1), victim(2), touch(2), touch(3), victim(0),
+             victim(1, 0b1110), invalidate(3), victim(3)});
   // Set 1 is untouched by all of this: all stamps equal -> lowest way.
   EXPECT_EQ(p->victim(1, kAll4), 0u);
 }
@@ -98,14 +122,9 @@ TEST(Replacement, LruHandComputed) {
 TEST(Replacement, FifoHandComputed) {
   auto p = make_replacement("fifo", 2, 4, 1);
   fill_in_order(*p, 0);
-  EXPECT_EQ(p->victim(0, kAll4), 0u);
-  p->touch(0, 0);
-  EXPECT_EQ(p->victim(0, kAll4), 0u);
-  p->insert(0, 0);
-  EXPECT_EQ(p->victim(0, kAll4), 1u);
-  EXPECT_EQ(p->victim(0, 0b1100), 2u);
-  p->invalidate(0, 3);
-  EXPECT_EQ(p->victim(0, kAll4), 3u);
+  run_trace(*p, 0,
+            {victim(0), touch(0), victim(0), insert(0), victim(1), victim(2, 0b1100), invalidate(3),
+             victim(3)});
 }
 
 // Tree PLRU, 4 ways: root bit b0 (0 = replace in ways 0-1, 1 = ways 2-3), b1
@@ -122,18 +141,11 @@ TEST(Replacement, FifoHandComputed) {
 TEST(Replacement, PlruHandComputed) {
   auto p = make_replacement("plru", 2, 4, 1);
   fill_in_order(*p, 1);
-  EXPECT_EQ(p->victim(1, kAll4), 0u);
-  p->touch(1, 0);
-  EXPECT_EQ(p->victim(1, kAll4), 2u);
-  p->touch(1, 2);
-  EXPECT_EQ(p->victim(1, kAll4), 1u);
-  p->touch(1, 1);
-  EXPECT_EQ(p->victim(1, kAll4), 3u);
-  EXPECT_EQ(p->victim(1, 0b0111), 2u);
-  EXPECT_EQ(p->victim(1, 0b0011), 0u);
-  EXPECT_EQ(p->victim(1, 0b0010), 1u);
-  p->invalidate(1, 3);  // bits unchanged
-  EXPECT_EQ(p->victim(1, kAll4), 3u);
+  run_trace(*p, 1,
+            {victim(0), touch(0), victim(2), touch(2), victim(1), touch(1), victim(3),
+             victim(2, 0b0111), victim(0, 0b0011), victim(1, 0b0010),
+             invalidate(3),  // bits unchanged
+             victim(3)});
 }
 
 // 8-way PLRU: accessing ways 0..7 in order leaves every bit pointing to the
@@ -160,18 +172,11 @@ TEST(Replacement, Plru8WaysHandComputed) {
 TEST(Replacement, SrripHandComputed) {
   auto p = make_replacement("srrip", 2, 4, 1);
   fill_in_order(*p, 0);
-  p->touch(0, 1);
-  EXPECT_EQ(p->victim(0, kAll4), 0u);
-  p->insert(0, 0);
-  EXPECT_EQ(p->victim(0, kAll4), 2u);
-  EXPECT_EQ(p->victim(0, 0b0011), 0u);
-  p->touch(0, 0);
-  p->touch(0, 2);
-  p->touch(0, 3);
-  EXPECT_EQ(p->victim(0, kAll4), 1u);
-  p->invalidate(0, 3);
-  EXPECT_EQ(p->victim(0, kAll4), 1u);  // way 1 is already 3 and lower than way 3
-  EXPECT_EQ(p->victim(0, 0b1000), 3u);
+  run_trace(*p, 0,
+            {touch(1), victim(0), insert(0), victim(2), victim(0, 0b0011), touch(0), touch(2),
+             touch(3), victim(1), invalidate(3),
+             victim(1),  // way 1 is already 3 and lower than way 3
+             victim(3, 0b1000)});
 }
 
 // Random: victim = the k-th eligible way (ascending), k = splitmix64() %

@@ -2,7 +2,6 @@
 // the DRAM model. Latency, bandwidth cap, backpressure, data through the
 // BackingStore, counters; all timed traffic passes a ProtocolChecker.
 #include <gtest/gtest.h>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,42 +14,17 @@
 #include <tlm>
 #include <vector>
 
-#include "at_test_initiator.hpp"
-#include "sasim/mem/backing_store.hpp"
-#include "sasim/mem/protocol_checker.hpp"
+#include "mem_bench.hpp"
 #include "sasim/mem/simple_memory.hpp"
-#include "sasim/sim/stats.hpp"
-#include "sc_test.hpp"
 
-// libsystemc references sc_main; gtest_main provides main(), so this is never called.
-int sc_main(int, char**) { return 0; }
-
+namespace sasim::mem::test {
 namespace {
 
-using sasim::mem::BackingStore;
-using sasim::mem::FixedLatencyConfig;
-using sasim::mem::FixedLatencyMemory;
-using sasim::mem::IdealMemory;
-using sasim::mem::ProtocolChecker;
-using sasim::mem::test::AtTestInitiator;
-using sasim::mem::test::fresh_systemc;
-using sasim::mem::test::run_until_done;
-using sc_core::SC_NS;
-using sc_core::SC_PS;
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
 constexpr std::uint64_t kBase = 0x4000'0000;
 constexpr std::uint64_t kSize = 64ULL << 20;
-
-sc_time ns(double v) { return sc_time(v, SC_NS); }
-sc_time ps(double v) { return sc_time(v, SC_PS); }
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += x + "\n";
-  return s;
-}
 
 std::vector<std::uint8_t> pattern(std::size_t n, unsigned seed) {
   std::vector<std::uint8_t> v(n);
@@ -58,35 +32,13 @@ std::vector<std::uint8_t> pattern(std::size_t n, unsigned seed) {
   return v;
 }
 
-struct FreshContext {
-  FreshContext() { fresh_systemc(); }
-};
-
-// initiator -> protocol checker -> memory, in a fresh SystemC context.
+// initiator -> protocol checker -> memory "mem" on [kBase, kBase + kSize).
 template <class Memory>
-struct Bench : FreshContext {
+struct Bench : MemBench<Memory> {
   template <class... ConfigArg>
   explicit Bench(unsigned outstanding, const ConfigArg&... config)
-      : store(kBase, kSize),
-        init("init", outstanding),
-        checker("checker"),
-        mem("mem", config..., store, stats) {
-    init.socket.bind(checker.in);
-    checker.out.bind(mem.socket);
-  }
-  std::uint64_t stat(const std::string& n) const { return stats.value("mem." + n); }
-  void run() {
-    ASSERT_TRUE(run_until_done(init));
-    checker.check_idle();
-    EXPECT_TRUE(checker.violations().empty()) << joined(checker.violations());
-    EXPECT_EQ(init.payloads_in_use(), 0u);
-  }
-
-  BackingStore store;
-  sasim::sim::StatsRegistry stats;
-  AtTestInitiator init;
-  ProtocolChecker checker;
-  Memory mem;
+      : MemBench<Memory>("mem", kBase, kSize, outstanding, config...) {}
+  Memory& mem = this->dut;
 };
 
 // ---------------------------------------------------------------------------
@@ -266,10 +218,7 @@ void data_roundtrip(Bench<Memory>& b) {
   // Backdoor.
   std::vector<std::uint8_t> buf(300);
   tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(kBase + 0x1003);
-  gp.set_data_ptr(buf.data());
-  gp.set_data_length(300);
+  set_request(gp, tlm::TLM_READ_COMMAND, kBase + 0x1003, buf.data(), 300);
   EXPECT_EQ(b.init.socket->transport_dbg(gp), 300u);
   EXPECT_EQ(buf, d1);
   const auto d2 = pattern(300, 2);
@@ -292,42 +241,27 @@ TEST(FixedLatencyMemory, DataByteEnablesErrorsAndBackdoor) {
   data_roundtrip(b);
 }
 
-struct LtInitiator : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<LtInitiator> socket;
-  explicit LtInitiator(sc_core::sc_module_name n) : sc_core::sc_module(n), socket("socket") {}
-};
-
 template <class Memory, class... ConfigArg>
 void b_transport_roundtrip(sc_time expected_delay, const ConfigArg&... config) {
-  fresh_systemc();
-  BackingStore store(kBase, kSize);
-  sasim::sim::StatsRegistry stats;
-  LtInitiator lt("lt");
-  Memory mem("mem", config..., store, stats);
-  lt.socket.bind(mem.socket);
-  sc_core::sc_start(ns(1));  // elaborate (binds the sockets)
+  LtBench<Memory> b("mem", kBase, kSize, config...);
   auto data = pattern(100, 9);
   tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(kBase + 0x10);
-  gp.set_data_ptr(data.data());
-  gp.set_data_length(100);
-  gp.set_streaming_width(100);
+  set_request(gp, tlm::TLM_WRITE_COMMAND, kBase + 0x10, data.data(), 100);
   sc_time delay = SC_ZERO_TIME;
-  lt.socket->b_transport(gp, delay);
+  b.lt.socket->b_transport(gp, delay);
   EXPECT_TRUE(gp.is_response_ok());
   EXPECT_EQ(delay, expected_delay);
   std::vector<std::uint8_t> back(100);
   gp.set_command(tlm::TLM_READ_COMMAND);
   gp.set_data_ptr(back.data());
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  lt.socket->b_transport(gp, delay);
+  b.lt.socket->b_transport(gp, delay);
   EXPECT_EQ(back, data);
   gp.set_address(kBase + kSize);
-  lt.socket->b_transport(gp, delay);
+  b.lt.socket->b_transport(gp, delay);
   EXPECT_EQ(gp.get_response_status(), tlm::TLM_ADDRESS_ERROR_RESPONSE);
-  EXPECT_EQ(stats.value("mem.reads"), 1u);
-  EXPECT_EQ(stats.value("mem.writes"), 1u);
+  EXPECT_EQ(b.stats.value("mem.reads"), 1u);
+  EXPECT_EQ(b.stats.value("mem.writes"), 1u);
 }
 
 TEST(IdealMemory, BTransportHasNoDelay) { b_transport_roundtrip<IdealMemory>(SC_ZERO_TIME); }
@@ -339,3 +273,4 @@ TEST(FixedLatencyMemory, BTransportAddsTheLatency) {
 }
 
 }  // namespace
+}  // namespace sasim::mem::test

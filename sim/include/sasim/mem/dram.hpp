@@ -134,11 +134,11 @@ struct DramConfig {
   unsigned tRP = 22;
   unsigned tRAS = 52;
   unsigned tCWL = 16;  // write latency
-  unsigned tWR = 24;   // write recovery, 15 ns
-  unsigned tRTP = 12;  // read to precharge, 7.5 ns
+  unsigned tWR = 24;   // write recovery, 15 ns; 0..1000
+  unsigned tRTP = 12;  // read to precharge, 7.5 ns; 0..1000
   unsigned tCCD = 4;   // column to column (no bank groups: tCCD_S)
-  unsigned tRRD = 4;   // activate to activate, different banks of a rank (tRRD_S)
-  unsigned tWTR = 12;  // end of write data to read (tWTR_L, 7.5 ns)
+  unsigned tRRD = 4;   // activate to activate, different banks of a rank (tRRD_S); 0..1000
+  unsigned tWTR = 12;  // end of write data to read (tWTR_L, 7.5 ns); 0..1000
 
   bool refresh = false;    // refresh modelled only when true
   unsigned tREFI = 12480;  // 7.8 us; 1..1000000, > tRFC
