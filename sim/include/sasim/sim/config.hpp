@@ -7,10 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "sasim/mem/cache.hpp"
-#include "sasim/mem/dram.hpp"
-#include "sasim/mem/interconnect.hpp"
-#include "sasim/mem/simple_memory.hpp"
+#include "sasim/mem/memory_system.hpp"
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/types.hpp"
 #include "sasim/sim/array_model.hpp"
@@ -43,16 +40,6 @@ struct RunConfig {
   std::string out_dir = "out";     // statistics and effective config go to <out_dir>/<name>/
 };
 
-// The memory behind the L2: the DRAM timing model or one of the baselines
-// that isolate its effect (docs/memory_system.md).
-struct MemoryConfig {
-  std::string model = "dram";  // "dram" | "fixed" | "ideal"
-  std::uint64_t base = 0x8000'0000;
-  std::uint64_t size = std::uint64_t{1} << 32;  // bytes, 1 MiB .. 1 TiB
-  mem::DramConfig dram;
-  mem::FixedLatencyConfig fixed;
-};
-
 struct Config {
   std::string name;    // the config file's stem
   std::string source;  // the file it came from
@@ -61,7 +48,8 @@ struct Config {
   RunConfig run;
   mem::InterconnectConfig interconnect;
   mem::CacheConfig l2;
-  MemoryConfig memory;
+  mem::MainMemoryConfig memory;
+  mem::MemorySystemConfig memory_system() const { return {interconnect, l2, memory}; }
 };
 
 // Loads and validates `path`. Unknown keys are errors (they are usually typos).
