@@ -6,6 +6,7 @@
 
 #include "sasim/sim/config.hpp"
 #include "sasim/sim/gemm_job.hpp"
+#include "sasim/sim/traffic_job.hpp"
 
 namespace po = boost::program_options;
 using namespace sasim;
@@ -46,6 +47,35 @@ int cmd_run(const std::vector<std::string>& args) {
   return r.match ? 0 : 3;
 }
 
+int cmd_mem(const std::vector<std::string>& args) {
+  po::options_description desc("sasim mem [options]");
+  std::string config_path = "configs/memory.yaml";
+  std::string out_dir;
+  desc.add_options()("help,h", "show this help")(
+      "config,c", po::value(&config_path)->default_value(config_path), "YAML configuration")(
+      "out,o", po::value(&out_dir), "directory for mem_stats.json and the effective config");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  sim::Config cfg = sim::load_config(config_path);
+  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  const sim::TrafficResult r = sim::run_traffic_job(cfg);
+  std::cout << sim::traffic_summary(cfg, r);
+  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "mem_stats.json") << r.stats.dump(2) << "\n";
+  std::ofstream(dir / "config.yaml") << sim::to_yaml(cfg);
+  std::cout << "  statistics       " << (dir / "mem_stats.json").string() << "\n";
+  return 0;
+}
+
 int cmd_variants() {
   for (const auto& s : sim::built_array_variants()) std::cout << sim::to_string(s) << "\n";
   return 0;
@@ -54,11 +84,14 @@ int cmd_variants() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // quiet by default
   const std::string usage =
       "usage: sasim <command> [options]\n"
       "commands:\n"
       "  run [--config FILE] [--waves] [--out DIR]   GEMM on the array, checked against the "
       "golden model\n"
+      "  mem [--config FILE] [--out DIR]              synthetic traffic through the memory "
+      "system\n"
       "  variants                                     list the verilated array variants\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << usage;
@@ -68,6 +101,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (cmd == "run") return cmd_run(args);
+    if (cmd == "mem") return cmd_mem(args);
     if (cmd == "variants") return cmd_variants();
     std::cerr << "sasim: unknown command '" << cmd << "'\n" << usage;
     return 1;

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <bit>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -20,6 +21,14 @@ class Section {
   Section(const YAML::Node& node, std::string path, const std::string& source)
       : node_(node), path_(std::move(path)), source_(source) {
     if (node_ && !node_.IsNull() && !node_.IsMap()) fail(path_, "must be a mapping");
+    // yaml-cpp keeps the first of two equal keys; a repeated key is an error.
+    if (node_ && node_.IsMap()) {
+      std::set<std::string> keys;
+      for (const auto& kv : node_) {
+        const std::string k = kv.first.as<std::string>();
+        if (!keys.insert(k).second) fail(key(k), "duplicate key");
+      }
+    }
   }
 
   [[noreturn]] void fail(const std::string& key, const std::string& msg) const {
@@ -258,6 +267,37 @@ Config parse_config(const std::string& text, const std::string& source) {
   validated(source, "memory.dram", [&] { cfg.memory.dram.validate(); });
   validated(source, "memory.fixed", [&] { cfg.memory.fixed.validate(); });
 
+  Section traffic = top.child("traffic");
+  traffic.choice<std::string>(
+      "pattern", cfg.traffic.pattern,
+      [](std::string_view v) -> std::optional<std::string> {
+        if (v == "stream" || v == "random") return std::string(v);
+        return std::nullopt;
+      },
+      "stream, random");
+  traffic.uint("requests", cfg.traffic.requests, 1, 10'000'000);
+  traffic.uint("request_bytes", cfg.traffic.request_bytes, 1, 4096);
+  if (!std::has_single_bit(cfg.traffic.request_bytes)) {
+    traffic.fail("traffic.request_bytes",
+                 std::to_string(cfg.traffic.request_bytes) + " is not a power of two");
+  }
+  traffic.number("write_fraction", cfg.traffic.write_fraction);
+  if (!(cfg.traffic.write_fraction >= 0 && cfg.traffic.write_fraction <= 1)) {
+    traffic.fail("traffic.write_fraction",
+                 std::to_string(cfg.traffic.write_fraction) + " is out of range (allowed 0..1)");
+  }
+  traffic.uint("outstanding", cfg.traffic.outstanding, 1, 1024);
+  traffic.uint("footprint_bytes", cfg.traffic.footprint_bytes, cfg.traffic.request_bytes,
+               cfg.memory.size);
+  traffic.uint("seed", cfg.traffic.seed, 0, kU64);
+  traffic.finish();
+  if (!cfg.l2.bypass && cfg.traffic.request_bytes > cfg.l2.line_bytes) {
+    traffic.fail("traffic.request_bytes",
+                 std::to_string(cfg.traffic.request_bytes) +
+                     " is larger than l2.line_bytes (" + std::to_string(cfg.l2.line_bytes) +
+                     "): the L2 does not split requests across lines");
+  }
+
   top.finish();
   return cfg;
 }
@@ -354,6 +394,17 @@ std::string to_yaml(const Config& c) {
   e << YAML::Key << "bandwidth_gbps" << YAML::Value << m.fixed.bandwidth_gbps;
   e << YAML::Key << "queue_depth" << YAML::Value << m.fixed.queue_depth;
   e << YAML::EndMap;
+  e << YAML::EndMap;
+
+  const auto& t = c.traffic;
+  e << YAML::Key << "traffic" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "pattern" << YAML::Value << t.pattern;
+  e << YAML::Key << "requests" << YAML::Value << t.requests;
+  e << YAML::Key << "request_bytes" << YAML::Value << t.request_bytes;
+  e << YAML::Key << "write_fraction" << YAML::Value << t.write_fraction;
+  e << YAML::Key << "outstanding" << YAML::Value << t.outstanding;
+  e << YAML::Key << "footprint_bytes" << YAML::Value << t.footprint_bytes;
+  e << YAML::Key << "seed" << YAML::Value << t.seed;
   e << YAML::EndMap;
 
   e << YAML::EndMap;

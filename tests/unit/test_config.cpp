@@ -29,7 +29,7 @@ TEST(Config, DefaultConfigLoads) {
 }
 
 TEST(Config, EveryShippedConfigLoads) {
-  for (const char* name : {"default", "bf16_os_8x8", "int8_is_4x8"}) {
+  for (const char* name : {"default", "bf16_os_8x8", "int8_is_4x8", "memory"}) {
     EXPECT_NO_THROW(sim::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/" + name + ".yaml"))
         << name;
   }

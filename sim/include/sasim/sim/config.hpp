@@ -40,6 +40,17 @@ struct RunConfig {
   std::string out_dir = "out";     // statistics and effective config go to <out_dir>/<name>/
 };
 
+// The synthetic access stream of `sasim mem` (sim/include/sasim/sim/traffic_job.hpp).
+struct TrafficConfig {
+  std::string pattern = "stream";  // "stream" (sequential) | "random" (uniform over the footprint)
+  std::uint64_t requests = 4096;   // 1..10'000'000
+  unsigned request_bytes = 64;     // 1..4096, a power of two; requests are aligned to it
+  double write_fraction = 0.0;     // 0..1
+  unsigned outstanding = 16;       // requests in flight, 1..1024
+  std::uint64_t footprint_bytes = 1 << 20;  // region from memory.base, request_bytes..memory.size
+  std::uint64_t seed = 1;
+};
+
 struct Config {
   std::string name;    // the config file's stem
   std::string source;  // the file it came from
@@ -49,6 +60,7 @@ struct Config {
   mem::InterconnectConfig interconnect;
   mem::CacheConfig l2;
   mem::MainMemoryConfig memory;
+  TrafficConfig traffic;
   mem::MemorySystemConfig memory_system() const { return {interconnect, l2, memory}; }
 };
 
