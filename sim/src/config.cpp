@@ -218,6 +218,11 @@ Config parse_config(const std::string& text, const std::string& source) {
   Section core = top.child("core");
   core.uint("rows", cfg.core.rows, 2, 128);
   core.uint("cols", cfg.core.cols, 2, 128);
+  core.number("clock_mhz", cfg.core.clock_mhz);
+  if (!(cfg.core.clock_mhz > 0 && cfg.core.clock_mhz <= 10000)) {
+    core.fail("core.clock_mhz",
+              std::to_string(cfg.core.clock_mhz) + " is out of range (allowed (0, 10000])");
+  }
   core.choice<model::Datapath>("datapath", cfg.core.datapath, model::parse_datapath, "int8, bf16");
   core.choice<model::Dataflow>("dataflow", cfg.core.dataflow, model::parse_dataflow, "ws, os, is");
   core.finish();
@@ -316,6 +321,7 @@ std::string to_yaml(const Config& c) {
   e << YAML::Key << "core" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "rows" << YAML::Value << c.core.rows;
   e << YAML::Key << "cols" << YAML::Value << c.core.cols;
+  e << YAML::Key << "clock_mhz" << YAML::Value << c.core.clock_mhz;
   e << YAML::Key << "datapath" << YAML::Value << std::string(model::to_string(c.core.datapath));
   e << YAML::Key << "dataflow" << YAML::Value << std::string(model::to_string(c.core.dataflow));
   e << YAML::EndMap;

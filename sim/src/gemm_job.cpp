@@ -98,6 +98,12 @@ GemmJobResult run_gemm_job(const Config& cfg) {
       {"derived",
        {{"pe_utilization", r.run.utilization},
         {"peak_macs_per_cycle", peak_macs_per_cycle},
+        {"clock_mhz", cfg.core.clock_mhz},
+        {"peak_macs_per_s", peak_macs_per_cycle * cfg.core.clock_mhz * 1e6},
+        {"simulated_us", static_cast<double>(r.run.cycles) / cfg.core.clock_mhz},
+        {"achieved_macs_per_s",
+         static_cast<double>(r.run.macs) * cfg.core.clock_mhz * 1e6 /
+             static_cast<double>(r.run.cycles)},
         {"min_cycles_at_peak", static_cast<double>(r.run.macs) / peak_macs_per_cycle}}},
       {"match", r.match},
   };
@@ -116,8 +122,16 @@ std::string summary(const Config& cfg, const GemmJobResult& r) {
     << "  cycles           " << r.run.cycles << "  (formula " << r.run.formula_cycles
     << ", lower bound at peak " << (r.run.macs + s.rows * s.cols - 1) / (s.rows * s.cols)
     << ")\n"
-    << "  MACs             " << r.run.macs << "  (peak " << s.rows * s.cols << " per cycle)\n"
-    << "  PE utilization   " << util << "\n"
+    << "  MACs             " << r.run.macs << "  (peak " << s.rows * s.cols << " per cycle)\n";
+  char rate[160];
+  const double peak = static_cast<double>(s.rows) * s.cols * cfg.core.clock_mhz * 1e6;
+  std::snprintf(rate, sizeof rate,
+                "  at %4.0f MHz      %.3f us simulated, %.2f GMAC/s of peak %.2f GMAC/s\n",
+                cfg.core.clock_mhz, static_cast<double>(r.run.cycles) / cfg.core.clock_mhz,
+                static_cast<double>(r.run.macs) / static_cast<double>(r.run.cycles) *
+                    cfg.core.clock_mhz * 1e-3,
+                peak * 1e-9);
+  o << rate << "  PE utilization   " << util << "\n"
     << "  golden model     " << (r.match ? "match (bit-exact)" : "MISMATCH") << "\n";
   if (r.mismatch) {
     o << "  first mismatch   " << r.mismatch->describe(s.datapath) << "\n"

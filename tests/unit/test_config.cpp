@@ -68,6 +68,8 @@ TEST(Config, OutOfRangeNamesKeyAndRange) {
   EXPECT_EQ(error_of("core: {cols: 129}"),
             "t.yaml: core.cols: 129 is out of range (allowed 2..128)");
   EXPECT_EQ(error_of("gemm: {m: 0}"), "t.yaml: gemm.m: 0 is out of range (allowed 1..65536)");
+  EXPECT_EQ(error_of("core: {clock_mhz: 0}"),
+            "t.yaml: core.clock_mhz: 0.000000 is out of range (allowed (0, 10000])");
   EXPECT_EQ(error_of("run: {watchdog_cycles: 0}"),
             "t.yaml: run.watchdog_cycles: 0 is out of range (allowed 1..1000000000)");
 }

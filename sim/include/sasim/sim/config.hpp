@@ -24,6 +24,7 @@ struct CoreConfig {
   unsigned cols = 16;
   model::Datapath datapath = model::Datapath::kInt8;
   model::Dataflow dataflow = model::Dataflow::kWs;
+  double clock_mhz = 1000;  // core clock, (0, 10000]: turns cycles into time and MAC/s
   ArrayShape shape() const { return {datapath, rows, cols}; }
 };
 
