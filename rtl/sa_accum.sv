@@ -1,0 +1,95 @@
+// sa_accum: the accumulator SRAM (docs/device.md): Words rows of Lanes
+// partial sums (int32 or binary32 by Datapath).
+//
+// Update port (from the array): one row per cycle, never stalls. A row is
+// written (acc_i = 0: the first K fold) or added lane by lane to the stored row
+// (acc_i = 1: later folds, sa_arith_pkg::mac_add, the golden model's fold
+// order). Two stages: the stored row is read in the cycle the update is
+// accepted, the sum is written at the end of the next cycle; an update of the
+// row written in the cycle before is forwarded, so back-to-back updates of one
+// row are exact.
+// Read port (vector unit, DMA): registered; a read issued in cycle t returns,
+// in cycle t+1, the row with every update accepted up to cycle t-2 applied
+// (an update accepted in t-1 is written at the end of t).
+module sa_accum
+  import sa_pkg::*;
+#(
+  parameter int unsigned Words    = 64,
+  parameter int unsigned Lanes    = 4,
+  parameter int unsigned Datapath = DP_INT8,
+  localparam int unsigned AddrW   = (Words > 1) ? $clog2(Words) : 1
+) (
+  input  logic                        clk_i,
+  input  logic                        rst_ni,
+  input  logic                        upd_valid_i,
+  input  logic [AddrW-1:0]            upd_addr_i,
+  input  logic                        upd_acc_i,
+  input  logic [Lanes-1:0][ACC_W-1:0] upd_data_i,
+  input  logic                        rd_en_i,
+  input  logic [AddrW-1:0]            rd_addr_i,
+  output logic [Lanes-1:0][ACC_W-1:0] rd_data_o
+);
+
+  if (Words < 2 || Lanes < 1) begin : gen_bad_params
+    $error("sa_accum: need Words >= 2 and Lanes >= 1");
+  end
+
+  typedef logic [Lanes-1:0][ACC_W-1:0] row_t;
+
+  row_t mem_q [Words];
+
+  // Stage 1: the accepted update and the stored row read for it.
+  logic             s1_valid_q, s1_acc_q;
+  logic [AddrW-1:0] s1_addr_q;
+  row_t             s1_data_q, s1_old_q;
+  // The row written at the end of the previous cycle (forwarding source).
+  logic             wb_valid_q;
+  logic [AddrW-1:0] wb_addr_q;
+  row_t             wb_data_q;
+  row_t             old, sum, rd_q;
+
+  always_comb begin
+    old = (wb_valid_q && wb_addr_q == s1_addr_q) ? wb_data_q : s1_old_q;
+    for (int unsigned l = 0; l < Lanes; l++) begin
+      sum[l] = s1_acc_q ? sa_arith_pkg::mac_add(Datapath, old[l], s1_data_q[l]) : s1_data_q[l];
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s1_valid_q <= 1'b0;
+      wb_valid_q <= 1'b0;
+    end else begin
+      s1_valid_q <= upd_valid_i;
+      wb_valid_q <= s1_valid_q;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (upd_valid_i) begin
+      s1_addr_q <= upd_addr_i;
+      s1_acc_q  <= upd_acc_i;
+      s1_data_q <= upd_data_i;
+      s1_old_q  <= mem_q[upd_addr_i];
+    end
+    if (s1_valid_q) begin
+      mem_q[s1_addr_q] <= sum;
+      wb_addr_q        <= s1_addr_q;
+      wb_data_q        <= sum;
+    end
+    if (rd_en_i) begin
+      rd_q <= mem_q[rd_addr_i];
+    end
+  end
+
+  assign rd_data_o = rd_q;
+
+`ifndef SYNTHESIS
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+      upd_valid_i |-> 32'(upd_addr_i) < Words)
+    else $error("sa_accum: update address out of range");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) rd_en_i |-> 32'(rd_addr_i) < Words)
+    else $error("sa_accum: read address out of range");
+`endif
+
+endmodule
