@@ -1,6 +1,7 @@
 // sasim command line: thin argument parsing on top of the sasim libraries.
 #include <boost/program_options.hpp>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 
@@ -13,15 +14,16 @@ using namespace sasim;
 
 namespace {
 
-int cmd_run(const std::vector<std::string>& args) {
-  po::options_description desc("sasim run [options]");
-  std::string config_path = "configs/default.yaml";
-  std::string out_dir;
-  bool waves = false;
+// Options every job takes: the config file (also positional) and the output
+// directory; `extra` adds job-specific ones. Returns false after --help.
+bool parse_job_options(const std::vector<std::string>& args, const std::string& usage,
+                       std::string& config_path, std::string& out_dir,
+                       const std::function<void(po::options_description&)>& extra = {}) {
+  po::options_description desc(usage);
   desc.add_options()("help,h", "show this help")(
       "config,c", po::value(&config_path)->default_value(config_path), "YAML configuration")(
-      "waves,w", po::bool_switch(&waves), "write an FST waveform (run.wave_file, under waves/)")(
-      "out,o", po::value(&out_dir), "directory for stats.json and the effective config");
+      "out,o", po::value(&out_dir), "directory for the statistics and the effective config");
+  if (extra) extra(desc);
   po::positional_options_description pos;
   pos.add("config", 1);
   po::variables_map vm;
@@ -29,50 +31,49 @@ int cmd_run(const std::vector<std::string>& args) {
   po::notify(vm);
   if (vm.count("help")) {
     std::cout << desc << "\n";
+    return false;
+  }
+  return true;
+}
+
+// Writes <out_dir>/<name>/<stats_file> and the effective config beside it.
+void write_outputs(const sim::Config& cfg, const std::string& stats_file,
+                   const nlohmann::json& stats) {
+  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / stats_file) << stats.dump(2) << "\n";
+  std::ofstream(dir / "config.yaml") << sim::to_yaml(cfg);
+  std::cout << "  statistics       " << (dir / stats_file).string() << "\n";
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  std::string config_path = "configs/default.yaml", out_dir;
+  bool waves = false;
+  if (!parse_job_options(args, "sasim run [options]", config_path, out_dir,
+                         [&](po::options_description& d) {
+                           d.add_options()("waves,w", po::bool_switch(&waves),
+                                           "write an FST waveform (run.wave_file, under waves/)");
+                         })) {
     return 0;
   }
-
   sim::Config cfg = sim::load_config(config_path);
   if (waves) cfg.run.waves = true;
   if (!out_dir.empty()) cfg.run.out_dir = out_dir;
-
   const sim::GemmJobResult r = sim::run_gemm_job(cfg);
   std::cout << sim::summary(cfg, r);
-
-  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "stats.json") << r.stats.dump(2) << "\n";
-  std::ofstream(dir / "config.yaml") << sim::to_yaml(cfg);
-  std::cout << "  statistics       " << (dir / "stats.json").string() << "\n";
+  write_outputs(cfg, "stats.json", r.stats);
   return r.match ? 0 : 3;
 }
 
 int cmd_mem(const std::vector<std::string>& args) {
-  po::options_description desc("sasim mem [options]");
-  std::string config_path = "configs/memory.yaml";
-  std::string out_dir;
-  desc.add_options()("help,h", "show this help")(
-      "config,c", po::value(&config_path)->default_value(config_path), "YAML configuration")(
-      "out,o", po::value(&out_dir), "directory for mem_stats.json and the effective config");
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  std::string config_path = "configs/memory.yaml", out_dir;
+  if (!parse_job_options(args, "sasim mem [options]", config_path, out_dir)) return 0;
   sim::Config cfg = sim::load_config(config_path);
   if (!out_dir.empty()) cfg.run.out_dir = out_dir;
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   const sim::TrafficResult r = sim::run_traffic_job(cfg);
   std::cout << sim::traffic_summary(cfg, r);
-  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "mem_stats.json") << r.stats.dump(2) << "\n";
-  std::ofstream(dir / "config.yaml") << sim::to_yaml(cfg);
-  std::cout << "  statistics       " << (dir / "mem_stats.json").string() << "\n";
+  write_outputs(cfg, "mem_stats.json", r.stats);
   return 0;
 }
 
