@@ -34,10 +34,10 @@ void bm_array(benchmark::State& state, sim::ArrayShape shape, model::Dataflow df
     cycles += r.cycles;
     macs += static_cast<std::uint64_t>(M * K * N);
   }
-  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(macs),
-                                               benchmark::Counter::kIsRate);
-  state.counters["cycles/s"] = benchmark::Counter(static_cast<double>(cycles),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["MAC/s"] =
+      benchmark::Counter(static_cast<double>(macs), benchmark::Counter::kIsRate);
+  state.counters["cycles/s"] =
+      benchmark::Counter(static_cast<double>(cycles), benchmark::Counter::kIsRate);
   state.counters["utilization"] =
       static_cast<double>(macs) / (static_cast<double>(cycles) * static_cast<double>(R * C));
 }
@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
   for (const auto& shape : sim::built_array_variants()) {
     for (auto df : {model::Dataflow::kWs, model::Dataflow::kOs, model::Dataflow::kIs}) {
       const std::string name = "BM_Array/" + std::string(model::to_string(shape.datapath)) + "/" +
-                               std::to_string(shape.rows) + "x" + std::to_string(shape.cols) +
-                               "/" + std::string(model::to_string(df));
+                               std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + "/" +
+                               std::string(model::to_string(df));
       benchmark::RegisterBenchmark(name.c_str(), bm_array, shape, df)
           ->Unit(benchmark::kMillisecond);
     }

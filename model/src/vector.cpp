@@ -15,13 +15,18 @@ bool is_nan_bits(u32 v) { return (v & 0x7FFFFFFFu) > 0x7F800000u; }
 
 u32 lane_fp32(isa::VecOp op, u32 x, u32 b, u32 imm) {
   switch (op) {
-    case isa::VecOp::kAddRow: return fp32_add(x, b);
-    case isa::VecOp::kRelu: return is_nan_bits(x) ? kCanonicalNan : (fp32_gt_zero(x) ? x : 0u);
+    case isa::VecOp::kAddRow:
+      return fp32_add(x, b);
+    case isa::VecOp::kRelu:
+      return is_nan_bits(x) ? kCanonicalNan : (fp32_gt_zero(x) ? x : 0u);
     case isa::VecOp::kReluMask:
       return fp32_gt_zero(b) ? (is_nan_bits(x) ? kCanonicalNan : x) : 0u;
-    case isa::VecOp::kScale: return fp32_mul(imm, x);
-    case isa::VecOp::kAxpy: return fp32_add(fp32_mul(imm, x), b);
-    default: break;
+    case isa::VecOp::kScale:
+      return fp32_mul(imm, x);
+    case isa::VecOp::kAxpy:
+      return fp32_add(fp32_mul(imm, x), b);
+    default:
+      break;
   }
   throw std::logic_error("lane_fp32: not a binary32 vector op");
 }
@@ -30,12 +35,18 @@ u32 lane_int32(isa::VecOp op, u32 x, u32 b, u32 imm) {
   const auto sx = static_cast<std::int32_t>(x);
   const auto sb = static_cast<std::int32_t>(b);
   switch (op) {
-    case isa::VecOp::kAddRow: return x + b;  // modulo 2^32
-    case isa::VecOp::kRelu: return sx > 0 ? x : 0u;
-    case isa::VecOp::kReluMask: return sb > 0 ? x : 0u;
-    case isa::VecOp::kScale: return imm * x;  // low 32 bits of the product
-    case isa::VecOp::kAxpy: return imm * x + b;
-    default: break;
+    case isa::VecOp::kAddRow:
+      return x + b;  // modulo 2^32
+    case isa::VecOp::kRelu:
+      return sx > 0 ? x : 0u;
+    case isa::VecOp::kReluMask:
+      return sb > 0 ? x : 0u;
+    case isa::VecOp::kScale:
+      return imm * x;  // low 32 bits of the product
+    case isa::VecOp::kAxpy:
+      return imm * x + b;
+    default:
+      break;
   }
   throw std::logic_error("lane_int32: not an int32 vector op");
 }
@@ -72,10 +83,13 @@ std::uint32_t vec_lane(Datapath dp, isa::VecOp op, std::uint32_t x, std::uint32_
     case isa::VecOp::kScale:
     case isa::VecOp::kAxpy:
       return dp == Datapath::kBf16 ? lane_fp32(op, x, b, imm) : lane_int32(op, x, b, imm);
-    case isa::VecOp::kToBf16: return f32_to_bf16(bits_to_f32(x));
+    case isa::VecOp::kToBf16:
+      return f32_to_bf16(bits_to_f32(x));
     case isa::VecOp::kToInt8:
-      return static_cast<u32>(static_cast<std::int32_t>(requantize_int8(static_cast<std::int32_t>(x), shift)));
-    case isa::VecOp::kCopy: return x;
+      return static_cast<u32>(
+          static_cast<std::int32_t>(requantize_int8(static_cast<std::int32_t>(x), shift)));
+    case isa::VecOp::kCopy:
+      return x;
   }
   throw std::invalid_argument("vec_lane: vec_op " + std::to_string(static_cast<unsigned>(op)) +
                               " is not in the ISA");

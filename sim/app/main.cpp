@@ -1,8 +1,8 @@
 // sasim command line: thin argument parsing on top of the sasim libraries.
 #include <boost/program_options.hpp>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 #include "sasim/sim/config.hpp"

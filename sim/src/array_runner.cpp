@@ -43,14 +43,14 @@ ArrayRunResult run_program(ArrayModel& array, const ArrayProgram& p, const Hands
     if (!in_offer) in_offer = in_i < n_in && chance(hs.in_valid);
     const bool ready = chance(hs.out_ready);
 
-    array.set_pre(pre_offer, std::span(p.pre).subspan(pre_offer ? pre_i * s.cols : 0,
-                                                     pre_offer ? s.cols : 0));
+    array.set_pre(pre_offer,
+                  std::span(p.pre).subspan(pre_offer ? pre_i * s.cols : 0, pre_offer ? s.cols : 0));
     if (in_offer) {
       const std::uint8_t f = p.in_flags[in_i];
-      array.set_in(true, std::span(p.in_a).subspan(in_i * s.rows, s.rows),
-                   os ? std::span(p.in_b).subspan(in_i * s.cols, s.cols)
-                      : std::span<const std::uint16_t>{},
-                   (f & ArrayProgram::kFirst) != 0, (f & ArrayProgram::kLast) != 0);
+      array.set_in(
+          true, std::span(p.in_a).subspan(in_i * s.rows, s.rows),
+          os ? std::span(p.in_b).subspan(in_i * s.cols, s.cols) : std::span<const std::uint16_t>{},
+          (f & ArrayProgram::kFirst) != 0, (f & ArrayProgram::kLast) != 0);
     } else {
       array.set_in(false, {}, {}, false, false);
     }
@@ -90,9 +90,9 @@ ArrayRunResult run_program(ArrayModel& array, const ArrayProgram& p, const Hands
           << to_string(s) << " (" << model::to_string(p.dataflow) << ") at cycle " << now
           << "\n  preload beats " << pre_i << "/" << n_pre << ", pre_valid " << pre_offer
           << " pre_ready " << array.pre_ready() << "\n  input beats " << in_i << "/" << n_in
-          << ", in_valid " << in_offer << " in_ready " << array.in_ready()
-          << "\n  outputs " << out_i << "/" << p.expected_outputs << ", out_valid "
-          << array.out_valid() << " out_ready " << ready << ", idle " << array.idle();
+          << ", in_valid " << in_offer << " in_ready " << array.in_ready() << "\n  outputs "
+          << out_i << "/" << p.expected_outputs << ", out_valid " << array.out_valid()
+          << " out_ready " << ready << ", idle " << array.idle();
       throw WatchdogError(msg.str());
     }
     array.tick();

@@ -228,7 +228,8 @@ Config parse_config(const std::string& text, const std::string& source) {
   core.finish();
   if (!is_built(cfg.core.shape())) {
     std::string built;
-    for (const auto& s : built_array_variants()) built += (built.empty() ? "" : ", ") + to_string(s);
+    for (const auto& s : built_array_variants())
+      built += (built.empty() ? "" : ", ") + to_string(s);
     core.fail("core", "array " + to_string(cfg.core.shape()) +
                           " is not verilated into this build (built: " + built +
                           "); add it to SASIM_ARRAY_VARIANTS and rebuild");
@@ -297,10 +298,10 @@ Config parse_config(const std::string& text, const std::string& source) {
   traffic.uint("seed", cfg.traffic.seed, 0, kU64);
   traffic.finish();
   if (!cfg.l2.bypass && cfg.traffic.request_bytes > cfg.l2.line_bytes) {
-    traffic.fail("traffic.request_bytes",
-                 std::to_string(cfg.traffic.request_bytes) +
-                     " is larger than l2.line_bytes (" + std::to_string(cfg.l2.line_bytes) +
-                     "): the L2 does not split requests across lines");
+    traffic.fail("traffic.request_bytes", std::to_string(cfg.traffic.request_bytes) +
+                                              " is larger than l2.line_bytes (" +
+                                              std::to_string(cfg.l2.line_bytes) +
+                                              "): the L2 does not split requests across lines");
   }
 
   top.finish();

@@ -23,8 +23,7 @@ std::string Mismatch::describe(model::Datapath dp) const {
   return buf;
 }
 
-std::string origin_of(model::Dataflow df, const ArrayShape& s, Eigen::Index row,
-                      Eigen::Index col) {
+std::string origin_of(model::Dataflow df, const ArrayShape& s, Eigen::Index row, Eigen::Index col) {
   const Eigen::Index R = s.rows, C = s.cols;
   std::ostringstream o;
   switch (df) {
@@ -37,8 +36,8 @@ std::string origin_of(model::Dataflow df, const ArrayShape& s, Eigen::Index row,
         << ", summed down PE rows 0.." << R - 1 << ")";
       break;
     case model::Dataflow::kOs:
-      o << "tile (" << row / R << ", " << col / C << "), PE (" << R - 1 - row % R << ", "
-        << col % C << ")";
+      o << "tile (" << row / R << ", " << col / C << "), PE (" << R - 1 - row % R << ", " << col % C
+        << ")";
       break;
   }
   return o.str();
@@ -71,8 +70,8 @@ GemmJobResult run_gemm_job(const Config& cfg) {
 
   GemmJobResult r;
   r.run = run_gemm(*array, cfg.core.dataflow, a, b, {}, {cfg.run.watchdog_cycles});
-  const model::AccMatrix golden = model::gemm(
-      shape.datapath, a, b, model::fold_size(cfg.core.dataflow, shape.rows, K));
+  const model::AccMatrix golden =
+      model::gemm(shape.datapath, a, b, model::fold_size(cfg.core.dataflow, shape.rows, K));
   r.mismatch = first_mismatch(golden, r.run.c);
   r.match = !r.mismatch.has_value();
   const auto mismatches = static_cast<std::uint64_t>((golden.array() != r.run.c.array()).count());
@@ -80,9 +79,11 @@ GemmJobResult run_gemm_job(const Config& cfg) {
   const double peak_macs_per_cycle = static_cast<double>(shape.rows) * shape.cols;
   r.stats = {
       {"config", cfg.name},
-      {"array", {{"rows", shape.rows}, {"cols", shape.cols},
-                 {"datapath", model::to_string(shape.datapath)},
-                 {"dataflow", model::to_string(cfg.core.dataflow)}}},
+      {"array",
+       {{"rows", shape.rows},
+        {"cols", shape.cols},
+        {"datapath", model::to_string(shape.datapath)},
+        {"dataflow", model::to_string(cfg.core.dataflow)}}},
       {"gemm",
        {{"m", cfg.gemm.m},
         {"k", cfg.gemm.k},
@@ -101,9 +102,8 @@ GemmJobResult run_gemm_job(const Config& cfg) {
         {"clock_mhz", cfg.core.clock_mhz},
         {"peak_macs_per_s", peak_macs_per_cycle * cfg.core.clock_mhz * 1e6},
         {"simulated_us", static_cast<double>(r.run.cycles) / cfg.core.clock_mhz},
-        {"achieved_macs_per_s",
-         static_cast<double>(r.run.macs) * cfg.core.clock_mhz * 1e6 /
-             static_cast<double>(r.run.cycles)},
+        {"achieved_macs_per_s", static_cast<double>(r.run.macs) * cfg.core.clock_mhz * 1e6 /
+                                    static_cast<double>(r.run.cycles)},
         {"min_cycles_at_peak", static_cast<double>(r.run.macs) / peak_macs_per_cycle}}},
       {"match", r.match},
   };
@@ -120,8 +120,7 @@ std::string summary(const Config& cfg, const GemmJobResult& r) {
     << cfg.source << ")\n"
     << "  folds            " << r.run.folds << "\n"
     << "  cycles           " << r.run.cycles << "  (formula " << r.run.formula_cycles
-    << ", lower bound at peak " << (r.run.macs + s.rows * s.cols - 1) / (s.rows * s.cols)
-    << ")\n"
+    << ", lower bound at peak " << (r.run.macs + s.rows * s.cols - 1) / (s.rows * s.cols) << ")\n"
     << "  MACs             " << r.run.macs << "  (peak " << s.rows * s.cols << " per cycle)\n";
   char rate[160];
   const double peak = static_cast<double>(s.rows) * s.cols * cfg.core.clock_mhz * 1e6;

@@ -15,10 +15,10 @@
 #include <memory>
 #include <string>
 #include <systemc>
-
-#include "sasim/mem/payload_pool.hpp"
 #include <tlm>
 #include <vector>
+
+#include "sasim/mem/payload_pool.hpp"
 
 namespace sasim::mem::test {
 

@@ -51,7 +51,8 @@ TEST(MemorySystem, DataIsRightThroughEveryMemoryModel) {
     const auto r2 = b.init.read(kBase + 0x1010, 8, ns(2000));
     b.run();
     EXPECT_EQ(b.init.record(r).data, data) << model;
-    EXPECT_EQ(b.init.record(r2).data, std::vector<std::uint8_t>(data.begin() + 16, data.begin() + 24))
+    EXPECT_EQ(b.init.record(r2).data,
+              std::vector<std::uint8_t>(data.begin() + 16, data.begin() + 24))
         << model;
     std::vector<std::uint8_t> back(64);
     b.sys.store().read(kBase + 0x1000, back.data(), back.size());

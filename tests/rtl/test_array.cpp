@@ -15,8 +15,8 @@
 
 namespace {
 
-using sasim::model::Datapath;
 using sasim::model::Dataflow;
+using sasim::model::Datapath;
 using sasim::model::OperandMix;
 using sasim::model::RawMatrix;
 namespace sim = sasim::sim;
@@ -44,15 +44,12 @@ class ArrayGemm : public ::testing::TestWithParam<Case> {
     const RawMatrix a = model::random_operands(c.dp, M, K, rng, mix);
     const RawMatrix b = model::random_operands(c.dp, K, N, rng, mix);
     const sim::GemmRun run = sim::run_gemm(array, c.df, a, b, hs);
-    const model::AccMatrix golden =
-        model::gemm(c.dp, a, b, model::fold_size(c.df, c.rows, K));
+    const model::AccMatrix golden = model::gemm(c.dp, a, b, model::fold_size(c.df, c.rows, K));
     const auto mm = sim::first_mismatch(golden, run.c);
-    EXPECT_FALSE(mm.has_value()) << case_name(c) << " GEMM " << M << "x" << K << "x" << N
-                                 << " seed " << seed << " mix " << model::to_string(mix)
-                                 << ": " << (mm ? mm->describe(c.dp) : "") << " from "
-                                 << (mm ? sim::origin_of(c.df, {c.dp, c.rows, c.cols}, mm->row,
-                                                         mm->col)
-                                        : "");
+    EXPECT_FALSE(mm.has_value())
+        << case_name(c) << " GEMM " << M << "x" << K << "x" << N << " seed " << seed << " mix "
+        << model::to_string(mix) << ": " << (mm ? mm->describe(c.dp) : "") << " from "
+        << (mm ? sim::origin_of(c.df, {c.dp, c.rows, c.cols}, mm->row, mm->col) : "");
     const bool full = hs.pre_valid >= 1.0 && hs.in_valid >= 1.0 && hs.out_ready >= 1.0;
     if (full) {
       EXPECT_EQ(run.cycles, run.formula_cycles)
@@ -69,8 +66,14 @@ TEST_P(ArrayGemm, RandomTiles) {
   // Shapes: one element, exact tiles, primes, several folds in every
   // dimension, short and long streams.
   const std::vector<std::tuple<Eigen::Index, Eigen::Index, Eigen::Index>> shapes = {
-      {1, 1, 1},     {R, R, C},         {C, R, C},        {7, 5, 3},
-      {13, 2 * R + 3, C + 1}, {2 * R + 1, 3 * R, 2 * C + 5}, {4 * R + 3, R, C}, {2, 3 * R - 1, 1},
+      {1, 1, 1},
+      {R, R, C},
+      {C, R, C},
+      {7, 5, 3},
+      {13, 2 * R + 3, C + 1},
+      {2 * R + 1, 3 * R, 2 * C + 5},
+      {4 * R + 3, R, C},
+      {2, 3 * R - 1, 1},
   };
   const OperandMix mix = c.dp == Datapath::kBf16 ? OperandMix::kEdgeCases : OperandMix::kUniform;
   std::uint64_t seed = 100;
@@ -114,9 +117,9 @@ TEST_P(ArrayGemm, IndependentOfInitialState) {
 }
 
 const Case kCases[] = {
-    // 4 shapes x 3 dataflows x 2 datapaths
+// 4 shapes x 3 dataflows x 2 datapaths
 #define SASIM_SHAPES(dp, df) \
-  {dp, df, 4, 4}, {dp, df, 8, 8}, {dp, df, 16, 16}, {dp, df, 4, 8}
+  {dp, df, 4, 4}, {dp, df, 8, 8}, {dp, df, 16, 16}, { dp, df, 4, 8 }
     SASIM_SHAPES(Datapath::kInt8, Dataflow::kWs), SASIM_SHAPES(Datapath::kInt8, Dataflow::kOs),
     SASIM_SHAPES(Datapath::kInt8, Dataflow::kIs), SASIM_SHAPES(Datapath::kBf16, Dataflow::kWs),
     SASIM_SHAPES(Datapath::kBf16, Dataflow::kOs), SASIM_SHAPES(Datapath::kBf16, Dataflow::kIs),

@@ -24,13 +24,15 @@ struct Decoded {
 
 class Decoder {
  public:
-  Decoder() : ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vsa_decode>(ctx_.get())) {}
+  Decoder()
+      : ctx_(std::make_unique<VerilatedContext>()),
+        top_(std::make_unique<Vsa_decode>(ctx_.get())) {}
   ~Decoder() { top_->final(); }
   Decoded decode(const isa::Instruction& i) {
     for (int w = 0; w < 4; ++w)
       top_->insn_i[w] = static_cast<std::uint32_t>(i.words[w / 2] >> (32 * (w % 2)));
     top_->eval();
-    return {top_->illegal_o != 0, top_->queue_o,        top_->pop_prev_o != 0,
+    return {top_->illegal_o != 0,  top_->queue_o,          top_->pop_prev_o != 0,
             top_->pop_next_o != 0, top_->push_prev_o != 0, top_->push_next_o != 0};
   }
 
@@ -55,9 +57,9 @@ TEST(Decode, EveryOpcodeGoesToItsQueueWithItsDependencyFlags) {
                            static_cast<std::uint32_t>(1 + rng() % 4095), 0},
                           d),
          kExec},
-        {isa::encode_vec({isa::VecOp::kRelu, isa::Sram::kAcc, 0, 0, 0, 2,
-                          static_cast<std::uint32_t>(rng())},
-                         d),
+        {isa::encode_vec(
+             {isa::VecOp::kRelu, isa::Sram::kAcc, 0, 0, 0, 2, static_cast<std::uint32_t>(rng())},
+             d),
          kExec},
         {isa::encode_config(3, d), kCtrl},
         {isa::encode_finish(d), kCtrl},

@@ -30,8 +30,8 @@ std::uint64_t get(const T& port) {
   if constexpr (std::is_integral_v<T>) {
     return port;
   } else {
-    EXPECT_EQ(port[2], static_cast<std::uint32_t>((std::uint64_t{port[0]} |
-                                                    (std::uint64_t{port[1]} << 32)) * 3));
+    EXPECT_EQ(port[2], static_cast<std::uint32_t>(
+                           (std::uint64_t{port[0]} | (std::uint64_t{port[1]} << 32)) * 3));
     return std::uint64_t{port[0]} | (std::uint64_t{port[1]} << 32);
   }
 }

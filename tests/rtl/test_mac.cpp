@@ -12,6 +12,7 @@
 // the first one (acc) covers all of binary32. The adder swaps its operands by
 // magnitude, so each of its internal roles still sees full 24-bit significands.
 #include <gtest/gtest.h>
+#include <verilated.h>
 
 #include <array>
 #include <cstdint>
@@ -23,8 +24,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <verilated.h>
 
 #include "Vsa_mac_bf16.h"
 #include "Vsa_mac_int8.h"
@@ -40,7 +39,8 @@ using u64 = std::uint64_t;
 u64 test_seed() {
   static const u64 seed = [] {
     const char* s = std::getenv("SASIM_TEST_SEED");
-    return (s != nullptr && *s != '\0') ? std::strtoull(s, nullptr, 0) : u64{0x5A51'3AC0'0000'0001ull};
+    return (s != nullptr && *s != '\0') ? std::strtoull(s, nullptr, 0)
+                                        : u64{0x5A51'3AC0'0000'0001ull};
   }();
   return seed;
 }
@@ -123,8 +123,8 @@ using Int8Checker = Checker<Vsa_mac_int8>;
 using Bf16Checker = Checker<Vsa_mac_bf16>;
 
 void report(const char* what, u64 cases) {
-  std::printf("[   info   ] %s: %llu cases, seed %s\n", what, static_cast<unsigned long long>(cases),
-              hex(test_seed(), 16).c_str());
+  std::printf("[   info   ] %s: %llu cases, seed %s\n", what,
+              static_cast<unsigned long long>(cases), hex(test_seed(), 16).c_str());
 }
 
 // ---------------------------------------------------------------------------
@@ -213,7 +213,8 @@ TEST(Mac, int8_random) {
   Int8Checker chk{Datapath::kInt8};
   for (int i = 0; i < 200'000; ++i) {
     const u64 r = rng();
-    chk.check(static_cast<u16>(r & 0xFF), static_cast<u16>((r >> 8) & 0xFF), static_cast<u32>(r >> 32));
+    chk.check(static_cast<u16>(r & 0xFF), static_cast<u16>((r >> 8) & 0xFF),
+              static_cast<u32>(r >> 32));
   }
   report("int8_random", chk.cases());
   EXPECT_TRUE(chk.result());
@@ -252,7 +253,8 @@ TEST(Mac, bf16_mul_significands_x_exponents) {
         const u64 r = rng();
         // Accumulate onto a random zero/subnormal: the sum is exact unless the
         // product is large, then it must return the product.
-        chk.check(bf16(r & 1, ea, fa), bf16((r >> 1) & 1, eb, fb), static_cast<u32>(r >> 32) & 0x807FFFFFu);
+        chk.check(bf16(r & 1, ea, fa), bf16((r >> 1) & 1, eb, fb),
+                  static_cast<u32>(r >> 32) & 0x807FFFFFu);
       }
     }
   }
@@ -298,7 +300,8 @@ TEST(Mac, bf16_random) {
 std::pair<u16, u16> bf16_pair_for(unsigned sign, int k, unsigned fm) {
   const int k1 = k / 2;
   const int k2 = k - k1;
-  return {bf16(sign, static_cast<unsigned>(k1 + 127), 0), bf16(0, static_cast<unsigned>(k2 + 127), fm)};
+  return {bf16(sign, static_cast<unsigned>(k1 + 127), 0),
+          bf16(0, static_cast<unsigned>(k2 + 127), fm)};
 }
 
 // Random accumulators near the product's magnitude (cancellation, carries,
@@ -326,11 +329,13 @@ TEST(Mac, fp32_add_random) {
       const int d = static_cast<int>((r2 >> 8) % 7) - 3;
       const int e = static_cast<int>(pe) + d;
       const unsigned sign = ((r2 >> 12) & 3) ? !(p >> 31) : (p >> 31);
-      acc = fp32(sign, static_cast<unsigned>(e < 0 ? 0 : (e > 254 ? 254 : e)), static_cast<u32>(r >> 32));
+      acc = fp32(sign, static_cast<unsigned>(e < 0 ? 0 : (e > 254 ? 254 : e)),
+                 static_cast<u32>(r >> 32));
     } else if (mode < 10) {  // any alignment shift
       const int d = static_cast<int>((r2 >> 8) % 81) - 40;
       const int e = static_cast<int>(pe) + d;
-      acc = fp32((r2 >> 16) & 1, static_cast<unsigned>(e < 0 ? 0 : (e > 254 ? 254 : e)), static_cast<u32>(r >> 32));
+      acc = fp32((r2 >> 16) & 1, static_cast<unsigned>(e < 0 ? 0 : (e > 254 ? 254 : e)),
+                 static_cast<u32>(r >> 32));
     } else if (mode < 13) {  // -p plus a few ulps: massive cancellation, exact zero
       const int k = static_cast<int>((r2 >> 8) % 9) - 4;
       acc = (p ^ 0x80000000u) + static_cast<u32>(k);
@@ -383,7 +388,8 @@ TEST(Mac, fp32_add_subnormals) {
     // a: a bf16 subnormal or small normal; b: 1.0 or a small power of two.
     const u16 a = bf16(r & 1, static_cast<unsigned>((r >> 1) % 3), static_cast<unsigned>(r >> 3));
     const auto kb = static_cast<unsigned>((r >> 10) % 24);
-    const u16 b = ((r >> 15) & 1) ? u16{0x3F80} : bf16((r >> 16) & 1, 127 - kb, static_cast<unsigned>(r >> 17));
+    const u16 b = ((r >> 15) & 1) ? u16{0x3F80}
+                                  : bf16((r >> 16) & 1, 127 - kb, static_cast<unsigned>(r >> 17));
     u32 acc = fp32((r >> 24) & 1, ((r >> 25) & 7) == 0 ? 1 : 0, static_cast<u32>(r >> 32));
     if (((r >> 28) & 15) == 0) acc = fp32((r >> 24) & 1, 0, static_cast<u32>(r >> 32) & 0xFF);
     chk.check(a, b, acc);
@@ -401,8 +407,10 @@ TEST(Mac, fp32_add_overflow_inf_nan_zero) {
   for (int i = 0; i < 200'000; ++i) {
     const u64 r = rng();
     const u16 a = bf16(r & 1, 126 + (r >> 1) % 2, static_cast<unsigned>(r >> 2));
-    const u16 b = bf16((r >> 9) & 1, static_cast<unsigned>(125 + (r >> 10) % 3), static_cast<unsigned>(r >> 12));
-    const u32 acc = fp32((r >> 19) & 1, static_cast<unsigned>(251 + (r >> 20) % 4), static_cast<u32>(r >> 32));
+    const u16 b = bf16((r >> 9) & 1, static_cast<unsigned>(125 + (r >> 10) % 3),
+                       static_cast<unsigned>(r >> 12));
+    const u32 acc =
+        fp32((r >> 19) & 1, static_cast<unsigned>(251 + (r >> 20) % 4), static_cast<u32>(r >> 32));
     chk.check(a, b, acc);
   }
   const u16 pinf = 0x7F80, ninf = 0xFF80, one = 0x3F80, mone = 0xBF80;

@@ -51,7 +51,8 @@ constexpr VecOp kAllOps[] = {VecOp::kAddRow, VecOp::kRelu,   VecOp::kReluMask, V
 u64 test_seed() {
   static const u64 seed = [] {
     const char* s = std::getenv("SASIM_TEST_SEED");
-    return (s != nullptr && *s != '\0') ? std::strtoull(s, nullptr, 0) : u64{0x5A51'3AC0'0000'0007ull};
+    return (s != nullptr && *s != '\0') ? std::strtoull(s, nullptr, 0)
+                                        : u64{0x5A51'3AC0'0000'0007ull};
   }();
   return seed;
 }
@@ -64,14 +65,22 @@ std::string hex(u64 v, int digits = 8) {
 
 std::string op_name(VecOp op) {
   switch (op) {
-    case VecOp::kAddRow: return "ADD_ROW";
-    case VecOp::kRelu: return "RELU";
-    case VecOp::kReluMask: return "RELU_MASK";
-    case VecOp::kScale: return "SCALE";
-    case VecOp::kAxpy: return "AXPY";
-    case VecOp::kToBf16: return "TO_BF16";
-    case VecOp::kToInt8: return "TO_INT8";
-    case VecOp::kCopy: return "COPY";
+    case VecOp::kAddRow:
+      return "ADD_ROW";
+    case VecOp::kRelu:
+      return "RELU";
+    case VecOp::kReluMask:
+      return "RELU_MASK";
+    case VecOp::kScale:
+      return "SCALE";
+    case VecOp::kAxpy:
+      return "AXPY";
+    case VecOp::kToBf16:
+      return "TO_BF16";
+    case VecOp::kToInt8:
+      return "TO_INT8";
+    case VecOp::kCopy:
+      return "COPY";
   }
   return "?";
 }
@@ -96,13 +105,18 @@ constexpr unsigned fp32_exp(u32 x) { return (x >> 23) & 0xFFu; }
 
 // Magnitudes of special binary32 lane values (used with both signs).
 constexpr u32 kFpSpecials[] = {
-    0x00000000, 0x00000001, 0x00000002, 0x00000003, 0x00008000, 0x00018000,  // zero, subnormals
-    0x00400000, 0x00400001, 0x007FFFFF, 0x00800000, 0x00800001, 0x00FFFFFF,  // ..., min normal
-    0x33800000, 0x34000000, 0x3F000000, 0x3F7FFFFF, 0x3F800000, 0x3F800001,  // 2^-24, 2^-23, 0.5, 1
-    0x3F800800, 0x3F801000, 0x3F807FFF, 0x3F808000, 0x3F808001, 0x3F818000,  // bf16 ties
-    0x3FC00000, 0x40000000, 0x40400000, 0x4B000000, 0x5F800000, 0x7F000000,  // 1.5, 2, 3, 2^23, 2^64
-    0x7F7F7FFF, 0x7F7F8000, 0x7F7FFFFF, 0x7F800000,                          // max normal, inf
-    0x7F800001, 0x7FA00000, 0x7FC00000, 0x7FC00001, 0x7FFFFFFF,              // NaNs
+    0x00000000, 0x00000001, 0x00000002, 0x00000003, 0x00008000,
+    0x00018000,  // zero, subnormals
+    0x00400000, 0x00400001, 0x007FFFFF, 0x00800000, 0x00800001,
+    0x00FFFFFF,  // ..., min normal
+    0x33800000, 0x34000000, 0x3F000000, 0x3F7FFFFF, 0x3F800000,
+    0x3F800001,  // 2^-24, 2^-23, 0.5, 1
+    0x3F800800, 0x3F801000, 0x3F807FFF, 0x3F808000, 0x3F808001,
+    0x3F818000,  // bf16 ties
+    0x3FC00000, 0x40000000, 0x40400000, 0x4B000000, 0x5F800000,
+    0x7F000000,                                                  // 1.5, 2, 3, 2^23, 2^64
+    0x7F7F7FFF, 0x7F7F8000, 0x7F7FFFFF, 0x7F800000,              // max normal, inf
+    0x7F800001, 0x7FA00000, 0x7FC00000, 0x7FC00001, 0x7FFFFFFF,  // NaNs
 };
 
 // Special int32 lane values.
@@ -121,7 +135,9 @@ class Gen {
   unsigned below(unsigned n) { return static_cast<unsigned>(rng_() % n); }
   bool coin(unsigned one_in) { return below(one_in) == 0; }
 
-  u32 fp_special() { return kFpSpecials[below(std::size(kFpSpecials))] | (coin(2) ? 0x80000000u : 0u); }
+  u32 fp_special() {
+    return kFpSpecials[below(std::size(kFpSpecials))] | (coin(2) ? 0x80000000u : 0u);
+  }
   u32 int_special() { return kIntSpecials[below(std::size(kIntSpecials))]; }
   u32 special() {
     // Lanes of the other datapath's kind now and then (the conversions act on
@@ -139,11 +155,15 @@ class Gen {
 
   u32 imm(VecOp op) {
     switch (below(4)) {
-      case 0: return special();
-      case 1: return bits();
-      default: break;
+      case 0:
+        return special();
+      case 1:
+        return bits();
+      default:
+        break;
     }
-    if (dp_ == Datapath::kBf16 || op == VecOp::kToBf16) return fp_at(bits() & 1, 100 + static_cast<int>(below(55)));
+    if (dp_ == Datapath::kBf16 || op == VecOp::kToBf16)
+      return fp_at(bits() & 1, 100 + static_cast<int>(below(55)));
     return static_cast<u32>(static_cast<int>(below(2001)) - 1000);
   }
 
@@ -185,10 +205,18 @@ class Gen {
           const int ei = fp32_exp(imm) == 0 ? 1 : static_cast<int>(fp32_exp(imm));
           int target;
           switch (below(4)) {
-            case 0: target = static_cast<int>(below(30)) - 25; break;   // -25..4
-            case 1: target = 250 + static_cast<int>(below(8)); break;  // 250..257
-            case 2: target = static_cast<int>(below(254)) + 1; break;
-            default: target = -60 + static_cast<int>(below(30)); break;  // total underflow, subnormal x
+            case 0:
+              target = static_cast<int>(below(30)) - 25;
+              break;  // -25..4
+            case 1:
+              target = 250 + static_cast<int>(below(8));
+              break;  // 250..257
+            case 2:
+              target = static_cast<int>(below(254)) + 1;
+              break;
+            default:
+              target = -60 + static_cast<int>(below(30));
+              break;  // total underflow, subnormal x
           }
           x = fp_at(bits() & 1, target - ei + 127);
           if (coin(8)) x &= 0x807FFFFFu;  // subnormal x
@@ -209,7 +237,8 @@ class Gen {
       case VecOp::kRelu:
       case VecOp::kReluMask:
         // Small magnitudes of both signs (and their zeros) for x and b.
-        x = fp ? fp_at(bits() & 1, static_cast<int>(below(4))) : static_cast<u32>(static_cast<int>(below(7)) - 3);
+        x = fp ? fp_at(bits() & 1, static_cast<int>(below(4)))
+               : static_cast<u32>(static_cast<int>(below(7)) - 3);
         b = fp ? (coin(2) ? fp_at(bits() & 1, static_cast<int>(below(3))) : (bits() & 0x80000001u))
                : static_cast<u32>(static_cast<int>(below(5)) - 2);
         if (coin(2)) std::swap(x, b);
@@ -268,7 +297,8 @@ template <class Model>
 class VpuBench {
  public:
   explicit VpuBench(u64 seed)
-      : ctx_{std::make_unique<VerilatedContext>()}, top_{std::make_unique<Model>(ctx_.get(), "sa_vpu")},
+      : ctx_{std::make_unique<VerilatedContext>()},
+        top_{std::make_unique<Model>(ctx_.get(), "sa_vpu")},
         rng_{seed ^ 0x9E3779B97F4A7C15ull} {
     ctx_->fatalOnError(false);  // a failed SVA fails the test (gotError) instead of aborting
     top_->clk_i = 0;
@@ -303,8 +333,8 @@ class VpuBench {
     std::size_t next = 0;
     std::size_t done = 0;
     bool offering = false;
-    const u64 limit = 64 + static_cast<u64>(static_cast<double>(items.size()) * 4.0 /
-                                            std::min(p_valid, p_ready));
+    const u64 limit =
+        64 + static_cast<u64>(static_cast<double>(items.size()) * 4.0 / std::min(p_valid, p_ready));
     for (u64 cycle = 0; done < items.size(); ++cycle) {
       if (cycle > limit) return fail(cycle, "timeout: " + std::to_string(done) + " rows done");
       if (!offering && next < items.size() && u(rng_) < p_valid) offering = true;
@@ -323,8 +353,8 @@ class VpuBench {
       }
       if ((top_->in_ready_o != 0) != want_ready) {
         return fail(cycle, std::string("in_ready_o is ") + (top_->in_ready_o ? "1" : "0") +
-                               " with " + std::to_string(flight.size()) + " rows in flight, out_ready_i " +
-                               (ready ? "1" : "0"));
+                               " with " + std::to_string(flight.size()) +
+                               " rows in flight, out_ready_i " + (ready ? "1" : "0"));
       }
       // Output handshake: result row and tag.
       if (top_->out_valid_o && ready) {
@@ -336,10 +366,11 @@ class VpuBench {
         for (unsigned l = 0; l < kLanes; ++l) {
           const u32 got = top_->out_row_o[l];
           if (got != it.want[l]) {
-            return fail(cycle, op_name(it.op) + " row " + std::to_string(flight.front().idx) + " lane " +
-                                   std::to_string(l) + ": x=" + hex(it.x[l]) + " b=" + hex(it.b[l]) +
-                                   " imm=" + hex(it.imm) + " shift=" + std::to_string(it.shift) +
-                                   ": expected " + hex(it.want[l]) + " got " + hex(got));
+            return fail(cycle, op_name(it.op) + " row " + std::to_string(flight.front().idx) +
+                                   " lane " + std::to_string(l) + ": x=" + hex(it.x[l]) +
+                                   " b=" + hex(it.b[l]) + " imm=" + hex(it.imm) +
+                                   " shift=" + std::to_string(it.shift) + ": expected " +
+                                   hex(it.want[l]) + " got " + hex(got));
           }
         }
         flight.pop_front();
@@ -388,8 +419,8 @@ class VpuBench {
   }
 
   ::testing::AssertionResult fail(u64 cycle, const std::string& what) const {
-    return ::testing::AssertionFailure() << "cycle " << cycle << ": " << what << " (seed "
-                                         << hex(test_seed(), 16) << ")";
+    return ::testing::AssertionFailure()
+           << "cycle " << cycle << ": " << what << " (seed " << hex(test_seed(), 16) << ")";
   }
 
   std::unique_ptr<VerilatedContext> ctx_;
@@ -473,8 +504,11 @@ TEST(VectorUnitRtl, bf16_product_exponent_sweep) {
       for (unsigned l = 0; l < kLanes; ++l) {
         it.x[l] = gen.fp_at(gen.bits() & 1, target - ei + 127);
         if (gen.coin(16)) it.x[l] &= 0x807FFFFFu;
-        it.b[l] = gen.coin(2) ? 0u : gen.fp_at(gen.bits() & 1, target + static_cast<int>(gen.below(5)) - 2);
-        it.want[l] = sasim::model::vec_lane(Datapath::kBf16, it.op, it.x[l], it.b[l], it.imm, it.shift);
+        it.b[l] = gen.coin(2)
+                      ? 0u
+                      : gen.fp_at(gen.bits() & 1, target + static_cast<int>(gen.below(5)) - 2);
+        it.want[l] =
+            sasim::model::vec_lane(Datapath::kBf16, it.op, it.x[l], it.b[l], it.imm, it.shift);
       }
       items.push_back(it);
     }
@@ -524,10 +558,18 @@ TEST(VectorUnitRtl, assertions_flag_protocol_errors) {
   }
 }
 
-TEST(VectorUnitRtl, int8_every_op) { every_op<Vsa_vpu_int8>(Datapath::kInt8, 4000, 0x11, "int8_every_op"); }
-TEST(VectorUnitRtl, bf16_every_op) { every_op<Vsa_vpu_bf16>(Datapath::kBf16, 8000, 0x12, "bf16_every_op"); }
-TEST(VectorUnitRtl, int8_mixed_ops) { mixed_ops<Vsa_vpu_int8>(Datapath::kInt8, 16000, 0x21, "int8_mixed_ops"); }
-TEST(VectorUnitRtl, bf16_mixed_ops) { mixed_ops<Vsa_vpu_bf16>(Datapath::kBf16, 16000, 0x22, "bf16_mixed_ops"); }
+TEST(VectorUnitRtl, int8_every_op) {
+  every_op<Vsa_vpu_int8>(Datapath::kInt8, 4000, 0x11, "int8_every_op");
+}
+TEST(VectorUnitRtl, bf16_every_op) {
+  every_op<Vsa_vpu_bf16>(Datapath::kBf16, 8000, 0x12, "bf16_every_op");
+}
+TEST(VectorUnitRtl, int8_mixed_ops) {
+  mixed_ops<Vsa_vpu_int8>(Datapath::kInt8, 16000, 0x21, "int8_mixed_ops");
+}
+TEST(VectorUnitRtl, bf16_mixed_ops) {
+  mixed_ops<Vsa_vpu_bf16>(Datapath::kBf16, 16000, 0x22, "bf16_mixed_ops");
+}
 TEST(VectorUnitRtl, int8_latency_and_full_rate) { full_rate<Vsa_vpu_int8>(Datapath::kInt8, 0x31); }
 TEST(VectorUnitRtl, bf16_latency_and_full_rate) { full_rate<Vsa_vpu_bf16>(Datapath::kBf16, 0x32); }
 

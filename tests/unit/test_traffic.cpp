@@ -31,9 +31,9 @@ std::string random_traffic(const std::string& l2 = "", const std::string& rest =
 }
 
 TEST(Traffic, StreamingReadsApproachTheDramPeak) {
-  const sim::TrafficResult r = run(
-      "traffic: {requests: 20000, outstanding: 64, footprint_bytes: 4194304}\n"
-      "l2: {mshrs: 64}\n");
+  const sim::TrafficResult r =
+      run("traffic: {requests: 20000, outstanding: 64, footprint_bytes: 4194304}\n"
+          "l2: {mshrs: 64}\n");
   EXPECT_DOUBLE_EQ(r.peak_gbps, 25.6);
   EXPECT_GT(r.bandwidth_gbps, 0.9 * r.peak_gbps) << r.bandwidth_gbps;
   EXPECT_LE(r.bandwidth_gbps, r.peak_gbps * 1.0001);

@@ -41,16 +41,17 @@ constexpr u32 kQNan = 0x7FC00000;
 // ADD_ROW
 // ---------------------------------------------------------------------------
 TEST(VectorModel, AddRowFp32) {
-  EXPECT_EQ(fp(VecOp::kAddRow, kOne, kTwo), kThree);                 // 1 + 2 = 3
-  EXPECT_EQ(fp(VecOp::kAddRow, kOne, 0x33800000), kOne);             // 1 + 2^-24: tie, 1 is even
-  EXPECT_EQ(fp(VecOp::kAddRow, 0x3F800001, 0x33800000), 0x3F800002u);  // (1+2^-23) + 2^-24 -> 1+2^-22
-  EXPECT_EQ(fp(VecOp::kAddRow, kMinSub, kMinSub), 0x00000002u);      // subnormals kept
-  EXPECT_EQ(fp(VecOp::kAddRow, kPosZero, kNegZero), kPosZero);       // +0 + -0 = +0
-  EXPECT_EQ(fp(VecOp::kAddRow, kNegZero, kNegZero), kNegZero);       // -0 + -0 = -0
-  EXPECT_EQ(fp(VecOp::kAddRow, kOne, kMinusOne), kPosZero);          // x + (-x) = +0
-  EXPECT_EQ(fp(VecOp::kAddRow, kMaxNormal, kMaxNormal), kPosInf);    // overflow
-  EXPECT_EQ(fp(VecOp::kAddRow, kPosInf, kNegInf), kQNan);            // inf - inf
-  EXPECT_EQ(fp(VecOp::kAddRow, 0xFFC00001, kOne), kQNan);            // NaN made canonical
+  EXPECT_EQ(fp(VecOp::kAddRow, kOne, kTwo), kThree);      // 1 + 2 = 3
+  EXPECT_EQ(fp(VecOp::kAddRow, kOne, 0x33800000), kOne);  // 1 + 2^-24: tie, 1 is even
+  EXPECT_EQ(fp(VecOp::kAddRow, 0x3F800001, 0x33800000),
+            0x3F800002u);                                          // (1+2^-23) + 2^-24 -> 1+2^-22
+  EXPECT_EQ(fp(VecOp::kAddRow, kMinSub, kMinSub), 0x00000002u);    // subnormals kept
+  EXPECT_EQ(fp(VecOp::kAddRow, kPosZero, kNegZero), kPosZero);     // +0 + -0 = +0
+  EXPECT_EQ(fp(VecOp::kAddRow, kNegZero, kNegZero), kNegZero);     // -0 + -0 = -0
+  EXPECT_EQ(fp(VecOp::kAddRow, kOne, kMinusOne), kPosZero);        // x + (-x) = +0
+  EXPECT_EQ(fp(VecOp::kAddRow, kMaxNormal, kMaxNormal), kPosInf);  // overflow
+  EXPECT_EQ(fp(VecOp::kAddRow, kPosInf, kNegInf), kQNan);          // inf - inf
+  EXPECT_EQ(fp(VecOp::kAddRow, 0xFFC00001, kOne), kQNan);          // NaN made canonical
 }
 
 TEST(VectorModel, AddRowInt32Wraps) {
@@ -91,14 +92,14 @@ TEST(VectorModel, ReluMaskFp32) {
   EXPECT_EQ(fp(VecOp::kReluMask, kNegZero, kOne), kNegZero);    // x passed bit for bit
   EXPECT_EQ(fp(VecOp::kReluMask, kTwo, kMinSub), kTwo);         // subnormal b > 0
   EXPECT_EQ(fp(VecOp::kReluMask, kTwo, kPosInf), kTwo);
-  EXPECT_EQ(fp(VecOp::kReluMask, kTwo, kPosZero), kPosZero);    // b = +0 is not > 0
+  EXPECT_EQ(fp(VecOp::kReluMask, kTwo, kPosZero), kPosZero);  // b = +0 is not > 0
   EXPECT_EQ(fp(VecOp::kReluMask, kTwo, kNegZero), kPosZero);
   EXPECT_EQ(fp(VecOp::kReluMask, kTwo, kMinusOne), kPosZero);
   EXPECT_EQ(fp(VecOp::kReluMask, kTwo, kNegInf), kPosZero);
-  EXPECT_EQ(fp(VecOp::kReluMask, kTwo, kQNan), kPosZero);       // NaN b counts as not > 0
+  EXPECT_EQ(fp(VecOp::kReluMask, kTwo, kQNan), kPosZero);  // NaN b counts as not > 0
   EXPECT_EQ(fp(VecOp::kReluMask, kTwo, 0x7F800001), kPosZero);
   EXPECT_EQ(fp(VecOp::kReluMask, kMinusTwo, kNegMinSub), kPosZero);
-  EXPECT_EQ(fp(VecOp::kReluMask, 0x7FA00000, kOne), kQNan);     // passed NaN made canonical
+  EXPECT_EQ(fp(VecOp::kReluMask, 0x7FA00000, kOne), kQNan);  // passed NaN made canonical
   EXPECT_EQ(fp(VecOp::kReluMask, 0x7FA00000, kMinusOne), kPosZero);
 }
 
@@ -114,19 +115,21 @@ TEST(VectorModel, ReluMaskInt32) {
 // SCALE, AXPY
 // ---------------------------------------------------------------------------
 TEST(VectorModel, ScaleFp32) {
-  EXPECT_EQ(fp(VecOp::kScale, kHalf, 0, kThree), 0x3FC00000u);        // 3 * 0.5 = 1.5
+  EXPECT_EQ(fp(VecOp::kScale, kHalf, 0, kThree), 0x3FC00000u);           // 3 * 0.5 = 1.5
   EXPECT_EQ(fp(VecOp::kScale, 0x3F800001, 0, 0x3F800001), 0x3F800002u);  // (1+2^-23)^2 -> 1+2^-22
-  EXPECT_EQ(fp(VecOp::kScale, 0x00000003, 0, kHalf), 0x00000002u);    // 1.5 * 2^-149: tie -> 2 (even)
-  EXPECT_EQ(fp(VecOp::kScale, kMinSub, 0, kHalf), kPosZero);          // 0.5 * 2^-149: tie -> 0
-  EXPECT_EQ(fp(VecOp::kScale, kMinSub, 0, 0xBF000000), kNegZero);     // signed underflow
-  EXPECT_EQ(fp(VecOp::kScale, 0x00800000, 0, kHalf), 0x00400000u);    // 2^-126 / 2 = 2^-127 (subnormal)
-  EXPECT_EQ(fp(VecOp::kScale, 0x00800001, 0, kHalf), 0x00400000u);    // 2^-127 + 2^-150: tie -> even
-  EXPECT_EQ(fp(VecOp::kScale, 0x00800003, 0, kHalf), 0x00400002u);    // 2^-127 + 1.5 * 2^-149 -> +2 ulp
+  EXPECT_EQ(fp(VecOp::kScale, 0x00000003, 0, kHalf), 0x00000002u);  // 1.5 * 2^-149: tie -> 2 (even)
+  EXPECT_EQ(fp(VecOp::kScale, kMinSub, 0, kHalf), kPosZero);        // 0.5 * 2^-149: tie -> 0
+  EXPECT_EQ(fp(VecOp::kScale, kMinSub, 0, 0xBF000000), kNegZero);   // signed underflow
+  EXPECT_EQ(fp(VecOp::kScale, 0x00800000, 0, kHalf),
+            0x00400000u);  // 2^-126 / 2 = 2^-127 (subnormal)
+  EXPECT_EQ(fp(VecOp::kScale, 0x00800001, 0, kHalf), 0x00400000u);  // 2^-127 + 2^-150: tie -> even
+  EXPECT_EQ(fp(VecOp::kScale, 0x00800003, 0, kHalf),
+            0x00400002u);  // 2^-127 + 1.5 * 2^-149 -> +2 ulp
   EXPECT_EQ(fp(VecOp::kScale, kMinSub, 0, 0x7F000000), 0x34800000u);  // 2^-149 * 2^127 = 2^-22
   EXPECT_EQ(fp(VecOp::kScale, 0x7F000000, 0, kTwo), kPosInf);         // 2^127 * 2: overflow
   EXPECT_EQ(fp(VecOp::kScale, kMaxNormal, 0, kMinusOne), 0xFF7FFFFFu);
-  EXPECT_EQ(fp(VecOp::kScale, kPosZero, 0, kPosInf), kQNan);          // inf * 0
-  EXPECT_EQ(fp(VecOp::kScale, kPosZero, 0, kMinusOne), kNegZero);     // -1 * +0 = -0
+  EXPECT_EQ(fp(VecOp::kScale, kPosZero, 0, kPosInf), kQNan);       // inf * 0
+  EXPECT_EQ(fp(VecOp::kScale, kPosZero, 0, kMinusOne), kNegZero);  // -1 * +0 = -0
   EXPECT_EQ(fp(VecOp::kScale, kNegInf, 0, kMinusTwo), kPosInf);
   EXPECT_EQ(fp(VecOp::kScale, 0xFFC00001, 0, kOne), kQNan);
 }
@@ -134,26 +137,26 @@ TEST(VectorModel, ScaleFp32) {
 TEST(VectorModel, ScaleInt32Wraps) {
   EXPECT_EQ(in(VecOp::kScale, 5, 0, i32(-3)), i32(-15));
   EXPECT_EQ(in(VecOp::kScale, 0x10000, 0, 0x10000), 0u);              // 2^32 mod 2^32
-  EXPECT_EQ(in(VecOp::kScale, 0x8001, 0, 0x10000), 0x80010000u);       // wraps negative
-  EXPECT_EQ(in(VecOp::kScale, 0x80000000, 0, i32(-1)), 0x80000000u);   // -INT_MIN wraps
+  EXPECT_EQ(in(VecOp::kScale, 0x8001, 0, 0x10000), 0x80010000u);      // wraps negative
+  EXPECT_EQ(in(VecOp::kScale, 0x80000000, 0, i32(-1)), 0x80000000u);  // -INT_MIN wraps
 }
 
 TEST(VectorModel, AxpyFp32) {
-  EXPECT_EQ(fp(VecOp::kAxpy, kThree, kOne, kTwo), 0x40E00000u);       // 2 * 3 + 1 = 7
+  EXPECT_EQ(fp(VecOp::kAxpy, kThree, kOne, kTwo), 0x40E00000u);  // 2 * 3 + 1 = 7
   // SGD step W + (-lr) * dW: 1 + (-0.25) * 2 = 0.5
   EXPECT_EQ(fp(VecOp::kAxpy, kTwo, kOne, 0xBE800000), kHalf);
-  EXPECT_EQ(fp(VecOp::kAxpy, kPosZero, kOne, kPosInf), kQNan);        // inf * 0 + 1
-  EXPECT_EQ(fp(VecOp::kAxpy, kOne, kNegInf, kPosInf), kQNan);         // inf - inf
-  EXPECT_EQ(fp(VecOp::kAxpy, kNegZero, kNegZero, kOne), kNegZero);    // -0 + -0
+  EXPECT_EQ(fp(VecOp::kAxpy, kPosZero, kOne, kPosInf), kQNan);      // inf * 0 + 1
+  EXPECT_EQ(fp(VecOp::kAxpy, kOne, kNegInf, kPosInf), kQNan);       // inf - inf
+  EXPECT_EQ(fp(VecOp::kAxpy, kNegZero, kNegZero, kOne), kNegZero);  // -0 + -0
 }
 
 // (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24. Rounded to binary32 the product is a tie
 // and goes to the even 1 + 2^-11; adding -(1 + 2^-11) then gives +0. A fused
 // multiply-add would give the exact 2^-24.
 TEST(VectorModel, AxpyRoundsTwiceNotFused) {
-  const u32 a = 0x3F800800;       // 1 + 2^-12
-  const u32 b = 0xBF801000;       // -(1 + 2^-11)
-  const u32 fused = 0x33800000;   // 2^-24
+  const u32 a = 0x3F800800;      // 1 + 2^-12
+  const u32 b = 0xBF801000;      // -(1 + 2^-11)
+  const u32 fused = 0x33800000;  // 2^-24
   EXPECT_EQ(fp(VecOp::kAxpy, a, b, a), kPosZero);
   EXPECT_EQ(f32_to_bits(std::fma(bits_to_f32(a), bits_to_f32(a), bits_to_f32(b))), fused);
   EXPECT_EQ(fp(VecOp::kScale, a, 0, a), 0x3F801000u);  // the rounded product alone
@@ -198,40 +201,49 @@ TEST(VectorModel, ToInt8RoundsHalfToEvenAndSaturates) {
     std::int32_t want;
   };
   const Case cases[] = {
-      {0, 0, 0},          {0, 127, 127},       {0, 128, 127},      {0, -128, -128},
-      {0, -129, -128},    {0, INT32_MAX, 127}, {0, INT32_MIN, -128},
-      {1, 1, 0},          // 0.5 -> 0
-      {1, 3, 2},          // 1.5 -> 2
-      {1, 5, 2},          // 2.5 -> 2
-      {1, 7, 4},          // 3.5 -> 4
-      {1, 2, 1},          // exact
-      {1, -1, 0},         // -0.5 -> 0
-      {1, -3, -2},        // -1.5 -> -2
-      {1, -5, -2},        // -2.5 -> -2
-      {4, 24, 2},         // 1.5 -> 2
-      {4, 40, 2},         // 2.5 -> 2
-      {4, 41, 3},         // 2.5625 -> 3
-      {4, 39, 2},         // 2.4375 -> 2
-      {4, -24, -2},       {4, -40, -2},        {4, -41, -3},       {4, -39, -2},
-      {8, 32384, 126},    // 126.5 -> 126
-      {8, 32640, 127},    // 127.5 -> 128 -> saturates
-      {8, 65408, 127},    // 255.5
-      {8, -32640, -128},  // -127.5 -> -128
-      {8, -32896, -128},  // -128.5 -> -128 (even)
-      {8, -32897, -128},  // -128.50390625 -> -129 -> saturates
-      {30, INT32_MAX, 2}, // 1.999999999 -> 2
+      {0, 0, 0},
+      {0, 127, 127},
+      {0, 128, 127},
+      {0, -128, -128},
+      {0, -129, -128},
+      {0, INT32_MAX, 127},
+      {0, INT32_MIN, -128},
+      {1, 1, 0},    // 0.5 -> 0
+      {1, 3, 2},    // 1.5 -> 2
+      {1, 5, 2},    // 2.5 -> 2
+      {1, 7, 4},    // 3.5 -> 4
+      {1, 2, 1},    // exact
+      {1, -1, 0},   // -0.5 -> 0
+      {1, -3, -2},  // -1.5 -> -2
+      {1, -5, -2},  // -2.5 -> -2
+      {4, 24, 2},   // 1.5 -> 2
+      {4, 40, 2},   // 2.5 -> 2
+      {4, 41, 3},   // 2.5625 -> 3
+      {4, 39, 2},   // 2.4375 -> 2
+      {4, -24, -2},
+      {4, -40, -2},
+      {4, -41, -3},
+      {4, -39, -2},
+      {8, 32384, 126},     // 126.5 -> 126
+      {8, 32640, 127},     // 127.5 -> 128 -> saturates
+      {8, 65408, 127},     // 255.5
+      {8, -32640, -128},   // -127.5 -> -128
+      {8, -32896, -128},   // -128.5 -> -128 (even)
+      {8, -32897, -128},   // -128.50390625 -> -129 -> saturates
+      {30, INT32_MAX, 2},  // 1.999999999 -> 2
       {30, INT32_MIN, -2},
-      {31, INT32_MAX, 1}, // 0.9999999995 -> 1
+      {31, INT32_MAX, 1},  // 0.9999999995 -> 1
       {31, INT32_MIN, -1},
-      {31, 0x40000000, 0},   // 0.5 -> 0
-      {31, 0x40000001, 1},   // just above 0.5
-      {31, -0x40000000, 0},  // -0.5 -> 0
-      {31, -0x40000001, -1}, // just below -0.5
+      {31, 0x40000000, 0},    // 0.5 -> 0
+      {31, 0x40000001, 1},    // just above 0.5
+      {31, -0x40000000, 0},   // -0.5 -> 0
+      {31, -0x40000001, -1},  // just below -0.5
   };
   for (const Case& c : cases) {
     EXPECT_EQ(requantize_int8(c.x, c.shift), c.want) << "x=" << c.x << " shift=" << c.shift;
     for (const Datapath dp : {kInt, kFp}) {  // an integer operation on the bits on both datapaths
-      EXPECT_EQ(vec_lane(dp, VecOp::kToInt8, i32(c.x), 0xFFFFFFFF, 0x3F800000, c.shift), i32(c.want))
+      EXPECT_EQ(vec_lane(dp, VecOp::kToInt8, i32(c.x), 0xFFFFFFFF, 0x3F800000, c.shift),
+                i32(c.want))
           << "x=" << c.x << " shift=" << c.shift;
     }
   }
@@ -245,11 +257,13 @@ TEST(VectorModel, ToInt8MatchesDoubleRounding) {
     const u32 r = static_cast<u32>(rng());
     const unsigned shift = static_cast<unsigned>(rng() % 32);
     // Mostly values that land in or near the int8 range after the shift.
-    const std::int32_t x = (i % 2) ? static_cast<std::int32_t>(r)
-                                   : static_cast<std::int32_t>(r) >> (31 - std::min(shift + 9, 31u));
+    const std::int32_t x = (i % 2)
+                               ? static_cast<std::int32_t>(r)
+                               : static_cast<std::int32_t>(r) >> (31 - std::min(shift + 9, 31u));
     const double q = std::nearbyint(std::ldexp(static_cast<double>(x), -static_cast<int>(shift)));
     const double want = std::fmin(127.0, std::fmax(-128.0, q));
-    ASSERT_EQ(requantize_int8(x, shift), static_cast<std::int8_t>(want)) << "x=" << x << " shift=" << shift;
+    ASSERT_EQ(requantize_int8(x, shift), static_cast<std::int8_t>(want))
+        << "x=" << x << " shift=" << shift;
   }
 }
 

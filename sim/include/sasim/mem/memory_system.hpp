@@ -1,6 +1,7 @@
 // The configured memory hierarchy behind the accelerator's bus-master port(s):
 //
-//   initiators --> Interconnect --> L2 Cache (or bypass) --> Dram | FixedLatencyMemory | IdealMemory
+//   initiators --> Interconnect --> L2 Cache (or bypass) --> Dram | FixedLatencyMemory |
+//   IdealMemory
 //
 // built from the YAML sections interconnect, l2 and memory (sim/src/config.cpp
 // fills and validates them). Owns the BackingStore, the one functional copy of

@@ -32,12 +32,12 @@ GemmTiling gemm_tiling(model::Dataflow df, const ArrayShape& s, const GemmDims& 
 std::uint64_t gemm_formula_cycles(model::Dataflow df, const ArrayShape& s, const GemmDims& d);
 
 // Beats for the array, built from the operands.
-ArrayProgram build_gemm_program(model::Dataflow df, const ArrayShape& s,
-                                const model::RawMatrix& a, const model::RawMatrix& b);
+ArrayProgram build_gemm_program(model::Dataflow df, const ArrayShape& s, const model::RawMatrix& a,
+                                const model::RawMatrix& b);
 
 // Reassembles C from the result vectors of build_gemm_program's program.
-model::AccMatrix assemble_gemm_result(model::Dataflow df, const ArrayShape& s,
-                                      const GemmDims& d, const ArrayRunResult& run);
+model::AccMatrix assemble_gemm_result(model::Dataflow df, const ArrayShape& s, const GemmDims& d,
+                                      const ArrayRunResult& run);
 
 struct GemmRun {
   model::AccMatrix c;

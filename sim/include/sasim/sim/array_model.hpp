@@ -51,8 +51,8 @@ class ArrayModel {
   // Inputs. Operands are raw bit patterns (int8 in the low 8 bits).
   virtual void set_dataflow(model::Dataflow df) = 0;
   virtual void set_pre(bool valid, std::span<const std::uint16_t> row) = 0;  // cols
-  virtual void set_in(bool valid, std::span<const std::uint16_t> a,  // rows
-                      std::span<const std::uint16_t> b,              // cols (OS)
+  virtual void set_in(bool valid, std::span<const std::uint16_t> a,          // rows
+                      std::span<const std::uint16_t> b,                      // cols (OS)
                       bool first, bool last) = 0;
   virtual void set_out_ready(bool ready) = 0;
 

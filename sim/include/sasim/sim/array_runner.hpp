@@ -13,9 +13,9 @@ namespace sasim::sim {
 // Everything the array receives for one run, in stream order.
 struct ArrayProgram {
   model::Dataflow dataflow = model::Dataflow::kWs;
-  std::vector<std::uint16_t> pre;   // preload beats, cols elements each
-  std::vector<std::uint16_t> in_a;  // input beats, rows elements each
-  std::vector<std::uint16_t> in_b;  // OS only: cols elements per input beat
+  std::vector<std::uint16_t> pre;      // preload beats, cols elements each
+  std::vector<std::uint16_t> in_a;     // input beats, rows elements each
+  std::vector<std::uint16_t> in_b;     // OS only: cols elements per input beat
   std::vector<std::uint8_t> in_flags;  // per input beat: kFirst | kLast
   std::size_t expected_outputs = 0;    // result vectors the run must return
 
@@ -35,7 +35,7 @@ struct Handshakes {
 struct ArrayRunResult {
   std::vector<std::uint32_t> out;      // expected_outputs x cols
   std::vector<std::uint8_t> out_last;  // per output vector
-  std::uint64_t cycles = 0;  // from the first presented beat to the last output, inclusive
+  std::uint64_t cycles = 0;        // from the first presented beat to the last output, inclusive
   std::uint64_t stall_cycles = 0;  // cycles with a result held back by out_ready
 };
 

@@ -35,10 +35,10 @@ struct GemmJobConfig {
 };
 
 struct RunConfig {
-  bool waves = false;              // write an FST waveform
-  std::string wave_file;           // default: waves/<config name>.fst
+  bool waves = false;     // write an FST waveform
+  std::string wave_file;  // default: waves/<config name>.fst
   std::uint64_t watchdog_cycles = 10000;
-  std::string out_dir = "out";     // statistics and effective config go to <out_dir>/<name>/
+  std::string out_dir = "out";  // statistics and effective config go to <out_dir>/<name>/
 };
 
 // The synthetic access stream of `sasim mem` (sim/include/sasim/sim/traffic_job.hpp).

@@ -20,8 +20,7 @@ struct Mismatch {
 
 // Where an element of C is computed: the tile and the PE (docs/array.md),
 // e.g. "n-tile 2, PE column 5 (last PE row 15)" for weight-stationary.
-std::string origin_of(model::Dataflow df, const ArrayShape& s, Eigen::Index row,
-                      Eigen::Index col);
+std::string origin_of(model::Dataflow df, const ArrayShape& s, Eigen::Index row, Eigen::Index col);
 std::optional<Mismatch> first_mismatch(const model::AccMatrix& expected,
                                        const model::AccMatrix& got);
 
