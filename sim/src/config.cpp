@@ -219,6 +219,8 @@ Config parse_config(const std::string& text, const std::string& source) {
   core.uint("rows", cfg.core.rows, 2, 128);
   core.uint("cols", cfg.core.cols, 2, 128);
   core.number("clock_mhz", cfg.core.clock_mhz);
+  core.uint("spad_rows", cfg.core.spad_rows, std::uint64_t{cfg.core.rows} + 1, 65536);
+  core.uint("acc_rows", cfg.core.acc_rows, cfg.core.rows, 65536);
   if (!(cfg.core.clock_mhz > 0 && cfg.core.clock_mhz <= 10000)) {
     core.fail("core.clock_mhz",
               std::to_string(cfg.core.clock_mhz) + " is out of range (allowed (0, 10000])");
@@ -323,6 +325,8 @@ std::string to_yaml(const Config& c) {
   e << YAML::Key << "rows" << YAML::Value << c.core.rows;
   e << YAML::Key << "cols" << YAML::Value << c.core.cols;
   e << YAML::Key << "clock_mhz" << YAML::Value << c.core.clock_mhz;
+  e << YAML::Key << "spad_rows" << YAML::Value << c.core.spad_rows;
+  e << YAML::Key << "acc_rows" << YAML::Value << c.core.acc_rows;
   e << YAML::Key << "datapath" << YAML::Value << std::string(model::to_string(c.core.datapath));
   e << YAML::Key << "dataflow" << YAML::Value << std::string(model::to_string(c.core.dataflow));
   e << YAML::EndMap;

@@ -105,6 +105,26 @@ TEST(Config, UnbuiltArrayIsRejected) {
       << e;
 }
 
+// The firmware's view of the device comes from the core and memory sections.
+TEST(Config, DeviceParamsComeFromTheYaml) {
+  const sim::Config c = sim::parse_config(
+      "core: {rows: 8, cols: 8, datapath: bf16, spad_rows: 512, acc_rows: 128}\n"
+      "memory: {base: 0x10000000, size: 0x4000000}\n",
+      "d.yaml");
+  const sasim::fw::DeviceParams p = c.device();
+  EXPECT_EQ(p.datapath, sasim::model::Datapath::kBf16);
+  EXPECT_EQ(p.rows, 8u);
+  EXPECT_EQ(p.cols, 8u);
+  EXPECT_EQ(p.spad_rows, 512u);
+  EXPECT_EQ(p.acc_rows, 128u);
+  EXPECT_EQ(p.dram_base, 0x10000000u);
+  EXPECT_EQ(p.dram_bytes, 0x4000000u);
+  EXPECT_EQ(error_of("core: {rows: 16, cols: 16, spad_rows: 16}"),
+            "t.yaml: core.spad_rows: 16 is out of range (allowed 17..65536)");
+  EXPECT_EQ(error_of("core: {acc_rows: 8}"),
+            "t.yaml: core.acc_rows: 8 is out of range (allowed 16..65536)");
+}
+
 TEST(Config, MemorySystemSectionsAreRead) {
   const sim::Config c = sim::parse_config(
       "interconnect: {clock_mhz: 800, width_bytes: 32, latency_cycles: 4,"

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sasim/fw/functional_device.hpp"
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/types.hpp"
@@ -24,7 +25,9 @@ struct CoreConfig {
   unsigned cols = 16;
   model::Datapath datapath = model::Datapath::kInt8;
   model::Dataflow dataflow = model::Dataflow::kWs;
-  double clock_mhz = 1000;  // core clock, (0, 10000]: turns cycles into time and MAC/s
+  double clock_mhz = 1000;    // core clock, (0, 10000]: turns cycles into time and MAC/s
+  unsigned spad_rows = 4096;  // scratchpad rows of max(rows, cols) elements, rows+1..65536
+  unsigned acc_rows = 1024;   // accumulator rows of cols 32-bit lanes, rows..65536
   ArrayShape shape() const { return {datapath, rows, cols}; }
 };
 
@@ -63,6 +66,12 @@ struct Config {
   mem::MainMemoryConfig memory;
   TrafficConfig traffic;
   mem::MemorySystemConfig memory_system() const { return {interconnect, l2, memory}; }
+  // The device as the firmware sees it (tiling, functional model): from the
+  // core and memory sections, the one source of these sizes.
+  fw::DeviceParams device() const {
+    return {core.datapath, core.rows,   core.cols,  core.spad_rows,
+            core.acc_rows, memory.base, memory.size};
+  }
 };
 
 // Loads and validates `path`. Unknown keys are errors (they are usually typos).
