@@ -394,14 +394,7 @@ Dram::Location Dram::decode(std::uint64_t addr) const {
 
 tlm::tlm_sync_enum Dram::nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                          sc_core::sc_time& delay) {
-  if (phase == tlm::BEGIN_REQ) {
-    if (trans.has_mm()) trans.acquire();
-    peq_.notify(trans, phase, delay);
-    return tlm::TLM_ACCEPTED;
-  }
-  if (phase == tlm::END_RESP) return responses_.end_resp(trans, delay);
-  SC_REPORT_ERROR(name(), "unexpected phase on nb_transport_fw");
-  return tlm::TLM_COMPLETED;
+  return detail::target_fw(peq_, responses_, name(), trans, phase, delay);
 }
 
 void Dram::peq_cb(tlm::tlm_generic_payload& trans, const tlm::tlm_phase& phase) {

@@ -7,14 +7,24 @@
 
 namespace sasim::mem {
 
+void MainMemoryConfig::validate() const {
+  if (model != "dram" && model != "fixed" && model != "ideal") {
+    throw std::invalid_argument("memory.model: '" + model +
+                                "' is not allowed (allowed dram, fixed, ideal)");
+  }
+  constexpr std::uint64_t kMin = std::uint64_t{1} << 20, kMax = std::uint64_t{1} << 40;
+  if (size < kMin || size > kMax) {
+    throw std::invalid_argument("memory.size: " + std::to_string(size) +
+                                " is out of range (allowed " + std::to_string(kMin) + ".." +
+                                std::to_string(kMax) + ")");
+  }
+}
+
 MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemorySystemConfig& cfg,
                            sim::StatsRegistry& stats)
     : sc_core::sc_module(name), cfg_(cfg) {
   const MainMemoryConfig& m = cfg_.memory;
-  if (m.model != "dram" && m.model != "fixed" && m.model != "ideal") {
-    throw std::invalid_argument("memory.model: '" + m.model +
-                                "' is not allowed (allowed dram, fixed, ideal)");
-  }
+  m.validate();
   store_ = std::make_unique<BackingStore>(m.base, m.size);
   noc_ = std::make_unique<Interconnect>("noc", cfg_.interconnect,
                                         std::vector<AddressRange>{{m.base, m.size, 0}}, stats);

@@ -183,14 +183,7 @@ IdealMemory::IdealMemory(sc_core::sc_module_name name, BackingStore& store,
 
 tlm::tlm_sync_enum IdealMemory::nb_transport_fw(tlm::tlm_generic_payload& trans,
                                                 tlm::tlm_phase& phase, sc_time& delay) {
-  if (phase == tlm::BEGIN_REQ) {
-    if (trans.has_mm()) trans.acquire();
-    peq_.notify(trans, phase, delay);
-    return tlm::TLM_ACCEPTED;
-  }
-  if (phase == tlm::END_RESP) return responses_.end_resp(trans, delay);
-  SC_REPORT_ERROR(name(), "unexpected phase on nb_transport_fw");
-  return tlm::TLM_COMPLETED;
+  return detail::target_fw(peq_, responses_, name(), trans, phase, delay);
 }
 
 void IdealMemory::peq_cb(tlm::tlm_generic_payload& trans, const tlm::tlm_phase& phase) {
@@ -260,14 +253,7 @@ std::uint64_t FixedLatencyMemory::transfer_ps(std::uint64_t bytes) const {
 
 tlm::tlm_sync_enum FixedLatencyMemory::nb_transport_fw(tlm::tlm_generic_payload& trans,
                                                        tlm::tlm_phase& phase, sc_time& delay) {
-  if (phase == tlm::BEGIN_REQ) {
-    if (trans.has_mm()) trans.acquire();
-    peq_.notify(trans, phase, delay);
-    return tlm::TLM_ACCEPTED;
-  }
-  if (phase == tlm::END_RESP) return responses_.end_resp(trans, delay);
-  SC_REPORT_ERROR(name(), "unexpected phase on nb_transport_fw");
-  return tlm::TLM_COMPLETED;
+  return detail::target_fw(peq_, responses_, name(), trans, phase, delay);
 }
 
 std::size_t FixedLatencyMemory::waiting() {

@@ -260,18 +260,17 @@ Config parse_config(const std::string& text, const std::string& source) {
   validated(source, "l2", [&] { mem::validate(cfg.l2); });
 
   Section memory = top.child("memory");
-  memory.choice<std::string>(
-      "model", cfg.memory.model,
-      [](std::string_view v) -> std::optional<std::string> {
-        if (v == "dram" || v == "fixed" || v == "ideal") return std::string(v);
-        return std::nullopt;
-      },
-      "dram, fixed, ideal");
+  memory.string("model", cfg.memory.model);
   memory.uint("base", cfg.memory.base, 0, kU64);
-  memory.uint("size", cfg.memory.size, std::uint64_t{1} << 20, std::uint64_t{1} << 40);
+  memory.uint("size", cfg.memory.size, 0, kU64);
   parse_dram(memory.child("dram"), cfg.memory.dram);
   parse_fixed(memory.child("fixed"), cfg.memory.fixed);
   memory.finish();
+  try {
+    cfg.memory.validate();  // its messages name the key already
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
   validated(source, "memory.dram", [&] { cfg.memory.dram.validate(); });
   validated(source, "memory.fixed", [&] { cfg.memory.fixed.validate(); });
 

@@ -31,6 +31,9 @@ struct MainMemoryConfig {
   std::uint64_t size = std::uint64_t{1} << 32;  // bytes, 1 MiB .. 1 TiB
   DramConfig dram;
   FixedLatencyConfig fixed;
+  // Throws std::invalid_argument naming the key ("memory.model: ...") and its
+  // allowed values or range.
+  void validate() const;
 };
 
 struct MemorySystemConfig {

@@ -104,6 +104,23 @@ class ResponseQueue : public sc_core::sc_module {
 };
 
 // The counters reads/writes/bytes_read/bytes_written of one memory.
+// The forward path every memory target shares: BEGIN_REQ goes into the
+// target's payload event queue (its peq_cb answers it), END_RESP goes to the
+// response queue, any other phase is a protocol error.
+template <class Peq>
+tlm::tlm_sync_enum target_fw(Peq& peq, ResponseQueue& responses, const char* who,
+                             tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                             sc_core::sc_time& delay) {
+  if (phase == tlm::BEGIN_REQ) {
+    if (trans.has_mm()) trans.acquire();
+    peq.notify(trans, phase, delay);
+    return tlm::TLM_ACCEPTED;
+  }
+  if (phase == tlm::END_RESP) return responses.end_resp(trans, delay);
+  SC_REPORT_ERROR(who, "unexpected phase on nb_transport_fw");
+  return tlm::TLM_COMPLETED;
+}
+
 struct AccessCounters {
   AccessCounters(sim::StatsRegistry& stats, const std::string& prefix);
   // Counts a request that will be (or was) performed successfully.
