@@ -8,15 +8,19 @@
 // accepted, the sum is written at the end of the next cycle; an update of the
 // row written in the cycle before is forwarded, so back-to-back updates of one
 // row are exact.
-// Read port (vector unit, DMA): registered; a read issued in cycle t returns,
-// in cycle t+1, the row with every update accepted up to cycle t-2 applied
-// (an update accepted in t-1 is written at the end of t).
+// Read ports (NRd; vector unit, store DMA): registered; a read issued in cycle
+// t returns, in cycle t+1, the row with every update accepted up to cycle t-2
+// applied (an update accepted in t-1 is written at the end of t).
+// Write port (load DMA, vector unit): a plain write with a lane mask, visible
+// to reads from the next cycle. It must not hit a row that has an update in
+// flight (the controller orders them; the update would overwrite it).
 module sa_accum
   import sa_pkg::*;
 #(
   parameter int unsigned Words    = 64,
   parameter int unsigned Lanes    = 4,
   parameter int unsigned Datapath = DP_INT8,
+  parameter int unsigned NRd      = 1,
   localparam int unsigned AddrW   = (Words > 1) ? $clog2(Words) : 1
 ) (
   input  logic                        clk_i,
@@ -25,9 +29,13 @@ module sa_accum
   input  logic [AddrW-1:0]            upd_addr_i,
   input  logic                        upd_acc_i,
   input  logic [Lanes-1:0][ACC_W-1:0] upd_data_i,
-  input  logic                        rd_en_i,
-  input  logic [AddrW-1:0]            rd_addr_i,
-  output logic [Lanes-1:0][ACC_W-1:0] rd_data_o
+  input  logic [NRd-1:0]                        rd_en_i,
+  input  logic [NRd-1:0][AddrW-1:0]             rd_addr_i,
+  output logic [NRd-1:0][Lanes-1:0][ACC_W-1:0]  rd_data_o,
+  input  logic                                  wr_en_i,
+  input  logic [AddrW-1:0]                      wr_addr_i,
+  input  logic [Lanes-1:0]                      wr_mask_i,
+  input  logic [Lanes-1:0][ACC_W-1:0]           wr_data_i
 );
 
   if (Words < 2 || Lanes < 1) begin : gen_bad_params
@@ -46,12 +54,21 @@ module sa_accum
   logic             wb_valid_q;
   logic [AddrW-1:0] wb_addr_q;
   row_t             wb_data_q;
-  row_t             old, sum, rd_q;
+  row_t             old, sum, wr_merged;
+  logic [NRd-1:0][Lanes-1:0][ACC_W-1:0] rd_q, rd_d;
 
   always_comb begin
     old = (wb_valid_q && wb_addr_q == s1_addr_q) ? wb_data_q : s1_old_q;
     for (int unsigned l = 0; l < Lanes; l++) begin
       sum[l] = s1_acc_q ? sa_arith_pkg::mac_add(Datapath, old[l], s1_data_q[l]) : s1_data_q[l];
+    end
+    wr_merged = mem_q[wr_addr_i];
+    for (int unsigned l = 0; l < Lanes; l++) begin
+      if (wr_mask_i[l]) wr_merged[l] = wr_data_i[l];
+    end
+    rd_d = rd_q;
+    for (int unsigned p = 0; p < NRd; p++) begin
+      if (rd_en_i[p]) rd_d[p] = mem_q[rd_addr_i[p]];
     end
   end
 
@@ -77,9 +94,10 @@ module sa_accum
       wb_addr_q        <= s1_addr_q;
       wb_data_q        <= sum;
     end
-    if (rd_en_i) begin
-      rd_q <= mem_q[rd_addr_i];
+    if (wr_en_i) begin
+      mem_q[wr_addr_i] <= wr_merged;
     end
+    rd_q <= rd_d;
   end
 
   assign rd_data_o = rd_q;
@@ -88,8 +106,13 @@ module sa_accum
   assert property (@(posedge clk_i) disable iff (!rst_ni)
       upd_valid_i |-> 32'(upd_addr_i) < Words)
     else $error("sa_accum: update address out of range");
-  assert property (@(posedge clk_i) disable iff (!rst_ni) rd_en_i |-> 32'(rd_addr_i) < Words)
-    else $error("sa_accum: read address out of range");
+  for (genvar p = 0; p < NRd; p++) begin : gen_rd_chk
+    assert property (@(posedge clk_i) disable iff (!rst_ni)
+        rd_en_i[p] |-> 32'(rd_addr_i[p]) < Words)
+      else $error("sa_accum: read address out of range on port %0d", p);
+  end
+  assert property (@(posedge clk_i) disable iff (!rst_ni) wr_en_i |-> 32'(wr_addr_i) < Words)
+    else $error("sa_accum: write address out of range");
 `endif
 
 endmodule

@@ -47,4 +47,41 @@ package sa_pkg;
     Q_CTRL  = 2'd3
   } queue_e;
 
+  // Error codes of sa_core (err_code_o); the C++ side names them in
+  // sim/src/device.cpp (core_error_name).
+  typedef enum logic [3:0] {
+    ERR_NONE      = 4'd0,
+    ERR_ILLEGAL   = 4'd1,  // opcode or enumerated field not in the ISA
+    ERR_RANGE     = 4'd2,  // count of 0, SRAM rows beyond the memory, row wider than the SRAM
+    ERR_ALIGN     = 4'd3,  // DRAM address or stride not a multiple of the element size
+    ERR_NO_FINISH = 4'd4,  // the program ended without FINISH
+    ERR_REUSE     = 4'd5,  // GEMM reuse with no stationary operand loaded
+    ERR_BUS_READ  = 4'd6,  // error response on the read channel
+    ERR_BUS_WRITE = 4'd7   // error response on the write channel
+  } core_err_e;
+
+  // Performance counters of sa_core (perf_o[i]); names in sim/src/device.cpp.
+  localparam int unsigned PERF_CYCLES       = 0;   // cycles from start to done
+  localparam int unsigned PERF_EXEC_BUSY    = 1;   // execute unit working
+  localparam int unsigned PERF_EXEC_WAIT_LD = 2;   // EXEC head waits for a LOAD token
+  localparam int unsigned PERF_EXEC_WAIT_ST = 3;   // EXEC head waits for a STORE token
+  localparam int unsigned PERF_EXEC_STARVED = 4;   // execute idle, EXEC queue empty
+  localparam int unsigned PERF_STEPS        = 5;   // array steps (streamed vectors)
+  localparam int unsigned PERF_VEC_ROWS     = 6;   // vector unit rows written
+  localparam int unsigned PERF_LOAD_BUSY    = 7;   // load DMA working
+  localparam int unsigned PERF_STORE_BUSY   = 8;   // store DMA working
+  localparam int unsigned PERF_INSN_LOAD    = 9;   // instructions completed per queue
+  localparam int unsigned PERF_INSN_EXEC    = 10;
+  localparam int unsigned PERF_INSN_STORE   = 11;
+  localparam int unsigned PERF_RD_BEATS     = 12;  // load data beats
+  localparam int unsigned PERF_WR_BEATS     = 13;  // store data beats
+  localparam int unsigned PERF_FETCH_BEATS  = 14;  // instruction beats
+  localparam int unsigned PERF_SPAD_READS   = 15;  // scratchpad row reads
+  localparam int unsigned PERF_SPAD_WRITES  = 16;  // scratchpad row writes
+  localparam int unsigned PERF_ACC_READS    = 17;  // accumulator row reads
+  localparam int unsigned PERF_ACC_WRITES   = 18;  // accumulator row writes and updates
+  localparam int unsigned PERF_AR_STALL     = 19;  // read address waiting for the bus
+  localparam int unsigned PERF_W_STALL      = 20;  // write address/data waiting for the bus
+  localparam int unsigned NUM_PERF          = 21;
+
 endpackage

@@ -1,0 +1,574 @@
+// sa_core: the sasim accelerator (docs/device.md). The array (sa_array inside
+// sa_exec), the scratchpad (sa_mpram) and accumulator (sa_accum) SRAMs, the
+// load and store DMA engines, the vector unit and the controller that fetches
+// the instruction stream over the same AXI4 master port.
+//
+// Host interface: a one-cycle start_i with the program's address and length
+// (instructions) runs the program; done_o rises (and stays until the next
+// start) when FINISH was decoded and every queue and unit has drained, or at
+// the first error (err_code_o, err_pc_o = index of the instruction).
+//
+// Controller: fetched instructions are decoded (sa_decode), checked against
+// the configuration (ERR_RANGE / ERR_ALIGN) and dispatched in order into three
+// queues: LOAD, EXEC (GEMM, VEC, CONFIG), STORE; FINISH stops fetching. Each
+// queue issues its head to its unit when the tokens it pops are available
+// (pop_prev/pop_next: LOAD <- EXEC <- STORE channels as in VTA); the unit
+// pushes the instruction's tokens when it completes.
+//
+// AXI ids: 0 instruction fetch, 1 load DMA (reads), 0 store DMA (writes).
+module sa_core
+  import sa_pkg::*;
+  import sa_isa_pkg::*;
+#(
+  parameter int unsigned Rows      = 4,
+  parameter int unsigned Cols      = 4,
+  parameter int unsigned Datapath  = DP_INT8,
+  parameter int unsigned SpadRows  = 1024,
+  parameter int unsigned AccRows   = 256,
+  parameter int unsigned BusBytes  = 16,
+  parameter int unsigned QDepth    = 8,
+  localparam int unsigned InW      = op_width(Datapath),
+  localparam int unsigned W        = (Rows > Cols) ? Rows : Cols,
+  localparam int unsigned BusW     = BusBytes * 8,
+  localparam int unsigned SpAW     = $clog2(SpadRows),
+  localparam int unsigned AcAW     = $clog2(AccRows)
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  // Host.
+  input  logic                  start_i,
+  input  logic [39:0]           prog_addr_i,
+  input  logic [31:0]           prog_len_i,
+  output logic                  done_o,
+  output logic                  busy_o,
+  output logic [3:0]            err_code_o,
+  output logic [31:0]           err_pc_o,
+  output logic                  progress_o,
+  output logic [NUM_PERF-1:0][63:0] perf_o,
+  // Debug view (watchdog state dump).
+  output logic [31:0]           dbg_pc_o,       // next instruction to dispatch
+  output logic [3:0][7:0]       dbg_qcount_o,   // fetch buffer, LOAD, EXEC, STORE queue fill
+  output logic [3:0][15:0]      dbg_tokens_o,   // ld->ex, ex->ld, ex->st, st->ex
+  output logic [3:0]            dbg_busy_o,     // fetch, load, exec, store busy
+  output logic [3:0]            dbg_wait_o,     // head blocked on tokens: load, exec(prev), exec(next), store
+  // AXI4 master.
+  output logic                  m_ar_valid_o,
+  input  logic                  m_ar_ready_i,
+  output logic [1:0]            m_ar_id_o,
+  output logic [39:0]           m_ar_addr_o,
+  output logic [7:0]            m_ar_len_o,
+  input  logic                  m_r_valid_i,
+  output logic                  m_r_ready_o,
+  input  logic [1:0]            m_r_id_i,
+  input  logic [BusW-1:0]       m_r_data_i,
+  input  logic                  m_r_last_i,
+  input  logic [1:0]            m_r_resp_i,
+  output logic                  m_aw_valid_o,
+  input  logic                  m_aw_ready_i,
+  output logic [1:0]            m_aw_id_o,
+  output logic [39:0]           m_aw_addr_o,
+  output logic [7:0]            m_aw_len_o,
+  output logic                  m_w_valid_o,
+  input  logic                  m_w_ready_i,
+  output logic [BusW-1:0]       m_w_data_o,
+  output logic [BusBytes-1:0]   m_w_strb_o,
+  output logic                  m_w_last_o,
+  input  logic                  m_b_valid_i,
+  output logic                  m_b_ready_o,
+  input  logic [1:0]            m_b_id_i,
+  input  logic [1:0]            m_b_resp_i
+);
+
+  localparam int unsigned EbS = InW / 8;
+  localparam int unsigned QCntW = $clog2(QDepth + 1);
+
+  if (Rows < 2 || Cols < 2) begin : gen_bad_shape
+    $error("sa_core: Rows and Cols must be at least 2");
+  end
+  if (SpadRows < 2 || (1 << SpAW) != SpadRows || AccRows < 2 || (1 << AcAW) != AccRows)
+  begin : gen_bad_sram
+    $error("sa_core: SpadRows and AccRows must be powers of two");
+  end
+
+  // ---------------------------------------------------------------------------
+  // Run state
+  // ---------------------------------------------------------------------------
+  logic        running_q, done_q, finish_q;
+  core_err_e   err_q, err_d;
+  logic [31:0] err_pc_q, len_q, disp_q;
+  logic        stop;
+
+  // ---------------------------------------------------------------------------
+  // Fetch and dispatch
+  // ---------------------------------------------------------------------------
+  logic              f_ar_valid, f_ar_ready, f_r_valid, f_r_ready, f_busy;
+  logic [39:0]       f_ar_addr;
+  logic [7:0]        f_ar_len;
+  logic              f_valid, f_ready;
+  logic [INSN_W-1:0] f_insn;
+  logic [31:0]       f_pc;
+
+  assign stop = finish_q || (err_q != ERR_NONE);
+
+  sa_fetch #(.BusBytes(BusBytes), .Depth(16)) u_fetch (
+    .clk_i, .rst_ni,
+    .start_i   (start_i && !running_q),
+    .addr_i    (prog_addr_i),
+    .len_i     (prog_len_i),
+    .stop_i    (stop),
+    .busy_o    (f_busy),
+    .ar_valid_o(f_ar_valid),
+    .ar_ready_i(f_ar_ready),
+    .ar_addr_o (f_ar_addr),
+    .ar_len_o  (f_ar_len),
+    .r_valid_i (f_r_valid),
+    .r_ready_o (f_r_ready),
+    .r_data_i  (m_r_data_i),
+    .r_last_i  (m_r_last_i),
+    .out_valid_o(f_valid),
+    .out_ready_i(f_ready),
+    .out_insn_o(f_insn),
+    .out_pc_o  (f_pc)
+  );
+
+  logic   d_illegal, d_pp, d_pn, d_up, d_un;
+  queue_e d_queue;
+  sa_decode u_decode (
+    .insn_i     (f_insn),
+    .illegal_o  (d_illegal),
+    .queue_o    (d_queue),
+    .pop_prev_o (d_pp),
+    .pop_next_o (d_pn),
+    .push_prev_o(d_up),
+    .push_next_o(d_un)
+  );
+
+  // Checks against the configuration (the firmware's FunctionalDevice applies
+  // the same rules; docs/isa.md).
+  load_insn_t  ld_v;
+  gemm_insn_t  gm_v;
+  vec_insn_t   vc_v;
+  assign ld_v = load_insn_t'(f_insn);  // STORE has the same layout
+  assign gm_v = gemm_insn_t'(f_insn);
+  assign vc_v = vec_insn_t'(f_insn);
+
+  function automatic logic beyond(logic [15:0] first, logic [12:0] n, int unsigned cap);
+    return (32'(first) + 32'(n)) > cap;
+  endfunction
+
+  core_err_e chk;
+  always_comb begin
+    chk = ERR_NONE;
+    if (d_illegal) begin
+      chk = ERR_ILLEGAL;
+    end else begin
+      unique case (gm_v.opcode)
+        OP_LOAD, OP_STORE: begin
+          if (ld_v.rows == '0 || ld_v.cols == '0) chk = ERR_RANGE;
+          else if (ld_v.sram == SRAM_ACC) begin
+            if (ld_v.transpose ? (32'(ld_v.rows) > Cols || beyond(ld_v.sram_row, 13'(ld_v.cols), AccRows))
+                               : (32'(ld_v.cols) > Cols || beyond(ld_v.sram_row, 13'(ld_v.rows), AccRows)))
+              chk = ERR_RANGE;
+            else if (ld_v.dram_addr[1:0] != 2'b00 || ld_v.dram_stride[1:0] != 2'b00) chk = ERR_ALIGN;
+          end else begin
+            if (ld_v.transpose ? (32'(ld_v.rows) > W || beyond(ld_v.sram_row, 13'(ld_v.cols), SpadRows))
+                               : (32'(ld_v.cols) > W || beyond(ld_v.sram_row, 13'(ld_v.rows), SpadRows)))
+              chk = ERR_RANGE;
+            else if (EbS == 2 && (ld_v.dram_addr[0] || ld_v.dram_stride[0])) chk = ERR_ALIGN;
+          end
+        end
+        OP_GEMM: begin
+          if (gm_v.len == '0) chk = ERR_RANGE;
+          else if (dataflow_e'(gm_v.dataflow) == DF_OS) begin
+            if (beyond(gm_v.in_row, 13'(gm_v.len), SpadRows) ||
+                beyond(gm_v.b_row, 13'(gm_v.len), SpadRows) ||
+                beyond(gm_v.acc_row, 13'(Rows), AccRows)) chk = ERR_RANGE;
+          end else begin
+            if (beyond(gm_v.in_row, 13'(gm_v.len), SpadRows) ||
+                beyond(gm_v.acc_row, 13'(gm_v.len), AccRows) ||
+                (!gm_v.reuse && beyond(gm_v.pre_row, 13'(Rows), SpadRows))) chk = ERR_RANGE;
+          end
+        end
+        OP_VEC: begin
+          if (vc_v.rows == '0 || beyond(vc_v.src_row, 13'(vc_v.rows), AccRows) ||
+              ((isa_vec_op_e'(vc_v.op) inside {VEC_OP_ADD_ROW, VEC_OP_RELU_MASK, VEC_OP_AXPY}) &&
+               beyond(vc_v.src2_row, 13'(vc_v.rows), AccRows)) ||
+              beyond(vc_v.dst_row, 13'(vc_v.rows), (vc_v.dst_sram == SRAM_SPAD) ? SpadRows : AccRows))
+            chk = ERR_RANGE;
+        end
+        default: chk = ERR_NONE;
+      endcase
+    end
+  end
+
+  // Queues.
+  logic              lq_in_v, lq_in_r, lq_v, lq_pop;
+  logic              eq_in_v, eq_in_r, eq_v, eq_pop;
+  logic              sq_in_v, sq_in_r, sq_v, sq_pop;
+  logic [INSN_W-1:0] lq_out, eq_out, sq_out;
+  logic [QCntW-1:0]  lq_cnt, eq_cnt, sq_cnt;
+  logic              is_finish, target_ready, disp;
+
+  assign is_finish    = (gm_v.opcode == OP_FINISH);
+  always_comb begin
+    unique case (d_queue)
+      Q_LOAD:  target_ready = lq_in_r;
+      Q_EXEC:  target_ready = eq_in_r;
+      Q_STORE: target_ready = sq_in_r;
+      default: target_ready = (gm_v.opcode == OP_CONFIG) ? eq_in_r : 1'b1;
+    endcase
+  end
+  // An instruction that fails its checks is not dispatched; it stops the core.
+  assign disp    = running_q && !stop && f_valid && (chk == ERR_NONE) && target_ready;
+  assign f_ready = disp || (running_q && stop);
+  assign lq_in_v = disp && d_queue == Q_LOAD;
+  assign eq_in_v = disp && (d_queue == Q_EXEC || gm_v.opcode == OP_CONFIG);
+  assign sq_in_v = disp && d_queue == Q_STORE;
+
+  sa_fifo #(.Width(INSN_W), .Depth(QDepth)) u_lq (
+    .clk_i, .rst_ni, .in_valid_i(lq_in_v), .in_ready_o(lq_in_r), .in_data_i(f_insn),
+    .out_valid_o(lq_v), .out_ready_i(lq_pop), .out_data_o(lq_out), .count_o(lq_cnt));
+  sa_fifo #(.Width(INSN_W), .Depth(QDepth)) u_eq (
+    .clk_i, .rst_ni, .in_valid_i(eq_in_v), .in_ready_o(eq_in_r), .in_data_i(f_insn),
+    .out_valid_o(eq_v), .out_ready_i(eq_pop), .out_data_o(eq_out), .count_o(eq_cnt));
+  sa_fifo #(.Width(INSN_W), .Depth(QDepth)) u_sq (
+    .clk_i, .rst_ni, .in_valid_i(sq_in_v), .in_ready_o(sq_in_r), .in_data_i(f_insn),
+    .out_valid_o(sq_v), .out_ready_i(sq_pop), .out_data_o(sq_out), .count_o(sq_cnt));
+
+  // ---------------------------------------------------------------------------
+  // Dependency tokens and issue
+  // ---------------------------------------------------------------------------
+  logic [15:0] t_ld2ex_q, t_ex2ld_q, t_ex2st_q, t_st2ex_q;
+  finish_insn_t lh, eh, sh;  // common fields of the queue heads
+  logic l_ok, e_ok, s_ok;
+  logic l_ready, e_ready, s_ready;
+  logic l_done, e_done, s_done, l_push_next, e_push_prev, e_push_next, s_push_prev;
+
+  assign lh = finish_insn_t'(lq_out);
+  assign eh = finish_insn_t'(eq_out);
+  assign sh = finish_insn_t'(sq_out);
+  assign l_ok = !lh.pop_next || (t_ex2ld_q != '0);
+  assign e_ok = (!eh.pop_prev || (t_ld2ex_q != '0)) && (!eh.pop_next || (t_st2ex_q != '0));
+  assign s_ok = !sh.pop_prev || (t_ex2st_q != '0);
+  assign lq_pop = lq_v && l_ok && l_ready && err_q == ERR_NONE;
+  assign eq_pop = eq_v && e_ok && e_ready && err_q == ERR_NONE;
+  assign sq_pop = sq_v && s_ok && s_ready && err_q == ERR_NONE;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      t_ld2ex_q <= '0;
+      t_ex2ld_q <= '0;
+      t_ex2st_q <= '0;
+      t_st2ex_q <= '0;
+    end else if (start_i && !running_q) begin
+      t_ld2ex_q <= '0;
+      t_ex2ld_q <= '0;
+      t_ex2st_q <= '0;
+      t_st2ex_q <= '0;
+    end else begin
+      t_ld2ex_q <= t_ld2ex_q + 16'(l_done && l_push_next) - 16'(eq_pop && eh.pop_prev);
+      t_ex2ld_q <= t_ex2ld_q + 16'(e_done && e_push_prev) - 16'(lq_pop && lh.pop_next);
+      t_ex2st_q <= t_ex2st_q + 16'(e_done && e_push_next) - 16'(sq_pop && sh.pop_prev);
+      t_st2ex_q <= t_st2ex_q + 16'(s_done && s_push_prev) - 16'(eq_pop && eh.pop_next);
+    end
+  end
+
+  // ---------------------------------------------------------------------------
+  // Units and memories
+  // ---------------------------------------------------------------------------
+  logic l_busy, l_err, e_busy, e_err, s_busy, s_err, e_step, e_vrow;
+
+  // Scratchpad: read 0/1 exec, 2 store; write 0 load DMA, 1 vector unit.
+  logic [2:0]                sp_re;
+  logic [2:0][SpAW-1:0]      sp_raddr;
+  logic [2:0][W-1:0][InW-1:0] sp_rdata;
+  logic [1:0]                sp_we;
+  logic [1:0][SpAW-1:0]      sp_waddr;
+  logic [1:0][W-1:0]         sp_wmask;
+  logic [1:0][W-1:0][InW-1:0] sp_wdata;
+  // Accumulator: update (array), read 0/1 exec, 2 store; write: load DMA or vector unit.
+  logic                      upd_valid, upd_acc;
+  logic [AcAW-1:0]           upd_addr;
+  logic [Cols-1:0][ACC_W-1:0] upd_data;
+  logic [2:0]                ac_re;
+  logic [2:0][AcAW-1:0]      ac_raddr;
+  logic [2:0][Cols-1:0][ACC_W-1:0] ac_rdata;
+  logic                      l_ac_we, e_ac_we;
+  logic [AcAW-1:0]           l_ac_waddr, e_ac_waddr;
+  logic [Cols-1:0]           l_ac_wmask, e_ac_wmask;
+  logic [Cols-1:0][ACC_W-1:0] l_ac_wdata, e_ac_wdata;
+
+  logic l_ar_valid, l_ar_ready, l_r_valid, l_r_ready;
+  logic [39:0] l_ar_addr;
+  logic [7:0]  l_ar_len;
+
+  sa_dma_rd #(
+    .BusBytes(BusBytes), .SpadLanes(W), .InW(InW), .AccLanes(Cols),
+    .SpadWords(SpadRows), .AccWords(AccRows)
+  ) u_load (
+    .clk_i, .rst_ni,
+    .insn_valid_i(lq_v && l_ok && err_q == ERR_NONE),
+    .insn_ready_o(l_ready),
+    .insn_i      (load_insn_t'(lq_out)),
+    .done_o      (l_done),
+    .done_push_next_o(l_push_next),
+    .busy_o      (l_busy),
+    .err_o       (l_err),
+    .ar_valid_o  (l_ar_valid),
+    .ar_ready_i  (l_ar_ready),
+    .ar_addr_o   (l_ar_addr),
+    .ar_len_o    (l_ar_len),
+    .r_valid_i   (l_r_valid),
+    .r_ready_o   (l_r_ready),
+    .r_data_i    (m_r_data_i),
+    .r_resp_i    (m_r_resp_i),
+    .r_last_i    (m_r_last_i),
+    .sp_we_o     (sp_we[0]),
+    .sp_waddr_o  (sp_waddr[0]),
+    .sp_wmask_o  (sp_wmask[0]),
+    .sp_wdata_o  (sp_wdata[0]),
+    .ac_we_o     (l_ac_we),
+    .ac_waddr_o  (l_ac_waddr),
+    .ac_wmask_o  (l_ac_wmask),
+    .ac_wdata_o  (l_ac_wdata)
+  );
+
+  sa_exec #(
+    .Rows(Rows), .Cols(Cols), .Datapath(Datapath), .SpadWords(SpadRows), .AccWords(AccRows)
+  ) u_exec (
+    .clk_i, .rst_ni,
+    .insn_valid_i(eq_v && e_ok && err_q == ERR_NONE),
+    .insn_ready_o(e_ready),
+    .insn_i      (eq_out),
+    .done_o      (e_done),
+    .done_push_prev_o(e_push_prev),
+    .done_push_next_o(e_push_next),
+    .busy_o      (e_busy),
+    .err_o       (e_err),
+    .step_o      (e_step),
+    .vec_row_o   (e_vrow),
+    .sp_re_o     (sp_re[1:0]),
+    .sp_raddr_o  (sp_raddr[1:0]),
+    .sp_rdata_i  (sp_rdata[1:0]),
+    .sp_we_o     (sp_we[1]),
+    .sp_waddr_o  (sp_waddr[1]),
+    .sp_wmask_o  (sp_wmask[1]),
+    .sp_wdata_o  (sp_wdata[1]),
+    .upd_valid_o (upd_valid),
+    .upd_addr_o  (upd_addr),
+    .upd_acc_o   (upd_acc),
+    .upd_data_o  (upd_data),
+    .ac_re_o     (ac_re[1:0]),
+    .ac_raddr_o  (ac_raddr[1:0]),
+    .ac_rdata_i  (ac_rdata[1:0]),
+    .ac_we_o     (e_ac_we),
+    .ac_waddr_o  (e_ac_waddr),
+    .ac_wmask_o  (e_ac_wmask),
+    .ac_wdata_o  (e_ac_wdata),
+    .dataflow_o  ()
+  );
+
+  sa_dma_wr #(
+    .BusBytes(BusBytes), .SpadLanes(W), .InW(InW), .AccLanes(Cols),
+    .SpadWords(SpadRows), .AccWords(AccRows)
+  ) u_store (
+    .clk_i, .rst_ni,
+    .insn_valid_i(sq_v && s_ok && err_q == ERR_NONE),
+    .insn_ready_o(s_ready),
+    .insn_i      (store_insn_t'(sq_out)),
+    .done_o      (s_done),
+    .done_push_prev_o(s_push_prev),
+    .busy_o      (s_busy),
+    .err_o       (s_err),
+    .aw_valid_o  (m_aw_valid_o),
+    .aw_ready_i  (m_aw_ready_i),
+    .aw_addr_o   (m_aw_addr_o),
+    .aw_len_o    (m_aw_len_o),
+    .w_valid_o   (m_w_valid_o),
+    .w_ready_i   (m_w_ready_i),
+    .w_data_o    (m_w_data_o),
+    .w_strb_o    (m_w_strb_o),
+    .w_last_o    (m_w_last_o),
+    .b_valid_i   (m_b_valid_i),
+    .b_ready_o   (m_b_ready_o),
+    .b_resp_i    (m_b_resp_i),
+    .sp_re_o     (sp_re[2]),
+    .sp_raddr_o  (sp_raddr[2]),
+    .sp_rdata_i  (sp_rdata[2]),
+    .ac_re_o     (ac_re[2]),
+    .ac_raddr_o  (ac_raddr[2]),
+    .ac_rdata_i  (ac_rdata[2])
+  );
+  assign m_aw_id_o = 2'd0;
+
+  sa_mpram #(.Words(SpadRows), .Lanes(W), .LaneW(InW), .NRd(3)) u_spad (
+    .clk_i, .rst_ni,
+    .rd_en_i  (sp_re),
+    .rd_addr_i(sp_raddr),
+    .rd_data_o(sp_rdata),
+    .wr_en_i  (sp_we),
+    .wr_addr_i(sp_waddr),
+    .wr_mask_i(sp_wmask),
+    .wr_data_i(sp_wdata)
+  );
+
+  sa_accum #(.Words(AccRows), .Lanes(Cols), .Datapath(Datapath), .NRd(3)) u_acc (
+    .clk_i, .rst_ni,
+    .upd_valid_i(upd_valid),
+    .upd_addr_i (upd_addr),
+    .upd_acc_i  (upd_acc),
+    .upd_data_i (upd_data),
+    .rd_en_i    (ac_re),
+    .rd_addr_i  (ac_raddr),
+    .rd_data_o  (ac_rdata),
+    .wr_en_i    (l_ac_we || e_ac_we),
+    .wr_addr_i  (l_ac_we ? l_ac_waddr : e_ac_waddr),
+    .wr_mask_i  (l_ac_we ? l_ac_wmask : e_ac_wmask),
+    .wr_data_i  (l_ac_we ? l_ac_wdata : e_ac_wdata)
+  );
+
+  // ---------------------------------------------------------------------------
+  // AXI read address arbitration (fetch id 0, load id 1) and response routing
+  // ---------------------------------------------------------------------------
+  logic ar_sel, ar_lock_q, ar_grant_q, ar_last_q;  // 1: load
+  always_comb begin
+    if (ar_lock_q) ar_sel = ar_grant_q;
+    else if (f_ar_valid && l_ar_valid) ar_sel = !ar_last_q;
+    else ar_sel = l_ar_valid;
+  end
+  assign m_ar_valid_o = ar_sel ? l_ar_valid : f_ar_valid;
+  assign m_ar_id_o    = ar_sel ? 2'd1 : 2'd0;
+  assign m_ar_addr_o  = ar_sel ? l_ar_addr : f_ar_addr;
+  assign m_ar_len_o   = ar_sel ? l_ar_len : f_ar_len;
+  assign l_ar_ready   = ar_sel && m_ar_ready_i;
+  assign f_ar_ready   = !ar_sel && m_ar_ready_i;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ar_lock_q  <= 1'b0;
+      ar_grant_q <= 1'b0;
+      ar_last_q  <= 1'b0;
+    end else begin
+      ar_lock_q  <= m_ar_valid_o && !m_ar_ready_i;
+      ar_grant_q <= ar_sel;
+      if (m_ar_valid_o && m_ar_ready_i) ar_last_q <= ar_sel;
+    end
+  end
+
+  assign f_r_valid   = m_r_valid_i && (m_r_id_i == 2'd0);
+  assign l_r_valid   = m_r_valid_i && (m_r_id_i == 2'd1);
+  assign m_r_ready_o = (err_q != ERR_NONE) || ((m_r_id_i == 2'd0) ? f_r_ready : l_r_ready);
+
+  // ---------------------------------------------------------------------------
+  // Run control, errors
+  // ---------------------------------------------------------------------------
+  logic all_idle;
+  assign all_idle = !lq_v && !eq_v && !sq_v && !l_busy && !e_busy && !s_busy && !f_busy;
+
+  always_comb begin
+    err_d = err_q;
+    if (err_q == ERR_NONE && running_q) begin
+      if (running_q && !stop && f_valid && chk != ERR_NONE) err_d = chk;
+      else if (e_err) err_d = ERR_REUSE;
+      else if (l_err) err_d = ERR_BUS_READ;
+      else if (s_err) err_d = ERR_BUS_WRITE;
+      else if (!finish_q && disp_q == len_q && !f_valid) err_d = ERR_NO_FINISH;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      running_q <= 1'b0;
+      done_q    <= 1'b0;
+      finish_q  <= 1'b0;
+      err_q     <= ERR_NONE;
+      err_pc_q  <= '0;
+      disp_q    <= '0;
+      len_q     <= '0;
+    end else if (start_i && !running_q) begin
+      running_q <= 1'b1;
+      done_q    <= 1'b0;
+      finish_q  <= 1'b0;
+      err_q     <= ERR_NONE;
+      err_pc_q  <= '0;
+      disp_q    <= '0;
+      len_q     <= prog_len_i;
+    end else if (running_q) begin
+      err_q <= err_d;
+      if (err_q == ERR_NONE && err_d != ERR_NONE) err_pc_q <= f_valid ? f_pc : disp_q;
+      if (disp) begin
+        disp_q <= disp_q + 32'd1;
+        if (is_finish) finish_q <= 1'b1;
+      end
+      if (err_q != ERR_NONE || (finish_q && all_idle)) begin
+        running_q <= 1'b0;
+        done_q    <= 1'b1;
+      end
+    end
+  end
+
+  assign done_o     = done_q;
+  assign busy_o     = running_q;
+  assign err_code_o = err_q;
+  assign err_pc_o   = err_pc_q;
+
+  // ---------------------------------------------------------------------------
+  // Performance counters and debug view
+  // ---------------------------------------------------------------------------
+  logic [NUM_PERF-1:0][63:0] perf_q;
+  logic [NUM_PERF-1:0]       inc;
+  logic [NUM_PERF-1:0][63:0] add;
+  always_comb begin
+    inc = '0;
+    add = '0;
+    inc[PERF_CYCLES]       = running_q;
+    inc[PERF_EXEC_BUSY]    = running_q && e_busy;
+    inc[PERF_EXEC_WAIT_LD] = running_q && !e_busy && eq_v && eh.pop_prev && t_ld2ex_q == '0;
+    inc[PERF_EXEC_WAIT_ST] = running_q && !e_busy && eq_v && !(eh.pop_prev && t_ld2ex_q == '0) &&
+                             eh.pop_next && t_st2ex_q == '0;
+    inc[PERF_EXEC_STARVED] = running_q && !e_busy && !eq_v;
+    inc[PERF_STEPS]        = e_step;
+    inc[PERF_VEC_ROWS]     = e_vrow;
+    inc[PERF_LOAD_BUSY]    = running_q && l_busy;
+    inc[PERF_STORE_BUSY]   = running_q && s_busy;
+    inc[PERF_INSN_LOAD]    = l_done;
+    inc[PERF_INSN_EXEC]    = e_done;
+    inc[PERF_INSN_STORE]   = s_done;
+    inc[PERF_RD_BEATS]     = l_r_valid && l_r_ready;
+    inc[PERF_WR_BEATS]     = m_w_valid_o && m_w_ready_i;
+    inc[PERF_FETCH_BEATS]  = f_r_valid && f_r_ready;
+    inc[PERF_AR_STALL]     = m_ar_valid_o && !m_ar_ready_i;
+    inc[PERF_W_STALL]      = (m_aw_valid_o && !m_aw_ready_i) || (m_w_valid_o && !m_w_ready_i);
+    add[PERF_SPAD_READS]   = 64'(sp_re[0]) + 64'(sp_re[1]) + 64'(sp_re[2]);
+    add[PERF_SPAD_WRITES]  = 64'(sp_we[0]) + 64'(sp_we[1]);
+    add[PERF_ACC_READS]    = 64'(ac_re[0]) + 64'(ac_re[1]) + 64'(ac_re[2]);
+    add[PERF_ACC_WRITES]   = 64'(upd_valid) + 64'(l_ac_we || e_ac_we);
+    for (int unsigned i = 0; i < NUM_PERF; i++) begin
+      if (inc[i]) add[i] = 64'd1;
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      perf_q <= '0;
+    end else if (start_i && !running_q) begin
+      perf_q <= '0;
+    end else begin
+      for (int unsigned i = 0; i < NUM_PERF; i++) perf_q[i] <= perf_q[i] + add[i];
+    end
+  end
+  assign perf_o = perf_q;
+
+  assign progress_o = disp || l_done || e_done || s_done || e_step || e_vrow ||
+                      (m_r_valid_i && m_r_ready_o) || (m_w_valid_o && m_w_ready_i) ||
+                      (m_b_valid_i && m_b_ready_o);
+  assign dbg_pc_o     = f_valid ? f_pc : disp_q;
+  assign dbg_qcount_o = {8'(sq_cnt), 8'(eq_cnt), 8'(lq_cnt), 8'(f_valid)};
+  assign dbg_tokens_o = {t_st2ex_q, t_ex2st_q, t_ex2ld_q, t_ld2ex_q};
+  assign dbg_busy_o   = {s_busy, e_busy, l_busy, f_busy};
+  assign dbg_wait_o   = {sq_v && !s_ok, eq_v && eh.pop_next && t_st2ex_q == '0,
+                         eq_v && eh.pop_prev && t_ld2ex_q == '0, lq_v && !l_ok};
+
+  logic unused;
+  assign unused = ^{d_pp, d_pn, d_up, d_un, m_b_id_i};
+
+endmodule

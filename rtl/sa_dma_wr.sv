@@ -1,0 +1,252 @@
+// sa_dma_wr: the store DMA of sa_core. Executes STORE instructions
+// (scratchpad or accumulator -> memory) over the write channels of the AXI4
+// master port.
+//
+// Row by row: the SRAM row is read (one cycle), then its bytes
+// [dram_addr + r*dram_stride, + cols*eb) are written with INCR bursts of whole
+// bus words (up to 16 beats, never crossing a 4 KiB boundary) whose strobes
+// cover exactly the row's bytes; AW is sent before the burst's W beats.
+// Transposed: DRAM row r is SRAM lane r of rows sram_row + e (e < cols); the
+// elements of one bus word are read one per cycle, then the word is written
+// as a one-beat burst. Element addresses are aligned to the element size.
+// The instruction completes (done_o) when every write response of it has
+// arrived, so a later LOAD of the same bytes reads the stored data; the next
+// STORE starts only then.
+module sa_dma_wr
+  import sa_pkg::*;
+  import sa_isa_pkg::*;
+#(
+  parameter int unsigned BusBytes  = 16,
+  parameter int unsigned SpadLanes = 16,
+  parameter int unsigned InW       = 8,
+  parameter int unsigned AccLanes  = 16,
+  parameter int unsigned SpadWords = 64,
+  parameter int unsigned AccWords  = 64,
+  localparam int unsigned BusW     = BusBytes * 8,
+  localparam int unsigned SpAW     = $clog2(SpadWords),
+  localparam int unsigned AcAW     = $clog2(AccWords)
+) (
+  input  logic                                clk_i,
+  input  logic                                rst_ni,
+  input  logic                                insn_valid_i,
+  output logic                                insn_ready_o,
+  input  store_insn_t                         insn_i,
+  output logic                                done_o,
+  output logic                                done_push_prev_o,
+  output logic                                busy_o,
+  output logic                                err_o,
+  // AXI write channels.
+  output logic                                aw_valid_o,
+  input  logic                                aw_ready_i,
+  output logic [39:0]                         aw_addr_o,
+  output logic [7:0]                          aw_len_o,
+  output logic                                w_valid_o,
+  input  logic                                w_ready_i,
+  output logic [BusW-1:0]                     w_data_o,
+  output logic [BusBytes-1:0]                 w_strb_o,
+  output logic                                w_last_o,
+  input  logic                                b_valid_i,
+  output logic                                b_ready_o,
+  input  logic [1:0]                          b_resp_i,
+  // SRAM read ports (registered: data the cycle after the request, held
+  // until the next request).
+  output logic                                sp_re_o,
+  output logic [SpAW-1:0]                     sp_raddr_o,
+  input  logic [SpadLanes-1:0][InW-1:0]       sp_rdata_i,
+  output logic                                ac_re_o,
+  output logic [AcAW-1:0]                     ac_raddr_o,
+  input  logic [AccLanes-1:0][ACC_W-1:0]      ac_rdata_i
+);
+
+  localparam int unsigned EbS    = InW / 8;
+  localparam int unsigned SpRowB = SpadLanes * EbS;
+  localparam int unsigned AcRowB = AccLanes * 4;
+  localparam int unsigned RowB   = (SpRowB > AcRowB) ? SpRowB : AcRowB;
+  localparam int unsigned BBits  = $clog2(BusBytes);
+  localparam int unsigned ExtB   = RowB + 2 * BusBytes;
+
+  if (BusBytes < 4 || BusBytes > 64 || (1 << BBits) != BusBytes) begin : gen_bad_bus
+    $error("sa_dma_wr: BusBytes must be a power of two in 4..64");
+  end
+
+  typedef enum logic [2:0] {
+    S_IDLE, S_RD, S_AW, S_W, S_FILL, S_WAITB
+  } state_e;
+
+  function automatic logic [12:0] row_beats(logic [39:0] a, logic [13:0] n);
+    return 13'(((a + 40'(n) - 40'd1) >> BBits) - (a >> BBits) + 40'd1);
+  endfunction
+  function automatic logic [8:0] burst_beats(logic [39:0] a, logic [12:0] left);
+    logic [12:0] to4k, n;
+    to4k = 13'((13'd4096 - 13'(a[11:0])) >> BBits);
+    n    = (left < 13'd16) ? left : 13'd16;
+    n    = (to4k < n) ? to4k : n;
+    return 9'(n);
+  endfunction
+
+  state_e          st_q;
+  store_insn_t     in_q;
+  logic [11:0]     row_q, e_q;
+  logic [39:0]     ra_q, baddr_q, ra_next;
+  logic [12:0]     left_q;
+  logic [8:0]      bleft_q, burst;
+  logic [15:0]     aw_cnt_q, b_cnt_q;
+  logic            acc, tr, aw_fire, w_fire, b_fire, last_row;
+  logic [2:0]      eb;
+  logic [13:0]     rb;
+  // Transposed word being filled.
+  logic [BusW-1:0]     tbuf_q;
+  logic [BusBytes-1:0] tstrb_q;
+  logic                tpend_q;   // an element read last cycle is to be placed
+  logic [11:0]         tpe_q;     // its element index
+  logic [15:0]         epos;      // byte of element tpe_q in the word
+  logic                e_in_word, e_more;
+
+  assign acc      = (in_q.sram == SRAM_ACC);
+  assign tr       = in_q.transpose;
+  assign eb       = acc ? 3'd4 : 3'(EbS);
+  assign rb       = acc ? {in_q.cols, 2'b00} : 14'(32'(in_q.cols) * EbS);
+  assign ra_next  = ra_q + 40'(in_q.dram_stride);
+  assign last_row = (row_q + 12'd1 == in_q.rows);
+  assign burst    = tr ? 9'd1 : burst_beats(baddr_q, left_q);
+
+  assign insn_ready_o = (st_q == S_IDLE);
+  assign busy_o       = (st_q != S_IDLE);
+  assign aw_valid_o   = (st_q == S_AW);
+  assign aw_addr_o    = baddr_q;
+  assign aw_len_o     = 8'(burst - 9'd1);
+  assign aw_fire      = aw_valid_o && aw_ready_i;
+  assign w_valid_o    = (st_q == S_W);
+  assign w_last_o     = (bleft_q == 9'd1);
+  assign w_fire       = w_valid_o && w_ready_i;
+  assign b_ready_o    = 1'b1;
+  assign b_fire       = b_valid_i;
+  assign done_o       = (st_q == S_WAITB) && (b_cnt_q + 16'(b_fire) == aw_cnt_q);
+  assign done_push_prev_o = in_q.push_prev;
+
+  // Element e of the transposed row lies in the current word?
+  assign e_in_word = (32'(e_q) < 32'(in_q.cols)) &&
+                     (40'(e_q) * 40'(eb) + ra_q < baddr_q + 40'(BusBytes));
+  assign epos      = 16'(40'(tpe_q) * 40'(eb) + ra_q - baddr_q);
+  assign e_more    = e_in_word;
+
+  // Beat data and strobes of the non-transposed row (row bytes in the SRAM
+  // output register).
+  logic [RowB*8-1:0] row;
+  logic [ExtB*8-1:0] ext;
+  logic [ExtB-1:0]   extm;
+  logic [15:0]       shift;  // BusBytes + (beat address - row address)
+  logic [BusW-1:0]   nt_data;
+  logic [BusBytes-1:0] nt_strb;
+  logic [31:0]       elem;
+
+  always_comb begin
+    row = '0;
+    if (acc) row[AcRowB*8-1:0] = ac_rdata_i;
+    else     row[SpRowB*8-1:0] = sp_rdata_i;
+    shift = 16'(40'(BusBytes) + baddr_q - ra_q);
+    ext   = {{BusBytes * 8{1'b0}}, row, {BusBytes * 8{1'b0}}};
+    extm  = '0;
+    for (int unsigned b = 0; b < RowB; b++) begin
+      extm[BusBytes + b] = (b < 32'(rb));
+    end
+    nt_data = BusW'(ext >> (32'(shift) * 8));
+    nt_strb = BusBytes'(extm >> shift);
+    elem = acc ? ac_rdata_i[row_q[$clog2(AccLanes > 1 ? AccLanes : 2)-1:0]]
+               : 32'(sp_rdata_i[row_q[$clog2(SpadLanes > 1 ? SpadLanes : 2)-1:0]]);
+  end
+
+  assign w_data_o = tr ? tbuf_q : nt_data;
+  assign w_strb_o = tr ? tstrb_q : nt_strb;
+
+  // SRAM reads: the row in S_RD; transposed, one element row per cycle in S_FILL.
+  always_comb begin
+    sp_re_o    = 1'b0;
+    ac_re_o    = 1'b0;
+    sp_raddr_o = SpAW'(32'(in_q.sram_row) + (tr ? 32'(e_q) : 32'(row_q)));
+    ac_raddr_o = AcAW'(32'(in_q.sram_row) + (tr ? 32'(e_q) : 32'(row_q)));
+    if ((st_q == S_RD && !tr) || (st_q == S_FILL && e_more)) begin
+      sp_re_o = !acc;
+      ac_re_o = acc;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      st_q     <= S_IDLE;
+      aw_cnt_q <= '0;
+      b_cnt_q  <= '0;
+      err_o    <= 1'b0;
+      tpend_q  <= 1'b0;
+    end else begin
+      if (b_fire && b_resp_i != 2'b00) err_o <= 1'b1;
+      if (b_fire) b_cnt_q <= b_cnt_q + 16'd1;
+      if (aw_fire) aw_cnt_q <= aw_cnt_q + 16'd1;
+      tpend_q <= (st_q == S_FILL) && e_more;
+      unique case (st_q)
+        S_IDLE: if (insn_valid_i) st_q <= insn_i.transpose ? S_FILL : S_RD;
+        S_RD:   st_q <= S_AW;
+        S_AW:   if (aw_fire) st_q <= S_W;
+        S_W: begin
+          if (w_fire && bleft_q == 9'd1) begin
+            if (left_q != 13'd1) st_q <= tr ? S_FILL : S_AW;
+            else if (!last_row) st_q <= tr ? S_FILL : S_RD;
+            else st_q <= S_WAITB;
+          end
+        end
+        // Stays until the last element read was placed.
+        S_FILL: if (!e_more && !tpend_q) st_q <= S_AW;
+        S_WAITB: if (done_o) st_q <= S_IDLE;
+        default: st_q <= S_IDLE;
+      endcase
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (st_q == S_IDLE && insn_valid_i) begin
+      in_q    <= insn_i;
+      row_q   <= '0;
+      e_q     <= '0;
+      ra_q    <= insn_i.dram_addr;
+      baddr_q <= {insn_i.dram_addr[39:BBits], BBits'(0)};
+      left_q  <= row_beats(insn_i.dram_addr, (insn_i.sram == SRAM_ACC) ? {insn_i.cols, 2'b00}
+                                                   : 14'(32'(insn_i.cols) * EbS));
+      tbuf_q  <= '0;
+      tstrb_q <= '0;
+    end
+    if (aw_fire) bleft_q <= burst;
+    if (st_q == S_FILL) begin
+      if (e_more) begin
+        e_q   <= e_q + 12'd1;
+        tpe_q <= e_q;
+      end
+      if (tpend_q) begin
+        for (int unsigned b = 0; b < 4; b++) begin
+          if (b < 32'(eb)) begin
+            tbuf_q[(32'(epos) + b) * 8 +: 8] <= elem[b*8 +: 8];
+            tstrb_q[32'(epos) + b]           <= 1'b1;
+          end
+        end
+      end
+    end
+    if (w_fire) begin
+      bleft_q <= bleft_q - 9'd1;
+      if (bleft_q == 9'd1 && left_q == 13'd1) begin
+        // Row done.
+        row_q   <= row_q + 12'd1;
+        e_q     <= '0;
+        ra_q    <= ra_next;
+        baddr_q <= {ra_next[39:BBits], BBits'(0)};
+        left_q  <= row_beats(ra_next, rb);
+      end else begin
+        baddr_q <= baddr_q + 40'(BusBytes);
+        left_q  <= left_q - 13'd1;
+      end
+      if (tr) begin
+        tbuf_q  <= '0;
+        tstrb_q <= '0;
+      end
+    end
+  end
+
+endmodule

@@ -1,0 +1,432 @@
+// sa_exec: the execute unit of sa_core. Runs the EXEC queue's GEMM, VEC and
+// CONFIG instructions (checked by the controller) on the systolic array
+// (sa_array) and the vector unit (sa_vpu), reading operands from the
+// scratchpad and writing results to the accumulator (or, from VEC, to the
+// scratchpad).
+//
+// GEMM: the instruction is split at dispatch into a preload job (WS/IS
+// without `reuse`: R rows spad[pre_row + r][0..C-1] onto the array's pre
+// stream) and a stream job (WS/IS: spad[in_row + i][0..R-1] for i < len, the
+// first step flagged `first` unless `reuse`; OS: spad[in_row + k][0..R-1] and
+// spad[b_row + k][0..C-1] for k < len, first/last around the reduction), plus
+// an output tag (accumulator rows, write or accumulate). The two jobs run on
+// their own scratchpad read ports, so the next GEMM's preload overlaps the
+// current stream and consecutive GEMMs keep the array busy. Results go to the
+// accumulator's update port (never stalls). A GEMM completes two cycles after
+// its last result row entered the accumulator (reads then see it).
+// A dataflow change waits until the array and both jobs are idle.
+// VEC and CONFIG wait until every earlier GEMM has completed; VEC reads the
+// accumulator rows src_row + i and src2_row + i, runs them through sa_vpu and
+// writes dst_row + i; it completes in the cycle of its last write. CONFIG
+// sets the TO_INT8 shift and completes at once. Completions are in program
+// order (done_o with the instruction's push flags).
+module sa_exec
+  import sa_pkg::*;
+  import sa_isa_pkg::*;
+#(
+  parameter int unsigned Rows      = 4,
+  parameter int unsigned Cols      = 4,
+  parameter int unsigned Datapath  = DP_INT8,
+  parameter int unsigned SpadWords = 64,
+  parameter int unsigned AccWords  = 64,
+  localparam int unsigned InW      = op_width(Datapath),
+  localparam int unsigned W        = (Rows > Cols) ? Rows : Cols,
+  localparam int unsigned SpAW     = $clog2(SpadWords),
+  localparam int unsigned AcAW     = $clog2(AccWords)
+) (
+  input  logic                           clk_i,
+  input  logic                           rst_ni,
+  input  logic                           insn_valid_i,
+  output logic                           insn_ready_o,
+  input  logic [INSN_W-1:0]              insn_i,
+  output logic                           done_o,
+  output logic                           done_push_prev_o,
+  output logic                           done_push_next_o,
+  output logic                           busy_o,
+  output logic                           err_o,       // GEMM `reuse` with no stationary operand
+  output logic                           step_o,      // an array step was accepted
+  output logic                           vec_row_o,   // a vector row was written
+  // Scratchpad: port 0 (streamed rows), port 1 (preload / OS b rows), write port (VEC).
+  output logic [1:0]                     sp_re_o,
+  output logic [1:0][SpAW-1:0]           sp_raddr_o,
+  input  logic [1:0][W-1:0][InW-1:0]     sp_rdata_i,
+  output logic                           sp_we_o,
+  output logic [SpAW-1:0]                sp_waddr_o,
+  output logic [W-1:0]                   sp_wmask_o,
+  output logic [W-1:0][InW-1:0]          sp_wdata_o,
+  // Accumulator: update port (array results), two read ports and a write port (VEC).
+  output logic                           upd_valid_o,
+  output logic [AcAW-1:0]                upd_addr_o,
+  output logic                           upd_acc_o,
+  output logic [Cols-1:0][ACC_W-1:0]     upd_data_o,
+  output logic [1:0]                     ac_re_o,
+  output logic [1:0][AcAW-1:0]           ac_raddr_o,
+  input  logic [1:0][Cols-1:0][ACC_W-1:0] ac_rdata_i,
+  output logic                           ac_we_o,
+  output logic [AcAW-1:0]                ac_waddr_o,
+  output logic [Cols-1:0]                ac_wmask_o,
+  output logic [Cols-1:0][ACC_W-1:0]     ac_wdata_o,
+  // Waves / debugging.
+  output dataflow_e                      dataflow_o
+);
+
+  localparam int unsigned SkidD = 4;
+
+  gemm_insn_t   gi;
+  vec_insn_t    vi;
+  config_insn_t ci;
+  logic         is_gemm, is_vec, is_cfg;
+  assign gi      = gemm_insn_t'(insn_i);
+  assign vi      = vec_insn_t'(insn_i);
+  assign ci      = config_insn_t'(insn_i);
+  assign is_gemm = (gi.opcode == OP_GEMM);
+  assign is_vec  = (gi.opcode == OP_VEC);
+  assign is_cfg  = (gi.opcode == OP_CONFIG);
+
+  // ---------------------------------------------------------------------------
+  // Job queues
+  // ---------------------------------------------------------------------------
+  typedef struct packed {
+    logic          os;
+    logic          first;   // WS/IS: switch to the preloaded operand
+    logic [15:0]   in_row;
+    logic [15:0]   b_row;
+    logic [11:0]   len;
+  } stream_job_t;
+
+  typedef struct packed {
+    logic [15:0]   acc_row;
+    logic [11:0]   count;   // result rows
+    logic          accumulate;
+    logic          push_prev;
+    logic          push_next;
+  } tag_t;
+
+  dataflow_e   df_q;
+  logic        have_stat_q;
+  logic        sjq_in_ready, sjq_valid, sjq_pop;
+  stream_job_t sjq_in, sj;
+  logic        pjq_in_ready, pjq_valid, pjq_pop;
+  logic [15:0] pjq_out;
+  logic        tq_in_ready, tq_valid, tq_pop;
+  tag_t        tq_in, tag;
+  logic [2:0]  tq_count;
+  logic        gemm_idle, pipe_empty, vec_active_q;
+  logic        dispatch_gemm, dispatch_vec, dispatch_cfg, switch_df;
+  logic        array_idle;
+  logic [1:0]  dl_valid_q, dl_pp_q, dl_pn_q;  // completion delay line
+
+  assign switch_df     = is_gemm && insn_valid_i && (dataflow_e'(gi.dataflow) != df_q) &&
+                         pipe_empty && !vec_active_q;
+  assign dispatch_gemm = is_gemm && insn_valid_i && (dataflow_e'(gi.dataflow) == df_q) &&
+                         !vec_active_q && sjq_in_ready && tq_in_ready &&
+                         (gi.reuse || dataflow_e'(gi.dataflow) == DF_OS || pjq_in_ready);
+  assign dispatch_vec  = is_vec && insn_valid_i && gemm_idle && !vec_active_q;
+  assign dispatch_cfg  = is_cfg && insn_valid_i && gemm_idle && !vec_active_q;
+  assign insn_ready_o  = dispatch_gemm || dispatch_vec || dispatch_cfg;
+
+  always_comb begin
+    sjq_in.os     = (dataflow_e'(gi.dataflow) == DF_OS);
+    sjq_in.first  = !gi.reuse;
+    sjq_in.in_row = gi.in_row;
+    sjq_in.b_row  = gi.b_row;
+    sjq_in.len    = gi.len;
+    tq_in.acc_row    = gi.acc_row;
+    tq_in.count      = (dataflow_e'(gi.dataflow) == DF_OS) ? 12'(Rows) : gi.len;
+    tq_in.accumulate = gi.accumulate;
+    tq_in.push_prev  = gi.push_prev;
+    tq_in.push_next  = gi.push_next;
+  end
+
+  sa_fifo #(.Width($bits(stream_job_t)), .Depth(2)) u_sjq (
+    .clk_i, .rst_ni,
+    .in_valid_i(dispatch_gemm), .in_ready_o(sjq_in_ready), .in_data_i(sjq_in),
+    .out_valid_o(sjq_valid), .out_ready_i(sjq_pop), .out_data_o(sj), .count_o()
+  );
+  sa_fifo #(.Width(16), .Depth(2)) u_pjq (
+    .clk_i, .rst_ni,
+    .in_valid_i(dispatch_gemm && !gi.reuse && dataflow_e'(gi.dataflow) != DF_OS),
+    .in_ready_o(pjq_in_ready), .in_data_i(gi.pre_row),
+    .out_valid_o(pjq_valid), .out_ready_i(pjq_pop), .out_data_o(pjq_out), .count_o()
+  );
+  sa_fifo #(.Width($bits(tag_t)), .Depth(4)) u_tq (
+    .clk_i, .rst_ni,
+    .in_valid_i(dispatch_gemm), .in_ready_o(tq_in_ready), .in_data_i(tq_in),
+    .out_valid_o(tq_valid), .out_ready_i(tq_pop), .out_data_o(tag), .count_o(tq_count)
+  );
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      df_q        <= DF_WS;
+      have_stat_q <= 1'b0;
+      err_o       <= 1'b0;
+    end else begin
+      if (switch_df) df_q <= dataflow_e'(gi.dataflow);
+      if (dispatch_gemm && !gi.reuse && dataflow_e'(gi.dataflow) != DF_OS) have_stat_q <= 1'b1;
+      if (is_gemm && insn_valid_i && gi.reuse && !have_stat_q &&
+          dataflow_e'(gi.dataflow) != DF_OS) err_o <= 1'b1;
+    end
+  end
+  assign dataflow_o = df_q;
+
+  // ---------------------------------------------------------------------------
+  // Preload job: R rows onto the array's pre stream (scratchpad port 1).
+  // ---------------------------------------------------------------------------
+  logic                      pre_active_q, pre_pend_q;
+  logic [15:0]               pre_row_q;
+  logic [$clog2(Rows+1)-1:0] pre_cnt_q;
+  logic                      pre_issue;
+  logic                      pf_valid, pf_ready, pf_in_ready;
+  logic [$clog2(SkidD+1)-1:0] pf_count;
+  logic [Cols-1:0][InW-1:0]  pf_data;
+
+  assign pre_issue = pre_active_q && !df_os && (32'(pf_count) + 32'(pre_pend_q) < SkidD);
+  assign pjq_pop   = !pre_active_q && pjq_valid;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pre_active_q <= 1'b0;
+      pre_pend_q   <= 1'b0;
+    end else begin
+      pre_pend_q <= pre_issue;
+      if (pjq_pop) pre_active_q <= 1'b1;
+      else if (pre_issue && 32'(pre_cnt_q) == Rows - 1) pre_active_q <= 1'b0;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (pjq_pop) begin
+      pre_row_q <= pjq_out;
+      pre_cnt_q <= '0;
+    end else if (pre_issue) begin
+      pre_row_q <= pre_row_q + 16'd1;
+      pre_cnt_q <= pre_cnt_q + 1'b1;
+    end
+  end
+
+  sa_fifo #(.Width(Cols * InW), .Depth(SkidD)) u_pf (
+    .clk_i, .rst_ni,
+    .in_valid_i(pre_pend_q), .in_ready_o(pf_in_ready), .in_data_i(sp_rdata_i[1][Cols-1:0]),
+    .out_valid_o(pf_valid), .out_ready_i(pf_ready), .out_data_o(pf_data), .count_o(pf_count)
+  );
+
+  // ---------------------------------------------------------------------------
+  // Stream job: the streamed operand(s) onto the array's in stream.
+  // ---------------------------------------------------------------------------
+  typedef struct packed {
+    logic                     first;
+    logic                     last;
+    logic [Rows-1:0][InW-1:0] a;
+    logic [Cols-1:0][InW-1:0] b;
+  } step_t;
+
+  logic                       df_os;
+  logic                       st_active_q, st_pend_q, st_first_q, st_last_q;
+  stream_job_t                st_q;
+  logic [11:0]                st_i_q;
+  logic                       st_issue, st_last;
+  logic                       sf_valid, sf_ready, sf_in_ready;
+  logic [$clog2(SkidD+1)-1:0] sf_count;
+  step_t                      sf_in, sf_out;
+
+  assign df_os    = (df_q == DF_OS);
+  assign st_issue = st_active_q && (32'(sf_count) + 32'(st_pend_q) < SkidD);
+  assign st_last  = (st_i_q + 12'd1 == st_q.len);
+  assign sjq_pop  = !st_active_q && sjq_valid;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      st_active_q <= 1'b0;
+      st_pend_q   <= 1'b0;
+    end else begin
+      st_pend_q <= st_issue;
+      if (sjq_pop) st_active_q <= 1'b1;
+      else if (st_issue && st_last) st_active_q <= 1'b0;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (sjq_pop) begin
+      st_q   <= sj;
+      st_i_q <= '0;
+    end else if (st_issue) begin
+      st_i_q <= st_i_q + 12'd1;
+    end
+    if (st_issue) begin
+      st_first_q <= (st_i_q == '0) && (st_q.os || st_q.first);
+      st_last_q  <= st_last;
+    end
+  end
+
+  always_comb begin
+    sf_in.first = st_first_q;
+    sf_in.last  = st_last_q;
+    sf_in.a     = sp_rdata_i[0][Rows-1:0];
+    sf_in.b     = sp_rdata_i[1][Cols-1:0];
+  end
+
+  sa_fifo #(.Width($bits(step_t)), .Depth(SkidD)) u_sf (
+    .clk_i, .rst_ni,
+    .in_valid_i(st_pend_q), .in_ready_o(sf_in_ready), .in_data_i(sf_in),
+    .out_valid_o(sf_valid), .out_ready_i(sf_ready), .out_data_o(sf_out), .count_o(sf_count)
+  );
+
+  // Scratchpad reads.
+  always_comb begin
+    sp_re_o       = '0;
+    sp_raddr_o[0] = SpAW'(32'(st_q.in_row) + 32'(st_i_q));
+    sp_raddr_o[1] = df_os ? SpAW'(32'(st_q.b_row) + 32'(st_i_q)) : SpAW'(pre_row_q);
+    sp_re_o[0]    = st_issue;
+    sp_re_o[1]    = df_os ? st_issue : pre_issue;
+  end
+
+  // ---------------------------------------------------------------------------
+  // The array and its results.
+  // ---------------------------------------------------------------------------
+  logic                      out_valid, out_last;
+  logic [Cols-1:0][ACC_W-1:0] out_data;
+  logic [11:0]               oj_q;
+  logic                      in_ready, pre_ready;
+
+  sa_array #(.Rows(Rows), .Cols(Cols), .Datapath(Datapath)) u_array (
+    .clk_i,
+    .rst_ni,
+    .dataflow_i (df_q),
+    .idle_o     (array_idle),
+    .pre_valid_i(pf_valid),
+    .pre_ready_o(pre_ready),
+    .pre_data_i (pf_data),
+    .in_valid_i (sf_valid),
+    .in_ready_o (in_ready),
+    .in_a_i     (sf_out.a),
+    .in_b_i     (sf_out.b),
+    .in_first_i (sf_out.first),
+    .in_last_i  (sf_out.last),
+    .out_valid_o(out_valid),
+    .out_ready_i(1'b1),
+    .out_data_o (out_data),
+    .out_last_o (out_last)
+  );
+  assign pf_ready = pre_ready;
+  assign sf_ready = in_ready;
+  assign step_o   = sf_valid && in_ready;
+
+  assign upd_valid_o = out_valid;
+  assign upd_addr_o  = AcAW'(32'(tag.acc_row) + 32'(oj_q));
+  assign upd_acc_o   = tag.accumulate;
+  assign upd_data_o  = out_data;
+  assign tq_pop      = out_valid && (oj_q + 12'd1 == tag.count);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      oj_q       <= '0;
+      dl_valid_q <= '0;
+    end else begin
+      if (out_valid) oj_q <= tq_pop ? 12'd0 : oj_q + 12'd1;
+      dl_valid_q <= {dl_valid_q[0], tq_pop};
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    dl_pp_q <= {dl_pp_q[0], tag.push_prev};
+    dl_pn_q <= {dl_pn_q[0], tag.push_next};
+  end
+
+  assign pipe_empty = !sjq_valid && !st_active_q && !st_pend_q && !sf_valid &&
+                      !pjq_valid && !pre_active_q && !pre_pend_q && !pf_valid &&
+                      !tq_valid && (dl_valid_q == '0) && array_idle;
+  assign gemm_idle  = !tq_valid && (dl_valid_q == '0) && !sjq_valid && !st_active_q &&
+                      !sf_valid && !st_pend_q;
+
+  // ---------------------------------------------------------------------------
+  // Vector instructions
+  // ---------------------------------------------------------------------------
+  vec_insn_t   v_q;
+  logic [11:0] v_rd_q, v_wr_q;
+  logic        v_pend_q, v_issue, v_out_valid, v_in_ready, v_last_wr;
+  logic [Cols-1:0][ACC_W-1:0] v_out;
+  logic [15:0] v_out_tag;
+  logic [4:0]  shift_q;
+
+  assign v_issue   = vec_active_q && (v_rd_q != v_q.rows);
+  assign v_last_wr = v_out_valid && (v_wr_q + 12'd1 == v_q.rows);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      vec_active_q <= 1'b0;
+      v_pend_q     <= 1'b0;
+      shift_q      <= '0;
+    end else begin
+      v_pend_q <= v_issue;
+      if (dispatch_vec) vec_active_q <= 1'b1;
+      else if (v_last_wr) vec_active_q <= 1'b0;
+      if (dispatch_cfg) shift_q <= ci.int8_shift;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (dispatch_vec) begin
+      v_q    <= vi;
+      v_rd_q <= '0;
+      v_wr_q <= '0;
+    end else begin
+      if (v_issue) v_rd_q <= v_rd_q + 12'd1;
+      if (v_out_valid) v_wr_q <= v_wr_q + 12'd1;
+    end
+  end
+
+  assign ac_re_o       = {v_issue, v_issue};
+  assign ac_raddr_o[0] = AcAW'(32'(v_q.src_row) + 32'(v_rd_q));
+  assign ac_raddr_o[1] = AcAW'(32'(v_q.src2_row) + 32'(v_rd_q));
+
+  sa_vpu #(.Lanes(Cols), .Datapath(Datapath)) u_vpu (
+    .clk_i,
+    .rst_ni,
+    .in_valid_i (v_pend_q),
+    .in_ready_o (v_in_ready),
+    .in_op_i    (isa_vec_op_e'(v_q.op)),
+    .in_imm_i   (v_q.imm),
+    .in_shift_i (shift_q),
+    .in_x_i     (ac_rdata_i[0]),
+    .in_b_i     (ac_rdata_i[1]),
+    .in_tag_i   (16'(v_wr_q)),
+    .out_valid_o(v_out_valid),
+    .out_ready_i(1'b1),
+    .out_row_o  (v_out),
+    .out_tag_o  (v_out_tag)
+  );
+
+  always_comb begin
+    ac_we_o    = v_out_valid && (v_q.dst_sram == SRAM_ACC);
+    ac_waddr_o = AcAW'(32'(v_q.dst_row) + 32'(v_wr_q));
+    ac_wmask_o = '1;
+    ac_wdata_o = v_out;
+    sp_we_o    = v_out_valid && (v_q.dst_sram == SRAM_SPAD);
+    sp_waddr_o = SpAW'(32'(v_q.dst_row) + 32'(v_wr_q));
+    sp_wmask_o = '0;
+    sp_wdata_o = '0;
+    for (int unsigned l = 0; l < Cols; l++) begin
+      sp_wmask_o[l] = 1'b1;
+      sp_wdata_o[l] = v_out[l][InW-1:0];
+    end
+  end
+  assign vec_row_o = v_out_valid;
+
+  // ---------------------------------------------------------------------------
+  // Completion (program order: GEMMs in order, VEC/CONFIG only when idle).
+  // ---------------------------------------------------------------------------
+  assign done_o           = dl_valid_q[1] || v_last_wr || dispatch_cfg;
+  assign done_push_prev_o = dl_valid_q[1] ? dl_pp_q[1] : (v_last_wr ? v_q.push_prev : ci.push_prev);
+  assign done_push_next_o = dl_valid_q[1] ? dl_pn_q[1] : (v_last_wr ? v_q.push_next : ci.push_next);
+  assign busy_o = !pipe_empty || vec_active_q || v_pend_q;
+
+`ifndef SYNTHESIS
+  assert property (@(posedge clk_i) disable iff (!rst_ni) out_valid |-> tq_valid)
+    else $error("sa_exec: array result without an output tag");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) out_valid |-> (out_last == tq_pop))
+    else $error("sa_exec: array tile end and output tag disagree");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) v_pend_q |-> v_in_ready)
+    else $error("sa_exec: vector unit not ready");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) st_pend_q |-> sf_in_ready)
+    else $error("sa_exec: step skid buffer overflow");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) pre_pend_q |-> pf_in_ready)
+    else $error("sa_exec: preload skid buffer overflow");
+`endif
+
+endmodule

@@ -1,0 +1,133 @@
+// A behavioural AXI4 slave with randomised timing for RTL tests of sa_core
+// without SystemC: random read/write latencies, random ready and valid gaps,
+// read bursts answered in request order, write data applied with its strobes
+// when the burst's last beat arrives. Memory is a flat byte array at `base`.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sasim/sim/axi.hpp"
+
+namespace sasim::test {
+
+class AxiTestMemory {
+ public:
+  struct Timing {
+    unsigned min_latency = 1, max_latency = 20;  // cycles from request to response
+    double ready_prob = 0.8;                     // ar/aw/w ready
+    double valid_prob = 0.8;                     // r/b valid once a response is due
+  };
+
+  AxiTestMemory(std::uint64_t base, std::uint64_t size, unsigned bus_bytes, Timing t,
+                std::uint32_t seed)
+      : base_(base), mem_(size, 0), bus_(bus_bytes), t_(t), rng_(seed) {}
+
+  std::uint8_t* at(std::uint64_t addr, std::uint64_t len) {
+    if (addr < base_ || addr - base_ + len > mem_.size())
+      throw std::out_of_range("AxiTestMemory: access outside memory at " + std::to_string(addr));
+    return mem_.data() + (addr - base_);
+  }
+
+  // Signals for the coming cycle (never depends on the core's outputs of it).
+  void drive(sim::AxiIn& in) {
+    in = sim::AxiIn{};
+    in.ar_ready = chance(t_.ready_prob);
+    in.aw_ready = chance(t_.ready_prob);
+    in.w_ready = !aw_.empty() && chance(t_.ready_prob);
+    if (!reads_.empty() && reads_.front().due <= now_ && chance(t_.valid_prob)) {
+      const Read& r = reads_.front();
+      in.r_valid = true;
+      in.r_id = r.id;
+      in.r_last = r.beat == r.len;
+      const std::uint64_t a = r.addr + std::uint64_t{r.beat} * bus_;
+      if (a < base_ || a - base_ + bus_ > mem_.size()) {
+        in.r_resp = sim::kAxiRespDecErr;
+      } else {
+        for (unsigned b = 0; b < bus_; ++b) in.r_data[b] = mem_[a - base_ + b];
+      }
+    }
+    if (!bresp_.empty() && bresp_.front().due <= now_ && chance(t_.valid_prob)) {
+      in.b_valid = true;
+      in.b_id = bresp_.front().id;
+      in.b_resp = bresp_.front().resp;
+    }
+    in_ = in;
+  }
+
+  // Transfers of the cycle just evaluated.
+  void observe(const sim::AxiOut& out) {
+    if (out.ar_valid && in_.ar_ready) {
+      if (out.ar_addr % bus_ != 0) throw std::runtime_error("AR address not bus aligned");
+      reads_.push_back({out.ar_addr, out.ar_len, 0, out.ar_id, now_ + latency()});
+      ++bursts_;
+    }
+    if (in_.r_valid && out.r_ready) {
+      Read& r = reads_.front();
+      if (r.beat == r.len) reads_.pop_front();
+      else ++r.beat;
+    }
+    if (out.aw_valid && in_.aw_ready) {
+      if (out.aw_addr % bus_ != 0) throw std::runtime_error("AW address not bus aligned");
+      aw_.push_back({out.aw_addr, out.aw_len, 0, out.aw_id, 0});
+    }
+    if (out.w_valid && in_.w_ready) {
+      Read& w = aw_.front();
+      const std::uint64_t a = w.addr + std::uint64_t{w.beat} * bus_;
+      unsigned resp = sim::kAxiRespOkay;
+      if (a < base_ || a - base_ + bus_ > mem_.size()) {
+        resp = sim::kAxiRespDecErr;
+      } else {
+        for (unsigned b = 0; b < bus_; ++b)
+          if ((out.w_strb >> b) & 1u) mem_[a - base_ + b] = out.w_data[b];
+      }
+      if (out.w_last != (w.beat == w.len)) throw std::runtime_error("w_last on the wrong beat");
+      err_ = err_ || resp != sim::kAxiRespOkay;
+      if (w.beat == w.len) {
+        bresp_.push_back({w.id, err_ ? sim::kAxiRespDecErr : sim::kAxiRespOkay,
+                          now_ + latency()});
+        err_ = false;
+        aw_.pop_front();
+      } else {
+        ++w.beat;
+      }
+    }
+    if (in_.b_valid && out.b_ready) bresp_.pop_front();
+    ++now_;
+  }
+
+  bool idle() const { return reads_.empty() && aw_.empty() && bresp_.empty(); }
+  std::uint64_t bursts() const { return bursts_; }
+
+ private:
+  struct Read {
+    std::uint64_t addr;
+    unsigned len, beat, id;
+    std::uint64_t due;
+  };
+  struct BResp {
+    unsigned id, resp;
+    std::uint64_t due;
+  };
+  bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  std::uint64_t latency() {
+    return std::uniform_int_distribution<unsigned>(t_.min_latency, t_.max_latency)(rng_);
+  }
+
+  std::uint64_t base_;
+  std::vector<std::uint8_t> mem_;
+  unsigned bus_;
+  Timing t_;
+  std::mt19937 rng_;
+  std::deque<Read> reads_, aw_;
+  std::deque<BResp> bresp_;
+  sim::AxiIn in_{};
+  std::uint64_t now_ = 0, bursts_ = 0;
+  bool err_ = false;
+};
+
+}  // namespace sasim::test
