@@ -55,20 +55,24 @@ module sa_accum
   logic [AddrW-1:0] wb_addr_q;
   row_t             wb_data_q;
   row_t             old, sum, wr_merged;
-  logic [NRd-1:0][Lanes-1:0][ACC_W-1:0] rd_q, rd_d;
 
   always_comb begin
-    old = (wb_valid_q && wb_addr_q == s1_addr_q) ? wb_data_q : s1_old_q;
-    for (int unsigned l = 0; l < Lanes; l++) begin
-      sum[l] = s1_acc_q ? sa_arith_pkg::mac_add(Datapath, old[l], s1_data_q[l]) : s1_data_q[l];
+    // Only computed in a cycle that writes (simulation speed: Verilator
+    // evaluates every combinational block every cycle).
+    old = '0;
+    sum = '0;
+    if (s1_valid_q && s1_acc_q) begin
+      old = (wb_valid_q && wb_addr_q == s1_addr_q) ? wb_data_q : s1_old_q;
+      for (int unsigned l = 0; l < Lanes; l++) begin
+        sum[l] = sa_arith_pkg::mac_add(Datapath, old[l], s1_data_q[l]);
+      end
     end
-    wr_merged = mem_q[wr_addr_i];
-    for (int unsigned l = 0; l < Lanes; l++) begin
-      if (wr_mask_i[l]) wr_merged[l] = wr_data_i[l];
-    end
-    rd_d = rd_q;
-    for (int unsigned p = 0; p < NRd; p++) begin
-      if (rd_en_i[p]) rd_d[p] = mem_q[rd_addr_i[p]];
+    wr_merged = '0;
+    if (wr_en_i) begin
+      wr_merged = mem_q[wr_addr_i];
+      for (int unsigned l = 0; l < Lanes; l++) begin
+        if (wr_mask_i[l]) wr_merged[l] = wr_data_i[l];
+      end
     end
   end
 
@@ -90,17 +94,23 @@ module sa_accum
       s1_old_q  <= mem_q[upd_addr_i];
     end
     if (s1_valid_q) begin
-      mem_q[s1_addr_q] <= sum;
+      mem_q[s1_addr_q] <= s1_acc_q ? sum : s1_data_q;
       wb_addr_q        <= s1_addr_q;
-      wb_data_q        <= sum;
+      wb_data_q        <= s1_acc_q ? sum : s1_data_q;
     end
     if (wr_en_i) begin
       mem_q[wr_addr_i] <= wr_merged;
     end
-    rd_q <= rd_d;
   end
 
-  assign rd_data_o = rd_q;
+  // One register per read port.
+  for (genvar p = 0; p < NRd; p++) begin : gen_rd
+    row_t rd_q;
+    always_ff @(posedge clk_i) begin
+      if (rd_en_i[p]) rd_q <= mem_q[rd_addr_i[p]];
+    end
+    assign rd_data_o[p] = rd_q;
+  end
 
 `ifndef SYNTHESIS
   assert property (@(posedge clk_i) disable iff (!rst_ni)

@@ -44,7 +44,7 @@ module sa_core
   output logic [3:0]            err_code_o,
   output logic [31:0]           err_pc_o,
   output logic                  progress_o,
-  output logic [NUM_PERF-1:0][63:0] perf_o,
+  output logic [63:0]           perf_o [NUM_PERF],
   // Debug view (watchdog state dump).
   output logic [31:0]           dbg_pc_o,       // next instruction to dispatch
   output logic [3:0][7:0]       dbg_qcount_o,   // fetch buffer, LOAD, EXEC, STORE queue fill
@@ -110,6 +110,35 @@ module sa_core
 
   assign stop = finish_q || (err_q != ERR_NONE);
 
+  logic l_ar_valid, l_ar_ready, l_r_valid, l_r_ready;
+
+  // The read data channel enters through a register slice (a two-entry
+  // skid buffer): everything downstream depends on flops only, so the
+  // verilated model evaluates the DMA datapath once per clock edge, not again
+  // on every input change; it costs one cycle of read latency.
+  typedef struct packed {
+    logic [1:0]      id;
+    logic            last;
+    logic [1:0]      resp;
+    logic [BusW-1:0] data;
+  } rbeat_t;
+  rbeat_t r_in, r_beat;
+  logic   r_valid, r_ready;
+  assign r_in = '{id: m_r_id_i, last: m_r_last_i, resp: m_r_resp_i, data: m_r_data_i};
+  sa_fifo #(.Width($bits(rbeat_t)), .Depth(2)) u_rslice (
+    .clk_i, .rst_ni,
+    .in_valid_i (m_r_valid_i),
+    .in_ready_o (m_r_ready_o),
+    .in_data_i  (r_in),
+    .out_valid_o(r_valid),
+    .out_ready_i(r_ready),
+    .out_data_o (r_beat),
+    .count_o    ()
+  );
+  assign f_r_valid = r_valid && (r_beat.id == 2'd0);
+  assign l_r_valid = r_valid && (r_beat.id == 2'd1);
+  assign r_ready   = (err_q != ERR_NONE) || ((r_beat.id == 2'd0) ? f_r_ready : l_r_ready);
+
   sa_fetch #(.BusBytes(BusBytes), .Depth(16)) u_fetch (
     .clk_i, .rst_ni,
     .start_i   (start_i && !running_q),
@@ -123,8 +152,8 @@ module sa_core
     .ar_len_o  (f_ar_len),
     .r_valid_i (f_r_valid),
     .r_ready_o (f_r_ready),
-    .r_data_i  (m_r_data_i),
-    .r_last_i  (m_r_last_i),
+    .r_data_i  (r_beat.data),
+    .r_last_i  (r_beat.last),
     .out_valid_o(f_valid),
     .out_ready_i(f_ready),
     .out_insn_o(f_insn),
@@ -298,7 +327,6 @@ module sa_core
   logic [Cols-1:0]           l_ac_wmask, e_ac_wmask;
   logic [Cols-1:0][ACC_W-1:0] l_ac_wdata, e_ac_wdata;
 
-  logic l_ar_valid, l_ar_ready, l_r_valid, l_r_ready;
   logic [39:0] l_ar_addr;
   logic [7:0]  l_ar_len;
 
@@ -320,9 +348,9 @@ module sa_core
     .ar_len_o    (l_ar_len),
     .r_valid_i   (l_r_valid),
     .r_ready_o   (l_r_ready),
-    .r_data_i    (m_r_data_i),
-    .r_resp_i    (m_r_resp_i),
-    .r_last_i    (m_r_last_i),
+    .r_data_i    (r_beat.data),
+    .r_resp_i    (r_beat.resp),
+    .r_last_i    (r_beat.last),
     .sp_we_o     (sp_we[0]),
     .sp_waddr_o  (sp_waddr[0]),
     .sp_wmask_o  (sp_wmask[0]),
@@ -455,9 +483,7 @@ module sa_core
     end
   end
 
-  assign f_r_valid   = m_r_valid_i && (m_r_id_i == 2'd0);
-  assign l_r_valid   = m_r_valid_i && (m_r_id_i == 2'd1);
-  assign m_r_ready_o = (err_q != ERR_NONE) || ((m_r_id_i == 2'd0) ? f_r_ready : l_r_ready);
+
 
   // ---------------------------------------------------------------------------
   // Run control, errors
@@ -515,9 +541,11 @@ module sa_core
   // ---------------------------------------------------------------------------
   // Performance counters and debug view
   // ---------------------------------------------------------------------------
-  logic [NUM_PERF-1:0][63:0] perf_q;
+  // One 64-bit counter per event, each its own register (a packed vector of
+  // all counters would be rebuilt as one wide word every cycle in the
+  // verilated model).
   logic [NUM_PERF-1:0]       inc;
-  logic [NUM_PERF-1:0][63:0] add;
+  logic [NUM_PERF-1:0][1:0]  add;  // 0..3 per cycle
   always_comb begin
     inc = '0;
     add = '0;
@@ -539,24 +567,27 @@ module sa_core
     inc[PERF_FETCH_BEATS]  = f_r_valid && f_r_ready;
     inc[PERF_AR_STALL]     = m_ar_valid_o && !m_ar_ready_i;
     inc[PERF_W_STALL]      = (m_aw_valid_o && !m_aw_ready_i) || (m_w_valid_o && !m_w_ready_i);
-    add[PERF_SPAD_READS]   = 64'(sp_re[0]) + 64'(sp_re[1]) + 64'(sp_re[2]);
-    add[PERF_SPAD_WRITES]  = 64'(sp_we[0]) + 64'(sp_we[1]);
-    add[PERF_ACC_READS]    = 64'(ac_re[0]) + 64'(ac_re[1]) + 64'(ac_re[2]);
-    add[PERF_ACC_WRITES]   = 64'(upd_valid) + 64'(l_ac_we || e_ac_we);
+    add[PERF_SPAD_READS]   = 2'(sp_re[0]) + 2'(sp_re[1]) + 2'(sp_re[2]);
+    add[PERF_SPAD_WRITES]  = 2'(sp_we[0]) + 2'(sp_we[1]);
+    add[PERF_ACC_READS]    = 2'(ac_re[0]) + 2'(ac_re[1]) + 2'(ac_re[2]);
+    add[PERF_ACC_WRITES]   = 2'(upd_valid) + 2'(l_ac_we || e_ac_we);
     for (int unsigned i = 0; i < NUM_PERF; i++) begin
-      if (inc[i]) add[i] = 64'd1;
+      if (inc[i]) add[i] = 2'd1;
     end
   end
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      perf_q <= '0;
-    end else if (start_i && !running_q) begin
-      perf_q <= '0;
-    end else begin
-      for (int unsigned i = 0; i < NUM_PERF; i++) perf_q[i] <= perf_q[i] + add[i];
+  for (genvar i = 0; i < NUM_PERF; i++) begin : gen_perf
+    logic [63:0] cnt_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        cnt_q <= '0;
+      end else if (start_i && !running_q) begin
+        cnt_q <= '0;
+      end else if (add[i] != 2'd0) begin
+        cnt_q <= cnt_q + 64'(add[i]);
+      end
     end
+    assign perf_o[i] = cnt_q;
   end
-  assign perf_o = perf_q;
 
   assign progress_o = disp || l_done || e_done || s_done || e_step || e_vrow ||
                       (m_r_valid_i && m_r_ready_o) || (m_w_valid_o && m_w_ready_i) ||

@@ -204,16 +204,27 @@ module sa_dma_rd
   assign busy_o    = rq_active_q || rxq_valid;
 
 
+  // Computed only while a beat is offered (simulation speed).
   always_comb begin
-    big     = {{(BigB - BusBytes) * 8{1'b0}}, r_data_i} << (32'(shift) * 8);
-    bigm    = {{(BigB - BusBytes){1'b0}}, {BusBytes{1'b1}}} << shift;
+    big      = '0;
+    bigm     = '0;
+    rowbuf_d = rowbuf_q;
+    elem     = '0;
+    if (rx_active_q && r_valid_i) begin
+      if (tr) begin
+        elem = 32'(r_data_i >> (32'(epos) * 8));
+      end else begin
+        big  = {{(BigB - BusBytes) * 8{1'b0}}, r_data_i} << (32'(shift) * 8);
+        bigm = {{(BigB - BusBytes){1'b0}}, {BusBytes{1'b1}}} << shift;
+      end
+    end
     placed  = big[(BusBytes + RowB) * 8 - 1 -: RowB * 8];
     placedm = bigm[BusBytes + RowB - 1 -: RowB];
-    rowbuf_d = rowbuf_q;
-    for (int unsigned b = 0; b < RowB; b++) begin
-      if (placedm[b]) rowbuf_d[b*8 +: 8] = placed[b*8 +: 8];
+    if (rx_active_q && r_valid_i && !tr) begin
+      for (int unsigned b = 0; b < RowB; b++) begin
+        if (placedm[b]) rowbuf_d[b*8 +: 8] = placed[b*8 +: 8];
+      end
     end
-    elem = 32'(r_data_i >> (32'(epos) * 8));
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -144,14 +144,20 @@ module sa_dma_wr
     row = '0;
     if (acc) row[AcRowB*8-1:0] = ac_rdata_i;
     else     row[SpRowB*8-1:0] = sp_rdata_i;
-    shift = 16'(40'(BusBytes) + baddr_q - ra_q);
-    ext   = {{BusBytes * 8{1'b0}}, row, {BusBytes * 8{1'b0}}};
-    extm  = '0;
-    for (int unsigned b = 0; b < RowB; b++) begin
-      extm[BusBytes + b] = (b < 32'(rb));
+    shift   = 16'(40'(BusBytes) + baddr_q - ra_q);
+    ext     = '0;
+    extm    = '0;
+    nt_data = '0;
+    nt_strb = '0;
+    // Computed only while a beat is offered (simulation speed).
+    if (st_q == S_W && !tr) begin
+      ext = {{BusBytes * 8{1'b0}}, row, {BusBytes * 8{1'b0}}};
+      for (int unsigned b = 0; b < RowB; b++) begin
+        extm[BusBytes + b] = (b < 32'(rb));
+      end
+      nt_data = BusW'(ext >> (32'(shift) * 8));
+      nt_strb = BusBytes'(extm >> shift);
     end
-    nt_data = BusW'(ext >> (32'(shift) * 8));
-    nt_strb = BusBytes'(extm >> shift);
     elem = acc ? ac_rdata_i[row_q[$clog2(AccLanes > 1 ? AccLanes : 2)-1:0]]
                : 32'(sp_rdata_i[row_q[$clog2(SpadLanes > 1 ? SpadLanes : 2)-1:0]]);
   end

@@ -375,7 +375,7 @@ module sa_exec
   assign ac_raddr_o[0] = AcAW'(32'(v_q.src_row) + 32'(v_rd_q));
   assign ac_raddr_o[1] = AcAW'(32'(v_q.src2_row) + 32'(v_rd_q));
 
-  sa_vpu #(.Lanes(Cols), .Datapath(Datapath)) u_vpu (
+  sa_vpu #(.Lanes(Cols), .Datapath(Datapath), .StableChecks(1'b0)) u_vpu (
     .clk_i,
     .rst_ni,
     .in_valid_i (v_pend_q),

@@ -61,7 +61,9 @@ module sa_fetch
   always_comb begin
     first_slots = 32'(Ipb) - (32'(raddr_q[BBits-1:0]) >> 4);
     // Beats needed for the remaining instructions.
+    // (capped at a full burst: long programs must not wrap the 13-bit count)
     if (rleft_q <= first_slots) want = 13'd1;
+    else if (rleft_q > first_slots + 32'd16 * Ipb) want = 13'd16;
     else want = 13'(1 + (rleft_q - first_slots + 32'(Ipb) - 1) / 32'(Ipb));
     to4k = 13'((13'd4096 - 13'(raddr_q[11:0])) >> BBits);
     room = 13'((32'(Depth) - 32'(fifo_count) - 32'(inflight_q) -

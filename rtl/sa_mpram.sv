@@ -34,15 +34,23 @@ module sa_mpram #(
   typedef logic [Lanes-1:0][LaneW-1:0] row_t;
 
   row_t mem_q [Words];
-  logic [NRd-1:0][Lanes-1:0][LaneW-1:0] rd_q, rd_d;
   row_t merged0, merged1;
 
   always_comb begin
-    merged0 = mem_q[wr_addr_i[0]];
-    merged1 = mem_q[wr_addr_i[1]];
-    for (int unsigned l = 0; l < Lanes; l++) begin
-      if (wr_mask_i[0][l]) merged0[l] = wr_data_i[0][l];
-      if (wr_mask_i[1][l]) merged1[l] = wr_data_i[1][l];
+    // Merged only for a port that writes (simulation speed).
+    merged0 = '0;
+    merged1 = '0;
+    if (wr_en_i[0]) begin
+      merged0 = mem_q[wr_addr_i[0]];
+      for (int unsigned l = 0; l < Lanes; l++) begin
+        if (wr_mask_i[0][l]) merged0[l] = wr_data_i[0][l];
+      end
+    end
+    if (wr_en_i[1]) begin
+      merged1 = mem_q[wr_addr_i[1]];
+      for (int unsigned l = 0; l < Lanes; l++) begin
+        if (wr_mask_i[1][l]) merged1[l] = wr_data_i[1][l];
+      end
     end
     // Both ports on one row: port 1's lanes over port 0's.
     if (wr_en_i[0] && wr_en_i[1] && wr_addr_i[0] == wr_addr_i[1]) begin
@@ -50,19 +58,21 @@ module sa_mpram #(
         if (!wr_mask_i[1][l]) merged1[l] = merged0[l];
       end
     end
-    rd_d = rd_q;
-    for (int unsigned p = 0; p < NRd; p++) begin
-      if (rd_en_i[p]) rd_d[p] = mem_q[rd_addr_i[p]];
-    end
   end
 
   always_ff @(posedge clk_i) begin
     if (wr_en_i[0]) mem_q[wr_addr_i[0]] <= merged0;
     if (wr_en_i[1]) mem_q[wr_addr_i[1]] <= merged1;
-    rd_q <= rd_d;
   end
 
-  assign rd_data_o = rd_q;
+  // One register per read port.
+  for (genvar p = 0; p < NRd; p++) begin : gen_rd
+    row_t rd_q;
+    always_ff @(posedge clk_i) begin
+      if (rd_en_i[p]) rd_q <= mem_q[rd_addr_i[p]];
+    end
+    assign rd_data_o[p] = rd_q;
+  end
 
 `ifndef SYNTHESIS
   for (genvar p = 0; p < NRd; p++) begin : gen_rd_chk

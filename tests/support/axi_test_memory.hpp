@@ -39,7 +39,8 @@ class AxiTestMemory {
     in.ar_ready = chance(t_.ready_prob);
     in.aw_ready = chance(t_.ready_prob);
     in.w_ready = !aw_.empty() && chance(t_.ready_prob);
-    if (!reads_.empty() && reads_.front().due <= now_ && chance(t_.valid_prob)) {
+    // AXI: a valid once raised stays until its handshake.
+    if (!reads_.empty() && reads_.front().due <= now_ && (r_held_ || chance(t_.valid_prob))) {
       const Read& r = reads_.front();
       in.r_valid = true;
       in.r_id = r.id;
@@ -51,7 +52,7 @@ class AxiTestMemory {
         for (unsigned b = 0; b < bus_; ++b) in.r_data[b] = mem_[a - base_ + b];
       }
     }
-    if (!bresp_.empty() && bresp_.front().due <= now_ && chance(t_.valid_prob)) {
+    if (!bresp_.empty() && bresp_.front().due <= now_ && (b_held_ || chance(t_.valid_prob))) {
       in.b_valid = true;
       in.b_id = bresp_.front().id;
       in.b_resp = bresp_.front().resp;
@@ -66,6 +67,8 @@ class AxiTestMemory {
       reads_.push_back({out.ar_addr, out.ar_len, 0, out.ar_id, now_ + latency()});
       ++bursts_;
     }
+    r_held_ = in_.r_valid && !out.r_ready;
+    b_held_ = in_.b_valid && !out.b_ready;
     if (in_.r_valid && out.r_ready) {
       Read& r = reads_.front();
       if (r.beat == r.len) reads_.pop_front();
@@ -128,6 +131,7 @@ class AxiTestMemory {
   sim::AxiIn in_{};
   std::uint64_t now_ = 0, bursts_ = 0;
   bool err_ = false;
+  bool r_held_ = false, b_held_ = false;
 };
 
 }  // namespace sasim::test

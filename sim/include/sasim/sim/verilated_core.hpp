@@ -127,10 +127,7 @@ class VerilatedCore final : public CoreModel {
 
   CorePerf perf() const override {
     CorePerf p{};
-    for (unsigned i = 0; i < p.size(); ++i) {
-      p[i] = std::uint64_t{port::get(top_->perf_o, 2 * i, 32)} |
-             std::uint64_t{port::get(top_->perf_o, 2 * i + 1, 32)} << 32;
-    }
+    for (unsigned i = 0; i < p.size(); ++i) p[i] = top_->perf_o[i];
     return p;
   }
 
