@@ -1,4 +1,5 @@
-// sasim_bench: simulation speed of the verilated array streaming full tiles.
+// sasim_bench: simulation speed of the verilated array streaming full tiles,
+// and of the whole co-simulated device (bench_device.cpp).
 // Counters: simulated MAC/s (useful multiply-accumulates per wall second) and
 // simulated cycles/s. Single-threaded (the verilated models are built without
 // --threads; see docs/performance.md).
@@ -44,7 +45,10 @@ void bm_array(benchmark::State& state, sim::ArrayShape shape, model::Dataflow df
 
 }  // namespace
 
+void register_device_benchmarks();  // bench_device.cpp
+
 int main(int argc, char** argv) {
+  register_device_benchmarks();
   for (const auto& shape : sim::built_array_variants()) {
     for (auto df : {model::Dataflow::kWs, model::Dataflow::kOs, model::Dataflow::kIs}) {
       const std::string name = "BM_Array/" + std::string(model::to_string(shape.datapath)) + "/" +

@@ -133,7 +133,9 @@ module sa_core
     .out_valid_o(r_valid),
     .out_ready_i(r_ready),
     .out_data_o (r_beat),
+    /* verilator lint_off PINCONNECTEMPTY */  // fill level not needed
     .count_o    ()
+    /* verilator lint_on PINCONNECTEMPTY */
   );
   assign f_r_valid = r_valid && (r_beat.id == 2'd0);
   assign l_r_valid = r_valid && (r_beat.id == 2'd1);
@@ -174,9 +176,12 @@ module sa_core
 
   // Checks against the configuration (the firmware's FunctionalDevice applies
   // the same rules; docs/isa.md).
+  // Views of the fetched word; each check reads the fields it needs.
+  /* verilator lint_off UNUSEDSIGNAL */
   load_insn_t  ld_v;
   gemm_insn_t  gm_v;
   vec_insn_t   vc_v;
+  /* verilator lint_on UNUSEDSIGNAL */
   assign ld_v = load_insn_t'(f_insn);  // STORE has the same layout
   assign gm_v = gemm_insn_t'(f_insn);
   assign vc_v = vec_insn_t'(f_insn);
@@ -254,13 +259,13 @@ module sa_core
   assign eq_in_v = disp && (d_queue == Q_EXEC || gm_v.opcode == OP_CONFIG);
   assign sq_in_v = disp && d_queue == Q_STORE;
 
-  sa_fifo #(.Width(INSN_W), .Depth(QDepth)) u_lq (
+  sa_fifo #(.Width(INSN_W), .Depth(QDepth), .PushWhenReady(1'b1)) u_lq (
     .clk_i, .rst_ni, .in_valid_i(lq_in_v), .in_ready_o(lq_in_r), .in_data_i(f_insn),
     .out_valid_o(lq_v), .out_ready_i(lq_pop), .out_data_o(lq_out), .count_o(lq_cnt));
-  sa_fifo #(.Width(INSN_W), .Depth(QDepth)) u_eq (
+  sa_fifo #(.Width(INSN_W), .Depth(QDepth), .PushWhenReady(1'b1)) u_eq (
     .clk_i, .rst_ni, .in_valid_i(eq_in_v), .in_ready_o(eq_in_r), .in_data_i(f_insn),
     .out_valid_o(eq_v), .out_ready_i(eq_pop), .out_data_o(eq_out), .count_o(eq_cnt));
-  sa_fifo #(.Width(INSN_W), .Depth(QDepth)) u_sq (
+  sa_fifo #(.Width(INSN_W), .Depth(QDepth), .PushWhenReady(1'b1)) u_sq (
     .clk_i, .rst_ni, .in_valid_i(sq_in_v), .in_ready_o(sq_in_r), .in_data_i(f_insn),
     .out_valid_o(sq_v), .out_ready_i(sq_pop), .out_data_o(sq_out), .count_o(sq_cnt));
 
@@ -268,7 +273,10 @@ module sa_core
   // Dependency tokens and issue
   // ---------------------------------------------------------------------------
   logic [15:0] t_ld2ex_q, t_ex2ld_q, t_ex2st_q, t_st2ex_q;
-  finish_insn_t lh, eh, sh;  // common fields of the queue heads
+  // Common fields (dependency flags) of the queue heads.
+  /* verilator lint_off UNUSEDSIGNAL */
+  finish_insn_t lh, eh, sh;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic l_ok, e_ok, s_ok;
   logic l_ready, e_ready, s_ready;
   logic l_done, e_done, s_done, l_push_next, e_push_prev, e_push_next, s_push_prev;
@@ -393,7 +401,9 @@ module sa_core
     .ac_waddr_o  (e_ac_waddr),
     .ac_wmask_o  (e_ac_wmask),
     .ac_wdata_o  (e_ac_wdata),
+    /* verilator lint_off PINCONNECTEMPTY */  // waves only
     .dataflow_o  ()
+    /* verilator lint_on PINCONNECTEMPTY */
   );
 
   sa_dma_wr #(

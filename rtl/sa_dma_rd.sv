@@ -75,17 +75,17 @@ module sa_dma_rd
   end
 
   // Bytes of one DRAM row of instruction `in` (cols x element bytes).
-  function automatic logic [13:0] row_bytes(load_insn_t in);
-    return (in.sram == SRAM_ACC) ? {in.cols, 2'b00} : 14'(32'(in.cols) * EbS);
+  function automatic logic [13:0] row_bytes(isa_sram_e sram, logic [11:0] cols);
+    return (sram == SRAM_ACC) ? {cols, 2'b00} : 14'(32'(cols) * EbS);
   endfunction
   // Bus words covering [a, a + n).
   function automatic logic [12:0] row_beats(logic [39:0] a, logic [13:0] n);
     return 13'(((a + 40'(n) - 40'd1) >> BBits) - (a >> BBits) + 40'd1);
   endfunction
   // Beats of the next burst from word address a with `left` words to go.
-  function automatic logic [8:0] burst_beats(logic [39:0] a, logic [12:0] left);
+  function automatic logic [8:0] burst_beats(logic [11:0] a, logic [12:0] left);
     logic [12:0] to4k, n;
-    to4k = 13'((13'd4096 - 13'(a[11:0])) >> BBits);
+    to4k = 13'((13'd4096 - 13'(a)) >> BBits);
     n    = (left < 13'd16) ? left : 13'd16;
     n    = (to4k < n) ? to4k : n;
     return 9'(n);
@@ -94,7 +94,9 @@ module sa_dma_rd
   // ---------------------------------------------------------------------------
   // Request side
   // ---------------------------------------------------------------------------
+  /* verilator lint_off UNUSEDSIGNAL */  // the request side reads the address fields
   load_insn_t       rq_q;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic             rq_active_q;
   logic [11:0]      rq_row_q;
   logic [39:0]      rq_ra_q, rq_baddr_q;
@@ -103,13 +105,15 @@ module sa_dma_rd
   logic             ar_fire, r_fire, r_last_fire;
   logic [8:0]       burst;
   logic             rxq_in_ready, rxq_valid;
+  /* verilator lint_off UNUSEDSIGNAL */  // the receive side reads the layout fields
   load_insn_t       rx;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic             rx_pop;
   logic             accept;
 
   logic [39:0] rq_ra_next, rx_ra_next;
   assign rq_ra_next   = rq_ra_q + 40'(rq_q.dram_stride);
-  assign burst        = burst_beats(rq_baddr_q, rq_left_q);
+  assign burst        = burst_beats(rq_baddr_q[11:0], rq_left_q);
   assign ar_valid_o   = rq_active_q && (out_q != OutW'(MaxOut));
   assign ar_addr_o    = rq_baddr_q;
   assign ar_len_o     = 8'(burst - 9'd1);
@@ -137,13 +141,13 @@ module sa_dma_rd
       rq_row_q   <= '0;
       rq_ra_q    <= insn_i.dram_addr;
       rq_baddr_q <= {insn_i.dram_addr[39:BBits], BBits'(0)};
-      rq_left_q  <= row_beats(insn_i.dram_addr, row_bytes(insn_i));
+      rq_left_q  <= row_beats(insn_i.dram_addr, row_bytes(insn_i.sram, insn_i.cols));
     end else if (ar_fire) begin
       if (13'(burst) == rq_left_q) begin
         rq_row_q   <= rq_row_q + 12'd1;
         rq_ra_q    <= rq_ra_q + 40'(rq_q.dram_stride);
         rq_baddr_q <= {rq_ra_next[39:BBits], BBits'(0)};
-        rq_left_q  <= row_beats(rq_ra_next, row_bytes(rq_q));
+        rq_left_q  <= row_beats(rq_ra_next, row_bytes(rq_q.sram, rq_q.cols));
       end else begin
         rq_baddr_q <= rq_baddr_q + 40'(burst) * 40'(BusBytes);
         rq_left_q  <= rq_left_q - 13'(burst);
@@ -152,7 +156,7 @@ module sa_dma_rd
   end
 
   // Instructions whose data is still to be received.
-  sa_fifo #(.Width($bits(load_insn_t)), .Depth(2)) u_rxq (
+  sa_fifo #(.Width($bits(load_insn_t)), .Depth(2), .PushWhenReady(1'b1)) u_rxq (
     .clk_i,
     .rst_ni,
     .in_valid_i (accept),
@@ -161,7 +165,9 @@ module sa_dma_rd
     .out_valid_o(rxq_valid),
     .out_ready_i(rx_pop),
     .out_data_o (rx),
+    /* verilator lint_off PINCONNECTEMPTY */  // fill level not needed
     .count_o    ()
+    /* verilator lint_on PINCONNECTEMPTY */
   );
 
   // ---------------------------------------------------------------------------
@@ -173,8 +179,11 @@ module sa_dma_rd
   logic [12:0]        rx_left_q;
   logic [RowB*8-1:0]  rowbuf_q, rowbuf_d;
   logic [15:0]        shift;      // BusBytes + (beat address - row address), in bytes
+  // The beat placed at its row offset; only the row's window is used.
+  /* verilator lint_off UNUSEDSIGNAL */
   logic [BigB*8-1:0]  big;
   logic [BigB-1:0]    bigm;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic [RowB*8-1:0]  placed;
   logic [RowB-1:0]    placedm;
   logic [15:0]        epos;       // transposed: byte of element rx_e_q in the beat
@@ -184,7 +193,7 @@ module sa_dma_rd
 
   assign rx_ra_next = rx_ra_q + 40'(rx.dram_stride);
   assign tr       = rx.transpose;
-  assign rb       = row_bytes(rx);
+  assign rb       = row_bytes(rx.sram, rx.cols);
   assign shift    = 16'(40'(BusBytes) + rx_baddr_q - rx_ra_q);
   assign epos     = 16'(40'(rx_e_q) * ((rx.sram == SRAM_ACC) ? 40'd4 : 40'(EbS)) + rx_ra_q - rx_baddr_q);
   assign last_row = (rx_row_q + 12'd1 == rx.rows);

@@ -76,16 +76,18 @@ module sa_dma_wr
   function automatic logic [12:0] row_beats(logic [39:0] a, logic [13:0] n);
     return 13'(((a + 40'(n) - 40'd1) >> BBits) - (a >> BBits) + 40'd1);
   endfunction
-  function automatic logic [8:0] burst_beats(logic [39:0] a, logic [12:0] left);
+  function automatic logic [8:0] burst_beats(logic [11:0] a, logic [12:0] left);
     logic [12:0] to4k, n;
-    to4k = 13'((13'd4096 - 13'(a[11:0])) >> BBits);
+    to4k = 13'((13'd4096 - 13'(a)) >> BBits);
     n    = (left < 13'd16) ? left : 13'd16;
     n    = (to4k < n) ? to4k : n;
     return 9'(n);
   endfunction
 
   state_e          st_q;
+  /* verilator lint_off UNUSEDSIGNAL */  // opcode and flags other than push_prev
   store_insn_t     in_q;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic [11:0]     row_q, e_q;
   logic [39:0]     ra_q, baddr_q, ra_next;
   logic [12:0]     left_q;
@@ -108,7 +110,7 @@ module sa_dma_wr
   assign rb       = acc ? {in_q.cols, 2'b00} : 14'(32'(in_q.cols) * EbS);
   assign ra_next  = ra_q + 40'(in_q.dram_stride);
   assign last_row = (row_q + 12'd1 == in_q.rows);
-  assign burst    = tr ? 9'd1 : burst_beats(baddr_q, left_q);
+  assign burst    = tr ? 9'd1 : burst_beats(baddr_q[11:0], left_q);
 
   assign insn_ready_o = (st_q == S_IDLE);
   assign busy_o       = (st_q != S_IDLE);

@@ -139,7 +139,7 @@ module sa_fetch
     if (r_fire) beat_q <= r_data_i;
   end
 
-  sa_fifo #(.Width(INSN_W + 32), .Depth(Depth)) u_buf (
+  sa_fifo #(.Width(INSN_W + 32), .Depth(Depth), .PushWhenReady(1'b1)) u_buf (
     .clk_i, .rst_ni,
     .in_valid_i (push),
     .in_ready_o (fifo_ready),

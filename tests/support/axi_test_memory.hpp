@@ -71,8 +71,10 @@ class AxiTestMemory {
     b_held_ = in_.b_valid && !out.b_ready;
     if (in_.r_valid && out.r_ready) {
       Read& r = reads_.front();
-      if (r.beat == r.len) reads_.pop_front();
-      else ++r.beat;
+      if (r.beat == r.len)
+        reads_.pop_front();
+      else
+        ++r.beat;
     }
     if (out.aw_valid && in_.aw_ready) {
       if (out.aw_addr % bus_ != 0) throw std::runtime_error("AW address not bus aligned");
@@ -91,8 +93,7 @@ class AxiTestMemory {
       if (out.w_last != (w.beat == w.len)) throw std::runtime_error("w_last on the wrong beat");
       err_ = err_ || resp != sim::kAxiRespOkay;
       if (w.beat == w.len) {
-        bresp_.push_back({w.id, err_ ? sim::kAxiRespDecErr : sim::kAxiRespOkay,
-                          now_ + latency()});
+        bresp_.push_back({w.id, err_ ? sim::kAxiRespDecErr : sim::kAxiRespOkay, now_ + latency()});
         err_ = false;
         aw_.pop_front();
       } else {

@@ -98,11 +98,29 @@ TEST(Config, UnknownKeysAreRejected) {
   EXPECT_EQ(error_of("cache: {size: 4}"), "t.yaml: cache: unknown key");
 }
 
-TEST(Config, UnbuiltArrayIsRejected) {
-  const std::string e = error_of("core: {rows: 6, cols: 6}");
-  EXPECT_NE(e.find("t.yaml: core: array int8 6x6 is not verilated into this build"),
-            std::string::npos)
-      << e;
+TEST(Config, UnbuiltVariantsAreRejected) {
+  const sim::Config cfg = sim::parse_config("core: {rows: 6, cols: 6}", "t.yaml");
+  try {
+    sim::require_array_variant(cfg);
+    FAIL() << "array 6x6 accepted";
+  } catch (const sim::ConfigError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("t.yaml: core: array int8 6x6 is not verilated into this build"),
+        std::string::npos)
+        << e.what();
+  }
+  try {
+    sim::require_core_variant(cfg);
+    FAIL() << "core 6x6 accepted";
+  } catch (const sim::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.yaml: core: int8 6x6, spad 8192 rows, acc 1024 rows, "
+                                         "16-byte bus is not verilated into this build"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("SASIM_CORE_VARIANTS"), std::string::npos);
+  }
+  EXPECT_EQ(error_of("core: {bus_bytes: 24}"),
+            "t.yaml: core.bus_bytes: 24 is not allowed (allowed 16, 32, 64)");
 }
 
 // The firmware's view of the device comes from the core and memory sections.

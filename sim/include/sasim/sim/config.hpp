@@ -12,6 +12,7 @@
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/types.hpp"
 #include "sasim/sim/array_model.hpp"
+#include "sasim/sim/core_model.hpp"
 
 namespace sasim::sim {
 
@@ -26,9 +27,11 @@ struct CoreConfig {
   model::Datapath datapath = model::Datapath::kInt8;
   model::Dataflow dataflow = model::Dataflow::kWs;
   double clock_mhz = 1000;    // core clock, (0, 10000]: turns cycles into time and MAC/s
-  unsigned spad_rows = 4096;  // scratchpad rows of max(rows, cols) elements, rows+1..65536
+  unsigned spad_rows = 8192;  // scratchpad rows of max(rows, cols) elements, rows+1..65536
   unsigned acc_rows = 1024;   // accumulator rows of cols 32-bit lanes, rows..65536
+  unsigned bus_bytes = 16;    // data width of the AXI master port: 16, 32 or 64
   ArrayShape shape() const { return {datapath, rows, cols}; }
+  CoreShape core_shape() const { return {datapath, rows, cols, spad_rows, acc_rows, bus_bytes}; }
 };
 
 struct GemmJobConfig {
@@ -78,6 +81,12 @@ struct Config {
 Config load_config(const std::filesystem::path& path);
 // Parses YAML text; `source` names it in error messages.
 Config parse_config(const std::string& yaml_text, const std::string& source);
+// The array-only job needs cfg.core.shape() verilated (SASIM_ARRAY_VARIANTS),
+// the device jobs cfg.core.core_shape() (SASIM_CORE_VARIANTS). Throw
+// ConfigError naming the file and the built variants otherwise.
+void require_array_variant(const Config& cfg);
+void require_core_variant(const Config& cfg);
+
 // The effective configuration (defaults filled in), as YAML.
 std::string to_yaml(const Config& cfg);
 

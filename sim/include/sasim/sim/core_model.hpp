@@ -44,11 +44,10 @@ std::string_view describe(CoreError e);
 
 // Performance counters, in the order of sa_pkg::PERF_* (perf_o[i]).
 inline constexpr std::array<std::string_view, 21> kCorePerfNames = {
-    "cycles",       "exec_busy",   "exec_wait_load", "exec_wait_store", "exec_starved",
-    "array_steps",  "vec_rows",    "load_busy",      "store_busy",      "insn_load",
-    "insn_exec",    "insn_store",  "load_beats",     "store_beats",     "fetch_beats",
-    "spad_reads",   "spad_writes", "acc_reads",      "acc_writes",      "ar_stall",
-    "w_stall"};
+    "cycles",     "exec_busy",   "exec_wait_load", "exec_wait_store", "exec_starved", "array_steps",
+    "vec_rows",   "load_busy",   "store_busy",     "insn_load",       "insn_exec",    "insn_store",
+    "load_beats", "store_beats", "fetch_beats",    "spad_reads",      "spad_writes",  "acc_reads",
+    "acc_writes", "ar_stall",    "w_stall"};
 using CorePerf = std::array<std::uint64_t, kCorePerfNames.size()>;
 
 class CoreModel : public ClockedCore {
@@ -69,9 +68,10 @@ class CoreModel : public ClockedCore {
 };
 
 struct CoreModelOptions {
-  std::string wave_file;   // FST waveform written here when not empty
-  int rand_reset = 2;      // Verilator X init: 0 zeros, 1 ones, 2 random
+  std::string wave_file;  // FST waveform written here when not empty
+  int rand_reset = 2;     // Verilator X init: 0 zeros, 1 ones, 2 random
   std::uint32_t seed = 1;
+  bool assertions = true;  // evaluate the RTL's SVA assertions (compiled in; off is faster)
 };
 
 std::vector<CoreShape> built_core_variants();

@@ -23,6 +23,7 @@ class VerilatedCore final : public CoreModel {
     ctx_->fatalOnError(false);  // assertion failures become RtlError
     ctx_->randReset(opt.rand_reset);
     ctx_->randSeed(static_cast<int>(opt.seed));
+    ctx_->assertOn(opt.assertions);
     if (!opt.wave_file.empty()) ctx_->traceEverOn(true);
     top_ = std::make_unique<VTop>(ctx_.get(), "sa_core");
     if (!opt.wave_file.empty()) {
@@ -78,10 +79,9 @@ class VerilatedCore final : public CoreModel {
     top_->m_r_resp_i = in.r_resp;
     if (in.r_valid) {
       for (unsigned w = 0; w < shape_.bus_bytes / 4; ++w) {
-        const std::uint32_t v = std::uint32_t{in.r_data[4 * w]} |
-                                std::uint32_t{in.r_data[4 * w + 1]} << 8 |
-                                std::uint32_t{in.r_data[4 * w + 2]} << 16 |
-                                std::uint32_t{in.r_data[4 * w + 3]} << 24;
+        const std::uint32_t v =
+            std::uint32_t{in.r_data[4 * w]} | std::uint32_t{in.r_data[4 * w + 1]} << 8 |
+            std::uint32_t{in.r_data[4 * w + 2]} << 16 | std::uint32_t{in.r_data[4 * w + 3]} << 24;
         port::put(top_->m_r_data_i, w, 32, v);
       }
     }
@@ -105,7 +105,8 @@ class VerilatedCore final : public CoreModel {
     if (out.w_valid) {
       for (unsigned w = 0; w < shape_.bus_bytes / 4; ++w) {
         const std::uint32_t v = port::get(top_->m_w_data_o, w, 32);
-        for (unsigned b = 0; b < 4; ++b) out.w_data[4 * w + b] = static_cast<std::uint8_t>(v >> (8 * b));
+        for (unsigned b = 0; b < 4; ++b)
+          out.w_data[4 * w + b] = static_cast<std::uint8_t>(v >> (8 * b));
       }
       out.w_strb = static_cast<std::uint64_t>(top_->m_w_strb_o);
       out.w_last = top_->m_w_last_o;
@@ -137,7 +138,10 @@ class VerilatedCore final : public CoreModel {
     const auto t = [&](unsigned i) { return port::get(top_->dbg_tokens_o, i, 16); };
     const unsigned busy = top_->dbg_busy_o, wait = top_->dbg_wait_o;
     s << "core state at cycle " << cycle_ << ": next instruction " << top_->dbg_pc_o
-      << (top_->done_o ? ", done" : top_->busy_o ? ", running" : ", idle") << "\n"
+      << (top_->done_o   ? ", done"
+          : top_->busy_o ? ", running"
+                         : ", idle")
+      << "\n"
       << "  queues: fetched " << q(0) << ", LOAD " << q(1) << ", EXEC " << q(2) << ", STORE "
       << q(3) << "\n"
       << "  tokens: load->exec " << t(0) << ", exec->load " << t(1) << ", exec->store " << t(2)
