@@ -165,6 +165,17 @@ void FunctionalDevice::exec_dma(std::size_t idx, const isa::Instruction& in, boo
     check_count(idx, in, f_cols, cols, width, "at most the SRAM row width");
     check_rows(idx, in, f_row, row0, rows, cap, sram_name);
   }
+  // Elements are naturally aligned (the RTL DMA never splits one across beats).
+  if (addr % eb != 0) {
+    fail(idx, in, f_addr.name,
+         std::to_string(addr) + " is not a multiple of the element size (" + std::to_string(eb) +
+             " bytes)");
+  }
+  if (stride % eb != 0) {
+    fail(idx, in, f_stride.name,
+         std::to_string(stride) + " is not a multiple of the element size (" + std::to_string(eb) +
+             " bytes)");
+  }
   const std::uint64_t last = addr + (rows - 1) * stride + cols * eb;  // one past the last byte
   if (addr < p_.dram_base || last > p_.dram_base + p_.dram_bytes) {
     fail(idx, in, f_addr.name,

@@ -128,8 +128,9 @@ isa::Instruction random_insn(const fw::DeviceParams& p, std::mt19937_64& rng) {
       a.cols = static_cast<std::uint32_t>(pick(1, a.transpose ? 6 : width));
       const unsigned n = a.transpose ? a.cols : a.rows;
       a.sram_row = static_cast<std::uint32_t>(pick(0, cap - n));
-      a.dram_stride = pick(0, 3) == 0 ? 0 : a.cols * eb + pick(0, 9);
-      a.dram_addr = kBase + pick(0, 512);
+      // Element-aligned, as the ISA requires.
+      a.dram_stride = pick(0, 3) == 0 ? 0 : (a.cols + pick(0, 9)) * eb;
+      a.dram_addr = kBase + eb * pick(0, 128);
       return pick(0, 1) ? isa::encode_load(a) : isa::encode_store(a);
     }
     case 2: {

@@ -36,7 +36,8 @@
 //   CONFIG int8_shift = field. FINISH ends the run.
 // Errors (std::invalid_argument, message "instruction <index> (<OPCODE>):
 // <field>: ..."): SRAM rows out of range, DRAM bytes outside the device
-// memory, rows/cols/len of 0 or beyond the row width, an illegal opcode,
+// memory, a DRAM address or stride that is not a multiple of the element size,
+// rows/cols/len of 0 or beyond the row width, an illegal opcode,
 // dataflow, vec op or sram value, `reuse` with no stationary operand, a
 // program without FINISH. State changed by earlier instructions is kept.
 #pragma once
