@@ -1,0 +1,165 @@
+// fp32 reference trainer for a multi-layer perceptron: the accuracy reference
+// that the on-device training of sasim is compared against.
+//
+// Network: layers = {n_0, n_1, ..., n_L}; weight layer l (0 <= l < L) maps
+// n_l inputs to n_{l+1} outputs:
+//
+//   a_0 = X                                  (batch x n_0)
+//   z_l = a_l W_l + b_l                      W_l: n_l x n_{l+1}, row-major;
+//                                            b_l: 1 x n_{l+1}, added to every row
+//   a_{l+1} = relu(z_l)      for l < L - 1   (hidden layers)
+//   logits  = z_{L-1}                        (no activation on the output layer)
+//
+// Loss: softmax cross-entropy, the mean over the batch rows:
+//   loss = 1/B sum_i (logsumexp(z_i) - z_i[y_i]),   dlogits = (softmax(z) - onehot(y)) / B
+// evaluated with the row maximum subtracted (stable for any finite logits).
+//
+// Backward, with dY_l = dloss/dz_l (dY_{L-1} = dlogits):
+//   dW_l = a_l^T dY_l,   db_l = column sums of dY_l,
+//   dY_{l-1} = (dY_l W_l^T) .* [a_l > 0]      (ReLU mask; the subgradient at 0 is 0)
+//
+// Update (step()), with lr and mu = momentum from the config:
+//   mu == 0:  W -= lr * dW                        (plain SGD, no velocity buffers)
+//   mu >  0:  v = mu * v + dW;  W -= lr * v       (heavy ball, PyTorch's convention:
+//                                                  v starts at 0, lr is not folded in)
+// and the same for b. No weight decay.
+//
+// Initialisation (deterministic from config.seed, see ReferenceMlp()): biases 0;
+// W_l uniform in [-r, r], drawn row-major, layer by layer, from one
+// std::mt19937_64(seed):
+//   hidden (ReLU) layers: He-uniform,     r = sqrt(6 / n_l)
+//   output layer:         Glorot-uniform, r = sqrt(6 / (n_l + n_{l+1}))
+// A uniform is (rng() >> 40) * 2^-24 in [0, 1) (24 random bits, exact in
+// float), not std::uniform_real_distribution, so the weights are the same with
+// every standard library.
+//
+// Everything is single-threaded fp32 Eigen and deterministic: the same config
+// and the same data order give bit-identical parameters on a given build. The
+// model is built with -ffp-contract=off; Eigen's vectorised GEMM fixes its own
+// summation order, so a golden comparison against the device must allow for
+// rounding differences (this is the accuracy reference, not a bit-exact one).
+#pragma once
+
+#include <Eigen/Core>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace sasim::model {
+
+using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// A non-owning view of a labelled set of 8-bit images: count x features pixels,
+// row-major (image i is pixels[i * features, (i + 1) * features)), one label per
+// image. sasim::fw::Dataset::samples() makes one.
+struct SampleView {
+  std::span<const std::uint8_t> pixels;
+  std::span<const std::uint8_t> labels;
+  std::size_t features = 0;
+  std::size_t count() const { return labels.size(); }
+};
+
+// A mini-batch: x is indices.size() x features with pixel / 255.0f, labels in
+// the same order.
+struct Batch {
+  RowMatrixXf x;
+  std::vector<std::uint8_t> labels;
+};
+
+// Gathers the images `indices` of `samples` into a batch (pixel / 255.0f).
+// Throws std::out_of_range for an index >= samples.count() and
+// std::invalid_argument if the view's sizes disagree.
+Batch gather_batch(const SampleView& samples, std::span<const std::size_t> indices);
+
+struct MlpConfig {
+  std::vector<unsigned> layers{784, 128, 10};  // n_0 (inputs) ... n_L (classes)
+  float lr = 0.1f;
+  float momentum = 0.0f;
+  unsigned batch = 32;
+  std::uint64_t seed = 1;
+
+  // Throws std::invalid_argument naming the field, its value and the allowed
+  // range: layers has 2..16 entries, each 1..65536, the last (classes) at most
+  // 256 (labels are 8-bit); lr finite in (0, 100]; momentum in [0, 1);
+  // batch 1..65536.
+  void validate() const;
+};
+
+class ReferenceMlp {
+ public:
+  // Validates the config and initialises the parameters (see the header comment).
+  explicit ReferenceMlp(MlpConfig config);
+
+  const MlpConfig& config() const { return config_; }
+  // L, the number of weight layers (layers.size() - 1).
+  std::size_t num_layers() const { return weights_.size(); }
+  unsigned inputs() const { return config_.layers.front(); }
+  unsigned classes() const { return config_.layers.back(); }
+
+  // --- Parameters, gradients and cached tensors (l < num_layers()) ----------
+  // Mutable access lets a test or the device path set parameters; shapes must
+  // be kept (the next forward() checks them).
+  const RowMatrixXf& weight(std::size_t l) const { return weights_.at(l); }
+  RowMatrixXf& weight(std::size_t l) { return weights_.at(l); }
+  const Eigen::RowVectorXf& bias(std::size_t l) const { return biases_.at(l); }
+  Eigen::RowVectorXf& bias(std::size_t l) { return biases_.at(l); }
+  // Gradients of the last backward() (zero before the first).
+  const RowMatrixXf& weight_grad(std::size_t l) const { return dweights_.at(l); }
+  const Eigen::RowVectorXf& bias_grad(std::size_t l) const { return dbiases_.at(l); }
+  // Momentum buffers v (empty matrices when momentum == 0).
+  const RowMatrixXf& weight_velocity(std::size_t l) const { return vweights_.at(l); }
+  const Eigen::RowVectorXf& bias_velocity(std::size_t l) const { return vbiases_.at(l); }
+  // Activations of the last forward(): activation(0) = X, activation(l) =
+  // relu(z_{l-1}) for 0 < l < L, activation(L) = logits. l <= num_layers().
+  const RowMatrixXf& activation(std::size_t l) const { return acts_.at(l); }
+  // dY_l = dloss/dz_l of the last backward() (output_grad(L-1) = dlogits).
+  const RowMatrixXf& output_grad(std::size_t l) const { return douts_.at(l); }
+
+  // --- Training pieces --------------------------------------------------------
+  // Forward pass that caches every activation for backward(); returns the
+  // logits (batch x classes). Throws std::invalid_argument if x.cols() !=
+  // inputs() or a parameter has the wrong shape.
+  const RowMatrixXf& forward(const RowMatrixXf& x);
+  // Softmax cross-entropy of `logits` against `labels` (one per row): returns
+  // the mean loss and writes dloss/dlogits to `dlogits`. Throws
+  // std::invalid_argument on a size mismatch, an empty batch or a label >=
+  // logits.cols().
+  static float loss_and_grad(const RowMatrixXf& logits, std::span<const std::uint8_t> labels,
+                             RowMatrixXf& dlogits);
+  // Backpropagates dlogits through the cached forward() activations into the
+  // gradients (all of them overwritten). Throws std::logic_error without a
+  // matching forward().
+  void backward(const RowMatrixXf& dlogits);
+  // One parameter update from the current gradients (see the header comment).
+  void step();
+  // forward + loss_and_grad + backward + step on one batch; returns its loss.
+  float train_batch(const RowMatrixXf& x, std::span<const std::uint8_t> labels);
+
+  // One epoch: the images `order` (indices into samples, any length) in
+  // consecutive batches of config().batch, the last one possibly smaller.
+  // Returns the mean training loss over the epoch's samples (each batch's loss
+  // weighted by its size, before its step).
+  float train_epoch(const SampleView& samples, std::span<const std::size_t> order);
+
+  // --- Inference (const, leaves the cached tensors alone) --------------------
+  RowMatrixXf logits(const RowMatrixXf& x) const;
+  // Arg-max class per row (the lowest index on ties).
+  std::vector<unsigned> predict(const RowMatrixXf& x) const;
+  // Fraction of samples predicted correctly (0 for an empty set).
+  double evaluate(const SampleView& samples) const;
+  // Mean softmax cross-entropy over all samples.
+  double mean_loss(const SampleView& samples) const;
+
+ private:
+  void check_shapes(const RowMatrixXf& x) const;
+  // Runs the network on x; fills acts (L + 1 entries) when non-null.
+  RowMatrixXf run(const RowMatrixXf& x, std::vector<RowMatrixXf>* acts) const;
+
+  MlpConfig config_;
+  std::vector<RowMatrixXf> weights_, dweights_, vweights_;
+  std::vector<Eigen::RowVectorXf> biases_, dbiases_, vbiases_;
+  std::vector<RowMatrixXf> acts_, douts_;
+};
+
+}  // namespace sasim::model

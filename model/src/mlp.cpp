@@ -1,0 +1,281 @@
+// fp32 reference MLP trainer (see mlp.hpp for the equations).
+#include "sasim/model/mlp.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace sasim::model {
+
+namespace {
+
+// Chunk of rows evaluated at once by evaluate()/mean_loss() (bounds memory).
+constexpr std::size_t kEvalChunk = 1024;
+
+template <typename T>
+[[noreturn]] void bad_field(const char* field, const T& value, const char* allowed) {
+  std::ostringstream os;
+  os << "mlp." << field << ": " << value << " is out of range (allowed " << allowed << ")";
+  throw std::invalid_argument(os.str());
+}
+
+// Uniform in [0, 1) from the top 24 bits of one draw: exact in float and
+// independent of the standard library (unlike std::uniform_real_distribution).
+float uniform01(std::mt19937_64& rng) { return static_cast<float>(rng() >> 40) * 0x1.0p-24f; }
+
+std::string shape(Eigen::Index r, Eigen::Index c) {
+  return std::to_string(r) + "x" + std::to_string(c);
+}
+
+}  // namespace
+
+Batch gather_batch(const SampleView& samples, std::span<const std::size_t> indices) {
+  const std::size_t f = samples.features;
+  if (f == 0 || samples.pixels.size() != samples.count() * f) {
+    throw std::invalid_argument("gather_batch: " + std::to_string(samples.pixels.size()) +
+                                " pixels do not hold " + std::to_string(samples.count()) +
+                                " images of " + std::to_string(f) + " features");
+  }
+  Batch b;
+  b.x.resize(static_cast<Eigen::Index>(indices.size()), static_cast<Eigen::Index>(f));
+  b.labels.resize(indices.size());
+  for (std::size_t r = 0; r < indices.size(); ++r) {
+    const std::size_t i = indices[r];
+    if (i >= samples.count()) {
+      throw std::out_of_range("gather_batch: index " + std::to_string(i) + " (batch row " +
+                              std::to_string(r) + ") >= sample count " +
+                              std::to_string(samples.count()));
+    }
+    const std::uint8_t* src = samples.pixels.data() + i * f;
+    float* dst = b.x.data() + r * f;
+    for (std::size_t k = 0; k < f; ++k) dst[k] = static_cast<float>(src[k]) / 255.0f;
+    b.labels[r] = samples.labels[i];
+  }
+  return b;
+}
+
+void MlpConfig::validate() const {
+  if (layers.size() < 2 || layers.size() > 16) {
+    bad_field("layers.size()", layers.size(), "2..16: inputs, hidden layers, classes");
+  }
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::string f = "layers[" + std::to_string(i) + "]";
+    if (layers[i] < 1 || layers[i] > 65536) bad_field(f.c_str(), layers[i], "1..65536");
+  }
+  if (layers.back() > 256) {
+    bad_field("layers.back() (classes)", layers.back(), "1..256, labels are 8-bit");
+  }
+  if (!std::isfinite(lr) || lr <= 0.0f || lr > 100.0f) bad_field("lr", lr, "(0, 100]");
+  if (!(momentum >= 0.0f && momentum < 1.0f)) bad_field("momentum", momentum, "[0, 1)");
+  if (batch < 1 || batch > 65536) bad_field("batch", batch, "1..65536");
+}
+
+ReferenceMlp::ReferenceMlp(MlpConfig config) : config_(std::move(config)) {
+  config_.validate();
+  const std::size_t n_layers = config_.layers.size() - 1;
+  std::mt19937_64 rng(config_.seed);
+  for (std::size_t l = 0; l < n_layers; ++l) {
+    const auto in = static_cast<Eigen::Index>(config_.layers[l]);
+    const auto out = static_cast<Eigen::Index>(config_.layers[l + 1]);
+    const bool relu = l + 1 < n_layers;
+    const float r = relu ? std::sqrt(6.0f / static_cast<float>(in))
+                         : std::sqrt(6.0f / static_cast<float>(in + out));
+    RowMatrixXf w(in, out);
+    for (Eigen::Index i = 0; i < in; ++i) {
+      for (Eigen::Index j = 0; j < out; ++j) w(i, j) = (2.0f * uniform01(rng) - 1.0f) * r;
+    }
+    weights_.push_back(std::move(w));
+    biases_.push_back(Eigen::RowVectorXf::Zero(out));
+    dweights_.push_back(RowMatrixXf::Zero(in, out));
+    dbiases_.push_back(Eigen::RowVectorXf::Zero(out));
+    if (config_.momentum > 0.0f) {
+      vweights_.push_back(RowMatrixXf::Zero(in, out));
+      vbiases_.push_back(Eigen::RowVectorXf::Zero(out));
+    } else {
+      vweights_.emplace_back();
+      vbiases_.emplace_back();
+    }
+  }
+}
+
+void ReferenceMlp::check_shapes(const RowMatrixXf& x) const {
+  if (x.cols() != static_cast<Eigen::Index>(inputs())) {
+    throw std::invalid_argument("ReferenceMlp: input has " + std::to_string(x.cols()) +
+                                " columns, the network takes " + std::to_string(inputs()));
+  }
+  for (std::size_t l = 0; l < num_layers(); ++l) {
+    const auto in = static_cast<Eigen::Index>(config_.layers[l]);
+    const auto out = static_cast<Eigen::Index>(config_.layers[l + 1]);
+    if (weights_[l].rows() != in || weights_[l].cols() != out || biases_[l].cols() != out) {
+      throw std::invalid_argument("ReferenceMlp: layer " + std::to_string(l) + " has W " +
+                                  shape(weights_[l].rows(), weights_[l].cols()) + ", b " +
+                                  shape(1, biases_[l].cols()) + ", expected W " + shape(in, out) +
+                                  ", b " + shape(1, out));
+    }
+  }
+}
+
+RowMatrixXf ReferenceMlp::run(const RowMatrixXf& x, std::vector<RowMatrixXf>* acts) const {
+  check_shapes(x);
+  if (acts) {
+    acts->resize(num_layers() + 1);
+    (*acts)[0] = x;
+  }
+  RowMatrixXf a = x;
+  for (std::size_t l = 0; l < num_layers(); ++l) {
+    RowMatrixXf z(a.rows(), weights_[l].cols());
+    z.noalias() = a * weights_[l];
+    z.rowwise() += biases_[l];
+    if (l + 1 < num_layers()) z = z.cwiseMax(0.0f);
+    a = std::move(z);
+    if (acts) (*acts)[l + 1] = a;
+  }
+  return a;
+}
+
+const RowMatrixXf& ReferenceMlp::forward(const RowMatrixXf& x) {
+  run(x, &acts_);
+  return acts_.back();
+}
+
+float ReferenceMlp::loss_and_grad(const RowMatrixXf& logits, std::span<const std::uint8_t> labels,
+                                  RowMatrixXf& dlogits) {
+  const Eigen::Index batch = logits.rows();
+  const Eigen::Index classes = logits.cols();
+  if (batch == 0 || classes == 0) {
+    throw std::invalid_argument("loss_and_grad: empty logits " + shape(batch, classes));
+  }
+  if (labels.size() != static_cast<std::size_t>(batch)) {
+    throw std::invalid_argument("loss_and_grad: " + std::to_string(labels.size()) + " labels for " +
+                                std::to_string(batch) + " logit rows");
+  }
+  dlogits.resize(batch, classes);
+  const float inv_batch = 1.0f / static_cast<float>(batch);
+  double total = 0.0;
+  for (Eigen::Index i = 0; i < batch; ++i) {
+    const unsigned y = labels[static_cast<std::size_t>(i)];
+    if (y >= static_cast<unsigned>(classes)) {
+      throw std::invalid_argument("loss_and_grad: label " + std::to_string(y) + " of row " +
+                                  std::to_string(i) + " >= classes " + std::to_string(classes));
+    }
+    const float m = logits.row(i).maxCoeff();
+    float sum = 0.0f;
+    for (Eigen::Index j = 0; j < classes; ++j) {
+      const float e = std::exp(logits(i, j) - m);
+      dlogits(i, j) = e;
+      sum += e;
+    }
+    // loss_i = logsumexp(z_i) - z_i[y] = log(sum) - (z_i[y] - m); sum >= 1.
+    total += static_cast<double>(std::log(sum)) - static_cast<double>(logits(i, y) - m);
+    const float inv_sum = 1.0f / sum;
+    for (Eigen::Index j = 0; j < classes; ++j) {
+      dlogits(i, j) = (dlogits(i, j) * inv_sum - (j == y ? 1.0f : 0.0f)) * inv_batch;
+    }
+  }
+  return static_cast<float>(total / static_cast<double>(batch));
+}
+
+void ReferenceMlp::backward(const RowMatrixXf& dlogits) {
+  if (acts_.size() != num_layers() + 1 || dlogits.rows() != acts_.back().rows() ||
+      dlogits.cols() != acts_.back().cols()) {
+    throw std::logic_error("ReferenceMlp::backward: dlogits " +
+                           shape(dlogits.rows(), dlogits.cols()) +
+                           " does not match the logits of the last forward()");
+  }
+  douts_.resize(num_layers());
+  douts_.back() = dlogits;
+  for (std::size_t l = num_layers(); l-- > 0;) {
+    const RowMatrixXf& dy = douts_[l];
+    dweights_[l].noalias() = acts_[l].transpose() * dy;
+    dbiases_[l] = dy.colwise().sum();
+    if (l > 0) {
+      RowMatrixXf dx(dy.rows(), weights_[l].rows());
+      dx.noalias() = dy * weights_[l].transpose();
+      // a_l = relu(z_{l-1}) > 0 exactly where z_{l-1} > 0.
+      douts_[l - 1] = (acts_[l].array() > 0.0f).select(dx, 0.0f);
+    }
+  }
+}
+
+void ReferenceMlp::step() {
+  const float lr = config_.lr;
+  const float mu = config_.momentum;
+  for (std::size_t l = 0; l < num_layers(); ++l) {
+    if (mu > 0.0f) {
+      vweights_[l] = mu * vweights_[l] + dweights_[l];
+      vbiases_[l] = mu * vbiases_[l] + dbiases_[l];
+      weights_[l] -= lr * vweights_[l];
+      biases_[l] -= lr * vbiases_[l];
+    } else {
+      weights_[l] -= lr * dweights_[l];
+      biases_[l] -= lr * dbiases_[l];
+    }
+  }
+}
+
+float ReferenceMlp::train_batch(const RowMatrixXf& x, std::span<const std::uint8_t> labels) {
+  RowMatrixXf dlogits;
+  const float loss = loss_and_grad(forward(x), labels, dlogits);
+  backward(dlogits);
+  step();
+  return loss;
+}
+
+float ReferenceMlp::train_epoch(const SampleView& samples, std::span<const std::size_t> order) {
+  double total = 0.0;
+  for (std::size_t first = 0; first < order.size(); first += config_.batch) {
+    const std::size_t n = std::min<std::size_t>(config_.batch, order.size() - first);
+    const Batch b = gather_batch(samples, order.subspan(first, n));
+    total += static_cast<double>(train_batch(b.x, b.labels)) * static_cast<double>(n);
+  }
+  return order.empty() ? 0.0f : static_cast<float>(total / static_cast<double>(order.size()));
+}
+
+RowMatrixXf ReferenceMlp::logits(const RowMatrixXf& x) const { return run(x, nullptr); }
+
+std::vector<unsigned> ReferenceMlp::predict(const RowMatrixXf& x) const {
+  const RowMatrixXf z = logits(x);
+  std::vector<unsigned> out(static_cast<std::size_t>(z.rows()));
+  for (Eigen::Index i = 0; i < z.rows(); ++i) {
+    Eigen::Index best = 0;
+    z.row(i).maxCoeff(&best);  // first maximum on ties
+    out[static_cast<std::size_t>(i)] = static_cast<unsigned>(best);
+  }
+  return out;
+}
+
+double ReferenceMlp::evaluate(const SampleView& samples) const {
+  std::size_t correct = 0;
+  std::vector<std::size_t> idx;
+  for (std::size_t first = 0; first < samples.count(); first += kEvalChunk) {
+    const std::size_t n = std::min(kEvalChunk, samples.count() - first);
+    idx.resize(n);
+    for (std::size_t k = 0; k < n; ++k) idx[k] = first + k;
+    const Batch b = gather_batch(samples, idx);
+    const std::vector<unsigned> p = predict(b.x);
+    for (std::size_t k = 0; k < n; ++k) correct += p[k] == b.labels[k];
+  }
+  return samples.count() == 0 ? 0.0
+                              : static_cast<double>(correct) / static_cast<double>(samples.count());
+}
+
+double ReferenceMlp::mean_loss(const SampleView& samples) const {
+  double total = 0.0;
+  std::vector<std::size_t> idx;
+  RowMatrixXf dlogits;
+  for (std::size_t first = 0; first < samples.count(); first += kEvalChunk) {
+    const std::size_t n = std::min(kEvalChunk, samples.count() - first);
+    idx.resize(n);
+    for (std::size_t k = 0; k < n; ++k) idx[k] = first + k;
+    const Batch b = gather_batch(samples, idx);
+    total +=
+        static_cast<double>(loss_and_grad(logits(b.x), b.labels, dlogits)) * static_cast<double>(n);
+  }
+  return samples.count() == 0 ? 0.0 : total / static_cast<double>(samples.count());
+}
+
+}  // namespace sasim::model
