@@ -350,6 +350,7 @@ module sa_exec
   // ---------------------------------------------------------------------------
   // Vector instructions
   // ---------------------------------------------------------------------------
+  logic [11:0] v_tag_q;
   logic [11:0] v_rd_q, v_wr_q;
   logic        v_pend_q, v_issue, v_out_valid, v_in_ready, v_last_wr;
   logic [Cols-1:0][ACC_W-1:0] v_out;
@@ -371,6 +372,12 @@ module sa_exec
       if (dispatch_cfg) shift_q <= ci.int8_shift;
     end
   end
+  // Row index of the read issued last cycle: the tag that travels with it
+  // through the vector unit (checked against the write counter below).
+  always_ff @(posedge clk_i) begin
+    if (v_issue) v_tag_q <= v_rd_q;
+  end
+
   always_ff @(posedge clk_i) begin
     if (dispatch_vec) begin
       v_q    <= vi;
@@ -396,7 +403,7 @@ module sa_exec
     .in_shift_i (shift_q),
     .in_x_i     (ac_rdata_i[0]),
     .in_b_i     (ac_rdata_i[1]),
-    .in_tag_i   (16'(v_wr_q)),
+    .in_tag_i   (16'(v_tag_q)),
     .out_valid_o(v_out_valid),
     .out_ready_i(1'b1),
     .out_row_o  (v_out),

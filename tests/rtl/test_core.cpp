@@ -203,6 +203,46 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CoreGemm,
                                   "x" + std::to_string(g.k) + "x" + std::to_string(g.n);
                          });
 
+// Every vector operation over many rows, to the accumulator and to the
+// scratchpad, both datapaths: LOAD random accumulator rows, run the VEC, STORE
+// the destination; bytes compared with the golden device.
+TEST(Core, VectorOpsOverManyRows) {
+  const isa::VecOp ops[] = {isa::VecOp::kAddRow, isa::VecOp::kRelu, isa::VecOp::kReluMask,
+                            isa::VecOp::kScale,  isa::VecOp::kAxpy, isa::VecOp::kToBf16,
+                            isa::VecOp::kToInt8, isa::VecOp::kCopy};
+  for (Datapath dp : {Datapath::kInt8, Datapath::kBf16}) {
+    std::mt19937 rng(dp == Datapath::kInt8 ? 41 : 42);
+    for (isa::VecOp op : ops) {
+      for (bool to_spad : {false, true}) {
+        Bench b(small(dp), kRandom, 7);
+        const unsigned rows = 1 + rng() % 40;
+        const std::uint64_t src = kBase, dst = kBase + (1 << 20);
+        b.random_fill(src, 2 * 64 * 4 * 4, rng);
+        b.random_fill(dst, 64 * 4 * 4, rng);
+        const unsigned eb = to_spad ? (dp == Datapath::kBf16 ? 2 : 1) : 4;
+        const isa::Sram dsram = to_spad ? isa::Sram::kSpad : isa::Sram::kAcc;
+        const std::uint32_t imm = static_cast<std::uint32_t>(rng());
+        std::vector<isa::Instruction> prog = {
+            dma(true, isa::Sram::kAcc, false, 0, rows, 4, src, 16),
+            dma(true, isa::Sram::kAcc, false, 64, rows, 4, src + 64 * 16, 16,
+                {false, false, false, true}),
+            isa::encode_config(rng() % 32),
+            isa::encode_vec({op, dsram, 0, 64, 128, rows, imm}, {true, false, false, true}),
+            dma(false, dsram, false, 128, rows, 4, dst, 4 * eb, {true, false, false, false}),
+            isa::encode_finish()};
+        // The token of the second LOAD covers both (LOADs complete in order).
+        ASSERT_TRUE(b.run(prog)) << b.core->dump_state();
+        ASSERT_EQ(b.core->error(), sim::CoreError::kNone) << describe(b.core->error());
+        b.golden.run(prog);
+        b.expect_same(dst, 64 * 4 * 4,
+                      std::string(model::to_string(dp)) + " op " +
+                          std::to_string(static_cast<unsigned>(op)) + (to_spad ? " spad" : " acc") +
+                          " rows " + std::to_string(rows));
+      }
+    }
+  }
+}
+
 // Bad programs stop the core with the error code and the index of the
 // offending instruction.
 TEST(Core, ReportsProgramErrors) {
