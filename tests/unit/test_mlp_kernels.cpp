@@ -1,16 +1,22 @@
-// The dense-layer forward kernel (GEMM + bias + ReLU + bf16 conversion) on the
-// functional device, bit for bit against the golden model
-// (model/train_golden.hpp), for shapes that need several accumulator chunks
-// and column blocks, with and without ReLU; argument errors.
+// The MLP training kernels on the functional device, bit for bit against the
+// golden models (model/train_golden.hpp): the dense-layer forward kernel (GEMM +
+// bias + ReLU + bf16), the transpose, the ReLU backward, the dense-layer
+// backward (dZ, dW, db, dX) and the SGD step (plain and momentum), for shapes
+// from 1 x 1 over primes to the MNIST MLP's on a 16 x 16 and a tiny 4 x 4
+// device (several accumulator chunks, column blocks, scratchpad chunks);
+// gradient sanity against a double-precision reference; argument errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <span>
 #include <vector>
 
 #include "sasim/fw/functional_backend.hpp"
 #include "sasim/fw/mlp_kernels.hpp"
+#include "sasim/model/gemm.hpp"
 #include "sasim/model/numerics.hpp"
 #include "sasim/model/train_golden.hpp"
 
@@ -36,6 +42,50 @@ model::RawMatrix random_bf16(Eigen::Index r, Eigen::Index c, std::mt19937& rng) 
   model::RawMatrix m(r, c);
   for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = model::f32_to_bf16(d(rng));
   return m;
+}
+
+// fp32 values (binary32 bits) of a normal distribution.
+model::AccMatrix random_f32(Eigen::Index r, Eigen::Index c, std::mt19937& rng, float sigma = 1.0f) {
+  std::normal_distribution<float> d(0.0f, sigma);
+  model::AccMatrix m(r, c);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = model::f32_to_bits(d(rng));
+  return m;
+}
+
+void put(fw::Driver& drv, const fw::Tensor& t, const model::RawMatrix& m) {
+  drv.copy_in(t, std::span<const std::uint16_t>(m.data(), static_cast<std::size_t>(m.size())));
+}
+void put(fw::Driver& drv, const fw::Tensor& t, const model::AccMatrix& m) {
+  drv.copy_in(t, std::span<const std::uint32_t>(m.data(), static_cast<std::size_t>(m.size())));
+}
+model::RawMatrix get_raw(fw::Driver& drv, const fw::Tensor& t) {
+  model::RawMatrix m(static_cast<Eigen::Index>(t.rows()), static_cast<Eigen::Index>(t.cols()));
+  drv.copy_out(t, std::span<std::uint16_t>(m.data(), static_cast<std::size_t>(m.size())));
+  return m;
+}
+model::AccMatrix get_acc(fw::Driver& drv, const fw::Tensor& t) {
+  model::AccMatrix m(static_cast<Eigen::Index>(t.rows()), static_cast<Eigen::Index>(t.cols()));
+  drv.copy_out(t, std::span<std::uint32_t>(m.data(), static_cast<std::size_t>(m.size())));
+  return m;
+}
+
+// Bit-exact comparison; on failure names the first mismatching element.
+template <typename Mat>
+::testing::AssertionResult same_bits(const Mat& got, const Mat& want) {
+  if (got.rows() != want.rows() || got.cols() != want.cols())
+    return ::testing::AssertionFailure() << "shape " << got.rows() << " x " << got.cols()
+                                         << ", want " << want.rows() << " x " << want.cols();
+  for (Eigen::Index i = 0; i < got.rows(); ++i)
+    for (Eigen::Index j = 0; j < got.cols(); ++j)
+      if (got(i, j) != want(i, j))
+        return ::testing::AssertionFailure()
+               << "first mismatch at (" << i << ", " << j << "): device 0x" << std::hex
+               << +got(i, j) << ", golden 0x" << +want(i, j);
+  return ::testing::AssertionSuccess();
+}
+
+Eigen::Index p_fold(const fw::DeviceParams& p) {
+  return static_cast<Eigen::Index>(fw::gemm_program_fold(p, model::Dataflow::kWs, 1));
 }
 
 struct Case {
@@ -95,6 +145,395 @@ TEST(DenseForward, RejectsBadArguments) {
   fw::DeviceParams p = params(4, 4, 512, 256);
   p.datapath = model::Datapath::kInt8;
   EXPECT_THROW(fw::bias_act_program(p, 3, 7, z.ref(), b.ref(), y.ref(), true),
+               std::invalid_argument);
+}
+
+// --- Transpose -----------------------------------------------------------------
+
+struct TransposeCase {
+  unsigned rows, cols, spad, acc;
+  Eigen::Index r, c;
+};
+
+class Transpose : public ::testing::TestWithParam<TransposeCase> {};
+
+TEST_P(Transpose, BitCopyOfEveryPattern) {
+  const TransposeCase c = GetParam();
+  fw::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  fw::Driver drv(dev);
+  std::mt19937 rng(static_cast<unsigned>(c.r * 131 + c.c));
+  std::uniform_int_distribution<unsigned> bits(0, 0xFFFF);  // NaNs and infs included
+  model::RawMatrix src(c.r, c.c);
+  for (Eigen::Index i = 0; i < src.size(); ++i)
+    src.data()[i] = static_cast<std::uint16_t>(bits(rng));
+  fw::Tensor ts = drv.alloc_tensor(c.r, c.c, 2), td = drv.alloc_tensor(c.c, c.r, 2);
+  put(drv, ts, src);
+  const fw::RunResult r = fw::transpose(drv, ts, td);
+  EXPECT_TRUE(same_bits(get_raw(drv, td), model::transpose(src)))
+      << c.r << " x " << c.c << ", seed " << c.r * 131 + c.c;
+  EXPECT_TRUE(same_bits(get_raw(drv, ts), src)) << "source modified";
+  EXPECT_GE(r.instructions, 4u);  // LOAD, relay VEC, STORE, FINISH at least
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, Transpose,
+    ::testing::Values(TransposeCase{4, 4, 512, 256, 1, 1}, TransposeCase{4, 4, 512, 256, 7, 13},
+                      TransposeCase{4, 4, 512, 256, 13, 7},
+                      TransposeCase{4, 4, 512, 256, 3, 1000},  // 4 scratchpad chunks of 256
+                      TransposeCase{4, 4, 512, 256, 37, 300},
+                      TransposeCase{4, 4, 1, 256, 5, 3},  // one-row scratchpad: one buffer
+                      TransposeCase{4, 4, 2, 256, 6, 5},  // two one-row buffers
+                      TransposeCase{16, 16, 8192, 1024, 32, 784},
+                      TransposeCase{16, 16, 8192, 1024, 784, 32},
+                      TransposeCase{16, 16, 8192, 1024, 128, 10},
+                      TransposeCase{16, 16, 8192, 1024, 3, 9001}));  // > 4095: count field
+
+TEST(Transpose, PitchedViewsLeavePaddingAlone) {
+  fw::FunctionalBackend dev(params(4, 4, 512, 256));
+  fw::Driver drv(dev);
+  fw::Tensor big = drv.alloc_tensor(20, 40, 2);  // src: 9 x 11 inside, dst: 11 x 9 inside
+  model::RawMatrix init = model::RawMatrix::Constant(20, 40, 0xABCD);
+  put(drv, big, init);
+  std::mt19937 rng(7);
+  const model::RawMatrix src = random_bf16(9, 11, rng);
+  const fw::Tensor vs = fw::Tensor::view(big.addr(), 9, 11, 2, big.pitch());
+  const fw::Tensor vd = fw::Tensor::view(big.addr() + 10 * big.pitch() + 4, 11, 9, 2, big.pitch());
+  put(drv, vs, src);
+  fw::transpose(drv, vs, vd);
+  EXPECT_TRUE(same_bits(get_raw(drv, vd), model::transpose(src)));
+  const model::RawMatrix all = get_raw(drv, big);
+  EXPECT_EQ(all(9, 0), 0xABCD);    // below src
+  EXPECT_EQ(all(10, 1), 0xABCD);   // left of dst
+  EXPECT_EQ(all(10, 11), 0xABCD);  // right of dst
+  EXPECT_EQ(all(0, 11), 0xABCD);   // right of src
+}
+
+// --- ReLU backward ---------------------------------------------------------------
+
+struct ShapeCase {
+  unsigned rows, cols, spad, acc;
+  Eigen::Index m, n;
+};
+
+class ReluBackward : public ::testing::TestWithParam<ShapeCase> {};
+
+TEST_P(ReluBackward, BitExactInPlaceAndOutOfPlace) {
+  const ShapeCase c = GetParam();
+  fw::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  fw::Driver drv(dev);
+  std::mt19937 rng(static_cast<unsigned>(c.m * 17 + c.n));
+  const model::AccMatrix dy = random_f32(c.m, c.n, rng);
+  model::AccMatrix z = random_f32(c.m, c.n, rng);
+  // Mask edge cases: +-0 and NaN are not > 0; the smallest subnormal and +inf are.
+  const std::uint32_t specials[] = {0x00000000u, 0x80000000u, 0x7FC00000u, 0xFFC00001u,
+                                    0x00000001u, 0x7F800000u, 0xFF800000u};
+  for (std::size_t i = 0; i < std::size(specials) && static_cast<Eigen::Index>(i) < z.size(); ++i)
+    z.data()[i * 7 % static_cast<std::size_t>(z.size())] = specials[i];
+  const model::ReluBackward g = model::relu_backward(dy, z);
+
+  fw::Tensor tdy = drv.alloc_tensor(c.m, c.n, 4), tz = drv.alloc_tensor(c.m, c.n, 4),
+             tdz = drv.alloc_tensor(c.m, c.n, 4), tbf = drv.alloc_tensor(c.m, c.n, 2);
+  put(drv, tdy, dy);
+  put(drv, tz, z);
+  fw::relu_backward(drv, tdy, tz, tdz, tbf);  // to a new tensor
+  EXPECT_TRUE(same_bits(get_acc(drv, tdz), g.dz));
+  EXPECT_TRUE(same_bits(get_raw(drv, tbf), g.dz_bf));
+  EXPECT_TRUE(same_bits(get_acc(drv, tdy), dy)) << "dy modified";
+
+  put(drv, tbf, model::RawMatrix::Zero(c.m, c.n).eval());
+  fw::relu_backward(drv, tdy, tz, tdy, tbf);  // in place
+  EXPECT_TRUE(same_bits(get_acc(drv, tdy), g.dz));
+  EXPECT_TRUE(same_bits(get_raw(drv, tbf), g.dz_bf));
+  if (c.m * c.n >= 16) {  // both sides of the mask reached
+    EXPECT_TRUE((g.dz.array() == 0).any());
+    EXPECT_TRUE((g.dz.array() != 0).any());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, ReluBackward,
+                         ::testing::Values(ShapeCase{4, 4, 512, 256, 1, 1},
+                                           ShapeCase{4, 4, 512, 256, 13, 37},
+                                           ShapeCase{4, 4, 512, 16, 45, 9},  // 6 chunks
+                                           ShapeCase{16, 16, 8192, 1024, 32, 128},
+                                           ShapeCase{16, 16, 8192, 1024, 32, 10}));
+
+// --- Dense backward ----------------------------------------------------------------
+
+struct BackwardCase {
+  unsigned rows, cols, spad, acc;
+  Eigen::Index m, k, n;
+  bool relu, with_dx;
+};
+
+class DenseBackward : public ::testing::TestWithParam<BackwardCase> {};
+
+TEST_P(DenseBackward, BitExactAgainstGolden) {
+  const BackwardCase c = GetParam();
+  fw::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  fw::Driver drv(dev);
+  const unsigned seed = static_cast<unsigned>(c.m * 31 + c.k * 7 + c.n + (c.relu ? 1000 : 0));
+  std::mt19937 rng(seed);
+  const model::RawMatrix x = random_bf16(c.m, c.k, rng), w = random_bf16(c.k, c.n, rng);
+  const model::AccMatrix dy = random_f32(c.m, c.n, rng, 0.1f), z = random_f32(c.m, c.n, rng);
+  fw::Tensor tx = drv.alloc_tensor(c.m, c.k, 2), tw = drv.alloc_tensor(c.k, c.n, 2),
+             tdy = drv.alloc_tensor(c.m, c.n, 4), tz = drv.alloc_tensor(c.m, c.n, 4),
+             tdw = drv.alloc_tensor(c.k, c.n, 4), tdb = drv.alloc_tensor(1, c.n, 4),
+             tdx = drv.alloc_tensor(c.m, c.k, 4);
+  put(drv, tx, x);
+  put(drv, tw, w);
+  put(drv, tdy, dy);
+  put(drv, tz, z);
+  put(drv, tdx, model::AccMatrix::Constant(c.m, c.k, 0xDEADBEEFu).eval());
+  fw::dense_backward(drv, tx, tw, tdy, c.relu ? &tz : nullptr, tdw, tdb,
+                     c.with_dx ? &tdx : nullptr);
+  // A second run on its own dZ gives the same results (the mask is idempotent)
+  // and frees its scratch tensors (the first run also allocated the driver's
+  // GEMM zero region, which it keeps).
+  const std::uint64_t before = drv.bytes_free();
+  fw::dense_backward(drv, tx, tw, tdy, c.relu ? &tz : nullptr, tdw, tdb,
+                     c.with_dx ? &tdx : nullptr);
+  EXPECT_EQ(drv.bytes_free(), before) << "scratch tensors not freed";
+
+  const fw::DeviceParams& p = dev.params();
+  const auto fold = static_cast<Eigen::Index>(
+      fw::gemm_program_fold(p, model::Dataflow::kWs, static_cast<std::uint64_t>(c.m)));
+  // The golden uses one fold for the three GEMMs (K = M, M, N): WS folds by R.
+  ASSERT_EQ(fw::gemm_program_fold(p, model::Dataflow::kWs, static_cast<std::uint64_t>(c.n)),
+            static_cast<std::uint64_t>(fold));
+  const model::DenseGrads g = model::dense_backward(x, w, dy, c.relu ? &z : nullptr, fold);
+  EXPECT_TRUE(same_bits(get_acc(drv, tdy), g.dz)) << "dZ (in place over dy), seed " << seed;
+  EXPECT_TRUE(same_bits(get_acc(drv, tdw), g.dw)) << "dW, seed " << seed;
+  EXPECT_TRUE(same_bits(get_acc(drv, tdb), g.db)) << "db, seed " << seed;
+  if (c.with_dx) {
+    EXPECT_TRUE(same_bits(get_acc(drv, tdx), g.dx)) << "dX, seed " << seed;
+  } else {
+    EXPECT_TRUE((get_acc(drv, tdx).array() == 0xDEADBEEFu).all()) << "dX written";
+  }
+  if (!c.relu) EXPECT_TRUE(same_bits(g.dz, dy));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, DenseBackward,
+    ::testing::Values(BackwardCase{4, 4, 512, 256, 1, 1, 1, true, true},
+                      BackwardCase{4, 4, 512, 256, 13, 29, 37, true, true},
+                      BackwardCase{4, 4, 512, 256, 13, 29, 37, false, false},
+                      BackwardCase{4, 4, 512, 16, 45, 17, 9, true, true},   // 6 chunks
+                      BackwardCase{4, 4, 512, 256, 7, 600, 3, true, true},  // K > spad / 2
+                      BackwardCase{16, 16, 8192, 1024, 32, 784, 128, true, false},
+                      BackwardCase{16, 16, 8192, 1024, 32, 128, 10, false, true}));
+
+// The device gradients against the exact (double) gradients of the same
+// inputs. Two error sources, both bounded per element:
+//   - dZ is rounded to bf16 once (RNE, 8 significand bits): |dZb - dZ| <=
+//     2^-8 |dZ|, so |sum_m x dZb - sum_m x dZ| <= 2^-8 sum_m |x| |dZ|;
+//   - the array's fp32 accumulation of the exact bf16 products:
+//     model::fp32_error_bound(a, b, fold).
+// x and w are bf16 already (exact), so nothing else differs.
+TEST(DenseBackward, GradientsMatchDoubleReference) {
+  fw::FunctionalBackend dev(params(4, 4, 512, 256));
+  fw::Driver drv(dev);
+  std::mt19937 rng(2024);
+  const Eigen::Index M = 9, K = 11, N = 6;
+  const model::RawMatrix x = random_bf16(M, K, rng), w = random_bf16(K, N, rng);
+  const model::AccMatrix dy = random_f32(M, N, rng, 0.1f), z = random_f32(M, N, rng);
+  fw::Tensor tx = drv.alloc_tensor(M, K, 2), tw = drv.alloc_tensor(K, N, 2),
+             tdy = drv.alloc_tensor(M, N, 4), tz = drv.alloc_tensor(M, N, 4),
+             tdw = drv.alloc_tensor(K, N, 4), tdb = drv.alloc_tensor(1, N, 4),
+             tdx = drv.alloc_tensor(M, K, 4);
+  put(drv, tx, x);
+  put(drv, tw, w);
+  put(drv, tdy, dy);
+  put(drv, tz, z);
+  fw::dense_backward(drv, tx, tw, tdy, &tz, tdw, tdb, &tdx);
+
+  Eigen::MatrixXd dz(M, N);  // exact masked gradient
+  for (Eigen::Index i = 0; i < M; ++i)
+    for (Eigen::Index j = 0; j < N; ++j)
+      dz(i, j) = model::bits_to_f32(z(i, j)) > 0 ? model::bits_to_f32(dy(i, j)) : 0.0;
+  const Eigen::MatrixXd xd = model::to_double(model::Datapath::kBf16, x);
+  const Eigen::MatrixXd wd = model::to_double(model::Datapath::kBf16, w);
+  const model::RawMatrix dz_bf = model::to_bf16(model::relu_backward(dy, z).dz);
+  const Eigen::Index fold = p_fold(dev.params());
+  const model::RawMatrix ones = model::RawMatrix::Constant(1, M, 0x3F80);
+  const double u = std::ldexp(1.0, -8);
+
+  const auto check = [&](const char* what, const model::AccMatrix& got, const Eigen::MatrixXd& ref,
+                         const Eigen::MatrixXd& abs_ref, const Eigen::MatrixXd& acc_bound) {
+    const Eigen::MatrixXd gd = model::to_double_acc(model::Datapath::kBf16, got);
+    ASSERT_EQ(gd.rows(), ref.rows());
+    ASSERT_EQ(gd.cols(), ref.cols());
+    EXPECT_GT(ref.cwiseAbs().maxCoeff(), 0.0) << what << ": trivial reference";
+    for (Eigen::Index i = 0; i < ref.rows(); ++i)
+      for (Eigen::Index j = 0; j < ref.cols(); ++j) {
+        const double tol = u * abs_ref(i, j) + acc_bound(i, j);
+        EXPECT_LE(std::abs(gd(i, j) - ref(i, j)), tol)
+            << what << "(" << i << ", " << j << "): device " << gd(i, j) << ", exact " << ref(i, j);
+      }
+  };
+  check("dW", get_acc(drv, tdw), xd.transpose() * dz, xd.cwiseAbs().transpose() * dz.cwiseAbs(),
+        model::fp32_error_bound(model::transpose(x), dz_bf, fold));
+  check("db", get_acc(drv, tdb), dz.colwise().sum(), dz.cwiseAbs().colwise().sum(),
+        model::fp32_error_bound(ones, dz_bf, fold));
+  check("dX", get_acc(drv, tdx), dz * wd.transpose(), dz.cwiseAbs() * wd.cwiseAbs().transpose(),
+        model::fp32_error_bound(dz_bf, model::transpose(w), fold));
+}
+
+// --- SGD -------------------------------------------------------------------------
+
+struct SgdCase {
+  unsigned rows, cols, spad, acc;
+  Eigen::Index r, c;
+  bool momentum, with_bf16;
+};
+
+class SgdUpdate : public ::testing::TestWithParam<SgdCase> {};
+
+TEST_P(SgdUpdate, BitExactAgainstGolden) {
+  const SgdCase c = GetParam();
+  fw::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  fw::Driver drv(dev);
+  const unsigned seed = static_cast<unsigned>(c.r * 53 + c.c + (c.momentum ? 7 : 0));
+  std::mt19937 rng(seed);
+  const model::AccMatrix w32 = random_f32(c.r, c.c, rng, 0.1f), g = random_f32(c.r, c.c, rng),
+                         v = random_f32(c.r, c.c, rng, 0.5f);
+  const float lr = 0.01f, mu = 0.9f;
+  fw::Tensor tw = drv.alloc_tensor(c.r, c.c, 4), tg = drv.alloc_tensor(c.r, c.c, 4),
+             tv = drv.alloc_tensor(c.r, c.c, 4), tbf = drv.alloc_tensor(c.r, c.c, 2);
+  put(drv, tw, w32);
+  put(drv, tg, g);
+  put(drv, tv, v);
+  put(drv, tbf, model::RawMatrix::Constant(c.r, c.c, 0x1234).eval());
+  fw::sgd_update(drv, tw, tg, c.with_bf16 ? &tbf : nullptr, lr, c.momentum ? &tv : nullptr, mu);
+  const model::SgdStep s =
+      c.momentum ? model::sgd_momentum_update(w32, g, v, lr, mu) : model::sgd_update(w32, g, lr);
+  EXPECT_TRUE(same_bits(get_acc(drv, tw), s.w32)) << "w32, seed " << seed;
+  EXPECT_TRUE(same_bits(get_acc(drv, tg), g)) << "g modified";
+  if (c.momentum) {
+    EXPECT_TRUE(same_bits(get_acc(drv, tv), s.v)) << "v, seed " << seed;
+  } else {
+    EXPECT_TRUE(same_bits(get_acc(drv, tv), v)) << "v modified without momentum";
+  }
+  if (c.with_bf16) {
+    EXPECT_TRUE(same_bits(get_raw(drv, tbf), s.wbf)) << "wbf, seed " << seed;
+  } else {
+    EXPECT_TRUE((get_raw(drv, tbf).array() == 0x1234).all()) << "wbf written";
+  }
+  EXPECT_FALSE((s.w32.array() == w32.array()).all()) << "the step changed nothing";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, SgdUpdate,
+    ::testing::Values(SgdCase{4, 4, 512, 256, 1, 1, false, true},
+                      SgdCase{4, 4, 512, 256, 1, 1, true, true},
+                      SgdCase{4, 4, 512, 256, 13, 37, false, true},
+                      SgdCase{4, 4, 512, 256, 13, 37, true, true},
+                      SgdCase{4, 4, 512, 16, 45, 9, true, true},     // 9 chunks of 5 rows
+                      SgdCase{4, 4, 512, 16, 45, 9, false, true},    // 6 chunks of 8 rows
+                      SgdCase{4, 4, 512, 256, 1, 37, false, false},  // a bias row
+                      SgdCase{16, 16, 8192, 1024, 784, 128, false, true},
+                      SgdCase{16, 16, 8192, 1024, 784, 128, true, true},
+                      SgdCase{16, 16, 8192, 1024, 1, 10, true, false}));
+
+// The vector unit's AXPY rounds the product, then the sum: the same as two
+// separate binary32 operations in C++ (volatile keeps the compiler from fusing
+// them into an FMA).
+TEST(SgdUpdate, MatchesTwoRoundedFloatOperations) {
+  fw::FunctionalBackend dev(params(4, 4, 512, 256));
+  fw::Driver drv(dev);
+  const float w0 = 1.0f, g0 = 0.3f, v0 = -0.7f, lr = 0.1f, mu = 0.9f;
+  fw::Tensor tw = drv.alloc_tensor(1, 1, 4), tg = drv.alloc_tensor(1, 1, 4),
+             tv = drv.alloc_tensor(1, 1, 4), tbf = drv.alloc_tensor(1, 1, 2);
+  const auto set = [&](const fw::Tensor& t, float f) {
+    const std::uint32_t b = model::f32_to_bits(f);
+    drv.copy_in(t, std::span<const std::uint32_t>(&b, 1));
+  };
+  const auto read = [&](const fw::Tensor& t) {
+    std::uint32_t b = 0;
+    drv.copy_out(t, std::span<std::uint32_t>(&b, 1));
+    return model::bits_to_f32(b);
+  };
+  set(tw, w0);
+  set(tg, g0);
+  fw::sgd_update(drv, tw, tg, &tbf, lr);
+  volatile float prod = -lr * g0;
+  volatile float sum = prod + w0;
+  EXPECT_EQ(read(tw), sum);
+  std::uint16_t bf = 0;
+  drv.copy_out(tbf, std::span<std::uint16_t>(&bf, 1));
+  EXPECT_EQ(bf, model::f32_to_bf16(sum));
+
+  set(tw, w0);
+  set(tv, v0);
+  fw::sgd_update(drv, tw, tg, nullptr, lr, &tv, mu);
+  volatile float mv = mu * v0;
+  volatile float v1 = mv + g0;
+  volatile float lv = -lr * v1;
+  volatile float w1 = lv + w0;
+  EXPECT_EQ(read(tv), v1);
+  EXPECT_EQ(read(tw), w1);
+}
+
+// --- Argument errors ------------------------------------------------------------------
+
+TEST(BackwardKernels, RejectBadArguments) {
+  fw::FunctionalBackend dev(params(4, 4, 512, 256));
+  fw::Driver drv(dev);
+  const fw::DeviceParams p = dev.params();
+  fw::DeviceParams p8 = p;
+  p8.datapath = model::Datapath::kInt8;
+  fw::Tensor x = drv.alloc_tensor(3, 5, 2), w = drv.alloc_tensor(5, 7, 2),
+             xt = drv.alloc_tensor(5, 3, 2), x4 = drv.alloc_tensor(5, 3, 4),
+             dy = drv.alloc_tensor(3, 7, 4), z = drv.alloc_tensor(3, 7, 4),
+             dz_bf = drv.alloc_tensor(3, 7, 2), dw = drv.alloc_tensor(5, 7, 4),
+             db = drv.alloc_tensor(1, 7, 4), dx = drv.alloc_tensor(3, 5, 4),
+             bad = drv.alloc_tensor(4, 7, 4);
+
+  // transpose: shapes, element sizes, overlap, empty.
+  EXPECT_THROW(fw::transpose(drv, x, w), std::invalid_argument);
+  EXPECT_THROW(fw::transpose(drv, x, x4), std::invalid_argument);
+  EXPECT_THROW(fw::transpose(drv, x, fw::Tensor::view(x.addr() + 2, 5, 3, 2, 6)),
+               std::invalid_argument);
+  EXPECT_THROW(fw::transpose_program(p, 0, 3, x.ref(), xt.ref()), std::invalid_argument);
+  EXPECT_NO_THROW(fw::transpose(drv, x, xt));
+
+  // relu_backward: shapes, element sizes, datapath.
+  EXPECT_THROW(fw::relu_backward(drv, dy, bad, dy, dz_bf), std::invalid_argument);
+  EXPECT_THROW(fw::relu_backward(drv, dy, z, dy, dy), std::invalid_argument);
+  EXPECT_THROW(fw::relu_backward_program(p8, 3, 7, dy.ref(), z.ref(), dy.ref(), dz_bf.ref()),
+               std::invalid_argument);
+  EXPECT_THROW(fw::relu_backward_program(p, 3, 0, dy.ref(), z.ref(), dy.ref(), dz_bf.ref()),
+               std::invalid_argument);
+  EXPECT_THROW(fw::to_bf16_program(p8, 3, 7, dy.ref(), dz_bf.ref()), std::invalid_argument);
+
+  // dense_backward: every operand's shape.
+  EXPECT_NO_THROW(fw::dense_backward(drv, x, w, dy, &z, dw, db, &dx));
+  EXPECT_THROW(fw::dense_backward(drv, x, w, bad, &z, dw, db, &dx), std::invalid_argument);
+  EXPECT_THROW(fw::dense_backward(drv, x, w, dy, &bad, dw, db, &dx), std::invalid_argument);
+  EXPECT_THROW(fw::dense_backward(drv, x, w, dy, &z, bad, db, &dx), std::invalid_argument);
+  EXPECT_THROW(fw::dense_backward(drv, x, w, dy, &z, dw, dy, &dx), std::invalid_argument);
+  EXPECT_THROW(fw::dense_backward(drv, x, w, dy, &z, dw, db, &dw), std::invalid_argument);
+  EXPECT_THROW(fw::dense_backward(drv, x, xt, dy, &z, dw, db, nullptr), std::invalid_argument);
+  EXPECT_THROW(fw::dense_backward(drv, x4, w, dy, &z, dw, db, nullptr), std::invalid_argument);
+
+  // sgd_update: shapes, element sizes, capacities.
+  EXPECT_THROW(fw::sgd_update(drv, dy, bad, nullptr, 0.1f), std::invalid_argument);
+  EXPECT_THROW(fw::sgd_update(drv, dy, z, &dy, 0.1f), std::invalid_argument);
+  EXPECT_THROW(fw::sgd_update(drv, dy, z, &dz_bf, 0.1f, &bad, 0.9f), std::invalid_argument);
+  EXPECT_THROW(fw::sgd_update(drv, dz_bf, dz_bf, nullptr, 0.1f), std::invalid_argument);
+  fw::DeviceParams p2 = p;
+  p2.acc_rows = 2;  // room for plain SGD, not for momentum
+  EXPECT_NO_THROW(fw::sgd_update_program(p2, 3, 7, dy.ref(), z.ref(), {}, 0.1f));
+  EXPECT_THROW(fw::sgd_update_program(p2, 3, 7, dy.ref(), z.ref(), {}, 0.1f, db.ref(), 0.9f),
+               std::invalid_argument);
+  EXPECT_THROW(fw::sgd_update_program(p8, 3, 7, dy.ref(), z.ref(), {}, 0.1f),
+               std::invalid_argument);
+
+  // The golden models reject mismatched shapes too.
+  const model::AccMatrix a(2, 3), b(3, 2);
+  EXPECT_THROW(model::relu_backward(a, b), std::invalid_argument);
+  EXPECT_THROW(model::sgd_update(a, b, 0.1f), std::invalid_argument);
+  EXPECT_THROW(model::sgd_momentum_update(a, a, b, 0.1f, 0.9f), std::invalid_argument);
+  EXPECT_THROW(model::dense_backward(model::RawMatrix(2, 3), model::RawMatrix(3, 4), a, nullptr, 4),
                std::invalid_argument);
 }
 

@@ -26,4 +26,56 @@ BiasAct bias_act(const AccMatrix& c, const std::vector<std::uint32_t>& bias, boo
 BiasAct dense_forward(const RawMatrix& x, const RawMatrix& w,
                       const std::vector<std::uint32_t>& bias, bool relu, Eigen::Index k_fold);
 
+// --- Backward pass and optimizer step (firmware: transpose, relu_backward,
+// dense_backward, sgd_update) -------------------------------------------------
+
+// The plain transpose (a bit copy: what the transposed DMA does).
+RawMatrix transpose(const RawMatrix& m);
+
+// TO_BF16 of every lane (binary32 -> bf16 RNE, vec_lane).
+RawMatrix to_bf16(const AccMatrix& a);
+
+// ReLU backward: dz = RELU_MASK(dy, z) = z > 0 ? dy : +0 (vec_lane, x = dy,
+// b = z), dz_bf = TO_BF16(dz). Throws std::invalid_argument on a shape
+// mismatch.
+struct ReluBackward {
+  AccMatrix dz;     // binary32 bits
+  RawMatrix dz_bf;  // bf16 bits
+};
+ReluBackward relu_backward(const AccMatrix& dy, const AccMatrix& z);
+
+// The backward pass of a dense layer with the device kernel's decomposition:
+//   dz    = z ? RELU_MASK(dy, *z) : dy,  dz_bf = TO_BF16(dz)
+//   dw    = gemm(bf16, x^T, dz_bf, k_fold)
+//   db    = gemm(bf16, ones(1 x M) (bf16 0x3F80), dz_bf, k_fold)   (1 x N)
+//   dx    = gemm(bf16, dz_bf, w^T, k_fold)
+// k_fold: the WS fold of the device's GEMM kernel (array rows), the same for
+// all three. x: M x K bf16, w: K x N bf16, dy (and z): M x N binary32. Throws
+// std::invalid_argument on shape mismatches.
+struct DenseGrads {
+  AccMatrix dz;
+  RawMatrix dz_bf;
+  AccMatrix dw;  // K x N
+  AccMatrix db;  // 1 x N
+  AccMatrix dx;  // M x K
+};
+DenseGrads dense_backward(const RawMatrix& x, const RawMatrix& w, const AccMatrix& dy,
+                          const AccMatrix* z, Eigen::Index k_fold);
+
+// One SGD step per element with the vector unit's rounding (vec_lane AXPY:
+// product rounded, then sum rounded):
+//   plain:     w32 = AXPY(-lr, x = g, b = w32)
+//   momentum:  v = AXPY(mu, x = v, b = g);  w32 = AXPY(-lr, x = v, b = w32)
+//   wbf = TO_BF16(w32)
+// v is empty without momentum. Throws std::invalid_argument on shape
+// mismatches.
+struct SgdStep {
+  AccMatrix w32;
+  AccMatrix v;
+  RawMatrix wbf;
+};
+SgdStep sgd_update(const AccMatrix& w32, const AccMatrix& g, float lr);
+SgdStep sgd_momentum_update(const AccMatrix& w32, const AccMatrix& g, const AccMatrix& v, float lr,
+                            float mu);
+
 }  // namespace sasim::model
