@@ -1,0 +1,50 @@
+// MLP training on the device: the parameters, optimizer state and activations
+// live in device memory across steps; per step the host moves only the input
+// batch in, the logits out and their gradient back in (softmax cross-entropy
+// on the host, model::ReferenceMlp::loss_and_grad). The kernels
+// (mlp_kernels.hpp) run on the device: forward (GEMM + bias + ReLU + bf16
+// copy), backward (ReLU mask, transposes, dW, db, dX) and the SGD update of
+// the fp32 master weights with their bf16 copy. The golden model of the same
+// step is model::mlp_step (model/include/sasim/model/mlp_golden.hpp).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "sasim/fw/driver.hpp"
+#include "sasim/model/mlp.hpp"
+#include "sasim/model/mlp_golden.hpp"
+
+namespace sasim::fw {
+
+struct StepStats {
+  float loss = 0;
+  RunResult forward, backward, update;  // device cycles and counters per phase
+};
+
+class DeviceMlp {
+ public:
+  // Allocates every tensor for cfg (batch cfg.batch) and loads `init`.
+  // Throws std::invalid_argument for a non-bf16 device or a state whose shapes
+  // do not match cfg, DeviceOutOfMemory when it does not fit.
+  DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init);
+
+  // One training step on x (cfg.batch rows of bf16 inputs) and its labels.
+  StepStats step(const model::RawMatrix& x, std::span<const std::uint8_t> labels);
+
+  // The parameters and optimizer state, read back from device memory.
+  model::MlpState state();
+
+ private:
+  struct Layer {
+    Tensor wbf, w32, b32, vw, vb;  // parameters and velocities
+    Tensor z, act, dy, dw, db;     // per-step tensors (act: this layer's bf16 output)
+  };
+  Driver& drv_;
+  model::MlpConfig cfg_;
+  Tensor x_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace sasim::fw

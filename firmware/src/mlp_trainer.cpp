@@ -1,0 +1,122 @@
+#include "sasim/fw/mlp_trainer.hpp"
+
+#include <stdexcept>
+
+#include "sasim/fw/mlp_kernels.hpp"
+#include "sasim/model/numerics.hpp"
+
+namespace sasim::fw {
+
+namespace {
+
+void add(RunResult& to, const RunResult& r) {
+  to.cycles += r.cycles;
+  to.instructions += r.instructions;
+  for (const auto& [k, v] : r.counters) to.counters[k] += v;
+}
+
+void put32(Driver& d, const Tensor& t, const model::AccMatrix& m) {
+  d.copy_in(t, std::span<const std::uint32_t>(m.data(), static_cast<std::size_t>(m.size())));
+}
+model::AccMatrix get32(Driver& d, const Tensor& t) {
+  model::AccMatrix m(static_cast<Eigen::Index>(t.rows()), static_cast<Eigen::Index>(t.cols()));
+  d.copy_out(t, std::span<std::uint32_t>(m.data(), static_cast<std::size_t>(m.size())));
+  return m;
+}
+
+}  // namespace
+
+DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init)
+    : drv_(drv), cfg_(cfg) {
+  cfg_.validate();
+  if (drv.params().datapath != model::Datapath::kBf16)
+    throw std::invalid_argument("DeviceMlp: training needs the bf16 datapath");
+  const std::size_t L = cfg.layers.size() - 1;
+  if (init.w32.size() != L || init.wbf.size() != L || init.b32.size() != L ||
+      (cfg.momentum > 0 && (init.vw.size() != L || init.vb.size() != L)))
+    throw std::invalid_argument("DeviceMlp: the initial state does not match the layers");
+  const std::uint64_t B = cfg.batch;
+  x_ = drv.alloc_tensor(B, cfg.layers[0], 2);
+  for (std::size_t l = 0; l < L; ++l) {
+    const std::uint64_t in = cfg.layers[l], out = cfg.layers[l + 1];
+    if (init.w32[l].rows() != static_cast<Eigen::Index>(in) ||
+        init.w32[l].cols() != static_cast<Eigen::Index>(out))
+      throw std::invalid_argument("DeviceMlp: layer " + std::to_string(l) + " weights are not " +
+                                  std::to_string(in) + " x " + std::to_string(out));
+    Layer y;
+    y.wbf = drv.alloc_tensor(in, out, 2);
+    y.w32 = drv.alloc_tensor(in, out, 4);
+    y.b32 = drv.alloc_tensor(1, out, 4);
+    if (cfg.momentum > 0) {
+      y.vw = drv.alloc_tensor(in, out, 4);
+      y.vb = drv.alloc_tensor(1, out, 4);
+      put32(drv, y.vw, init.vw[l]);
+      put32(drv, y.vb, init.vb[l]);
+    }
+    y.z = drv.alloc_tensor(B, out, 4);
+    y.act = drv.alloc_tensor(B, out, 2);
+    y.dy = drv.alloc_tensor(B, out, 4);
+    y.dw = drv.alloc_tensor(in, out, 4);
+    y.db = drv.alloc_tensor(1, out, 4);
+    drv.copy_in(y.wbf, std::span<const std::uint16_t>(
+                           init.wbf[l].data(), static_cast<std::size_t>(init.wbf[l].size())));
+    put32(drv, y.w32, init.w32[l]);
+    put32(drv, y.b32, init.b32[l]);
+    layers_.push_back(std::move(y));
+  }
+}
+
+StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_t> labels) {
+  if (x.rows() != static_cast<Eigen::Index>(cfg_.batch) ||
+      x.cols() != static_cast<Eigen::Index>(cfg_.layers[0]) || labels.size() != cfg_.batch)
+    throw std::invalid_argument("DeviceMlp::step: the batch must be " + std::to_string(cfg_.batch) +
+                                " x " + std::to_string(cfg_.layers[0]) + " with one label per row");
+  StepStats st;
+  const std::size_t L = layers_.size();
+  drv_.copy_in(x_, std::span<const std::uint16_t>(x.data(), static_cast<std::size_t>(x.size())));
+  for (std::size_t l = 0; l < L; ++l) {
+    const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
+    add(st.forward, dense_forward(drv_, in, layers_[l].wbf, layers_[l].b32, layers_[l].z,
+                                  layers_[l].act, l + 1 < L));
+  }
+  // Loss on the host: the logits out, their gradient back in.
+  const model::AccMatrix zl = get32(drv_, layers_[L - 1].z);
+  model::RowMatrixXf logits(zl.rows(), zl.cols()), dlogits;
+  for (Eigen::Index i = 0; i < zl.size(); ++i) logits.data()[i] = model::bits_to_f32(zl.data()[i]);
+  st.loss = model::ReferenceMlp::loss_and_grad(logits, labels, dlogits);
+  model::AccMatrix dy(dlogits.rows(), dlogits.cols());
+  for (Eigen::Index i = 0; i < dy.size(); ++i) dy.data()[i] = model::f32_to_bits(dlogits.data()[i]);
+  put32(drv_, layers_[L - 1].dy, dy);
+  for (std::size_t l = L; l-- > 0;) {
+    Layer& y = layers_[l];
+    const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
+    add(st.backward, dense_backward(drv_, in, y.wbf, y.dy, l + 1 < L ? &y.z : nullptr, y.dw, y.db,
+                                    l > 0 ? &layers_[l - 1].dy : nullptr));
+    const bool mom = cfg_.momentum > 0;
+    add(st.update,
+        sgd_update(drv_, y.w32, y.dw, &y.wbf, cfg_.lr, mom ? &y.vw : nullptr, cfg_.momentum));
+    add(st.update,
+        sgd_update(drv_, y.b32, y.db, nullptr, cfg_.lr, mom ? &y.vb : nullptr, cfg_.momentum));
+  }
+  return st;
+}
+
+model::MlpState DeviceMlp::state() {
+  model::MlpState s;
+  for (Layer& y : layers_) {
+    s.w32.push_back(get32(drv_, y.w32));
+    s.b32.push_back(get32(drv_, y.b32));
+    model::RawMatrix wbf(static_cast<Eigen::Index>(y.wbf.rows()),
+                         static_cast<Eigen::Index>(y.wbf.cols()));
+    drv_.copy_out(y.wbf,
+                  std::span<std::uint16_t>(wbf.data(), static_cast<std::size_t>(wbf.size())));
+    s.wbf.push_back(std::move(wbf));
+    if (cfg_.momentum > 0) {
+      s.vw.push_back(get32(drv_, y.vw));
+      s.vb.push_back(get32(drv_, y.vb));
+    }
+  }
+  return s;
+}
+
+}  // namespace sasim::fw

@@ -1,0 +1,47 @@
+// The golden model of one MLP training step on the device
+// (firmware/include/sasim/fw/mlp_trainer.hpp): the same decomposition into
+// kernels, each with the device's numerics (train_golden.hpp), so the device's
+// parameters equal these bit for bit after every step.
+//
+// Step on a batch X (B x n_0, bf16) with labels:
+//   forward, layer l: z_l = X_l W_l + b_l (fp32, WS fold), X_{l+1} =
+//     bf16(relu(z_l)) for hidden layers; logits = z_{L-1};
+//   loss (on the host): ReferenceMlp::loss_and_grad on the fp32 logits gives
+//     the mean softmax cross-entropy and dY_{L-1} = dloss/dlogits (fp32);
+//   backward, layer l = L-1 .. 0: dense_backward(X_l, W_l, dY_l, z_l for
+//     hidden layers) gives dW_l, db_l and dY_{l-1} = dX (l > 0);
+//   update: SGD (momentum when mu > 0) on the fp32 master weights and
+//     biases, then the bf16 copy of the weights.
+// Initial parameters: ReferenceMlp's (same seed), the weights' fp32 values as
+// master weights, biases 0, velocities 0.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "sasim/model/gemm.hpp"
+#include "sasim/model/mlp.hpp"
+
+namespace sasim::model {
+
+struct MlpState {
+  std::vector<AccMatrix> w32;  // n_l x n_{l+1} binary32 master weights
+  std::vector<RawMatrix> wbf;  // their bf16 copies (the GEMM operands)
+  std::vector<AccMatrix> b32;  // 1 x n_{l+1}
+  std::vector<AccMatrix> vw;   // velocities (momentum > 0), else empty
+  std::vector<AccMatrix> vb;
+};
+
+// The initial state for `cfg` (validated).
+MlpState mlp_init(const MlpConfig& cfg);
+
+// Pixels (0..255) of a batch as bf16 operands: f32_to_bf16(p / 255.0f).
+RawMatrix to_bf16_input(const RowMatrixXf& x);
+
+// One training step; returns the mean loss. k_fold: the device GEMM's fold
+// (WS: the array's rows).
+float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
+               std::span<const std::uint8_t> labels, Eigen::Index k_fold);
+
+}  // namespace sasim::model

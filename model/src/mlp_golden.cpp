@@ -1,0 +1,76 @@
+#include "sasim/model/mlp_golden.hpp"
+
+#include <stdexcept>
+
+#include "sasim/model/numerics.hpp"
+#include "sasim/model/train_golden.hpp"
+
+namespace sasim::model {
+
+MlpState mlp_init(const MlpConfig& cfg) {
+  const ReferenceMlp ref(cfg);
+  MlpState s;
+  for (std::size_t l = 0; l < ref.num_layers(); ++l) {
+    const RowMatrixXf& w = ref.weight(l);
+    AccMatrix w32(w.rows(), w.cols());
+    for (Eigen::Index i = 0; i < w.size(); ++i) w32.data()[i] = f32_to_bits(w.data()[i]);
+    s.wbf.push_back(to_bf16(w32));
+    s.w32.push_back(std::move(w32));
+    s.b32.push_back(AccMatrix::Zero(1, w.cols()));
+    if (cfg.momentum > 0) {
+      s.vw.push_back(AccMatrix::Zero(w.rows(), w.cols()));
+      s.vb.push_back(AccMatrix::Zero(1, w.cols()));
+    }
+  }
+  return s;
+}
+
+RawMatrix to_bf16_input(const RowMatrixXf& x) {
+  RawMatrix r(x.rows(), x.cols());
+  for (Eigen::Index i = 0; i < x.size(); ++i) r.data()[i] = f32_to_bf16(x.data()[i]);
+  return r;
+}
+
+float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
+               std::span<const std::uint8_t> labels, Eigen::Index k_fold) {
+  const std::size_t L = s.w32.size();
+  if (static_cast<std::size_t>(x.rows()) != labels.size())
+    throw std::invalid_argument("mlp_step: " + std::to_string(x.rows()) + " rows but " +
+                                std::to_string(labels.size()) + " labels");
+  std::vector<RawMatrix> acts{x};
+  std::vector<AccMatrix> z;
+  for (std::size_t l = 0; l < L; ++l) {
+    std::vector<std::uint32_t> bias(s.b32[l].data(), s.b32[l].data() + s.b32[l].size());
+    BiasAct f = dense_forward(acts[l], s.wbf[l], bias, l + 1 < L, k_fold);
+    z.push_back(std::move(f.z));
+    acts.push_back(std::move(f.y));
+  }
+  RowMatrixXf logits(z[L - 1].rows(), z[L - 1].cols()), dlogits;
+  for (Eigen::Index i = 0; i < logits.size(); ++i)
+    logits.data()[i] = bits_to_f32(z[L - 1].data()[i]);
+  const float loss = ReferenceMlp::loss_and_grad(logits, labels, dlogits);
+  AccMatrix dy(dlogits.rows(), dlogits.cols());
+  for (Eigen::Index i = 0; i < dy.size(); ++i) dy.data()[i] = f32_to_bits(dlogits.data()[i]);
+  for (std::size_t l = L; l-- > 0;) {
+    DenseGrads g = dense_backward(acts[l], s.wbf[l], dy, l + 1 < L ? &z[l] : nullptr, k_fold);
+    if (cfg.momentum > 0) {
+      SgdStep w = sgd_momentum_update(s.w32[l], g.dw, s.vw[l], cfg.lr, cfg.momentum);
+      SgdStep b = sgd_momentum_update(s.b32[l], g.db, s.vb[l], cfg.lr, cfg.momentum);
+      s.w32[l] = std::move(w.w32);
+      s.vw[l] = std::move(w.v);
+      s.wbf[l] = std::move(w.wbf);
+      s.b32[l] = std::move(b.w32);
+      s.vb[l] = std::move(b.v);
+    } else {
+      SgdStep w = sgd_update(s.w32[l], g.dw, cfg.lr);
+      SgdStep b = sgd_update(s.b32[l], g.db, cfg.lr);
+      s.w32[l] = std::move(w.w32);
+      s.wbf[l] = std::move(w.wbf);
+      s.b32[l] = std::move(b.w32);
+    }
+    if (l > 0) dy = std::move(g.dx);
+  }
+  return loss;
+}
+
+}  // namespace sasim::model
