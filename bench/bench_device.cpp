@@ -13,8 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "sasim/fw/dataset.hpp"
 #include "sasim/fw/driver.hpp"
+#include "sasim/fw/mlp_trainer.hpp"
 #include "sasim/model/gemm.hpp"
+#include "sasim/model/mlp_golden.hpp"
 #include "sasim/sim/array_gemm.hpp"
 #include "sasim/sim/config.hpp"
 #include "sasim/sim/device.hpp"
@@ -99,9 +102,58 @@ void bm_device(benchmark::State& state) {
   state.counters["device_vs_array"] = double(cycles) / secs / arr;
 }
 
+// One training step of configs/train.yaml's MLP (784-128-10, batch 32, SGD
+// with momentum) on the bf16 16 x 16 device: wall seconds per step and the
+// simulated MAC/s (forward and backward GEMM MACs per wall second).
+void bm_train_step(benchmark::State& state) {
+  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  const sim::Config cfg = sim::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/train.yaml");
+  sim::require_core_variant(cfg);
+  sim::DeviceConfig dc;
+  dc.core = cfg.core.core_shape();
+  dc.clock_mhz = cfg.core.clock_mhz;
+  dc.memory = cfg.memory_system();
+  sim::CosimDevice dev(dc);
+  fw::Driver drv(dev);
+  model::MlpConfig m;
+  m.layers = cfg.train.layers;
+  m.lr = static_cast<float>(cfg.train.lr);
+  m.momentum = static_cast<float>(cfg.train.momentum);
+  m.batch = cfg.train.batch;
+  fw::DeviceMlp mlp(drv, m, model::mlp_init(m));
+  const fw::Dataset data = fw::load_fashion_mnist(cfg.train.data_dir, fw::Split::kTrain);
+  const std::vector<std::size_t> order = fw::shuffled_order(data.count, 1, 0);
+  double macs_per_step = 0;
+  for (std::size_t l = 0; l + 1 < m.layers.size(); ++l) {
+    const double io = double(m.layers[l]) * m.layers[l + 1];
+    macs_per_step += m.batch * (2 * io + m.layers[l + 1] + (l > 0 ? io : 0));
+  }
+  std::uint64_t step = 0, cycles = 0;
+  double secs = 0;
+  for (auto _ : state) {
+    const model::Batch b = fw::make_batch(data, order, step * m.batch, m.batch);
+    const model::RawMatrix x = model::to_bf16_input(b.x);
+    const auto t0 = std::chrono::steady_clock::now();
+    const fw::StepStats st = mlp.step(x, b.labels);
+    secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    cycles += st.forward.cycles + st.backward.cycles + st.update.cycles;
+    ++step;
+  }
+  state.counters["s/step"] = secs / double(step);
+  state.counters["cycles/step"] = double(cycles) / double(step);
+  state.counters["cycles/s"] = double(cycles) / secs;
+  state.counters["MAC/s"] = macs_per_step * double(step) / secs;
+}
+
 }  // namespace
 
 void register_device_benchmarks() {
+  benchmark::RegisterBenchmark("BM_TrainStep/train_yaml/bf16/16x16/784-128-10/batch32",
+                               bm_train_step)
+      ->Unit(benchmark::kSecond)
+      ->Iterations(5);
   benchmark::RegisterBenchmark("BM_Device/default_yaml/int8/16x16/ws/256x256x256", bm_device)
       ->Unit(benchmark::kMillisecond)
       ->MinTime(2.0);

@@ -9,6 +9,7 @@
 #include "sasim/sim/device_job.hpp"
 #include "sasim/sim/gemm_job.hpp"
 #include "sasim/sim/traffic_job.hpp"
+#include "sasim/sim/train_job.hpp"
 
 namespace po = boost::program_options;
 using namespace sasim;
@@ -100,6 +101,19 @@ int cmd_mem(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Training on the device (the `train` section).
+int cmd_train(const std::vector<std::string>& args) {
+  std::string config_path = "configs/train.yaml", out_dir;
+  if (!parse_job_options(args, "sasim train [options]", config_path, out_dir)) return 0;
+  sim::Config cfg = sim::load_config(config_path);
+  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  const sim::TrainJobResult r = sim::run_train_job(cfg, std::cerr);
+  std::cout << sim::train_summary(cfg, r);
+  write_outputs(cfg, "train_report.json", r.report);
+  return 0;
+}
+
 int cmd_variants() {
   std::cout << "cores (SASIM_CORE_VARIANTS, for run):\n";
   for (const auto& s : sim::built_core_variants()) std::cout << "  " << sim::to_string(s) << "\n";
@@ -119,6 +133,8 @@ int main(int argc, char** argv) {
       "memory system), checked against the golden model\n"
       "  array [--config FILE] [--waves] [--out DIR] GEMM on the bare array (cycle formula "
       "check)\n"
+      "  train [--config FILE] [--out DIR]            train the MLP on Fashion-MNIST on the "
+      "device (configs/train.yaml)\n"
       "  mem [--config FILE] [--out DIR]              synthetic traffic through the memory "
       "system\n"
       "  variants                                     list the verilated core and array "
@@ -132,6 +148,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "array") return cmd_array(args);
+    if (cmd == "train") return cmd_train(args);
     if (cmd == "mem") return cmd_mem(args);
     if (cmd == "variants") return cmd_variants();
     std::cerr << "sasim: unknown command '" << cmd << "'\n" << usage;

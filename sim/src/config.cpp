@@ -108,6 +108,36 @@ class Section {
 
   Section child(const std::string& k) { return Section(get(k), key(k), source_); }
 
+  // A list of whole numbers, each in [lo, hi], with count in [min_n, max_n].
+  void uint_list(const std::string& k, std::vector<unsigned>& out, std::uint64_t lo,
+                 std::uint64_t hi, std::size_t min_n, std::size_t max_n) {
+    const YAML::Node n = get(k);
+    if (!n) return;
+    if (!n.IsSequence() || n.size() < min_n || n.size() > max_n) {
+      fail(key(k), "must be a list of " + std::to_string(min_n) + ".." + std::to_string(max_n) +
+                       " whole numbers");
+    }
+    std::vector<unsigned> v;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      std::uint64_t x = 0;
+      try {
+        const std::string s = n[i].as<std::string>();
+        if (s.empty() || s[0] == '-') throw YAML::BadConversion(n[i].Mark());
+        x = n[i].as<std::uint64_t>();
+      } catch (const YAML::Exception&) {
+        fail(key(k) + "[" + std::to_string(i) + "]",
+             "'" + scalar(n[i]) + "' is not a whole number");
+      }
+      if (x < lo || x > hi) {
+        fail(key(k) + "[" + std::to_string(i) + "]",
+             std::to_string(x) + " is out of range (allowed " + std::to_string(lo) + ".." +
+                 std::to_string(hi) + ")");
+      }
+      v.push_back(static_cast<unsigned>(x));
+    }
+    out = v;
+  }
+
   // Every key present must have been read.
   void finish() const {
     if (!node_ || !node_.IsMap()) return;
@@ -301,6 +331,31 @@ Config parse_config(const std::string& text, const std::string& source) {
                                               "): the L2 does not split requests across lines");
   }
 
+  Section train = top.child("train");
+  train.uint_list("layers", cfg.train.layers, 1, 4096, 2, 16);
+  if (cfg.train.layers.back() > 256) {
+    train.fail("train.layers", "the last entry (classes) must be at most 256");
+  }
+  train.number("lr", cfg.train.lr);
+  if (!(cfg.train.lr > 0 && cfg.train.lr <= 100)) {
+    train.fail("train.lr", std::to_string(cfg.train.lr) + " is out of range (allowed (0, 100])");
+  }
+  train.number("momentum", cfg.train.momentum);
+  if (!(cfg.train.momentum >= 0 && cfg.train.momentum < 1)) {
+    train.fail("train.momentum",
+               std::to_string(cfg.train.momentum) + " is out of range (allowed [0, 1))");
+  }
+  train.uint("batch", cfg.train.batch, 1, 4095);
+  train.uint("steps", cfg.train.steps, 0, 100'000'000);
+  train.uint("epochs", cfg.train.epochs, 1, 1000);
+  train.uint("train_images", cfg.train.train_images, cfg.train.batch, 60000);
+  train.uint("test_images", cfg.train.test_images, 1, 10000);
+  train.uint("seed", cfg.train.seed, 0, kU64);
+  train.boolean("check", cfg.train.check);
+  train.string("data_dir", cfg.train.data_dir);
+  train.string("resume", cfg.train.resume);
+  train.finish();
+
   top.finish();
   return cfg;
 }
@@ -433,6 +488,22 @@ std::string to_yaml(const Config& c) {
   e << YAML::Key << "outstanding" << YAML::Value << t.outstanding;
   e << YAML::Key << "footprint_bytes" << YAML::Value << t.footprint_bytes;
   e << YAML::Key << "seed" << YAML::Value << t.seed;
+  e << YAML::EndMap;
+
+  const TrainConfig& tr = c.train;
+  e << YAML::Key << "train" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "layers" << YAML::Value << YAML::Flow << tr.layers;
+  e << YAML::Key << "lr" << YAML::Value << tr.lr;
+  e << YAML::Key << "momentum" << YAML::Value << tr.momentum;
+  e << YAML::Key << "batch" << YAML::Value << tr.batch;
+  e << YAML::Key << "steps" << YAML::Value << tr.steps;
+  e << YAML::Key << "epochs" << YAML::Value << tr.epochs;
+  e << YAML::Key << "train_images" << YAML::Value << tr.train_images;
+  e << YAML::Key << "test_images" << YAML::Value << tr.test_images;
+  e << YAML::Key << "seed" << YAML::Value << tr.seed;
+  e << YAML::Key << "check" << YAML::Value << tr.check;
+  e << YAML::Key << "data_dir" << YAML::Value << tr.data_dir;
+  e << YAML::Key << "resume" << YAML::Value << tr.resume;
   e << YAML::EndMap;
 
   e << YAML::EndMap;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "sasim/fw/driver.hpp"
@@ -33,10 +34,15 @@ class DeviceMlp {
   // One training step on x (cfg.batch rows of bf16 inputs) and its labels.
   StepStats step(const model::RawMatrix& x, std::span<const std::uint8_t> labels);
 
+  // Inference on the device: the forward pass of x (cfg.batch rows) and the
+  // fp32 logits read back (cfg.batch x classes, binary32 bits).
+  model::AccMatrix logits(const model::RawMatrix& x, RunResult* stats = nullptr);
+
   // The parameters and optimizer state, read back from device memory.
   model::MlpState state();
 
  private:
+  void forward(const model::RawMatrix& x, RunResult& stats);
   struct Layer {
     Tensor wbf, w32, b32, vw, vb;  // parameters and velocities
     Tensor z, act, dy, dw, db;     // per-step tensors (act: this layer's bf16 output)
@@ -46,5 +52,19 @@ class DeviceMlp {
   Tensor x_;
   std::vector<Layer> layers_;
 };
+
+// Checkpoints: the training state and the number of steps done, in a binary
+// file ("SASIMCK1", little endian: step, layer count, layer sizes, a momentum
+// flag, then per layer w32, b32, wbf and the velocities). load_checkpoint
+// throws std::runtime_error naming the file for a missing, truncated or
+// foreign file, and when its layers differ from `layers`.
+void save_checkpoint(const std::string& path, const model::MlpState& s, std::uint64_t step,
+                     const std::vector<unsigned>& layers);
+struct Checkpoint {
+  model::MlpState state;
+  std::uint64_t step = 0;
+};
+Checkpoint load_checkpoint(const std::string& path, const std::vector<unsigned>& layers,
+                           bool momentum);
 
 }  // namespace sasim::fw

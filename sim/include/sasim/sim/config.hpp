@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "sasim/fw/functional_device.hpp"
 #include "sasim/mem/memory_system.hpp"
@@ -58,6 +59,22 @@ struct TrafficConfig {
   std::uint64_t seed = 1;
 };
 
+// The training job (`sasim train`, sim/include/sasim/sim/train_job.hpp).
+struct TrainConfig {
+  std::vector<unsigned> layers{784, 128, 10};  // inputs, hidden..., classes
+  double lr = 0.01;
+  double momentum = 0.9;
+  unsigned batch = 32;
+  std::uint64_t steps = 0;  // 0: `epochs` passes over the training images
+  unsigned epochs = 1;
+  std::uint64_t train_images = 60000;  // the first n of the training split
+  std::uint64_t test_images = 10000;   // the first n of the test split
+  std::uint64_t seed = 1;              // initialisation and shuffling
+  bool check = false;                  // compare with the golden step after every step
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string resume;  // a checkpoint to start from ("": fresh)
+};
+
 struct Config {
   std::string name;    // the config file's stem
   std::string source;  // the file it came from
@@ -68,6 +85,7 @@ struct Config {
   mem::CacheConfig l2;
   mem::MainMemoryConfig memory;
   TrafficConfig traffic;
+  TrainConfig train;
   mem::MemorySystemConfig memory_system() const { return {interconnect, l2, memory}; }
   // The device as the firmware sees it (tiling, functional model): from the
   // core and memory sections, the one source of these sizes.

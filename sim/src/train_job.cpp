@@ -1,0 +1,268 @@
+#include "sasim/sim/train_job.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "sasim/fw/dataset.hpp"
+#include "sasim/fw/gemm_kernel.hpp"
+#include "sasim/fw/mlp_trainer.hpp"
+#include "sasim/model/mlp_golden.hpp"
+#include "sasim/model/numerics.hpp"
+#include "sasim/sim/device.hpp"
+
+namespace sasim::sim {
+
+namespace {
+
+struct Phase {
+  std::uint64_t cycles = 0, macs = 0;
+  std::map<std::string, std::uint64_t> counters;
+  void add(const fw::RunResult& r, std::uint64_t m) {
+    cycles += r.cycles;
+    macs += m;
+    for (const auto& [k, v] : r.counters) counters[k] += v;
+  }
+  nlohmann::json json(double pes) const {
+    const auto c = [&](const std::string& k) {
+      const auto it = counters.find(k);
+      return it == counters.end() ? std::uint64_t{0} : it->second;
+    };
+    return {{"cycles", cycles},
+            {"macs", macs},
+            {"utilization", cycles ? double(macs) / (pes * double(cycles)) : 0.0},
+            {"array_steps", c("core.array_steps")},
+            {"vector_rows", c("core.vec_rows")},
+            {"dram_bytes_read", c("device.mem.dram.bytes_read")},
+            {"dram_bytes_written", c("device.mem.dram.bytes_written")},
+            {"l2_hits", c("device.mem.l2.hits")},
+            {"l2_misses", c("device.mem.l2.misses")}};
+  }
+};
+
+bool same(const model::MlpState& a, const model::MlpState& b) {
+  for (std::size_t l = 0; l < a.w32.size(); ++l) {
+    if (!(a.w32[l].array() == b.w32[l].array()).all() ||
+        !(a.wbf[l].array() == b.wbf[l].array()).all() ||
+        !(a.b32[l].array() == b.b32[l].array()).all())
+      return false;
+    if (!a.vw.empty() && (!(a.vw[l].array() == b.vw[l].array()).all() ||
+                          !(a.vb[l].array() == b.vb[l].array()).all()))
+      return false;
+  }
+  return true;
+}
+
+std::string duration(double s) {
+  char b[32];
+  if (s >= 3600)
+    std::snprintf(b, sizeof b, "%dh%02dm", int(s / 3600), int(s / 60) % 60);
+  else if (s >= 60)
+    std::snprintf(b, sizeof b, "%dm%02ds", int(s / 60), int(s) % 60);
+  else
+    std::snprintf(b, sizeof b, "%.0fs", s);
+  return b;
+}
+
+}  // namespace
+
+TrainJobResult run_train_job(const Config& cfg, std::ostream& progress) {
+  require_core_variant(cfg);
+  if (cfg.core.datapath != model::Datapath::kBf16)
+    throw ConfigError(cfg.source + ": core.datapath: training needs bf16");
+  const TrainConfig& t = cfg.train;
+  if (t.layers.size() < 2) throw ConfigError(cfg.source + ": train.layers: at least two entries");
+  model::MlpConfig m;
+  m.layers = t.layers;
+  m.lr = static_cast<float>(t.lr);
+  m.momentum = static_cast<float>(t.momentum);
+  m.batch = t.batch;
+  m.seed = t.seed;
+  const fw::Dataset train =
+      fw::subset(fw::load_fashion_mnist(t.data_dir, fw::Split::kTrain), 0, t.train_images);
+  const fw::Dataset test =
+      fw::subset(fw::load_fashion_mnist(t.data_dir, fw::Split::kTest), 0, t.test_images);
+  if (train.features() != t.layers.front())
+    throw ConfigError(cfg.source + ": train.layers: the first entry must be " +
+                      std::to_string(train.features()) + " (the image pixels)");
+  const std::uint64_t per_epoch = t.train_images / t.batch;
+  const std::uint64_t total = t.steps ? t.steps : std::uint64_t{t.epochs} * per_epoch;
+
+  DeviceConfig dc;
+  dc.core = cfg.core.core_shape();
+  dc.clock_mhz = cfg.core.clock_mhz;
+  dc.memory = cfg.memory_system();
+  dc.watchdog_cycles = cfg.run.watchdog_cycles;
+  CosimDevice dev(dc);
+  fw::Driver drv(dev);
+  std::uint64_t start = 0;
+  model::MlpState init = model::mlp_init(m);
+  if (!t.resume.empty()) {
+    fw::Checkpoint c = fw::load_checkpoint(t.resume, t.layers, m.momentum > 0);
+    init = std::move(c.state);
+    start = c.step;
+  }
+  fw::DeviceMlp mlp(drv, m, init);
+  model::MlpState gold = init;
+  model::ReferenceMlp ref(m);
+  const auto fold = static_cast<Eigen::Index>(
+      fw::gemm_program_fold(dev.params(), model::Dataflow::kWs, t.layers.front()));
+
+  std::uint64_t fwd_macs = 0, bwd_macs = 0;
+  for (std::size_t l = 0; l + 1 < t.layers.size(); ++l) {
+    const std::uint64_t io = std::uint64_t{t.layers[l]} * t.layers[l + 1];
+    fwd_macs += t.batch * io;
+    bwd_macs += t.batch * io + t.batch * t.layers[l + 1] + (l > 0 ? t.batch * io : 0);
+  }
+  Phase fwd, bwd, upd, inf;
+  std::vector<float> losses;
+  std::vector<std::size_t> order;
+  std::uint64_t order_epoch = ~std::uint64_t{0};
+  const auto batch_at = [&](std::uint64_t s) {
+    const std::uint64_t e = s / per_epoch;
+    if (e != order_epoch) {
+      order = fw::shuffled_order(train.count, t.seed, e);
+      order_epoch = e;
+    }
+    return fw::make_batch(train, order, (s % per_epoch) * t.batch, t.batch);
+  };
+  // The fp32 reference, trained on the same batches from the start.
+  for (std::uint64_t s = 0; s < start + total; ++s) {
+    const model::Batch b = batch_at(s);
+    ref.train_batch(b.x, b.labels);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::uint64_t s = start; s < start + total; ++s) {
+    const model::Batch b = batch_at(s);
+    const model::RawMatrix x = model::to_bf16_input(b.x);
+    const fw::StepStats st = mlp.step(x, b.labels);
+    fwd.add(st.forward, fwd_macs);
+    bwd.add(st.backward, bwd_macs);
+    upd.add(st.update, 0);
+    losses.push_back(st.loss);
+    if (t.check) {
+      const float gl = model::mlp_step(gold, m, x, b.labels, fold);
+      if (gl != st.loss || !same(mlp.state(), gold)) {
+        throw std::runtime_error("train.check: step " + std::to_string(s) +
+                                 ": the device's parameters differ from the golden model");
+      }
+    }
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::uint64_t done = s - start + 1;
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "\rstep %llu/%llu  loss %.4f  simulated cycles %.3g  elapsed %s  ETA %s   ",
+                  static_cast<unsigned long long>(s + 1),
+                  static_cast<unsigned long long>(start + total), st.loss,
+                  double(fwd.cycles + bwd.cycles + upd.cycles), duration(el).c_str(),
+                  duration(el / double(done) * double(total - done)).c_str());
+    progress << line << std::flush;
+  }
+  progress << "\n";
+  const double train_secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // Test accuracy: inference on the device, batch by batch (the last batch
+  // padded with zero images whose predictions are ignored).
+  std::uint64_t correct = 0;
+  std::vector<std::size_t> idx(t.batch);
+  for (std::size_t first = 0; first < test.count; first += t.batch) {
+    const std::size_t n = std::min<std::size_t>(t.batch, test.count - first);
+    for (std::size_t i = 0; i < t.batch; ++i) idx[i] = first + std::min(i, n - 1);
+    const model::Batch b = fw::make_batch(test, idx);
+    fw::RunResult r;
+    const model::AccMatrix lg = mlp.logits(model::to_bf16_input(b.x), &r);
+    inf.add(r, fwd_macs);
+    for (std::size_t i = 0; i < n; ++i) {
+      Eigen::Index best = 0;
+      for (Eigen::Index c = 1; c < lg.cols(); ++c)
+        if (model::bits_to_f32(lg(Eigen::Index(i), c)) >
+            model::bits_to_f32(lg(Eigen::Index(i), best)))
+          best = c;
+      correct += static_cast<std::uint64_t>(best) == b.labels[i];
+    }
+  }
+
+  TrainJobResult r;
+  r.steps = total;
+  r.device_accuracy = double(correct) / double(test.count);
+  r.reference_accuracy = ref.evaluate(test.samples());
+  const std::size_t k = std::max<std::size_t>(1, std::min<std::size_t>(10, losses.size() / 2));
+  for (std::size_t i = 0; i < k; ++i) {
+    r.first_loss += losses[i] / double(k);
+    r.last_loss += losses[losses.size() - 1 - i] / double(k);
+  }
+  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
+  std::filesystem::create_directories(dir);
+  r.checkpoint = (dir / "checkpoint.bin").string();
+  fw::save_checkpoint(r.checkpoint, mlp.state(), start + total, t.layers);
+  const double pes = double(cfg.core.rows) * cfg.core.cols;
+  const std::uint64_t cycles = fwd.cycles + bwd.cycles + upd.cycles;
+  r.report = {
+      {"config", cfg.name},
+      {"layers", t.layers},
+      {"batch", t.batch},
+      {"lr", t.lr},
+      {"momentum", t.momentum},
+      {"first_step", start},
+      {"steps", total},
+      {"checked_against_golden", t.check},
+      {"losses", losses},
+      {"test_images", test.count},
+      {"device_test_accuracy", r.device_accuracy},
+      {"reference_test_accuracy", r.reference_accuracy},
+      {"phases",
+       {{"forward", fwd.json(pes)},
+        {"backward", bwd.json(pes)},
+        {"update", upd.json(pes)},
+        {"inference", inf.json(pes)}}},
+      {"training_cycles", cycles},
+      {"wall_seconds_training", train_secs},
+      {"wall_seconds_per_step", train_secs / double(total)},
+      {"sim_cycles_per_s", double(cycles) / train_secs},
+      {"sim_macs_per_s", double(fwd.macs + bwd.macs) / train_secs},
+      {"checkpoint", r.checkpoint},
+  };
+  return r;
+}
+
+std::string train_summary(const Config& cfg, const TrainJobResult& r) {
+  const auto& j = r.report;
+  std::ostringstream o;
+  char line[300];
+  o << "sasim: MLP training on the device (" << to_string(cfg.core.core_shape()) << "), "
+    << cfg.source << "\n";
+  std::snprintf(line, sizeof line, "  steps            %llu (batch %u), loss %.4f -> %.4f\n",
+                static_cast<unsigned long long>(r.steps), cfg.train.batch, r.first_loss,
+                r.last_loss);
+  o << line;
+  for (const char* p : {"forward", "backward", "update", "inference"}) {
+    const auto& ph = j.at("phases").at(p);
+    std::snprintf(line, sizeof line,
+                  "  %-9s        %llu cycles, %.1f %% PE utilization, DRAM %llu B read / %llu B "
+                  "written, L2 %llu hits / %llu misses\n",
+                  p, static_cast<unsigned long long>(ph.at("cycles").get<std::uint64_t>()),
+                  100.0 * ph.at("utilization").get<double>(),
+                  static_cast<unsigned long long>(ph.at("dram_bytes_read").get<std::uint64_t>()),
+                  static_cast<unsigned long long>(ph.at("dram_bytes_written").get<std::uint64_t>()),
+                  static_cast<unsigned long long>(ph.at("l2_hits").get<std::uint64_t>()),
+                  static_cast<unsigned long long>(ph.at("l2_misses").get<std::uint64_t>()));
+    o << line;
+  }
+  std::snprintf(line, sizeof line,
+                "  test accuracy    %.2f %% on the device, %.2f %% fp32 reference (%llu images)\n",
+                100.0 * r.device_accuracy, 100.0 * r.reference_accuracy,
+                static_cast<unsigned long long>(j.at("test_images").get<std::uint64_t>()));
+  o << line;
+  std::snprintf(line, sizeof line, "  co-simulation    %.2f s per step, %.0f cycles/s\n",
+                j.at("wall_seconds_per_step").get<double>(),
+                j.at("sim_cycles_per_s").get<double>());
+  o << line;
+  if (cfg.train.check) o << "  golden model     match (bit-exact) after every step\n";
+  o << "  checkpoint       " << r.checkpoint << "\n";
+  return o.str();
+}
+
+}  // namespace sasim::sim
