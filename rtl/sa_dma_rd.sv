@@ -78,18 +78,6 @@ module sa_dma_rd
   function automatic logic [13:0] row_bytes(isa_sram_e sram, logic [11:0] cols);
     return (sram == SRAM_ACC) ? {cols, 2'b00} : 14'(32'(cols) * EbS);
   endfunction
-  // Bus words covering [a, a + n).
-  function automatic logic [12:0] row_beats(logic [39:0] a, logic [13:0] n);
-    return 13'(((a + 40'(n) - 40'd1) >> BBits) - (a >> BBits) + 40'd1);
-  endfunction
-  // Beats of the next burst from word address a with `left` words to go.
-  function automatic logic [8:0] burst_beats(logic [11:0] a, logic [12:0] left);
-    logic [12:0] to4k, n;
-    to4k = 13'((13'd4096 - 13'(a)) >> BBits);
-    n    = (left < 13'd16) ? left : 13'd16;
-    n    = (to4k < n) ? to4k : n;
-    return 9'(n);
-  endfunction
 
   // ---------------------------------------------------------------------------
   // Request side
@@ -113,7 +101,7 @@ module sa_dma_rd
 
   logic [39:0] rq_ra_next, rx_ra_next;
   assign rq_ra_next   = rq_ra_q + 40'(rq_q.dram_stride);
-  assign burst        = burst_beats(rq_baddr_q[11:0], rq_left_q);
+  assign burst        = axi_burst_beats(rq_baddr_q[11:0], rq_left_q, BBits);
   assign ar_valid_o   = rq_active_q && (out_q != OutW'(MaxOut));
   assign ar_addr_o    = rq_baddr_q;
   assign ar_len_o     = 8'(burst - 9'd1);
@@ -141,13 +129,13 @@ module sa_dma_rd
       rq_row_q   <= '0;
       rq_ra_q    <= insn_i.dram_addr;
       rq_baddr_q <= {insn_i.dram_addr[39:BBits], BBits'(0)};
-      rq_left_q  <= row_beats(insn_i.dram_addr, row_bytes(insn_i.sram, insn_i.cols));
+      rq_left_q  <= axi_row_beats(insn_i.dram_addr, row_bytes(insn_i.sram, insn_i.cols), BBits);
     end else if (ar_fire) begin
       if (13'(burst) == rq_left_q) begin
         rq_row_q   <= rq_row_q + 12'd1;
         rq_ra_q    <= rq_ra_q + 40'(rq_q.dram_stride);
         rq_baddr_q <= {rq_ra_next[39:BBits], BBits'(0)};
-        rq_left_q  <= row_beats(rq_ra_next, row_bytes(rq_q.sram, rq_q.cols));
+        rq_left_q  <= axi_row_beats(rq_ra_next, row_bytes(rq_q.sram, rq_q.cols), BBits);
       end else begin
         rq_baddr_q <= rq_baddr_q + 40'(burst) * 40'(BusBytes);
         rq_left_q  <= rq_left_q - 13'(burst);
@@ -256,7 +244,7 @@ module sa_dma_rd
       rx_e_q          <= '0;
       rx_ra_q         <= rx.dram_addr;
       rx_baddr_q      <= {rx.dram_addr[39:BBits], BBits'(0)};
-      rx_left_q       <= row_beats(rx.dram_addr, rb);
+      rx_left_q       <= axi_row_beats(rx.dram_addr, rb, BBits);
     end else if (rx_active_q && r_valid_i) begin
       if (r_fire) rowbuf_q <= rowbuf_d;
       if (row_end && beat_end) begin
@@ -264,7 +252,7 @@ module sa_dma_rd
         rx_e_q     <= '0;
         rx_ra_q    <= rx_ra_q + 40'(rx.dram_stride);
         rx_baddr_q <= {rx_ra_next[39:BBits], BBits'(0)};
-        rx_left_q  <= row_beats(rx_ra_next, rb);
+        rx_left_q  <= axi_row_beats(rx_ra_next, rb, BBits);
       end else begin
         if (tr) rx_e_q <= rx_e_q + 12'd1;
         if (r_fire) begin

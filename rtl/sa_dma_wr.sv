@@ -73,16 +73,6 @@ module sa_dma_wr
     S_IDLE, S_RD, S_AW, S_W, S_FILL, S_WAITB
   } state_e;
 
-  function automatic logic [12:0] row_beats(logic [39:0] a, logic [13:0] n);
-    return 13'(((a + 40'(n) - 40'd1) >> BBits) - (a >> BBits) + 40'd1);
-  endfunction
-  function automatic logic [8:0] burst_beats(logic [11:0] a, logic [12:0] left);
-    logic [12:0] to4k, n;
-    to4k = 13'((13'd4096 - 13'(a)) >> BBits);
-    n    = (left < 13'd16) ? left : 13'd16;
-    n    = (to4k < n) ? to4k : n;
-    return 9'(n);
-  endfunction
 
   state_e          st_q;
   /* verilator lint_off UNUSEDSIGNAL */  // opcode and flags other than push_prev
@@ -110,7 +100,7 @@ module sa_dma_wr
   assign rb       = acc ? {in_q.cols, 2'b00} : 14'(32'(in_q.cols) * EbS);
   assign ra_next  = ra_q + 40'(in_q.dram_stride);
   assign last_row = (row_q + 12'd1 == in_q.rows);
-  assign burst    = tr ? 9'd1 : burst_beats(baddr_q[11:0], left_q);
+  assign burst    = tr ? 9'd1 : axi_burst_beats(baddr_q[11:0], left_q, BBits);
 
   assign insn_ready_o = (st_q == S_IDLE);
   assign busy_o       = (st_q != S_IDLE);
@@ -217,8 +207,10 @@ module sa_dma_wr
       e_q     <= '0;
       ra_q    <= insn_i.dram_addr;
       baddr_q <= {insn_i.dram_addr[39:BBits], BBits'(0)};
-      left_q  <= row_beats(insn_i.dram_addr, (insn_i.sram == SRAM_ACC) ? {insn_i.cols, 2'b00}
-                                                   : 14'(32'(insn_i.cols) * EbS));
+      left_q  <= axi_row_beats(insn_i.dram_addr,
+                               (insn_i.sram == SRAM_ACC) ? {insn_i.cols, 2'b00}
+                                                         : 14'(32'(insn_i.cols) * EbS),
+                               BBits);
       tbuf_q  <= '0;
       tstrb_q <= '0;
     end
@@ -245,7 +237,7 @@ module sa_dma_wr
         e_q     <= '0;
         ra_q    <= ra_next;
         baddr_q <= {ra_next[39:BBits], BBits'(0)};
-        left_q  <= row_beats(ra_next, rb);
+        left_q  <= axi_row_beats(ra_next, rb, BBits);
       end else begin
         baddr_q <= baddr_q + 40'(BusBytes);
         left_q  <= left_q - 13'd1;
