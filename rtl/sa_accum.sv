@@ -11,9 +11,11 @@
 // Read ports (NRd; vector unit, store DMA): registered; a read issued in cycle
 // t returns, in cycle t+1, the row with every update accepted up to cycle t-2
 // applied (an update accepted in t-1 is written at the end of t).
-// Write port (load DMA, vector unit): a plain write with a lane mask, visible
-// to reads from the next cycle. It must not hit a row that has an update in
-// flight (the controller orders them; the update would overwrite it).
+// Write ports 0 (load DMA) and 1 (vector unit), used in the same cycle when the
+// LOAD and EXEC queues work on different rows: plain writes with lane masks,
+// visible to reads from the next cycle (port 1 wins on a row both write). A
+// write must not hit a row that has an update in flight (the controller
+// orders them; the update would overwrite it).
 module sa_accum
   import sa_pkg::*;
 #(
@@ -32,10 +34,10 @@ module sa_accum
   input  logic [NRd-1:0]                        rd_en_i,
   input  logic [NRd-1:0][AddrW-1:0]             rd_addr_i,
   output logic [NRd-1:0][Lanes-1:0][ACC_W-1:0]  rd_data_o,
-  input  logic                                  wr_en_i,
-  input  logic [AddrW-1:0]                      wr_addr_i,
-  input  logic [Lanes-1:0]                      wr_mask_i,
-  input  logic [Lanes-1:0][ACC_W-1:0]           wr_data_i
+  input  logic [1:0]                            wr_en_i,
+  input  logic [1:0][AddrW-1:0]                 wr_addr_i,
+  input  logic [1:0][Lanes-1:0]                 wr_mask_i,
+  input  logic [1:0][Lanes-1:0][ACC_W-1:0]      wr_data_i
 );
 
   if (Words < 2 || Lanes < 1) begin : gen_bad_params
@@ -54,7 +56,7 @@ module sa_accum
   logic             wb_valid_q;
   logic [AddrW-1:0] wb_addr_q;
   row_t             wb_data_q;
-  row_t             old, sum, wr_merged;
+  row_t             old, sum, wr_merged0, wr_merged1;
 
   always_comb begin
     // Only computed in a cycle that writes (simulation speed: Verilator
@@ -67,11 +69,18 @@ module sa_accum
         sum[l] = sa_arith_pkg::mac_add(Datapath, old[l], s1_data_q[l]);
       end
     end
-    wr_merged = '0;
-    if (wr_en_i) begin
-      wr_merged = mem_q[wr_addr_i];
+    wr_merged0 = '0;
+    wr_merged1 = '0;
+    if (wr_en_i[0]) begin
+      wr_merged0 = mem_q[wr_addr_i[0]];
       for (int unsigned l = 0; l < Lanes; l++) begin
-        if (wr_mask_i[l]) wr_merged[l] = wr_data_i[l];
+        if (wr_mask_i[0][l]) wr_merged0[l] = wr_data_i[0][l];
+      end
+    end
+    if (wr_en_i[1]) begin
+      wr_merged1 = mem_q[wr_addr_i[1]];
+      for (int unsigned l = 0; l < Lanes; l++) begin
+        if (wr_mask_i[1][l]) wr_merged1[l] = wr_data_i[1][l];
       end
     end
   end
@@ -98,8 +107,11 @@ module sa_accum
       wb_addr_q        <= s1_addr_q;
       wb_data_q        <= s1_acc_q ? sum : s1_data_q;
     end
-    if (wr_en_i) begin
-      mem_q[wr_addr_i] <= wr_merged;
+    if (wr_en_i[0]) begin
+      mem_q[wr_addr_i[0]] <= wr_merged0;
+    end
+    if (wr_en_i[1]) begin
+      mem_q[wr_addr_i[1]] <= wr_merged1;
     end
   end
 
@@ -124,8 +136,11 @@ module sa_accum
           rd_en_i[p] |-> 32'(rd_addr_i[p]) < Words)
         else $error("sa_accum: read address out of range on port %0d", p);
     end
-    assert property (@(posedge clk_i) disable iff (!rst_ni) wr_en_i |-> 32'(wr_addr_i) < Words)
-      else $error("sa_accum: write address out of range");
+    for (genvar p = 0; p < 2; p++) begin : gen_wr_chk
+      assert property (@(posedge clk_i) disable iff (!rst_ni)
+          wr_en_i[p] |-> 32'(wr_addr_i[p]) < Words)
+        else $error("sa_accum: write address out of range on port %0d", p);
+    end
   end
 `endif
 

@@ -323,7 +323,7 @@ module sa_core
   logic [1:0][SpAW-1:0]      sp_waddr;
   logic [1:0][W-1:0]         sp_wmask;
   logic [1:0][W-1:0][InW-1:0] sp_wdata;
-  // Accumulator: update (array), read 0/1 exec, 2 store; write: load DMA or vector unit.
+  // Accumulator: update (array), read 0/1 exec, 2 store; write 0 load DMA, 1 vector unit.
   logic                      upd_valid, upd_acc;
   logic [AcAW-1:0]           upd_addr;
   logic [Cols-1:0][ACC_W-1:0] upd_data;
@@ -459,10 +459,10 @@ module sa_core
     .rd_en_i    (ac_re),
     .rd_addr_i  (ac_raddr),
     .rd_data_o  (ac_rdata),
-    .wr_en_i    (l_ac_we || e_ac_we),
-    .wr_addr_i  (l_ac_we ? l_ac_waddr : e_ac_waddr),
-    .wr_mask_i  (l_ac_we ? l_ac_wmask : e_ac_wmask),
-    .wr_data_i  (l_ac_we ? l_ac_wdata : e_ac_wdata)
+    .wr_en_i    ({e_ac_we, l_ac_we}),
+    .wr_addr_i  ({e_ac_waddr, l_ac_waddr}),
+    .wr_mask_i  ({e_ac_wmask, l_ac_wmask}),
+    .wr_data_i  ({e_ac_wdata, l_ac_wdata})
   );
 
   // ---------------------------------------------------------------------------
@@ -580,7 +580,7 @@ module sa_core
     add[PERF_SPAD_READS]   = 2'(sp_re[0]) + 2'(sp_re[1]) + 2'(sp_re[2]);
     add[PERF_SPAD_WRITES]  = 2'(sp_we[0]) + 2'(sp_we[1]);
     add[PERF_ACC_READS]    = 2'(ac_re[0]) + 2'(ac_re[1]) + 2'(ac_re[2]);
-    add[PERF_ACC_WRITES]   = 2'(upd_valid) + 2'(l_ac_we || e_ac_we);
+    add[PERF_ACC_WRITES]   = 2'(upd_valid) + 2'(l_ac_we) + 2'(e_ac_we);
     for (int unsigned i = 0; i < NUM_PERF; i++) begin
       if (inc[i]) add[i] = 2'd1;
     end

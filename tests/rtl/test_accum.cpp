@@ -69,7 +69,7 @@ void random_sequence(model::Datapath dp, std::uint64_t seed) {
     a->upd_acc_i = u.acc;
     for (unsigned l = 0; l < kLanes; ++l) a->upd_data_i[l] = u.data[l];
     a->rd_en_i = rd;
-    a->wr_en_i = 0;  // the plain write port is exercised by the device tests
+    a->wr_en_i = 0;  // the plain write ports are exercised by the core and device tests
     a->rd_addr_i = ra;
     const Row expect = state[ra];
     const bool expect_defined = defined[ra];

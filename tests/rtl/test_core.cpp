@@ -243,6 +243,32 @@ TEST(Core, VectorOpsOverManyRows) {
   }
 }
 
+// The load DMA and the vector unit write the accumulator in the same cycles
+// (different rows): a LOAD runs while a VEC of the previous LOAD's rows writes.
+TEST(Core, LoadAndVectorWriteTheAccumulatorTogether) {
+  for (std::uint32_t seed : {1u, 2u, 3u}) {
+    Bench b(small(Datapath::kInt8), kRandom, seed);
+    std::mt19937 rng(seed);
+    const unsigned n = 60;
+    const std::uint64_t src = kBase, dst = kBase + (1 << 20);
+    b.random_fill(src, 2 * n * 16, rng);
+    const isa::Deps push{false, false, false, true}, pop_push{true, false, false, true},
+        pop{true, false, false, false};
+    const std::vector<isa::Instruction> prog = {
+        dma(true, isa::Sram::kAcc, false, 0, n, 4, src, 16, push),
+        dma(true, isa::Sram::kAcc, false, 192, n, 4, src + n * 16, 16, push),
+        isa::encode_vec({isa::VecOp::kCopy, isa::Sram::kAcc, 0, 0, 64, n, 0}, pop_push),
+        isa::encode_config(0, pop_push),
+        dma(false, isa::Sram::kAcc, false, 64, n, 4, dst, 16, pop),
+        dma(false, isa::Sram::kAcc, false, 192, n, 4, dst + n * 16, 16, pop),
+        isa::encode_finish()};
+    ASSERT_TRUE(b.run(prog)) << b.core->dump_state();
+    ASSERT_EQ(b.core->error(), sim::CoreError::kNone) << describe(b.core->error());
+    b.golden.run(prog);
+    b.expect_same(dst, 2 * n * 16, "seed " + std::to_string(seed));
+  }
+}
+
 // Bad programs stop the core with the error code and the index of the
 // offending instruction.
 TEST(Core, ReportsProgramErrors) {
