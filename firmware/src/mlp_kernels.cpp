@@ -252,34 +252,41 @@ std::vector<isa::Instruction> sgd_update_program(const DeviceParams& p, std::uin
                                                  std::optional<MatrixRef> v, float mu) {
   require_bf16(p, "sgd_update_program");
   if (R == 0 || C == 0) throw std::invalid_argument("sgd_update_program: R and C must be >= 1");
+  // Two sets of accumulator regions (and scratchpad staging rows) alternate
+  // between blocks, so a block's LOADs overlap the previous block's STOREs
+  // (double buffering); with fewer than two rows per region, one set.
   const unsigned regions = v ? 3 : 2;
-  const std::uint64_t chunk = std::min<std::uint64_t>({p.acc_rows / regions, p.spad_rows, 4095});
+  const unsigned sets = p.acc_rows >= 2 * regions && p.spad_rows >= 2 ? 2 : 1;
+  const std::uint64_t chunk =
+      std::min<std::uint64_t>({p.acc_rows / (sets * regions), p.spad_rows / sets, 4095});
   if (chunk == 0)
     throw std::invalid_argument("sgd_update_program: accumulator below " + std::to_string(regions) +
                                 " rows");
   const std::uint32_t neg_lr = model::f32_to_bits(-lr), mu_bits = model::f32_to_bits(mu);
   std::vector<isa::Instruction> prog;
+  std::uint64_t block = 0;
   for (std::uint64_t c0 = 0; c0 < C; c0 += p.cols) {
     const std::uint64_t cw = std::min<std::uint64_t>(p.cols, C - c0);
-    for (std::uint64_t r0 = 0; r0 < R; r0 += chunk) {
+    for (std::uint64_t r0 = 0; r0 < R; r0 += chunk, ++block) {
       const std::uint64_t m = std::min(chunk, R - r0);
+      const std::uint64_t base = (block % sets) * regions * chunk;  // accumulator set
+      const std::uint64_t stage = (block % sets) * chunk;           // scratchpad staging rows
       const auto at = [&](MatrixRef t, std::uint64_t eb) {
         return t.addr + r0 * t.stride + c0 * eb;
       };
       const auto load = [&](std::uint64_t row, MatrixRef t) {
         prog.push_back(isa::encode_load(
-            {isa::Sram::kAcc, false, u32(row), u32(m), u32(cw), at(t, 4), t.stride}));
+            {isa::Sram::kAcc, false, u32(base + row), u32(m), u32(cw), at(t, 4), t.stride}));
       };
       const auto store = [&](std::uint64_t row, MatrixRef t) {
         prog.push_back(isa::encode_store(
-            {isa::Sram::kAcc, false, u32(row), u32(m), u32(cw), at(t, 4), t.stride}));
+            {isa::Sram::kAcc, false, u32(base + row), u32(m), u32(cw), at(t, 4), t.stride}));
       };
       const auto axpy = [&](std::uint32_t imm, std::uint64_t x, std::uint64_t b,
                             std::uint64_t dst) {
-        prog.push_back(isa::encode_vec(
-            {isa::VecOp::kAxpy, isa::Sram::kAcc, u32(x), u32(b), u32(dst), u32(m), imm}));
+        prog.push_back(isa::encode_vec({isa::VecOp::kAxpy, isa::Sram::kAcc, u32(base + x),
+                                        u32(base + b), u32(base + dst), u32(m), imm}));
       };
-      std::uint64_t w_row = 0;  // accumulator rows of the updated weights
       load(0, g);
       if (v) {
         load(chunk, *v);
@@ -291,14 +298,14 @@ std::vector<isa::Instruction> sgd_update_program(const DeviceParams& p, std::uin
         load(chunk, w32);
         axpy(neg_lr, 0, chunk, 0);  // w = -lr * g + w
       }
-      store(w_row, w32);
+      store(0, w32);
       if (wbf) {
-        prog.push_back(
-            isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, u32(w_row), 0, 0, u32(m), 0}));
+        prog.push_back(isa::encode_vec(
+            {isa::VecOp::kToBf16, isa::Sram::kSpad, u32(base), 0, u32(stage), u32(m), 0}));
         prog.push_back(isa::encode_store(
-            {isa::Sram::kSpad, false, 0, u32(m), u32(cw), at(*wbf, 2), wbf->stride}));
+            {isa::Sram::kSpad, false, u32(stage), u32(m), u32(cw), at(*wbf, 2), wbf->stride}));
       } else {
-        // The next block's LOADs overwrite the rows this STORE reads.
+        // A later block's LOADs overwrite the rows this STORE reads.
         prog.push_back(relay_vec());
       }
     }

@@ -108,13 +108,16 @@ RunResult dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Te
 
 // The program of an SGD step on an fp32 R x C matrix of master weights w32
 // with the fp32 gradient g (imm = the binary32 bits of -lr):
+//   Blocks alternate between two sets of accumulator regions and scratchpad
+//   staging rows (row offsets below are within a set), so one block's LOADs
+//   overlap the previous block's STOREs; one set when acc_rows < 2 x regions.
 //   plain (no v): per column block of C and row chunk of at most
-//     min(acc_rows / 2, spad_rows, 4095) rows: LOAD g into accumulator rows
+//     min(acc_rows / 4, spad_rows / 2, 4095) rows: LOAD g into accumulator rows
 //     [0, m), LOAD w32 into [chunk, chunk + m), VEC AXPY (imm -lr, x = g, b =
 //     w32, dst [0, m)): w = (-lr * g) + w, product and sum each rounded (RNE),
 //     STORE w32, then (wbf given) VEC TO_BF16 to scratchpad rows [0, m), STORE
 //     wbf.
-//   momentum (v given, mu the binary32 momentum): chunks of min(acc_rows / 3,
+//   momentum (v given, mu the binary32 momentum): chunks of min(acc_rows / 6,
 //     ...): LOAD g -> [0, m), v -> [chunk, +m), w32 -> [2 chunk, +m); VEC AXPY
 //     (mu, x = v, b = g, dst = v rows): v = (mu * v) + g; STORE v; VEC AXPY
 //     (-lr, x = v, b = w32, dst = g rows): w = (-lr * v) + w; STORE w32;
