@@ -16,6 +16,7 @@
 #include "sasim/fw/dataset.hpp"
 #include "sasim/fw/driver.hpp"
 #include "sasim/fw/mlp_trainer.hpp"
+#include "sasim/isa/encode.hpp"
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/mlp_golden.hpp"
 #include "sasim/sim/array_gemm.hpp"
@@ -80,10 +81,7 @@ void bm_device(benchmark::State& state) {
   const auto prog =
       fw::gemm_program(dev.params(), cfg.core.dataflow, M, K, N, a.ref(), b.ref(), c.ref());
   fw::DeviceBuffer code = drv.alloc(prog.size() * 16, 16);
-  std::vector<std::uint8_t> words;
-  for (const auto& in : prog)
-    for (std::uint64_t w : in.words)
-      for (unsigned i = 0; i < 8; ++i) words.push_back(static_cast<std::uint8_t>(w >> (8 * i)));
+  const std::vector<std::uint8_t> words = sasim::isa::program_bytes(prog);
   dev.write(code.addr(), words.data(), words.size());
   std::uint64_t cycles = 0;
   double macs = 0, util = 0, secs = 0;

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "sasim/fw/program_check.hpp"
+#include "sasim/isa/encode.hpp"
 
 namespace sasim::fw {
 
@@ -281,14 +282,7 @@ RunResult Driver::submit(const std::vector<isa::Instruction>& program) {
                                   rep.summary());
     }
   }
-  std::vector<std::uint8_t> bytes(program.size() * 16);
-  for (std::size_t i = 0; i < program.size(); ++i) {
-    for (unsigned w = 0; w < 2; ++w) {
-      for (unsigned b = 0; b < 8; ++b) {
-        bytes[i * 16 + w * 8 + b] = static_cast<std::uint8_t>(program[i].words[w] >> (8 * b));
-      }
-    }
-  }
+  const std::vector<std::uint8_t> bytes = isa::program_bytes(program);
   const DeviceBuffer area = alloc(bytes.size(), std::max<std::uint64_t>(opts_.alignment, 16));
   dev_.write(area.addr(), bytes.data(), bytes.size());
   return dev_.run(area.addr(), program.size());

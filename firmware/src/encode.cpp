@@ -113,4 +113,13 @@ Opcode opcode_of(const Instruction& insn) {
   throw std::invalid_argument("illegal opcode " + std::to_string(v));
 }
 
+std::vector<std::uint8_t> program_bytes(const std::vector<Instruction>& program) {
+  std::vector<std::uint8_t> bytes(program.size() * 16);
+  for (std::size_t i = 0; i < program.size(); ++i)
+    for (unsigned w = 0; w < 2; ++w)
+      for (unsigned b = 0; b < 8; ++b)
+        bytes[i * 16 + w * 8 + b] = static_cast<std::uint8_t>(program[i].words[w] >> (8 * b));
+  return bytes;
+}
+
 }  // namespace sasim::isa

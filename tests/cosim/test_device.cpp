@@ -38,14 +38,6 @@ sim::DeviceConfig config(Datapath dp, bool big = false) {
   return c;
 }
 
-std::vector<std::uint8_t> words_of(const std::vector<isa::Instruction>& prog) {
-  std::vector<std::uint8_t> v;
-  for (const auto& in : prog)
-    for (std::uint64_t w : in.words)
-      for (unsigned b = 0; b < 8; ++b) v.push_back(static_cast<std::uint8_t>(w >> (8 * b)));
-  return v;
-}
-
 // The device and its golden twin, loaded with the same bytes.
 struct Pair {
   sim::CosimDevice dev;
@@ -68,7 +60,7 @@ struct Pair {
   }
   fw::RunResult run(const std::vector<isa::Instruction>& prog) {
     const std::uint64_t at = base + (std::uint64_t{60} << 20);
-    const auto w = words_of(prog);
+    const auto w = isa::program_bytes(prog);
     dev.write(at, w.data(), w.size());
     fw::RunResult r = dev.run(at, prog.size());
     golden.run(prog);
@@ -175,7 +167,8 @@ TEST(Device, WatchdogCatchesHungProgram) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("program length 0"), std::string::npos) << e.what();
   }
-  const auto w = words_of({isa::encode_gemm(g, {true, false, false, false}), isa::encode_finish()});
+  const auto w =
+      isa::program_bytes({isa::encode_gemm(g, {true, false, false, false}), isa::encode_finish()});
   p.dev.write(p.base, w.data(), w.size());
   try {
     p.dev.run(p.base, 2);
@@ -191,7 +184,7 @@ TEST(Device, WatchdogCatchesHungProgram) {
 TEST(Device, RejectsMalformedPrograms) {
   Pair p(config(Datapath::kInt8));
   isa::Instruction zero;
-  const auto w = words_of({isa::encode_config(0), zero, isa::encode_finish()});
+  const auto w = isa::program_bytes({isa::encode_config(0), zero, isa::encode_finish()});
   p.dev.write(p.base, w.data(), w.size());
   try {
     p.dev.run(p.base, 3);
@@ -202,7 +195,7 @@ TEST(Device, RejectsMalformedPrograms) {
     EXPECT_NE(m.find("instruction 1 of the program"), std::string::npos) << m;
   }
   // The device keeps working after an error.
-  const auto ok = words_of({isa::encode_config(3), isa::encode_finish()});
+  const auto ok = isa::program_bytes({isa::encode_config(3), isa::encode_finish()});
   p.dev.write(p.base, ok.data(), ok.size());
   EXPECT_NO_THROW(p.dev.run(p.base, 2));
 }

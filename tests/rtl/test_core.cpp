@@ -69,10 +69,7 @@ struct Bench {
   // Runs the program on the core; returns false if it did not finish within
   // `limit` cycles.
   bool run(const std::vector<isa::Instruction>& prog, std::uint64_t limit = 2'000'000) {
-    std::vector<std::uint8_t> words;
-    for (const auto& in : prog)
-      for (std::uint64_t w : in.words)
-        for (unsigned b = 0; b < 8; ++b) words.push_back(static_cast<std::uint8_t>(w >> (8 * b)));
+    const std::vector<std::uint8_t> words = isa::program_bytes(prog);
     std::copy(words.begin(), words.end(), mem.at(kProg, words.size()));
     core->start(kProg, static_cast<std::uint32_t>(prog.size()));
     sim::AxiIn in;

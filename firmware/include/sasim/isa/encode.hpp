@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "sasim/isa/field.hpp"
 #include "sasim/isa/isa_generated.hpp"
@@ -60,5 +61,9 @@ Instruction encode_finish(const Deps& d = {});
 // The opcode of an instruction word; throws std::invalid_argument for an
 // opcode that is not in the ISA.
 Opcode opcode_of(const Instruction& insn);
+
+// A program as it lies in device memory: 16 bytes per instruction, little
+// endian, words[0] first (what the core fetches).
+std::vector<std::uint8_t> program_bytes(const std::vector<Instruction>& program);
 
 }  // namespace sasim::isa
