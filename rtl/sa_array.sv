@@ -235,8 +235,10 @@ module sa_array
     end
   end
 
+  // The skew lines shift only while a step enters or is in flight: stale
+  // stages hold no step (the flags say so) and are never used.
   always_ff @(posedge clk_i) begin
-    if (adv) begin
+    if (adv && (in_fire || !idle_o)) begin
       wsk_q <= {wsk_q[Rows-2:0], west_in};
       nsk_q <= {nsk_q[Cols-2:0], north_in};
     end
@@ -263,6 +265,7 @@ module sa_array
   ) u_pe_array (
     .clk_i      (clk_i),
     .en_i       (adv),
+    .busy_i     (!idle_o),
     .os_i       (os_q),
     .west_i     (west),
     .north_i    (north),
@@ -283,13 +286,13 @@ module sa_array
 
   if (Cols > 2) begin : gen_dsk_line
     always_ff @(posedge clk_i) begin
-      if (adv) begin
+      if (adv && !idle_o) begin
         dsk_q <= {dsk_q[Cols-3:0], south};
       end
     end
   end else begin : gen_dsk_stage
     always_ff @(posedge clk_i) begin
-      if (adv) begin
+      if (adv && !idle_o) begin
         dsk_q <= south;
       end
     end

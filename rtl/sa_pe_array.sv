@@ -32,6 +32,7 @@ module sa_pe_array
 ) (
   input  logic                          clk_i,
   input  logic                          en_i,       // advance the whole grid
+  input  logic                          busy_i,     // a step is in the grid (a flop)
   input  logic                          os_i,       // 1: output-stationary, 0: WS/IS
   input  logic [Rows-1:0][InW-1:0]      west_i,     // skewed west operands
   input  logic [Cols-1:0][InW-1:0]      north_i,    // skewed north operands (OS)
@@ -74,47 +75,56 @@ module sa_pe_array
     // The OS-only state holds in WS/IS mode.
     acc_d  = acc_q;
     hold_d = hold_q;
-    // One flat loop over the PEs: Verilator unrolls it completely (see the
-    // --unroll-count in rtl/CMakeLists.txt), so every index below becomes a
-    // constant; a nested loop would keep the outer one rolled.
-    for (int unsigned i = 0; i < Rows * Cols; i++) begin
-      begin
-        int unsigned r, c;
-        r = i / Cols;
-        c = i % Cols;
-        f    = flags_i[r+c];
-        a_in = (c == 0) ? west_i[r] : a_q[r][c-1];
-        a_d[r][c] = a_in;
-        if (!os_i) begin : ws_pe
-          logic [InW-1:0] w_eff;
-          w_eff = (f.valid && f.first) ? sh_q[r][c] : wb_q[r][c];
-          wb_d[r][c] = w_eff;
-          ps_d[r][c] = sa_arith_pkg::mac_add(Datapath, (r == 0) ? '0 : ps_q[r-1][c],
-                                             sa_arith_pkg::mac_mul(Datapath, 16'(a_in),
-                                                                   16'(w_eff)));
-        end else begin : os_pe
-          logic [InW-1:0]   b_in;
-          logic [ACC_W-1:0] sum;
-          b_in = (r == 0) ? north_i[c] : wb_q[r-1][c];
-          wb_d[r][c] = b_in;
-          sum = sa_arith_pkg::mac_add(Datapath, f.first ? '0 : acc_q[r][c],
-                                      sa_arith_pkg::mac_mul(Datapath, 16'(a_in), 16'(b_in)));
-          if (f.valid) begin
-            acc_d[r][c] = sum;
-          end
-          if (f.valid && f.last) begin
-            hold_d[r][c] = sum;
-          end
-          // The bottom PE finishing a tile loads its column's results into
-          // the chain; they then shift out one per cycle.
-          drain = flags_i[Rows-1+c].valid && flags_i[Rows-1+c].last;
-          if (drain) begin
-            ps_d[r][c] = (r == Rows - 1) ? sum : hold_q[r][c];
-          end else begin
-            ps_d[r][c] = (r == 0) ? '0 : ps_q[r-1][c];
+    // An idle grid holds (the flops below are not written): its PEs are not
+    // evaluated, which in simulation skips the whole MAC grid while the
+    // array waits (vector-unit and DMA phases of a program).
+    if (busy_i) begin
+      // One flat loop over the PEs: Verilator unrolls it completely (see the
+      // --unroll-count in rtl/CMakeLists.txt), so every index below becomes a
+      // constant; a nested loop would keep the outer one rolled.
+      for (int unsigned i = 0; i < Rows * Cols; i++) begin
+        begin
+          int unsigned r, c;
+          r = i / Cols;
+          c = i % Cols;
+          f    = flags_i[r+c];
+          a_in = (c == 0) ? west_i[r] : a_q[r][c-1];
+          a_d[r][c] = a_in;
+          if (!os_i) begin : ws_pe
+            logic [InW-1:0] w_eff;
+            w_eff = (f.valid && f.first) ? sh_q[r][c] : wb_q[r][c];
+            wb_d[r][c] = w_eff;
+            ps_d[r][c] = sa_arith_pkg::mac_add(Datapath, (r == 0) ? '0 : ps_q[r-1][c],
+                                               sa_arith_pkg::mac_mul(Datapath, 16'(a_in),
+                                                                     16'(w_eff)));
+          end else begin : os_pe
+            logic [InW-1:0]   b_in;
+            logic [ACC_W-1:0] sum;
+            b_in = (r == 0) ? north_i[c] : wb_q[r-1][c];
+            wb_d[r][c] = b_in;
+            sum = sa_arith_pkg::mac_add(Datapath, f.first ? '0 : acc_q[r][c],
+                                        sa_arith_pkg::mac_mul(Datapath, 16'(a_in), 16'(b_in)));
+            if (f.valid) begin
+              acc_d[r][c] = sum;
+            end
+            if (f.valid && f.last) begin
+              hold_d[r][c] = sum;
+            end
+            // The bottom PE finishing a tile loads its column's results into
+            // the chain; they then shift out one per cycle.
+            drain = flags_i[Rows-1+c].valid && flags_i[Rows-1+c].last;
+            if (drain) begin
+              ps_d[r][c] = (r == Rows - 1) ? sum : hold_q[r][c];
+            end else begin
+              ps_d[r][c] = (r == 0) ? '0 : ps_q[r-1][c];
+            end
           end
         end
       end
+    end else begin
+      a_d  = a_q;
+      wb_d = wb_q;
+      ps_d = ps_q;
     end
   end
   /* verilator lint_on LATCH */
@@ -123,14 +133,16 @@ module sa_pe_array
   // used (valid flags gate the accumulators, the wrapper drops bubble outputs).
   always_ff @(posedge clk_i) begin
     if (en_i) begin
-      a_q  <= a_d;
-      ps_q <= ps_d;
-      if (os_i || flip_any) begin
-        wb_q <= wb_d;
-      end
-      if (os_i) begin
-        acc_q  <= acc_d;
-        hold_q <= hold_d;
+      if (busy_i) begin
+        a_q  <= a_d;
+        ps_q <= ps_d;
+        if (os_i || flip_any) begin
+          wb_q <= wb_d;
+        end
+        if (os_i) begin
+          acc_q  <= acc_d;
+          hold_q <= hold_d;
+        end
       end
       if (pre_we_i) begin
         sh_q[pre_row_i] <= pre_data_i;
