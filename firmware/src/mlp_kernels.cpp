@@ -206,8 +206,8 @@ RunResult relu_backward(Driver& drv, const Tensor& dy, const Tensor& z, const Te
                                           dz.ref(), dz_bf.ref()));
 }
 
-RunResult dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dy,
-                         const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx) {
+BackwardRuns dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dy,
+                            const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx) {
   const std::uint64_t M = x.rows(), K = x.cols(), N = w.cols();
   require_shape(x.elem_bytes() == 2 && w.elem_bytes() == 2 && w.rows() == K && dy.rows() == M &&
                     dy.cols() == N && dy.elem_bytes() == 4 &&
@@ -222,26 +222,26 @@ RunResult dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Te
                     "and dx M x K fp32");
   require_bf16(drv.params(), "dense_backward");
   const DeviceParams& p = drv.params();
-  RunResult total;
+  BackwardRuns total;
   Tensor dz_bf = drv.alloc_tensor(M, N, 2);
-  add_run(total, drv.submit(z != nullptr ? relu_backward_program(p, M, N, dy.ref(), z->ref(),
-                                                                 dy.ref(), dz_bf.ref())
-                                         : to_bf16_program(p, M, N, dy.ref(), dz_bf.ref())));
+  add_run(total.data, drv.submit(z != nullptr ? relu_backward_program(p, M, N, dy.ref(), z->ref(),
+                                                                      dy.ref(), dz_bf.ref())
+                                              : to_bf16_program(p, M, N, dy.ref(), dz_bf.ref())));
   {
     Tensor xt = drv.alloc_tensor(K, M, 2);
-    add_run(total, transpose(drv, x, xt));
-    add_run(total, drv.gemm(model::Dataflow::kWs, xt, dz_bf, dw));
+    add_run(total.weight, transpose(drv, x, xt));
+    add_run(total.weight, drv.gemm(model::Dataflow::kWs, xt, dz_bf, dw));
   }
   {
     Tensor ones = drv.alloc_tensor(1, M, 2);
     const std::vector<std::uint16_t> one(M, 0x3F80);  // bf16 1.0
     drv.copy_in(ones, std::span<const std::uint16_t>(one));
-    add_run(total, drv.gemm(model::Dataflow::kWs, ones, dz_bf, db));
+    add_run(total.weight, drv.gemm(model::Dataflow::kWs, ones, dz_bf, db));
   }
   if (dx != nullptr) {
     Tensor wt = drv.alloc_tensor(N, K, 2);
-    add_run(total, transpose(drv, w, wt));
-    add_run(total, drv.gemm(model::Dataflow::kWs, dz_bf, wt, *dx));
+    add_run(total.data, transpose(drv, w, wt));
+    add_run(total.data, drv.gemm(model::Dataflow::kWs, dz_bf, wt, *dx));
   }
   return total;
 }

@@ -87,8 +87,10 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
   for (std::size_t l = L; l-- > 0;) {
     Layer& y = layers_[l];
     const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
-    add(st.backward, dense_backward(drv_, in, y.wbf, y.dy, l + 1 < L ? &y.z : nullptr, y.dw, y.db,
-                                    l > 0 ? &layers_[l - 1].dy : nullptr));
+    const BackwardRuns b = dense_backward(drv_, in, y.wbf, y.dy, l + 1 < L ? &y.z : nullptr, y.dw,
+                                          y.db, l > 0 ? &layers_[l - 1].dy : nullptr);
+    add(st.data_grad, b.data);
+    add(st.weight_grad, b.weight);
     const bool mom = cfg_.momentum > 0;
     add(st.update,
         sgd_update(drv_, y.w32, y.dw, &y.wbf, cfg_.lr, mom ? &y.vw : nullptr, cfg_.momentum));
@@ -118,6 +120,25 @@ model::AccMatrix DeviceMlp::logits(const model::RawMatrix& x, RunResult* stats) 
   forward(x, r);
   if (stats != nullptr) add(*stats, r);
   return get32(drv_, layers_.back().z);
+}
+
+model::MlpTrace DeviceMlp::trace() {
+  model::MlpTrace t;
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    Layer& y = layers_[l];
+    t.z.push_back(get32(drv_, y.z));
+    model::RawMatrix act;
+    if (l + 1 < layers_.size()) {
+      act.resize(static_cast<Eigen::Index>(y.act.rows()), static_cast<Eigen::Index>(y.act.cols()));
+      drv_.copy_out(y.act,
+                    std::span<std::uint16_t>(act.data(), static_cast<std::size_t>(act.size())));
+    }
+    t.act.push_back(std::move(act));
+    t.dz.push_back(get32(drv_, y.dy));  // dY, overwritten with dZ by the ReLU backward
+    t.dw.push_back(get32(drv_, y.dw));
+    t.db.push_back(get32(drv_, y.db));
+  }
+  return t;
 }
 
 model::MlpState DeviceMlp::state() {

@@ -32,7 +32,7 @@ RawMatrix to_bf16_input(const RowMatrixXf& x) {
 }
 
 float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
-               std::span<const std::uint8_t> labels, Eigen::Index k_fold) {
+               std::span<const std::uint8_t> labels, Eigen::Index k_fold, MlpTrace* trace) {
   const std::size_t L = s.w32.size();
   if (static_cast<std::size_t>(x.rows()) != labels.size())
     throw std::invalid_argument("mlp_step: " + std::to_string(x.rows()) + " rows but " +
@@ -51,8 +51,21 @@ float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
   const float loss = ReferenceMlp::loss_and_grad(logits, labels, dlogits);
   AccMatrix dy(dlogits.rows(), dlogits.cols());
   for (Eigen::Index i = 0; i < dy.size(); ++i) dy.data()[i] = f32_to_bits(dlogits.data()[i]);
+  if (trace != nullptr) {
+    *trace = MlpTrace{};
+    trace->z = z;
+    for (std::size_t l = 0; l < L; ++l) trace->act.push_back(l + 1 < L ? acts[l + 1] : RawMatrix());
+    trace->dz.resize(L);
+    trace->dw.resize(L);
+    trace->db.resize(L);
+  }
   for (std::size_t l = L; l-- > 0;) {
     DenseGrads g = dense_backward(acts[l], s.wbf[l], dy, l + 1 < L ? &z[l] : nullptr, k_fold);
+    if (trace != nullptr) {
+      trace->dz[l] = l + 1 < L ? g.dz : dy;
+      trace->dw[l] = g.dw;
+      trace->db[l] = g.db;
+    }
     if (cfg.momentum > 0) {
       SgdStep w = sgd_momentum_update(s.w32[l], g.dw, s.vw[l], cfg.lr, cfg.momentum);
       SgdStep b = sgd_momentum_update(s.b32[l], g.db, s.vb[l], cfg.lr, cfg.momentum);

@@ -110,13 +110,17 @@ TrainJobResult run_train_job(const Config& cfg, std::ostream& progress) {
   const auto fold = static_cast<Eigen::Index>(
       fw::gemm_program_fold(dev.params(), model::Dataflow::kWs, t.layers.front()));
 
-  std::uint64_t fwd_macs = 0, bwd_macs = 0;
+  // MACs per step and phase: forward X W; weight gradient X^T dZ and the
+  // column sums of dZ (db as a GEMM with a row of ones); data gradient dZ W^T
+  // (not for the first layer).
+  std::uint64_t fwd_macs = 0, wgrad_macs = 0, dgrad_macs = 0;
   for (std::size_t l = 0; l + 1 < t.layers.size(); ++l) {
     const std::uint64_t io = std::uint64_t{t.layers[l]} * t.layers[l + 1];
     fwd_macs += t.batch * io;
-    bwd_macs += t.batch * io + t.batch * t.layers[l + 1] + (l > 0 ? t.batch * io : 0);
+    wgrad_macs += t.batch * io + t.batch * t.layers[l + 1];
+    dgrad_macs += l > 0 ? t.batch * io : 0;
   }
-  Phase fwd, bwd, upd, inf;
+  Phase fwd, dgrad, wgrad, upd, inf;
   std::vector<float> losses;
   std::vector<std::size_t> order;
   std::uint64_t order_epoch = ~std::uint64_t{0};
@@ -134,12 +138,16 @@ TrainJobResult run_train_job(const Config& cfg, std::ostream& progress) {
     ref.train_batch(b.x, b.labels);
   }
   const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t report_every = std::max<std::uint64_t>(1, total / 10);
+  double interval_loss = 0;
+  std::uint64_t interval_steps = 0;
   for (std::uint64_t s = start; s < start + total; ++s) {
     const model::Batch b = batch_at(s);
     const model::RawMatrix x = model::to_bf16_input(b.x);
     const fw::StepStats st = mlp.step(x, b.labels);
     fwd.add(st.forward, fwd_macs);
-    bwd.add(st.backward, bwd_macs);
+    dgrad.add(st.data_grad, dgrad_macs);
+    wgrad.add(st.weight_grad, wgrad_macs);
     upd.add(st.update, 0);
     losses.push_back(st.loss);
     if (t.check) {
@@ -156,11 +164,22 @@ TrainJobResult run_train_job(const Config& cfg, std::ostream& progress) {
                   "\rstep %llu/%llu  loss %.4f  simulated cycles %.3g  elapsed %s  ETA %s   ",
                   static_cast<unsigned long long>(s + 1),
                   static_cast<unsigned long long>(start + total), st.loss,
-                  double(fwd.cycles + bwd.cycles + upd.cycles), duration(el).c_str(),
-                  duration(el / double(done) * double(total - done)).c_str());
+                  double(fwd.cycles + dgrad.cycles + wgrad.cycles + upd.cycles),
+                  duration(el).c_str(), duration(el / double(done) * double(total - done)).c_str());
     progress << line << std::flush;
+    // Every tenth of the run the line stays, with the mean loss since the last
+    // one, so the log shows the loss going down.
+    interval_loss += st.loss;
+    ++interval_steps;
+    if (done % report_every == 0 || done == total) {
+      std::snprintf(line, sizeof line, " mean loss of steps %llu-%llu: %.4f\n",
+                    static_cast<unsigned long long>(s + 2 - interval_steps),
+                    static_cast<unsigned long long>(s + 1), interval_loss / double(interval_steps));
+      progress << line << std::flush;
+      interval_loss = 0;
+      interval_steps = 0;
+    }
   }
-  progress << "\n";
   const double train_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -199,7 +218,7 @@ TrainJobResult run_train_job(const Config& cfg, std::ostream& progress) {
   r.checkpoint = (dir / "checkpoint.bin").string();
   fw::save_checkpoint(r.checkpoint, mlp.state(), start + total, t.layers);
   const double pes = double(cfg.core.rows) * cfg.core.cols;
-  const std::uint64_t cycles = fwd.cycles + bwd.cycles + upd.cycles;
+  const std::uint64_t cycles = fwd.cycles + dgrad.cycles + wgrad.cycles + upd.cycles;
   r.report = {
       {"config", cfg.name},
       {"layers", t.layers},
@@ -215,14 +234,15 @@ TrainJobResult run_train_job(const Config& cfg, std::ostream& progress) {
       {"reference_test_accuracy", r.reference_accuracy},
       {"phases",
        {{"forward", fwd.json(pes)},
-        {"backward", bwd.json(pes)},
+        {"data_gradient", dgrad.json(pes)},
+        {"weight_gradient", wgrad.json(pes)},
         {"update", upd.json(pes)},
         {"inference", inf.json(pes)}}},
       {"training_cycles", cycles},
       {"wall_seconds_training", train_secs},
       {"wall_seconds_per_step", train_secs / double(total)},
       {"sim_cycles_per_s", double(cycles) / train_secs},
-      {"sim_macs_per_s", double(fwd.macs + bwd.macs) / train_secs},
+      {"sim_macs_per_s", double(fwd.macs + dgrad.macs + wgrad.macs) / train_secs},
       {"checkpoint", r.checkpoint},
   };
   return r;
@@ -238,10 +258,10 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
                 static_cast<unsigned long long>(r.steps), cfg.train.batch, r.first_loss,
                 r.last_loss);
   o << line;
-  for (const char* p : {"forward", "backward", "update", "inference"}) {
+  for (const char* p : {"forward", "data_gradient", "weight_gradient", "update", "inference"}) {
     const auto& ph = j.at("phases").at(p);
     std::snprintf(line, sizeof line,
-                  "  %-9s        %llu cycles, %.1f %% PE utilization, DRAM %llu B read / %llu B "
+                  "  %-15s  %llu cycles, %.1f %% PE utilization, DRAM %llu B read / %llu B "
                   "written, L2 %llu hits / %llu misses\n",
                   p, static_cast<unsigned long long>(ph.at("cycles").get<std::uint64_t>()),
                   100.0 * ph.at("utilization").get<double>(),

@@ -1,8 +1,10 @@
 // The checked training run on the RTL device: steps of the 784-128-10 MLP
 // (batch 32, SGD with momentum) on real Fashion-MNIST images through the
 // verilated bf16 16 x 16 core and the SystemC memory system; after every step
-// every parameter, bf16 weight copy and velocity equals the golden training
-// step (model::mlp_step) bit for bit.
+// the loss, every intermediate tensor (pre-activations, bf16 activations,
+// gradients at the pre-activations, dW, db) and every parameter, bf16 weight
+// copy and velocity equal the golden training step (model::mlp_step) bit for
+// bit.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -23,6 +25,11 @@ namespace {
 namespace fw = sasim::fw;
 namespace sim = sasim::sim;
 namespace model = sasim::model;
+
+template <typename M>
+bool same(const M& a, const M& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
+}
 
 TEST(DeviceTraining, CheckedStepsOnTheRtlCore) {
   const int steps = 20;
@@ -48,15 +55,23 @@ TEST(DeviceTraining, CheckedStepsOnTheRtlCore) {
     const fw::StepStats st = mlp.step(x, b.labels);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const float gold_loss = model::mlp_step(gold, cfg, x, b.labels, fold);
-    std::printf("step %2d loss %.4f cycles fwd %llu bwd %llu upd %llu, %.2f s\n", step, st.loss,
-                static_cast<unsigned long long>(st.forward.cycles),
-                static_cast<unsigned long long>(st.backward.cycles),
+    model::MlpTrace gt;
+    const float gold_loss = model::mlp_step(gold, cfg, x, b.labels, fold, &gt);
+    std::printf("step %2d loss %.4f cycles fwd %llu dX %llu dW %llu upd %llu, %.2f s\n", step,
+                st.loss, static_cast<unsigned long long>(st.forward.cycles),
+                static_cast<unsigned long long>(st.data_grad.cycles),
+                static_cast<unsigned long long>(st.weight_grad.cycles),
                 static_cast<unsigned long long>(st.update.cycles), secs);
     ASSERT_EQ(st.loss, gold_loss) << "step " << step;
     const model::MlpState s = mlp.state();
+    const model::MlpTrace dt = mlp.trace();
     for (std::size_t l = 0; l < gold.w32.size(); ++l) {
       const std::string at = "step " + std::to_string(step) + " layer " + std::to_string(l);
+      ASSERT_TRUE(same(dt.z[l], gt.z[l])) << at << " pre-activations z";
+      ASSERT_TRUE(same(dt.act[l], gt.act[l])) << at << " bf16 activations";
+      ASSERT_TRUE(same(dt.dz[l], gt.dz[l])) << at << " gradient at z";
+      ASSERT_TRUE(same(dt.dw[l], gt.dw[l])) << at << " dW";
+      ASSERT_TRUE(same(dt.db[l], gt.db[l])) << at << " db";
       ASSERT_TRUE((s.w32[l].array() == gold.w32[l].array()).all()) << at << " fp32 weights";
       ASSERT_TRUE((s.wbf[l].array() == gold.wbf[l].array()).all()) << at << " bf16 weights";
       ASSERT_TRUE((s.b32[l].array() == gold.b32[l].array()).all()) << at << " biases";

@@ -32,8 +32,9 @@ TEST(TrainJob, CheckedRunResumesFromItsCheckpoint) {
   const sim::TrainJobResult four = sim::run_train_job(config("four", ", steps: 4"), progress);
   EXPECT_EQ(four.steps, 4u);
   EXPECT_NE(progress.str().find("step 4/4"), std::string::npos) << progress.str();
+  EXPECT_NE(progress.str().find("mean loss of steps 4-4: "), std::string::npos) << progress.str();
   const auto& ph = four.report.at("phases");
-  for (const char* p : {"forward", "backward", "update", "inference"}) {
+  for (const char* p : {"forward", "data_gradient", "weight_gradient", "update", "inference"}) {
     EXPECT_GT(ph.at(p).at("cycles").get<std::uint64_t>(), 0u) << p;
   }
   EXPECT_GT(ph.at("forward").at("macs").get<std::uint64_t>(), 0u);

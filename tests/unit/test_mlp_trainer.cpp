@@ -61,9 +61,20 @@ TEST(MlpTrainer, TwentyCheckedStepsOnFashionMnist) {
     const model::Batch b = fw::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
     const model::RawMatrix x = model::to_bf16_input(b.x);
     const fw::StepStats st = mlp.step(x, b.labels);
-    const float gold_loss = model::mlp_step(gold, cfg, x, b.labels, fold);
+    model::MlpTrace gt;
+    const float gold_loss = model::mlp_step(gold, cfg, x, b.labels, fold, &gt);
     EXPECT_EQ(st.loss, gold_loss) << "step " << step;
     expect_same(mlp.state(), gold, step);
+    const model::MlpTrace dt = mlp.trace();
+    for (std::size_t l = 0; l < gt.z.size(); ++l) {
+      const std::string at = "step " + std::to_string(step) + " layer " + std::to_string(l);
+      EXPECT_TRUE(dt.z[l] == gt.z[l]) << at << " pre-activations z";
+      EXPECT_TRUE(dt.act[l] == gt.act[l]) << at << " bf16 activations";
+      EXPECT_TRUE(dt.dz[l] == gt.dz[l]) << at << " gradient at z";
+      EXPECT_TRUE(dt.dw[l] == gt.dw[l]) << at << " dW";
+      EXPECT_TRUE(dt.db[l] == gt.db[l]) << at << " db";
+    }
+    ASSERT_EQ(gt.act.back().size(), 0) << "the last layer has no bf16 activation";
     losses.push_back(st.loss);
   }
   float first = 0, last = 0;

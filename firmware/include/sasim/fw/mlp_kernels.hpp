@@ -101,10 +101,15 @@ RunResult relu_backward(Driver& drv, const Tensor& dy, const Tensor& z, const Te
 // W^T, the ones row) are allocated from the driver and freed on return. All
 // gradients see dZ rounded to bf16 once (the GEMM operands); the sums are the
 // array's fp32 accumulation (fold gemm_program_fold(WS) = array rows).
-// Returns every run's cycles and counters summed. std::invalid_argument on
-// shape or element mismatches.
-RunResult dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dy,
-                         const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx);
+// Returns the runs' cycles and counters summed per part: `data` the data
+// gradient (RELU_MASK, the bf16 copy of dZ, W^T and dX), `weight` the weight
+// gradient (X^T, dW and db). std::invalid_argument on shape or element
+// mismatches.
+struct BackwardRuns {
+  RunResult data, weight;
+};
+BackwardRuns dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dy,
+                            const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx);
 
 // The program of an SGD step on an fp32 R x C matrix of master weights w32
 // with the fp32 gradient g (imm = the binary32 bits of -lr):

@@ -21,7 +21,12 @@ namespace sasim::fw {
 
 struct StepStats {
   float loss = 0;
-  RunResult forward, backward, update;  // device cycles and counters per phase
+  // Device cycles and counters per phase: forward, the data gradient (ReLU
+  // backward, dX), the weight gradient (dW, db) and the SGD update.
+  RunResult forward, data_grad, weight_grad, update;
+  std::uint64_t cycles() const {
+    return forward.cycles + data_grad.cycles + weight_grad.cycles + update.cycles;
+  }
 };
 
 class DeviceMlp {
@@ -40,6 +45,11 @@ class DeviceMlp {
 
   // The parameters and optimizer state, read back from device memory.
   model::MlpState state();
+
+  // The intermediate tensors of the last step, read back from device memory
+  // (the layout of model::MlpTrace; after logits() z and act hold the
+  // inference's forward pass).
+  model::MlpTrace trace();
 
  private:
   void forward(const model::RawMatrix& x, RunResult& stats);

@@ -39,9 +39,19 @@ MlpState mlp_init(const MlpConfig& cfg);
 // Pixels (0..255) of a batch as bf16 operands: f32_to_bf16(p / 255.0f).
 RawMatrix to_bf16_input(const RowMatrixXf& x);
 
+// The intermediate tensors of a step, per layer l (what the device holds
+// after the step): z = X_l W_l + b_l (fp32), act = X_{l+1} (bf16, hidden
+// layers only; empty for the last), dz = the gradient at z (fp32: ReLU mask
+// applied for hidden layers, dloss/dlogits for the last), dw and db.
+struct MlpTrace {
+  std::vector<AccMatrix> z, dz, dw, db;
+  std::vector<RawMatrix> act;
+};
+
 // One training step; returns the mean loss. k_fold: the device GEMM's fold
-// (WS: the array's rows).
+// (WS: the array's rows). `trace`, when given, receives the intermediates.
 float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
-               std::span<const std::uint8_t> labels, Eigen::Index k_fold);
+               std::span<const std::uint8_t> labels, Eigen::Index k_fold,
+               MlpTrace* trace = nullptr);
 
 }  // namespace sasim::model
