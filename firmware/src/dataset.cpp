@@ -190,6 +190,16 @@ Dataset load_fashion_mnist(const fs::path& dir, Split split) {
                   dir / (std::string(prefix) + "-labels-idx1-ubyte.gz"), 10);
 }
 
+bool fashion_mnist_installed(const fs::path& dir) {
+  for (const char* prefix : {"train", "t10k"}) {
+    for (const char* kind : {"-images-idx3-ubyte.gz", "-labels-idx1-ubyte.gz"}) {
+      std::error_code ec;
+      if (!fs::is_regular_file(dir / (std::string(prefix) + kind), ec)) return false;
+    }
+  }
+  return true;
+}
+
 Dataset subset(const Dataset& d, std::size_t first, std::size_t count) {
   if (first > d.count || count > d.count - first) {
     throw std::out_of_range("subset: images [" + std::to_string(first) + ", " +

@@ -32,6 +32,9 @@ bool same(const M& a, const M& b) {
 }
 
 TEST(DeviceTraining, CheckedStepsOnTheRtlCore) {
+  if (!fw::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+                 << "); ./sasim installs it";
   const int steps = 20;
   sasim::mem::test::fresh_systemc();
   sim::DeviceConfig dc;

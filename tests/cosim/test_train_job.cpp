@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "sasim/fw/dataset.hpp"
 #include "sasim/fw/mlp_trainer.hpp"
 #include "sasim/sim/config.hpp"
 #include "sasim/sim/train_job.hpp"
@@ -27,6 +28,9 @@ sim::Config config(const std::string& name, const std::string& extra) {
 }
 
 TEST(TrainJob, CheckedRunResumesFromItsCheckpoint) {
+  if (!fw::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+                 << "); ./sasim installs it";
   std::ostringstream progress;
   sasim::mem::test::fresh_systemc();
   const sim::TrainJobResult four = sim::run_train_job(config("four", ", steps: 4"), progress);

@@ -424,6 +424,9 @@ Bytes gunzip_with_tool(const fs::path& p) {
 }
 
 TEST(FashionMnist, TestSplit) {
+  if (!fw::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+                 << "); ./sasim installs it";
   const auto t0 = std::chrono::steady_clock::now();
   const fw::Dataset d = fw::load_fashion_mnist(fw::Split::kTest);
   const double ms =
@@ -452,6 +455,9 @@ TEST(FashionMnist, TestSplit) {
 }
 
 TEST(FashionMnist, TrainSplit) {
+  if (!fw::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+                 << "); ./sasim installs it";
   const fw::Dataset d = fw::load_fashion_mnist(fs::path(fw::kFashionMnistDir), fw::Split::kTrain);
   ASSERT_EQ(d.count, 60000u);
   ASSERT_EQ(d.rows, 28u);

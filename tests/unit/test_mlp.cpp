@@ -380,6 +380,9 @@ TEST(ReferenceMlp, LearnsSyntheticData) {
 }
 
 TEST(ReferenceMlp, FashionMnistSliceOneEpoch) {
+  if (!fw::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+                 << "); ./sasim installs it";
   // 1 epoch on the first 6000 training images, scored on the first 2000 test
   // images, 784-128-10. After so few steps (750) the final iterate is noisy:
   // over model/order seeds 1..20 this config scored 78.7 % mean, 1.5 % sd,

@@ -83,6 +83,9 @@ Dataset load_fashion_mnist(const std::filesystem::path& dir, Split split);
 inline Dataset load_fashion_mnist(Split split) {
   return load_fashion_mnist(std::filesystem::path(kFashionMnistDir), split);
 }
+// Whether the four Fashion-MNIST files are in dir (tests on the real data run
+// only when dataset-fashion-mnist is installed; ./sasim installs it).
+bool fashion_mnist_installed(const std::filesystem::path& dir = kFashionMnistDir);
 
 // Images [first, first + count) as a new data set. Throws std::out_of_range if
 // the range exceeds d.count.
