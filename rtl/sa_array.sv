@@ -97,8 +97,7 @@ module sa_array
   logic               os_open_q, os_open_d;   // OS: a reduction is in progress
   logic               ws_live_q, ws_live_d;   // WS/IS: stationary operands were loaded
   logic [RowCntW-1:0] emit_q, emit_d;         // OS: result rows still to emit
-  out_tok_t           tok_q [Lat];
-  out_tok_t           tok_d [Lat];
+  out_tok_t [Lat-1:0] tok_q, tok_d;  // packed: the pipeline shifts as one vector
   out_tok_t           tok_out;
   logic               ws_block, os_block;
 
@@ -173,7 +172,7 @@ module sa_array
       os_open_q <= 1'b0;
       ws_live_q <= 1'b0;
       emit_q    <= '0;
-      tok_q     <= '{default: '0};
+      tok_q     <= '0;
     end else begin
       os_q      <= (dataflow_i == DF_OS);
       pre_cnt_q <= pre_cnt_d;
@@ -208,8 +207,7 @@ module sa_array
   logic [Cols-1:0][InW-1:0]            north_in;
   logic [Rows-1:0][Rows-1:0][InW-1:0]  wsk_q;   // [stage][row]
   logic [Cols-1:0][Cols-1:0][InW-1:0]  nsk_q;   // [stage][column]
-  step_flags_t                         flg_q [Diags];
-  step_flags_t                         flg_d [Diags];
+  step_flags_t [Diags-1:0]             flg_q, flg_d;  // packed, as tok_q
   logic [Rows-1:0][InW-1:0]            west;
   logic [Cols-1:0][InW-1:0]            north;
 
@@ -246,7 +244,7 @@ module sa_array
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      flg_q <= '{default: '0};
+      flg_q <= '0;
     end else if (adv) begin
       flg_q <= flg_d;
     end

@@ -36,7 +36,7 @@ module sa_pe_array
   input  logic                          os_i,       // 1: output-stationary, 0: WS/IS
   input  logic [Rows-1:0][InW-1:0]      west_i,     // skewed west operands
   input  logic [Cols-1:0][InW-1:0]      north_i,    // skewed north operands (OS)
-  input  step_flags_t                   flags_i [Diags],
+  input  step_flags_t [Diags-1:0]       flags_i,
   input  logic                          pre_we_i,   // write one shadow row
   input  logic [RowIdxW-1:0]            pre_row_i,
   input  logic [Cols-1:0][InW-1:0]      pre_data_i,
@@ -54,6 +54,7 @@ module sa_pe_array
   logic [ACC_W-1:0] ps_q   [Rows][Cols];
   logic [ACC_W-1:0] ps_d   [Rows][Cols];
   logic [Cols-1:0][InW-1:0] sh_q [Rows];
+  logic [Cols-1:0][ACC_W-1:0] south_q, south_d;  // ps_q[Rows-1], for the outside
 
   // Any `first` step inside the grid: the stationary operands may change.
   logic flip_any;
@@ -78,46 +79,57 @@ module sa_pe_array
     // An idle grid holds (the flops below are not written): its PEs are not
     // evaluated, which in simulation skips the whole MAC grid while the
     // array waits (vector-unit and DMA phases of a program).
-    if (busy_i) begin
-      // One flat loop over the PEs: Verilator unrolls it completely (see the
-      // --unroll-count in rtl/CMakeLists.txt), so every index below becomes a
-      // constant; a nested loop would keep the outer one rolled.
+    if (busy_i && !os_i) begin
+      // WS/IS. One flat loop over the PEs: Verilator unrolls it completely
+      // (see the --unroll-count in rtl/CMakeLists.txt), so every index below
+      // becomes a constant; a nested loop would keep the outer one rolled.
+      // The mode is decided outside the loop so that each unrolled mode is
+      // one straight run of code.
       for (int unsigned i = 0; i < Rows * Cols; i++) begin
         begin
           int unsigned r, c;
+          logic [InW-1:0] w_eff;
           r = i / Cols;
           c = i % Cols;
           f    = flags_i[r+c];
           a_in = (c == 0) ? west_i[r] : a_q[r][c-1];
           a_d[r][c] = a_in;
-          if (!os_i) begin : ws_pe
-            logic [InW-1:0] w_eff;
-            w_eff = (f.valid && f.first) ? sh_q[r][c] : wb_q[r][c];
-            wb_d[r][c] = w_eff;
-            ps_d[r][c] = sa_arith_pkg::mac_add(Datapath, (r == 0) ? '0 : ps_q[r-1][c],
-                                               sa_arith_pkg::mac_mul(Datapath, 16'(a_in),
-                                                                     16'(w_eff)));
-          end else begin : os_pe
-            logic [InW-1:0]   b_in;
-            logic [ACC_W-1:0] sum;
-            b_in = (r == 0) ? north_i[c] : wb_q[r-1][c];
-            wb_d[r][c] = b_in;
-            sum = sa_arith_pkg::mac_add(Datapath, f.first ? '0 : acc_q[r][c],
-                                        sa_arith_pkg::mac_mul(Datapath, 16'(a_in), 16'(b_in)));
-            if (f.valid) begin
-              acc_d[r][c] = sum;
-            end
-            if (f.valid && f.last) begin
-              hold_d[r][c] = sum;
-            end
-            // The bottom PE finishing a tile loads its column's results into
-            // the chain; they then shift out one per cycle.
-            drain = flags_i[Rows-1+c].valid && flags_i[Rows-1+c].last;
-            if (drain) begin
-              ps_d[r][c] = (r == Rows - 1) ? sum : hold_q[r][c];
-            end else begin
-              ps_d[r][c] = (r == 0) ? '0 : ps_q[r-1][c];
-            end
+          w_eff = (f.valid && f.first) ? sh_q[r][c] : wb_q[r][c];
+          wb_d[r][c] = w_eff;
+          ps_d[r][c] = sa_arith_pkg::mac_add(Datapath, (r == 0) ? '0 : ps_q[r-1][c],
+                                             sa_arith_pkg::mac_mul(Datapath, 16'(a_in),
+                                                                   16'(w_eff)));
+        end
+      end
+    end else if (busy_i) begin
+      // OS.
+      for (int unsigned i = 0; i < Rows * Cols; i++) begin
+        begin
+          int unsigned r, c;
+          logic [InW-1:0]   b_in;
+          logic [ACC_W-1:0] sum;
+          r = i / Cols;
+          c = i % Cols;
+          f    = flags_i[r+c];
+          a_in = (c == 0) ? west_i[r] : a_q[r][c-1];
+          a_d[r][c] = a_in;
+          b_in = (r == 0) ? north_i[c] : wb_q[r-1][c];
+          wb_d[r][c] = b_in;
+          sum = sa_arith_pkg::mac_add(Datapath, f.first ? '0 : acc_q[r][c],
+                                      sa_arith_pkg::mac_mul(Datapath, 16'(a_in), 16'(b_in)));
+          if (f.valid) begin
+            acc_d[r][c] = sum;
+          end
+          if (f.valid && f.last) begin
+            hold_d[r][c] = sum;
+          end
+          // The bottom PE finishing a tile loads its column's results into
+          // the chain; they then shift out one per cycle.
+          drain = flags_i[Rows-1+c].valid && flags_i[Rows-1+c].last;
+          if (drain) begin
+            ps_d[r][c] = (r == Rows - 1) ? sum : hold_q[r][c];
+          end else begin
+            ps_d[r][c] = (r == 0) ? '0 : ps_q[r-1][c];
           end
         end
       end
@@ -131,17 +143,25 @@ module sa_pe_array
 
   // Datapath registers carry no reset: every value is written before it is
   // used (valid flags gate the accumulators, the wrapper drops bubble outputs).
+  // The PE state is written with blocking assignments: Verilator 5.006 gives
+  // every element of an unpacked array written by a non-blocking assignment
+  // its own shadow variable, cleared and copied each cycle (a third of the
+  // core's simulation time). It is race-free because nothing but the
+  // always_comb blocks of this module reads these arrays; the one value that
+  // leaves the module, the bottom row of ps_q, is the separate flop south_q.
+  /* verilator lint_off BLKSEQ */
   always_ff @(posedge clk_i) begin
     if (en_i) begin
       if (busy_i) begin
-        a_q  <= a_d;
-        ps_q <= ps_d;
+        a_q  = a_d;
+        ps_q = ps_d;
+        south_q <= south_d;
         if (os_i || flip_any) begin
-          wb_q <= wb_d;
+          wb_q = wb_d;
         end
         if (os_i) begin
-          acc_q  <= acc_d;
-          hold_q <= hold_d;
+          acc_q  = acc_d;
+          hold_q = hold_d;
         end
       end
       if (pre_we_i) begin
@@ -149,11 +169,13 @@ module sa_pe_array
       end
     end
   end
+  /* verilator lint_on BLKSEQ */
 
   always_comb begin
     for (int unsigned c = 0; c < Cols; c++) begin
-      south_o[c] = ps_q[Rows-1][c];
+      south_d[c] = ps_d[Rows-1][c];
     end
   end
+  assign south_o = south_q;
 
 endmodule
