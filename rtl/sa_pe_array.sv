@@ -16,10 +16,14 @@
 // copied into wb_q when the step flagged `first` reaches the PE (a diagonal
 // wave).
 //
+// plus south_q, a copy of the bottom row of ps_q: the grid's output.
+//
 // Simulation speed shapes the code (Verilator 5.006): the PEs are loops over
-// arrays rather than one instance each, and each mode computes only its own
-// next state. The per-PE arithmetic is sa_arith_pkg::mac_mul /
-// mac_add, the same functions sa_mac wraps for its standalone test.
+// arrays rather than one instance each; each mode has its own unrolled loop
+// and computes only its own next state; an idle grid (busy_i low) is not
+// evaluated at all; the PE state is written with blocking assignments (see
+// the always_ff). The per-PE arithmetic is sa_arith_pkg::mac_mul / mac_add,
+// the same functions sa_mac wraps for its standalone test.
 module sa_pe_array
   import sa_pkg::*;
 #(
