@@ -149,8 +149,8 @@ module sa_pe_array
   // used (valid flags gate the accumulators, the wrapper drops bubble outputs).
   // The PE state is written with blocking assignments: Verilator 5.006 gives
   // every element of an unpacked array written by a non-blocking assignment
-  // its own shadow variable, cleared and copied each cycle (a third of the
-  // core's simulation time). It is race-free because nothing but the
+  // its own shadow variable, cleared and copied each cycle (about a quarter
+  // of the core's simulation time). It is race-free because nothing but the
   // always_comb blocks of this module reads these arrays; the one value that
   // leaves the module, the bottom row of ps_q, is the separate flop south_q.
   /* verilator lint_off BLKSEQ */

@@ -31,6 +31,51 @@ RawMatrix to_bf16_input(const RowMatrixXf& x) {
   return r;
 }
 
+namespace {
+
+template <typename M>
+bool equal_bits(const M& a, const M& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
+}
+
+// Appends the first differing tensor of the per-layer lists `a` and `b`.
+template <typename M>
+bool differ(const std::vector<M>& a, const std::vector<M>& b, std::size_t l, const char* what,
+            std::string& out) {
+  if (l < a.size() && l < b.size() && equal_bits(a[l], b[l])) return false;
+  out = "layer " + std::to_string(l) + " " + what;
+  return true;
+}
+
+}  // namespace
+
+std::string first_difference(const MlpState& a, const MlpState& b) {
+  if (a.w32.size() != b.w32.size()) return "the number of layers";
+  if (a.vw.size() != b.vw.size()) return "the presence of velocities";
+  std::string d;
+  for (std::size_t l = 0; l < a.w32.size(); ++l) {
+    if (differ(a.w32, b.w32, l, "fp32 weights", d) || differ(a.wbf, b.wbf, l, "bf16 weights", d) ||
+        differ(a.b32, b.b32, l, "biases", d) ||
+        (!a.vw.empty() && (differ(a.vw, b.vw, l, "weight velocities", d) ||
+                           differ(a.vb, b.vb, l, "bias velocities", d))))
+      return d;
+  }
+  return "";
+}
+
+std::string first_difference(const MlpTrace& a, const MlpTrace& b) {
+  if (a.z.size() != b.z.size()) return "the number of layers";
+  std::string d;
+  for (std::size_t l = 0; l < a.z.size(); ++l) {
+    if (differ(a.z, b.z, l, "pre-activations z", d) ||
+        differ(a.act, b.act, l, "bf16 activations", d) ||
+        differ(a.dz, b.dz, l, "gradient at z", d) || differ(a.dw, b.dw, l, "dW", d) ||
+        differ(a.db, b.db, l, "db", d))
+      return d;
+  }
+  return "";
+}
+
 float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
                std::span<const std::uint8_t> labels, Eigen::Index k_fold, MlpTrace* trace) {
   const std::size_t L = s.w32.size();

@@ -42,19 +42,6 @@ struct Phase {
   }
 };
 
-bool same(const model::MlpState& a, const model::MlpState& b) {
-  for (std::size_t l = 0; l < a.w32.size(); ++l) {
-    if (!(a.w32[l].array() == b.w32[l].array()).all() ||
-        !(a.wbf[l].array() == b.wbf[l].array()).all() ||
-        !(a.b32[l].array() == b.b32[l].array()).all())
-      return false;
-    if (!a.vw.empty() && (!(a.vw[l].array() == b.vw[l].array()).all() ||
-                          !(a.vb[l].array() == b.vb[l].array()).all()))
-      return false;
-  }
-  return true;
-}
-
 std::string duration(double s) {
   char b[32];
   if (s >= 3600)
@@ -152,9 +139,11 @@ TrainJobResult run_train_job(const Config& cfg, std::ostream& progress) {
     losses.push_back(st.loss);
     if (t.check) {
       const float gl = model::mlp_step(gold, m, x, b.labels, fold);
-      if (gl != st.loss || !same(mlp.state(), gold)) {
+      const std::string diff =
+          gl != st.loss ? std::string("the loss") : model::first_difference(mlp.state(), gold);
+      if (!diff.empty()) {
         throw std::runtime_error("train.check: step " + std::to_string(s) +
-                                 ": the device's parameters differ from the golden model");
+                                 ": the device and the golden model differ in " + diff);
       }
     }
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "sasim/model/gemm.hpp"
@@ -47,6 +48,12 @@ struct MlpTrace {
   std::vector<AccMatrix> z, dz, dw, db;
   std::vector<RawMatrix> act;
 };
+
+// The first tensor in which two states (or two traces) differ, bit for bit,
+// as "layer 1 bf16 weights" (a shape or layer-count mismatch counts as a
+// difference); "" when they are equal.
+std::string first_difference(const MlpState& a, const MlpState& b);
+std::string first_difference(const MlpTrace& a, const MlpTrace& b);
 
 // One training step; returns the mean loss. k_fold: the device GEMM's fold
 // (WS: the array's rows). `trace`, when given, receives the intermediates.
