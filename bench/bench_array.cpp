@@ -8,17 +8,18 @@
 #include <random>
 #include <string>
 
+#include "sasim/cosim/array_gemm.hpp"
+#include "sasim/cosim/array_model.hpp"
 #include "sasim/model/gemm.hpp"
-#include "sasim/sim/array_gemm.hpp"
-#include "sasim/sim/array_model.hpp"
 
 namespace {
 
-namespace sim = sasim::sim;
+namespace cosim = sasim::cosim;
 namespace model = sasim::model;
+namespace spec = sasim::spec;
 
-void bm_array(benchmark::State& state, sim::ArrayShape shape, model::Dataflow df) {
-  auto array = sim::make_array_model(shape);
+void bm_array(benchmark::State& state, sasim::spec::CoreSpec shape, model::Dataflow df) {
+  auto array = cosim::make_array_model(shape);
   // Every tile streams 256 vectors; 4 x 4 tiles in the two tiled dimensions.
   const Eigen::Index R = shape.rows, C = shape.cols;
   Eigen::Index M = 256, K = 4 * R, N = 4 * C;
@@ -27,10 +28,10 @@ void bm_array(benchmark::State& state, sim::ArrayShape shape, model::Dataflow df
   std::mt19937_64 rng(1);
   const auto a = model::random_operands(shape.datapath, M, K, rng, model::OperandMix::kUniform);
   const auto b = model::random_operands(shape.datapath, K, N, rng, model::OperandMix::kUniform);
-  const sim::ArrayProgram prog = sim::build_gemm_program(df, shape, a, b);
+  const cosim::ArrayProgram prog = cosim::build_gemm_program(df, shape, a, b);
   std::uint64_t cycles = 0, macs = 0;
   for (auto _ : state) {
-    const sim::ArrayRunResult r = sim::run_program(*array, prog);
+    const cosim::ArrayRunResult r = cosim::run_program(*array, prog);
     benchmark::DoNotOptimize(r.out.data());
     cycles += r.cycles;
     macs += static_cast<std::uint64_t>(M * K * N);
@@ -49,7 +50,7 @@ void register_device_benchmarks();  // bench_device.cpp
 
 int main(int argc, char** argv) {
   register_device_benchmarks();
-  for (const auto& shape : sim::built_array_variants()) {
+  for (const auto& shape : cosim::built_array_variants()) {
     for (auto df : {model::Dataflow::kWs, model::Dataflow::kOs, model::Dataflow::kIs}) {
       const std::string name = "BM_Array/" + std::string(model::to_string(shape.datapath)) + "/" +
                                std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + "/" +

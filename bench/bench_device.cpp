@@ -13,37 +13,41 @@
 #include <string>
 #include <vector>
 
-#include "sasim/fw/dataset.hpp"
-#include "sasim/fw/driver.hpp"
-#include "sasim/fw/mlp_trainer.hpp"
+#include "sasim/app/config.hpp"
+#include "sasim/app/device.hpp"
+#include "sasim/app/train_job.hpp"
+#include "sasim/cosim/array_gemm.hpp"
+#include "sasim/cosim/device.hpp"
+#include "sasim/host/dataset.hpp"
+#include "sasim/host/driver.hpp"
+#include "sasim/host/mlp_trainer.hpp"
 #include "sasim/isa/encode.hpp"
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/mlp_golden.hpp"
-#include "sasim/sim/array_gemm.hpp"
-#include "sasim/sim/config.hpp"
-#include "sasim/sim/device.hpp"
 
 namespace {
 
-namespace sim = sasim::sim;
-namespace fw = sasim::fw;
+namespace cosim = sasim::cosim;
+namespace host = sasim::host;
 namespace model = sasim::model;
+namespace spec = sasim::spec;
+namespace app = sasim::app;
 
 // cycles/s of the bare 16 x 16 int8 WS array on full tiles (as BM_Array).
 double array_cycles_per_s() {
-  auto array = sim::make_array_model({model::Datapath::kInt8, 16, 16});
+  auto array = cosim::make_array_model(sasim::spec::core_of(model::Datapath::kInt8, 16, 16));
   std::mt19937_64 rng(1);
   const auto a =
       model::random_operands(model::Datapath::kInt8, 256, 64, rng, model::OperandMix::kUniform);
   const auto b =
       model::random_operands(model::Datapath::kInt8, 64, 64, rng, model::OperandMix::kUniform);
-  const sim::ArrayProgram prog =
-      sim::build_gemm_program(model::Dataflow::kWs, array->shape(), a, b);
+  const cosim::ArrayProgram prog =
+      cosim::build_gemm_program(model::Dataflow::kWs, array->spec(), a, b);
   std::uint64_t cycles = 0;
   const auto t0 = std::chrono::steady_clock::now();
   double secs = 0;
   while (secs < 0.5) {
-    cycles += sim::run_program(*array, prog).cycles;
+    cycles += cosim::run_program(*array, prog).cycles;
     secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return double(cycles) / secs;
@@ -59,17 +63,13 @@ void bm_device(benchmark::State& state) {
   // The bare array first: its model is gone before the core's is made
   // (Verilator 5.006 mis-handles scopes of interleaved model lifetimes).
   const double arr = array_cycles_per_s();
-  const sim::Config cfg = sim::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/default.yaml");
-  sim::require_core_variant(cfg);
-  sim::DeviceConfig dc;
-  dc.core = cfg.core.core_shape();
-  dc.clock_mhz = cfg.core.clock_mhz;
-  dc.memory = cfg.memory_system();
-  sim::CosimDevice dev(dc);
-  fw::Driver drv(dev);
+  const app::Config cfg = app::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/default.yaml");
+  const std::unique_ptr<cosim::CosimDevice> device = app::make_cosim_device(cfg);
+  cosim::CosimDevice& dev = *device;
+  host::Driver drv(dev);
   const auto M = cfg.gemm.m, K = cfg.gemm.k, N = cfg.gemm.n;
-  fw::Tensor a = drv.alloc_tensor(M, K, 1), b = drv.alloc_tensor(K, N, 1),
-             c = drv.alloc_tensor(M, N, 4);
+  host::Tensor a = drv.alloc_tensor(M, K, 1), b = drv.alloc_tensor(K, N, 1),
+               c = drv.alloc_tensor(M, N, 4);
   std::vector<std::uint8_t> ha(M * K), hb(K * N);
   std::mt19937 rng(1);
   for (auto& v : ha) v = static_cast<std::uint8_t>(rng());
@@ -79,15 +79,15 @@ void bm_device(benchmark::State& state) {
   // The program is built and stored once; the timed loop is the device run
   // alone (RTL + bridge + SystemC memory system).
   const auto prog =
-      fw::gemm_program(dev.params(), cfg.core.dataflow, M, K, N, a.ref(), b.ref(), c.ref());
-  fw::DeviceBuffer code = drv.alloc(prog.size() * 16, 16);
+      host::gemm_program(dev.params(), cfg.core.dataflow, M, K, N, a.ref(), b.ref(), c.ref());
+  host::DeviceBuffer code = drv.alloc(prog.size() * 16, 16);
   const std::vector<std::uint8_t> words = sasim::isa::program_bytes(prog);
   dev.write(code.addr(), words.data(), words.size());
   std::uint64_t cycles = 0;
   double macs = 0, util = 0, secs = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    const fw::RunResult r = dev.run(code.addr(), prog.size());
+    const spec::RunResult r = dev.run(code.addr(), prog.size());
     secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     cycles += r.cycles;
     macs += double(M) * K * N;
@@ -107,22 +107,14 @@ void bm_train_step(benchmark::State& state) {
   sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  const sim::Config cfg = sim::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/train.yaml");
-  sim::require_core_variant(cfg);
-  sim::DeviceConfig dc;
-  dc.core = cfg.core.core_shape();
-  dc.clock_mhz = cfg.core.clock_mhz;
-  dc.memory = cfg.memory_system();
-  sim::CosimDevice dev(dc);
-  fw::Driver drv(dev);
-  model::MlpConfig m;
-  m.layers = cfg.train.layers;
-  m.lr = static_cast<float>(cfg.train.lr);
-  m.momentum = static_cast<float>(cfg.train.momentum);
-  m.batch = cfg.train.batch;
-  fw::DeviceMlp mlp(drv, m, model::mlp_init(m));
-  const fw::Dataset data = fw::load_fashion_mnist(cfg.train.data_dir, fw::Split::kTrain);
-  const std::vector<std::size_t> order = fw::shuffled_order(data.count, 1, 0);
+  const app::Config cfg = app::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/train.yaml");
+  const std::unique_ptr<cosim::CosimDevice> device = app::make_cosim_device(cfg);
+  cosim::CosimDevice& dev = *device;
+  host::Driver drv(dev);
+  const model::MlpConfig m = app::mlp_config(cfg);
+  host::DeviceMlp mlp(drv, m, model::mlp_init(m));
+  const host::Dataset data = host::load_fashion_mnist(cfg.train.data_dir, host::Split::kTrain);
+  const std::vector<std::size_t> order = host::shuffled_order(data.count, 1, 0);
   double macs_per_step = 0;
   for (std::size_t l = 0; l + 1 < m.layers.size(); ++l) {
     const double io = double(m.layers[l]) * m.layers[l + 1];
@@ -131,10 +123,10 @@ void bm_train_step(benchmark::State& state) {
   std::uint64_t step = 0, cycles = 0;
   double secs = 0;
   for (auto _ : state) {
-    const model::Batch b = fw::make_batch(data, order, step * m.batch, m.batch);
+    const model::Batch b = host::make_batch(data, order, step * m.batch, m.batch);
     const model::RawMatrix x = model::to_bf16_input(b.x);
     const auto t0 = std::chrono::steady_clock::now();
-    const fw::StepStats st = mlp.step(x, b.labels);
+    const host::StepStats st = mlp.step(x, b.labels);
     secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     cycles += st.cycles();
     ++step;

@@ -13,9 +13,12 @@
 // applied (an update accepted in t-1 is written at the end of t).
 // Write ports 0 (load DMA) and 1 (vector unit), used in the same cycle when the
 // LOAD and EXEC queues work on different rows: plain writes with lane masks,
-// visible to reads from the next cycle (port 1 wins on a row both write). A
-// write must not hit a row that has an update in flight (the controller
-// orders them; the update would overwrite it).
+// visible to reads from the next cycle. A write must not hit a row that has an
+// update in flight (the controller orders them).
+// Storage: sa_mpram with NRd + 1 read ports (the last reads the stored row of
+// an update) and three write ports (0: the update's result, 1: write port 0,
+// 2: write port 1), so collisions follow sa_mpram's one rule: lane by lane,
+// the higher port wins (port 1 over port 0 over an update).
 module sa_accum
   import sa_pkg::*;
 #(
@@ -46,17 +49,45 @@ module sa_accum
 
   typedef logic [Lanes-1:0][ACC_W-1:0] row_t;
 
-  row_t mem_q [Words];
-
-  // Stage 1: the accepted update and the stored row read for it.
+  // Stage 1: the accepted update (the stored row arrives from the SRAM's last
+  // read port in the next cycle).
   logic             s1_valid_q, s1_acc_q;
   logic [AddrW-1:0] s1_addr_q;
-  row_t             s1_data_q, s1_old_q;
+  row_t             s1_data_q;
   // The row written at the end of the previous cycle (forwarding source).
   logic             wb_valid_q;
   logic [AddrW-1:0] wb_addr_q;
   row_t             wb_data_q;
-  row_t             old, sum, wr_merged0, wr_merged1;
+  row_t             old, sum, upd_row;
+
+  logic [NRd:0]                   ram_re;
+  logic [NRd:0][AddrW-1:0]        ram_raddr;
+  row_t [NRd:0]                   ram_rdata;
+  logic [2:0]                     ram_we;
+  logic [2:0][AddrW-1:0]          ram_waddr;
+  logic [2:0][Lanes-1:0]          ram_wmask;
+  row_t [2:0]                     ram_wdata;
+
+  assign ram_re    = {upd_valid_i, rd_en_i};
+  assign ram_raddr = {upd_addr_i, rd_addr_i};
+  assign rd_data_o = ram_rdata[NRd-1:0];
+  assign ram_we    = {wr_en_i, s1_valid_q};
+  assign ram_waddr = {wr_addr_i, s1_addr_q};
+  assign ram_wmask = {wr_mask_i, {Lanes{1'b1}}};
+  assign ram_wdata = {wr_data_i, upd_row};
+
+  sa_mpram #(
+    .Words(Words), .Lanes(Lanes), .LaneW(ACC_W), .NRd(NRd + 1), .NWr(3)
+  ) u_ram (
+    .clk_i, .rst_ni,
+    .rd_en_i  (ram_re),
+    .rd_addr_i(ram_raddr),
+    .rd_data_o(ram_rdata),
+    .wr_en_i  (ram_we),
+    .wr_addr_i(ram_waddr),
+    .wr_mask_i(ram_wmask),
+    .wr_data_i(ram_wdata)
+  );
 
   always_comb begin
     // Only computed in a cycle that writes (simulation speed: Verilator
@@ -64,25 +95,12 @@ module sa_accum
     old = '0;
     sum = '0;
     if (s1_valid_q && s1_acc_q) begin
-      old = (wb_valid_q && wb_addr_q == s1_addr_q) ? wb_data_q : s1_old_q;
+      old = (wb_valid_q && wb_addr_q == s1_addr_q) ? wb_data_q : ram_rdata[NRd];
       for (int unsigned l = 0; l < Lanes; l++) begin
         sum[l] = sa_arith_pkg::mac_add(Datapath, old[l], s1_data_q[l]);
       end
     end
-    wr_merged0 = '0;
-    wr_merged1 = '0;
-    if (wr_en_i[0]) begin
-      wr_merged0 = mem_q[wr_addr_i[0]];
-      for (int unsigned l = 0; l < Lanes; l++) begin
-        if (wr_mask_i[0][l]) wr_merged0[l] = wr_data_i[0][l];
-      end
-    end
-    if (wr_en_i[1]) begin
-      wr_merged1 = mem_q[wr_addr_i[1]];
-      for (int unsigned l = 0; l < Lanes; l++) begin
-        if (wr_mask_i[1][l]) wr_merged1[l] = wr_data_i[1][l];
-      end
-    end
+    upd_row = s1_acc_q ? sum : s1_data_q;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -100,47 +118,19 @@ module sa_accum
       s1_addr_q <= upd_addr_i;
       s1_acc_q  <= upd_acc_i;
       s1_data_q <= upd_data_i;
-      s1_old_q  <= mem_q[upd_addr_i];
     end
     if (s1_valid_q) begin
-      mem_q[s1_addr_q] <= s1_acc_q ? sum : s1_data_q;
-      wb_addr_q        <= s1_addr_q;
-      wb_data_q        <= s1_acc_q ? sum : s1_data_q;
+      wb_addr_q <= s1_addr_q;
+      wb_data_q <= upd_row;
     end
-    if (wr_en_i[0]) begin
-      mem_q[wr_addr_i[0]] <= wr_merged0;
-    end
-    if (wr_en_i[1]) begin
-      mem_q[wr_addr_i[1]] <= wr_merged1;
-    end
-  end
-
-  // One register per read port.
-  for (genvar p = 0; p < NRd; p++) begin : gen_rd
-    row_t rd_q;
-    always_ff @(posedge clk_i) begin
-      if (rd_en_i[p]) rd_q <= mem_q[rd_addr_i[p]];
-    end
-    assign rd_data_o[p] = rd_q;
   end
 
 `ifndef SYNTHESIS
-  // Addresses beyond the last row exist only when Words is not a power of two
-  // (with a power of two the check would be a tautology evaluated every cycle).
+  // Read and write addresses are range-checked inside sa_mpram.
   if ((1 << AddrW) != Words) begin : gen_range_chk
     assert property (@(posedge clk_i) disable iff (!rst_ni)
         upd_valid_i |-> 32'(upd_addr_i) < Words)
       else $error("sa_accum: update address out of range");
-    for (genvar p = 0; p < NRd; p++) begin : gen_rd_chk
-      assert property (@(posedge clk_i) disable iff (!rst_ni)
-          rd_en_i[p] |-> 32'(rd_addr_i[p]) < Words)
-        else $error("sa_accum: read address out of range on port %0d", p);
-    end
-    for (genvar p = 0; p < 2; p++) begin : gen_wr_chk
-      assert property (@(posedge clk_i) disable iff (!rst_ni)
-          wr_en_i[p] |-> 32'(wr_addr_i[p]) < Words)
-        else $error("sa_accum: write address out of range on port %0d", p);
-    end
   end
 `endif
 

@@ -20,12 +20,13 @@ module sa_core
   import sa_pkg::*;
   import sa_isa_pkg::*;
 #(
-  parameter int unsigned Rows      = 4,
-  parameter int unsigned Cols      = 4,
-  parameter int unsigned Datapath  = DP_INT8,
-  parameter int unsigned SpadRows  = 1024,
-  parameter int unsigned AccRows   = 256,
-  parameter int unsigned BusBytes  = 16,
+  // Defaults: the device contract's (spec/contract.json, sa_isa_pkg).
+  parameter int unsigned Rows      = CORE_ROWS_DEFAULT,
+  parameter int unsigned Cols      = CORE_COLS_DEFAULT,
+  parameter int unsigned Datapath  = CORE_DATAPATH_DEFAULT,
+  parameter int unsigned SpadRows  = CORE_SPAD_ROWS_DEFAULT,
+  parameter int unsigned AccRows   = CORE_ACC_ROWS_DEFAULT,
+  parameter int unsigned BusBytes  = CORE_BUS_BYTES_DEFAULT,
   parameter int unsigned QDepth    = 8,
   localparam int unsigned InW      = op_width(Datapath),
   localparam int unsigned W        = (Rows > Cols) ? Rows : Cols,
@@ -88,6 +89,10 @@ module sa_core
   if (SpadRows < 2 || (1 << SpAW) != SpadRows || AccRows < 2 || (1 << AcAW) != AccRows)
   begin : gen_bad_sram
     $error("sa_core: SpadRows and AccRows must be powers of two");
+  end
+  // sa_pkg's datapath encoding (used below the contract) is the contract's.
+  if (DP_INT8 != DATAPATH_INT8 || DP_BF16 != DATAPATH_BF16) begin : gen_bad_datapath
+    $error("sa_core: sa_pkg::DP_* differ from the contract's datapath encoding");
   end
 
   // ---------------------------------------------------------------------------
@@ -174,66 +179,19 @@ module sa_core
     .push_next_o(d_un)
   );
 
-  // Checks against the configuration (the firmware's FunctionalDevice applies
-  // the same rules; docs/isa.md).
-  // Views of the fetched word; each check reads the fields it needs.
-  /* verilator lint_off UNUSEDSIGNAL */
-  load_insn_t  ld_v;
-  gemm_insn_t  gm_v;
-  vec_insn_t   vc_v;
-  /* verilator lint_on UNUSEDSIGNAL */
-  assign ld_v = load_insn_t'(f_insn);  // STORE has the same layout
-  assign gm_v = gemm_insn_t'(f_insn);
-  assign vc_v = vec_insn_t'(f_insn);
-
-  function automatic logic beyond(logic [15:0] first, logic [12:0] n, int unsigned cap);
-    return (32'(first) + 32'(n)) > cap;
-  endfunction
-
+  // Checks against the configuration.
   core_err_e chk;
-  always_comb begin
-    chk = ERR_NONE;
-    if (d_illegal) begin
-      chk = ERR_ILLEGAL;
-    end else begin
-      unique case (gm_v.opcode)
-        OP_LOAD, OP_STORE: begin
-          if (ld_v.rows == '0 || ld_v.cols == '0) chk = ERR_RANGE;
-          else if (ld_v.sram == SRAM_ACC) begin
-            if (ld_v.transpose ? (32'(ld_v.rows) > Cols || beyond(ld_v.sram_row, 13'(ld_v.cols), AccRows))
-                               : (32'(ld_v.cols) > Cols || beyond(ld_v.sram_row, 13'(ld_v.rows), AccRows)))
-              chk = ERR_RANGE;
-            else if (ld_v.dram_addr[1:0] != 2'b00 || ld_v.dram_stride[1:0] != 2'b00) chk = ERR_ALIGN;
-          end else begin
-            if (ld_v.transpose ? (32'(ld_v.rows) > W || beyond(ld_v.sram_row, 13'(ld_v.cols), SpadRows))
-                               : (32'(ld_v.cols) > W || beyond(ld_v.sram_row, 13'(ld_v.rows), SpadRows)))
-              chk = ERR_RANGE;
-            else if (EbS == 2 && (ld_v.dram_addr[0] || ld_v.dram_stride[0])) chk = ERR_ALIGN;
-          end
-        end
-        OP_GEMM: begin
-          if (gm_v.len == '0) chk = ERR_RANGE;
-          else if (dataflow_e'(gm_v.dataflow) == DF_OS) begin
-            if (beyond(gm_v.in_row, 13'(gm_v.len), SpadRows) ||
-                beyond(gm_v.b_row, 13'(gm_v.len), SpadRows) ||
-                beyond(gm_v.acc_row, 13'(Rows), AccRows)) chk = ERR_RANGE;
-          end else begin
-            if (beyond(gm_v.in_row, 13'(gm_v.len), SpadRows) ||
-                beyond(gm_v.acc_row, 13'(gm_v.len), AccRows) ||
-                (!gm_v.reuse && beyond(gm_v.pre_row, 13'(Rows), SpadRows))) chk = ERR_RANGE;
-          end
-        end
-        OP_VEC: begin
-          if (vc_v.rows == '0 || beyond(vc_v.src_row, 13'(vc_v.rows), AccRows) ||
-              ((isa_vec_op_e'(vc_v.op) inside {VEC_OP_ADD_ROW, VEC_OP_RELU_MASK, VEC_OP_AXPY}) &&
-               beyond(vc_v.src2_row, 13'(vc_v.rows), AccRows)) ||
-              beyond(vc_v.dst_row, 13'(vc_v.rows), (vc_v.dst_sram == SRAM_SPAD) ? SpadRows : AccRows))
-            chk = ERR_RANGE;
-        end
-        default: chk = ERR_NONE;
-      endcase
-    end
-  end
+  sa_check #(
+    .Rows(Rows), .Cols(Cols), .SpadRows(SpadRows), .AccRows(AccRows), .EbS(EbS)
+  ) u_check (
+    .insn_i   (f_insn),
+    .illegal_i(d_illegal),
+    .err_o    (chk)
+  );
+  /* verilator lint_off UNUSEDSIGNAL */
+  finish_insn_t f_common;  // the fetched word's common fields
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign f_common = finish_insn_t'(f_insn);
 
   // Queues.
   logic              lq_in_v, lq_in_r, lq_v, lq_pop;
@@ -243,20 +201,20 @@ module sa_core
   logic [QCntW-1:0]  lq_cnt, eq_cnt, sq_cnt;
   logic              is_finish, target_ready, disp;
 
-  assign is_finish    = (gm_v.opcode == OP_FINISH);
+  assign is_finish    = (f_common.opcode == OP_FINISH);
   always_comb begin
     unique case (d_queue)
       Q_LOAD:  target_ready = lq_in_r;
       Q_EXEC:  target_ready = eq_in_r;
       Q_STORE: target_ready = sq_in_r;
-      default: target_ready = (gm_v.opcode == OP_CONFIG) ? eq_in_r : 1'b1;
+      default: target_ready = 1'b1;  // Q_CTRL: FINISH
     endcase
   end
   // An instruction that fails its checks is not dispatched; it stops the core.
   assign disp    = running_q && !stop && f_valid && (chk == ERR_NONE) && target_ready;
   assign f_ready = disp || (running_q && stop);
   assign lq_in_v = disp && d_queue == Q_LOAD;
-  assign eq_in_v = disp && (d_queue == Q_EXEC || gm_v.opcode == OP_CONFIG);
+  assign eq_in_v = disp && d_queue == Q_EXEC;
   assign sq_in_v = disp && d_queue == Q_STORE;
 
   sa_fifo #(.Width(INSN_W), .Depth(QDepth), .PushWhenReady(1'b1)) u_lq (
@@ -272,6 +230,7 @@ module sa_core
   // ---------------------------------------------------------------------------
   // Dependency tokens and issue
   // ---------------------------------------------------------------------------
+  logic        t_ld2ex, t_ex2ld, t_ex2st, t_st2ex;  // a token is available
   logic [15:0] t_ld2ex_q, t_ex2ld_q, t_ex2st_q, t_st2ex_q;
   // Common fields (dependency flags) of the queue heads.
   /* verilator lint_off UNUSEDSIGNAL */
@@ -284,31 +243,23 @@ module sa_core
   assign lh = finish_insn_t'(lq_out);
   assign eh = finish_insn_t'(eq_out);
   assign sh = finish_insn_t'(sq_out);
-  assign l_ok = !lh.pop_next || (t_ex2ld_q != '0);
-  assign e_ok = (!eh.pop_prev || (t_ld2ex_q != '0)) && (!eh.pop_next || (t_st2ex_q != '0));
-  assign s_ok = !sh.pop_prev || (t_ex2st_q != '0);
+  assign l_ok = !lh.pop_next || t_ex2ld;
+  assign e_ok = (!eh.pop_prev || t_ld2ex) && (!eh.pop_next || t_st2ex);
+  assign s_ok = !sh.pop_prev || t_ex2st;
   assign lq_pop = lq_v && l_ok && l_ready && err_q == ERR_NONE;
   assign eq_pop = eq_v && e_ok && e_ready && err_q == ERR_NONE;
   assign sq_pop = sq_v && s_ok && s_ready && err_q == ERR_NONE;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      t_ld2ex_q <= '0;
-      t_ex2ld_q <= '0;
-      t_ex2st_q <= '0;
-      t_st2ex_q <= '0;
-    end else if (start_i && !running_q) begin
-      t_ld2ex_q <= '0;
-      t_ex2ld_q <= '0;
-      t_ex2st_q <= '0;
-      t_st2ex_q <= '0;
-    end else begin
-      t_ld2ex_q <= t_ld2ex_q + 16'(l_done && l_push_next) - 16'(eq_pop && eh.pop_prev);
-      t_ex2ld_q <= t_ex2ld_q + 16'(e_done && e_push_prev) - 16'(lq_pop && lh.pop_next);
-      t_ex2st_q <= t_ex2st_q + 16'(e_done && e_push_next) - 16'(sq_pop && sh.pop_prev);
-      t_st2ex_q <= t_st2ex_q + 16'(s_done && s_push_prev) - 16'(eq_pop && eh.pop_next);
-    end
-  end
+  logic clear;  // a program starts: tokens and counters from zero
+  assign clear = start_i && !running_q;
+  sa_token u_t_ld2ex (.clk_i, .rst_ni, .clear_i(clear), .push_i(l_done && l_push_next),
+                      .pop_i(eq_pop && eh.pop_prev), .avail_o(t_ld2ex), .count_o(t_ld2ex_q));
+  sa_token u_t_ex2ld (.clk_i, .rst_ni, .clear_i(clear), .push_i(e_done && e_push_prev),
+                      .pop_i(lq_pop && lh.pop_next), .avail_o(t_ex2ld), .count_o(t_ex2ld_q));
+  sa_token u_t_ex2st (.clk_i, .rst_ni, .clear_i(clear), .push_i(e_done && e_push_next),
+                      .pop_i(sq_pop && sh.pop_prev), .avail_o(t_ex2st), .count_o(t_ex2st_q));
+  sa_token u_t_st2ex (.clk_i, .rst_ni, .clear_i(clear), .push_i(s_done && s_push_prev),
+                      .pop_i(eq_pop && eh.pop_next), .avail_o(t_st2ex), .count_o(t_st2ex_q));
 
   // ---------------------------------------------------------------------------
   // Units and memories
@@ -345,7 +296,7 @@ module sa_core
     .clk_i, .rst_ni,
     .insn_valid_i(lq_v && l_ok && err_q == ERR_NONE),
     .insn_ready_o(l_ready),
-    .insn_i      (load_insn_t'(lq_out)),
+    .insn_i      (dma_insn_t'(lq_out)),
     .done_o      (l_done),
     .done_push_next_o(l_push_next),
     .busy_o      (l_busy),
@@ -413,7 +364,7 @@ module sa_core
     .clk_i, .rst_ni,
     .insn_valid_i(sq_v && s_ok && err_q == ERR_NONE),
     .insn_ready_o(s_ready),
-    .insn_i      (store_insn_t'(sq_out)),
+    .insn_i      (dma_insn_t'(sq_out)),
     .done_o      (s_done),
     .done_push_prev_o(s_push_prev),
     .busy_o      (s_busy),
@@ -551,53 +502,40 @@ module sa_core
   // ---------------------------------------------------------------------------
   // Performance counters and debug view
   // ---------------------------------------------------------------------------
-  // One 64-bit counter per event, each its own register (a packed vector of
-  // all counters would be rebuilt as one wide word every cycle in the
-  // verilated model).
+  // The events of the contract's counters (sa_perf holds the registers).
   logic [NUM_PERF-1:0]       inc;
   logic [NUM_PERF-1:0][1:0]  add;  // 0..3 per cycle
   always_comb begin
     inc = '0;
     add = '0;
-    inc[PERF_CYCLES]       = running_q;
-    inc[PERF_EXEC_BUSY]    = running_q && e_busy;
-    inc[PERF_EXEC_WAIT_LD] = running_q && !e_busy && eq_v && eh.pop_prev && t_ld2ex_q == '0;
-    inc[PERF_EXEC_WAIT_ST] = running_q && !e_busy && eq_v && !(eh.pop_prev && t_ld2ex_q == '0) &&
-                             eh.pop_next && t_st2ex_q == '0;
-    inc[PERF_EXEC_STARVED] = running_q && !e_busy && !eq_v;
-    inc[PERF_STEPS]        = e_step;
-    inc[PERF_VEC_ROWS]     = e_vrow;
-    inc[PERF_LOAD_BUSY]    = running_q && l_busy;
-    inc[PERF_STORE_BUSY]   = running_q && s_busy;
-    inc[PERF_INSN_LOAD]    = l_done;
-    inc[PERF_INSN_EXEC]    = e_done;
-    inc[PERF_INSN_STORE]   = s_done;
-    inc[PERF_RD_BEATS]     = l_r_valid && l_r_ready;
-    inc[PERF_WR_BEATS]     = m_w_valid_o && m_w_ready_i;
-    inc[PERF_FETCH_BEATS]  = f_r_valid && f_r_ready;
-    inc[PERF_AR_STALL]     = m_ar_valid_o && !m_ar_ready_i;
-    inc[PERF_W_STALL]      = (m_aw_valid_o && !m_aw_ready_i) || (m_w_valid_o && !m_w_ready_i);
-    add[PERF_SPAD_READS]   = 2'(sp_re[0]) + 2'(sp_re[1]) + 2'(sp_re[2]);
-    add[PERF_SPAD_WRITES]  = 2'(sp_we[0]) + 2'(sp_we[1]);
-    add[PERF_ACC_READS]    = 2'(ac_re[0]) + 2'(ac_re[1]) + 2'(ac_re[2]);
-    add[PERF_ACC_WRITES]   = 2'(upd_valid) + 2'(l_ac_we) + 2'(e_ac_we);
+    inc[PERF_CYCLES]          = running_q;
+    inc[PERF_EXEC_BUSY]       = running_q && e_busy;
+    inc[PERF_EXEC_WAIT_LOAD]  = running_q && !e_busy && eq_v && eh.pop_prev && !t_ld2ex;
+    inc[PERF_EXEC_WAIT_STORE] = running_q && !e_busy && eq_v && !(eh.pop_prev && !t_ld2ex) &&
+                                eh.pop_next && !t_st2ex;
+    inc[PERF_EXEC_STARVED]    = running_q && !e_busy && !eq_v;
+    inc[PERF_ARRAY_STEPS]     = e_step;
+    inc[PERF_VEC_ROWS]        = e_vrow;
+    inc[PERF_LOAD_BUSY]       = running_q && l_busy;
+    inc[PERF_STORE_BUSY]      = running_q && s_busy;
+    inc[PERF_INSN_LOAD]       = l_done;
+    inc[PERF_INSN_EXEC]       = e_done;
+    inc[PERF_INSN_STORE]      = s_done;
+    inc[PERF_INSN_CTRL]       = disp && is_finish;
+    inc[PERF_LOAD_BEATS]      = l_r_valid && l_r_ready;
+    inc[PERF_STORE_BEATS]     = m_w_valid_o && m_w_ready_i;
+    inc[PERF_FETCH_BEATS]     = f_r_valid && f_r_ready;
+    inc[PERF_AR_STALL]        = m_ar_valid_o && !m_ar_ready_i;
+    inc[PERF_W_STALL]         = (m_aw_valid_o && !m_aw_ready_i) || (m_w_valid_o && !m_w_ready_i);
+    add[PERF_SPAD_READS]      = 2'(sp_re[0]) + 2'(sp_re[1]) + 2'(sp_re[2]);
+    add[PERF_SPAD_WRITES]     = 2'(sp_we[0]) + 2'(sp_we[1]);
+    add[PERF_ACC_READS]       = 2'(ac_re[0]) + 2'(ac_re[1]) + 2'(ac_re[2]);
+    add[PERF_ACC_WRITES]      = 2'(upd_valid) + 2'(l_ac_we) + 2'(e_ac_we);
     for (int unsigned i = 0; i < NUM_PERF; i++) begin
       if (inc[i]) add[i] = 2'd1;
     end
   end
-  for (genvar i = 0; i < NUM_PERF; i++) begin : gen_perf
-    logic [63:0] cnt_q;
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        cnt_q <= '0;
-      end else if (start_i && !running_q) begin
-        cnt_q <= '0;
-      end else if (add[i] != 2'd0) begin
-        cnt_q <= cnt_q + 64'(add[i]);
-      end
-    end
-    assign perf_o[i] = cnt_q;
-  end
+  sa_perf u_perf (.clk_i, .rst_ni, .clear_i(clear), .add_i(add), .perf_o);
 
   assign progress_o = disp || l_done || e_done || s_done || e_step || e_vrow ||
                       (m_r_valid_i && m_r_ready_o) || (m_w_valid_o && m_w_ready_i) ||

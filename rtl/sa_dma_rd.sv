@@ -36,7 +36,7 @@ module sa_dma_rd
   // Instructions (checked by the controller).
   input  logic                                insn_valid_i,
   output logic                                insn_ready_o,
-  input  load_insn_t                          insn_i,
+  input  dma_insn_t                          insn_i,
   output logic                                done_o,
   output logic                                done_push_next_o,
   output logic                                busy_o,
@@ -83,7 +83,7 @@ module sa_dma_rd
   // Request side
   // ---------------------------------------------------------------------------
   /* verilator lint_off UNUSEDSIGNAL */  // the request side reads the address fields
-  load_insn_t       rq_q;
+  dma_insn_t       rq_q;
   /* verilator lint_on UNUSEDSIGNAL */
   logic             rq_active_q;
   logic [11:0]      rq_row_q;
@@ -94,7 +94,7 @@ module sa_dma_rd
   logic [8:0]       burst;
   logic             rxq_in_ready, rxq_valid;
   /* verilator lint_off UNUSEDSIGNAL */  // the receive side reads the layout fields
-  load_insn_t       rx;
+  dma_insn_t       rx;
   /* verilator lint_on UNUSEDSIGNAL */
   logic             rx_pop;
   logic             accept;
@@ -144,7 +144,7 @@ module sa_dma_rd
   end
 
   // Instructions whose data is still to be received.
-  sa_fifo #(.Width($bits(load_insn_t)), .Depth(2), .PushWhenReady(1'b1)) u_rxq (
+  sa_fifo #(.Width($bits(dma_insn_t)), .Depth(2), .PushWhenReady(1'b1)) u_rxq (
     .clk_i,
     .rst_ni,
     .in_valid_i (accept),
@@ -278,5 +278,8 @@ module sa_dma_rd
       ac_wmask_o[l] = tr ? (32'(rx_row_q) == l) : (l < 32'(rx.cols));
     end
   end
+
+  sa_hs_chk #(.Width(48), .Name("sa_dma_rd AR")) u_ar_chk (
+    .clk_i, .rst_ni, .valid_i(ar_valid_o), .ready_i(ar_ready_i), .data_i({ar_addr_o, ar_len_o}));
 
 endmodule

@@ -30,7 +30,7 @@ module sa_dma_wr
   input  logic                                rst_ni,
   input  logic                                insn_valid_i,
   output logic                                insn_ready_o,
-  input  store_insn_t                         insn_i,
+  input  dma_insn_t                         insn_i,
   output logic                                done_o,
   output logic                                done_push_prev_o,
   output logic                                busy_o,
@@ -76,7 +76,7 @@ module sa_dma_wr
 
   state_e          st_q;
   /* verilator lint_off UNUSEDSIGNAL */  // opcode and flags other than push_prev
-  store_insn_t     in_q;
+  dma_insn_t     in_q;
   /* verilator lint_on UNUSEDSIGNAL */
   logic [11:0]     row_q, e_q;
   logic [39:0]     ra_q, baddr_q, ra_next;
@@ -248,5 +248,11 @@ module sa_dma_wr
       end
     end
   end
+
+  sa_hs_chk #(.Width(48), .Name("sa_dma_wr AW")) u_aw_chk (
+    .clk_i, .rst_ni, .valid_i(aw_valid_o), .ready_i(aw_ready_i), .data_i({aw_addr_o, aw_len_o}));
+  sa_hs_chk #(.Width(BusW + BusBytes + 1), .Name("sa_dma_wr W")) u_w_chk (
+    .clk_i, .rst_ni, .valid_i(w_valid_o), .ready_i(w_ready_i),
+    .data_i({w_data_o, w_strb_o, w_last_o}));
 
 endmodule

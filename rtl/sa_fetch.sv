@@ -54,6 +54,11 @@ module sa_fetch
   logic [CntW-1:0] fifo_count;
   logic            stopped_q;
   logic [12:0]     to4k, n, want, room;
+  // An AR that waits for ready keeps its burst length (AXI: the payload holds
+  // still while valid && !ready; `room` only grows meanwhile), also across a
+  // stop: the burst is then accepted and its beats drained.
+  logic            ar_hold_q;
+  logic [12:0]     n_hold_q, n_req;
   logic [31:0]     first_slots;  // instructions delivered by the first beat at raddr_q
   logic            ar_fire, r_fire, push, fifo_ready;
   logic            beat_valid_q;   // a response beat is held (its instructions being pushed)
@@ -71,11 +76,13 @@ module sa_fetch
     n    = (want < 13'd16) ? want : 13'd16;
     n    = (to4k < n) ? to4k : n;
     n    = (room < n) ? room : n;
+    n_req = ar_hold_q ? n_hold_q : n;
   end
 
-  assign ar_valid_o = !stopped_q && (rleft_q != 0) && (n != 0) && (out_q != OutW'(MaxOut));
+  assign ar_valid_o = ar_hold_q ||
+                      (!stopped_q && (rleft_q != 0) && (n != 0) && (out_q != OutW'(MaxOut)));
   assign ar_addr_o  = {raddr_q[39:BBits], BBits'(0)};
-  assign ar_len_o   = 8'(n - 13'd1);
+  assign ar_len_o   = 8'(n_req - 13'd1);
   assign ar_fire    = ar_valid_o && ar_ready_i;
 
   // Response side: one beat held, its instructions pushed one per cycle.
@@ -91,11 +98,12 @@ module sa_fetch
   assign push      = beat_valid_q && !stopped_q && fifo_ready;
   assign r_ready_o = !beat_valid_q || beat_done || stopped_q;
   assign r_fire    = r_valid_i && r_ready_o;
-  assign busy_o    = (out_q != '0) || beat_valid_q;
+  assign busy_o    = (out_q != '0) || beat_valid_q || ar_hold_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       out_q        <= '0;
+      ar_hold_q    <= 1'b0;
       inflight_q   <= '0;
       stopped_q    <= 1'b1;
       beat_valid_q <= 1'b0;
@@ -103,6 +111,7 @@ module sa_fetch
       dleft_q      <= '0;
     end else begin
       out_q <= out_q + OutW'(ar_fire) - OutW'(r_fire && r_last_i);
+      ar_hold_q <= ar_valid_o && !ar_ready_i;
       if (start_i) begin
         stopped_q <= 1'b0;
         rleft_q   <= len_i;
@@ -112,10 +121,10 @@ module sa_fetch
         if (stop_i) stopped_q <= 1'b1;
         if (ar_fire) begin
           // Slots of the requested beats that carry instructions of the program.
-          rleft_q <= (rleft_q > first_slots + (32'(n) - 1) * 32'(Ipb))
-                       ? rleft_q - first_slots - (32'(n) - 1) * 32'(Ipb) : 32'd0;
+          rleft_q <= (rleft_q > first_slots + (32'(n_req) - 1) * 32'(Ipb))
+                       ? rleft_q - first_slots - (32'(n_req) - 1) * 32'(Ipb) : 32'd0;
         end
-        inflight_q <= inflight_q + (ar_fire ? (CntW+5)'(32'(n) * 32'(Ipb)) : '0)
+        inflight_q <= inflight_q + (ar_fire ? (CntW+5)'(32'(n_req) * 32'(Ipb)) : '0)
                                  - (r_fire ? (CntW+5)'(Ipb) : '0);
         if (push) dleft_q <= dleft_q - 32'd1;
       end
@@ -130,13 +139,14 @@ module sa_fetch
       daddr_q <= addr_i;
       pc_q    <= '0;
     end else begin
-      if (ar_fire) raddr_q <= {raddr_q[39:BBits], BBits'(0)} + 40'(n) * 40'(BusBytes);
+      if (ar_fire) raddr_q <= {raddr_q[39:BBits], BBits'(0)} + 40'(n_req) * 40'(BusBytes);
       if (push) begin
         daddr_q <= daddr_q + 40'd16;
         pc_q    <= pc_q + 32'd1;
       end
     end
     if (r_fire) beat_q <= r_data_i;
+    n_hold_q <= n_req;
   end
 
   sa_fifo #(.Width(INSN_W + 32), .Depth(Depth), .PushWhenReady(1'b1)) u_buf (
@@ -149,5 +159,8 @@ module sa_fetch
     .out_data_o ({out_pc_o, out_insn_o}),
     .count_o    (fifo_count)
   );
+
+  sa_hs_chk #(.Width(48), .Name("sa_fetch AR")) u_ar_chk (
+    .clk_i, .rst_ni, .valid_i(ar_valid_o), .ready_i(ar_ready_i), .data_i({ar_addr_o, ar_len_o}));
 
 endmodule

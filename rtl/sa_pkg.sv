@@ -1,7 +1,8 @@
-// sasim shared package: datapath and dataflow encodings, widths, tile flags.
-// One source of truth for every constant the RTL modules share. The C++ side
-// mirrors the encodings in model/include/sasim/model/types.hpp and drives the
-// ports with them (rtl/CMakeLists.txt passes DP_* values as -GDatapath).
+// sasim shared package: datapath and dataflow encodings, widths, tile flags,
+// the AXI burst rule: the constants the RTL modules share below the device
+// contract. The instruction set, queues, counters, error codes and core
+// parameter defaults are generated from spec/contract.json into sa_isa_pkg;
+// sa_core checks at elaboration that DP_* and DF_* equal the contract's.
 package sa_pkg;
 
   // ---------------------------------------------------------------------------
@@ -38,15 +39,6 @@ package sa_pkg;
     logic last;   // WS/IS: end of tile (passed to the output); OS: end of tile, drain
   } step_flags_t;
 
-  // Instruction queues of the controller (decoupled load / execute / store,
-  // see docs/device.md); CTRL takes CONFIG and FINISH.
-  typedef enum logic [1:0] {
-    Q_LOAD  = 2'd0,
-    Q_EXEC  = 2'd1,
-    Q_STORE = 2'd2,
-    Q_CTRL  = 2'd3
-  } queue_e;
-
   // AXI4 bursts of the DMA engines (sa_dma_rd, sa_dma_wr), bus words of
   // 2^bbits bytes. axi_row_beats: the words covering [a, a + n).
   // axi_burst_beats: the beats of the next INCR burst from word address a
@@ -64,42 +56,5 @@ package sa_pkg;
     n    = (to4k < n) ? to4k : n;
     return 9'(n);
   endfunction
-
-  // Error codes of sa_core (err_code_o); the C++ side names them in
-  // sim/src/device.cpp (core_error_name).
-  typedef enum logic [3:0] {
-    ERR_NONE      = 4'd0,
-    ERR_ILLEGAL   = 4'd1,  // opcode or enumerated field not in the ISA
-    ERR_RANGE     = 4'd2,  // count of 0, SRAM rows beyond the memory, row wider than the SRAM
-    ERR_ALIGN     = 4'd3,  // DRAM address or stride not a multiple of the element size
-    ERR_NO_FINISH = 4'd4,  // the program ended without FINISH
-    ERR_REUSE     = 4'd5,  // GEMM reuse with no stationary operand loaded
-    ERR_BUS_READ  = 4'd6,  // error response on the read channel
-    ERR_BUS_WRITE = 4'd7   // error response on the write channel
-  } core_err_e;
-
-  // Performance counters of sa_core (perf_o[i]); names in sim/src/device.cpp.
-  localparam int unsigned PERF_CYCLES       = 0;   // cycles from start to done
-  localparam int unsigned PERF_EXEC_BUSY    = 1;   // execute unit working
-  localparam int unsigned PERF_EXEC_WAIT_LD = 2;   // EXEC head waits for a LOAD token
-  localparam int unsigned PERF_EXEC_WAIT_ST = 3;   // EXEC head waits for a STORE token
-  localparam int unsigned PERF_EXEC_STARVED = 4;   // execute idle, EXEC queue empty
-  localparam int unsigned PERF_STEPS        = 5;   // array steps (streamed vectors)
-  localparam int unsigned PERF_VEC_ROWS     = 6;   // vector unit rows written
-  localparam int unsigned PERF_LOAD_BUSY    = 7;   // load DMA working
-  localparam int unsigned PERF_STORE_BUSY   = 8;   // store DMA working
-  localparam int unsigned PERF_INSN_LOAD    = 9;   // instructions completed per queue
-  localparam int unsigned PERF_INSN_EXEC    = 10;
-  localparam int unsigned PERF_INSN_STORE   = 11;
-  localparam int unsigned PERF_RD_BEATS     = 12;  // load data beats
-  localparam int unsigned PERF_WR_BEATS     = 13;  // store data beats
-  localparam int unsigned PERF_FETCH_BEATS  = 14;  // instruction beats
-  localparam int unsigned PERF_SPAD_READS   = 15;  // scratchpad row reads
-  localparam int unsigned PERF_SPAD_WRITES  = 16;  // scratchpad row writes
-  localparam int unsigned PERF_ACC_READS    = 17;  // accumulator row reads
-  localparam int unsigned PERF_ACC_WRITES   = 18;  // accumulator row writes and updates
-  localparam int unsigned PERF_AR_STALL     = 19;  // read address waiting for the bus
-  localparam int unsigned PERF_W_STALL      = 20;  // write address/data waiting for the bus
-  localparam int unsigned NUM_PERF          = 21;
 
 endpackage

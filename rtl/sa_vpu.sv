@@ -71,12 +71,12 @@ module sa_vpu
     $error("sa_vpu: lanes must be 32 bits wide (sa_pkg::ACC_W)");
   end
   // The instruction fields this unit executes fit its ports (sa_isa_pkg is
-  // generated from firmware/isa/isa.json).
+  // generated from spec/contract.json).
   localparam vec_insn_t    VecFmt = '0;
   localparam config_insn_t CfgFmt = '0;
   if ($bits(VecFmt) != INSN_W || $bits(VecFmt.imm) != 32 ||
       $bits(CfgFmt.int8_shift) != 5) begin : gen_bad_isa
-    $error("sa_vpu: isa.json VEC imm / CONFIG int8_shift widths differ from the ports");
+    $error("sa_vpu: the contract's VEC imm / CONFIG int8_shift widths differ from the ports");
   end
 
   // ---------------------------------------------------------------------------

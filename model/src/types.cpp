@@ -1,4 +1,4 @@
-// Names of the sasim enumerations (types.hpp).
+// Parsing of the contract's datapath and dataflow spellings (types.hpp).
 #include "sasim/model/types.hpp"
 
 #include <algorithm>
@@ -8,52 +8,25 @@
 namespace sasim::model {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
+// The enumerator whose spelling in `names` equals s, case-insensitively.
+template <typename E, typename Names>
+std::optional<E> parse(std::string_view s, const Names& names) {
+  std::string l(s);
+  std::transform(l.begin(), l.end(), l.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == l) return static_cast<E>(i);
+  return std::nullopt;
 }
 
 }  // namespace
 
-std::string_view to_string(Datapath dp) {
-  switch (dp) {
-    case Datapath::kInt8:
-      return "int8";
-    case Datapath::kBf16:
-      return "bf16";
-  }
-  return "?";
-}
-
-std::string_view to_string(Dataflow df) {
-  switch (df) {
-    case Dataflow::kWs:
-      return "ws";
-    case Dataflow::kOs:
-      return "os";
-    case Dataflow::kIs:
-      return "is";
-  }
-  return "?";
-}
-
-// Parsing is case-insensitive ("BF16", "WS" are accepted); to_string yields
-// the lower-case spelling.
 std::optional<Datapath> parse_datapath(std::string_view s) {
-  const std::string l = lower(s);
-  if (l == "int8") return Datapath::kInt8;
-  if (l == "bf16") return Datapath::kBf16;
-  return std::nullopt;
+  return parse<Datapath>(s, spec::kDatapathNames);
 }
 
 std::optional<Dataflow> parse_dataflow(std::string_view s) {
-  const std::string l = lower(s);
-  if (l == "ws") return Dataflow::kWs;
-  if (l == "os") return Dataflow::kOs;
-  if (l == "is") return Dataflow::kIs;
-  return std::nullopt;
+  return parse<Dataflow>(s, spec::kDataflowNames);
 }
 
 }  // namespace sasim::model

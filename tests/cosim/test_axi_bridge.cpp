@@ -19,13 +19,13 @@
 #include <string>
 #include <vector>
 
-#include "mem_bench.hpp"
+#include "sasim/cosim/axi_bridge.hpp"
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/mem/protocol_checker.hpp"
-#include "sasim/sim/axi_bridge.hpp"
-#include "sc_test.hpp"
+#include "support/mem_bench.hpp"
+#include "support/sc_test.hpp"
 
-namespace sasim::sim {
+namespace sasim::cosim {
 namespace {
 
 using mem::MemorySystem;
@@ -471,7 +471,7 @@ struct Bench : FreshContext {
   std::uint64_t stat(const std::string& n) const { return stats.value("bridge." + n); }
   std::uint64_t cycles() const { return driver->cycles.empty() ? 0 : driver->cycles.back(); }
 
-  StatsRegistry stats;
+  mem::StatsRegistry stats;
   MemorySystem sys;
   ProtocolChecker checker;
   AxiTlmBridge bridge;
@@ -1020,7 +1020,7 @@ TEST(AxiBridge, BadConfigIsRejected) {
   rejects("max_outstanding_writes", [](AxiBridgeConfig& c) { c.max_outstanding_writes = 257; });
   rejects("split_bytes", [](AxiBridgeConfig& c) { c.split_bytes = 48; });
   EXPECT_NO_THROW(AxiBridgeConfig{}.validate());
-  StatsRegistry stats;
+  mem::StatsRegistry stats;
   AxiBridgeConfig bad;
   bad.max_outstanding_reads = 0;
   EXPECT_THROW(AxiTlmBridge("bridge", bad, stats), std::invalid_argument);
@@ -1113,4 +1113,4 @@ TEST(AxiBridge, SyncCountsAndSpeed) {
 }
 
 }  // namespace
-}  // namespace sasim::sim
+}  // namespace sasim::cosim

@@ -11,40 +11,40 @@
 #include <string>
 #include <vector>
 
-#include "sasim/fw/driver.hpp"
-#include "sasim/fw/functional_device.hpp"
-#include "sasim/fw/gemm_kernel.hpp"
-#include "sasim/fw/mlp_kernels.hpp"
+#include "sasim/cosim/device.hpp"
+#include "sasim/host/driver.hpp"
+#include "sasim/host/gemm_kernel.hpp"
+#include "sasim/host/mlp_kernels.hpp"
 #include "sasim/isa/encode.hpp"
+#include "sasim/model/functional_device.hpp"
 #include "sasim/model/numerics.hpp"
 #include "sasim/model/train_golden.hpp"
-#include "sasim/sim/device.hpp"
-#include "sc_test.hpp"
+#include "support/sc_test.hpp"
 
 namespace {
 
+namespace spec = sasim::spec;
 namespace isa = sasim::isa;
-namespace fw = sasim::fw;
-namespace sim = sasim::sim;
+namespace host = sasim::host;
+namespace cosim = sasim::cosim;
 namespace model = sasim::model;
 using model::Dataflow;
 using model::Datapath;
 
-sim::DeviceConfig config(Datapath dp, bool big = false) {
-  sim::DeviceConfig c;
-  c.core =
-      big ? sim::CoreShape{dp, 16, 16, 8192, 1024, 16} : sim::CoreShape{dp, 4, 4, 512, 256, 16};
+cosim::DeviceConfig config(Datapath dp, bool big = false) {
+  cosim::DeviceConfig c;
+  c.core = big ? spec::core_of(dp, 16, 16, 8192, 1024, 16) : spec::core_of(dp, 4, 4, 512, 256, 16);
   c.memory.memory.size = std::uint64_t{64} << 20;
   return c;
 }
 
 // The device and its golden twin, loaded with the same bytes.
 struct Pair {
-  sim::CosimDevice dev;
-  fw::FunctionalDevice golden;
+  cosim::CosimDevice dev;
+  model::FunctionalDevice golden;
   std::uint64_t base;
 
-  explicit Pair(const sim::DeviceConfig& c)
+  explicit Pair(const cosim::DeviceConfig& c)
       : dev((sasim::mem::test::fresh_systemc(), c)),
         golden(dev.params()),
         base(dev.params().dram_base) {}
@@ -58,11 +58,11 @@ struct Pair {
     for (auto& b : v) b = static_cast<std::uint8_t>(rng());
     write(addr, v);
   }
-  fw::RunResult run(const std::vector<isa::Instruction>& prog) {
+  spec::RunResult run(const std::vector<isa::Instruction>& prog) {
     const std::uint64_t at = base + (std::uint64_t{60} << 20);
     const auto w = isa::program_bytes(prog);
     dev.write(at, w.data(), w.size());
-    fw::RunResult r = dev.run(at, prog.size());
+    spec::RunResult r = dev.run(at, prog.size());
     golden.run(prog);
     return r;
   }
@@ -92,10 +92,10 @@ TEST_P(DeviceGemm, BitExactAgainstGoldenDevice) {
   const std::uint64_t a = p.base, b = p.base + (8 << 20), c = p.base + (16 << 20);
   p.random(a, std::uint64_t{g.m} * g.k * eb, rng);
   p.random(b, std::uint64_t{g.k} * g.n * eb, rng);
-  fw::GemmOptions opt;
+  host::GemmOptions opt;
   opt.zero_addr = p.base + (40 << 20);  // never written: zeros
-  const auto prog = fw::gemm_program(p.dev.params(), g.df, g.m, g.k, g.n, a, b, c, opt);
-  const fw::RunResult r = p.run(prog);
+  const auto prog = host::gemm_program(p.dev.params(), g.df, g.m, g.k, g.n, a, b, c, opt);
+  const spec::RunResult r = p.run(prog);
   p.expect_same(c, std::uint64_t{g.m} * g.n * 4);
   EXPECT_GT(r.cycles, 0u);
   EXPECT_EQ(r.counters.at("core.cycles") + 1, r.cycles);  // the start cycle is not counted
@@ -125,19 +125,19 @@ INSTANTIATE_TEST_SUITE_P(Shapes, DeviceGemm,
 // same cycle count and counters, for DRAM with the L2 and for the L2 bypassed.
 TEST(Device, DecoupledEqualsLockstep) {
   for (bool bypass : {false, true}) {
-    std::vector<fw::RunResult> r;
+    std::vector<spec::RunResult> r;
     for (bool lockstep : {true, false}) {
-      sim::DeviceConfig c = config(Datapath::kInt8);
+      cosim::DeviceConfig c = config(Datapath::kInt8);
       c.lockstep = lockstep;
       c.memory.l2.bypass = bypass;
       Pair p(c);
       std::mt19937 rng(5);
       p.random(p.base, 40 * 50, rng);
       p.random(p.base + (8 << 20), 50 * 30, rng);
-      fw::GemmOptions opt;
+      host::GemmOptions opt;
       opt.zero_addr = p.base + (40 << 20);
-      r.push_back(p.run(fw::gemm_program(p.dev.params(), Dataflow::kWs, 40, 50, 30, p.base,
-                                         p.base + (8 << 20), p.base + (16 << 20), opt)));
+      r.push_back(p.run(host::gemm_program(p.dev.params(), Dataflow::kWs, 40, 50, 30, p.base,
+                                           p.base + (8 << 20), p.base + (16 << 20), opt)));
       p.expect_same(p.base + (16 << 20), 40 * 30 * 4);
     }
     EXPECT_EQ(r[0].cycles, r[1].cycles) << "bypass " << bypass;
@@ -156,7 +156,7 @@ TEST(Device, DecoupledEqualsLockstep) {
 // A program that waits for a token nobody sends: the watchdog ends the run
 // and the message shows where the queues wait.
 TEST(Device, WatchdogCatchesHungProgram) {
-  sim::DeviceConfig c = config(Datapath::kInt8);
+  cosim::DeviceConfig c = config(Datapath::kInt8);
   c.watchdog_cycles = 2000;
   Pair p(c);
   isa::GemmArgs g;
@@ -173,7 +173,7 @@ TEST(Device, WatchdogCatchesHungProgram) {
   try {
     p.dev.run(p.base, 2);
     FAIL() << "the hung program finished";
-  } catch (const fw::DeviceError& e) {
+  } catch (const spec::DeviceError& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("watchdog: no progress for 2000 cycles"), std::string::npos) << m;
     EXPECT_NE(m.find("EXEC from LOAD 1"), std::string::npos) << m;
@@ -189,7 +189,7 @@ TEST(Device, RejectsMalformedPrograms) {
   try {
     p.dev.run(p.base, 3);
     FAIL() << "an illegal instruction ran";
-  } catch (const fw::DeviceError& e) {
+  } catch (const spec::DeviceError& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("illegal instruction"), std::string::npos) << m;
     EXPECT_NE(m.find("instruction 1 of the program"), std::string::npos) << m;
@@ -204,8 +204,8 @@ TEST(Device, RejectsMalformedPrograms) {
 // the RTL device through the host driver, bit-exact against the golden model.
 TEST(Device, DenseLayerForwardMatchesGolden) {
   sasim::mem::test::fresh_systemc();
-  sim::CosimDevice dev(config(Datapath::kBf16));
-  fw::Driver drv(dev);
+  cosim::CosimDevice dev(config(Datapath::kBf16));
+  host::Driver drv(dev);
   const Eigen::Index M = 19, K = 37, N = 11;
   std::mt19937 rng(9);
   std::normal_distribution<float> d(0.0f, 0.5f);
@@ -214,18 +214,18 @@ TEST(Device, DenseLayerForwardMatchesGolden) {
   for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = model::f32_to_bf16(d(rng));
   std::vector<std::uint32_t> bias(N);
   for (auto& b : bias) b = model::f32_to_bits(d(rng));
-  fw::Tensor tx = drv.alloc_tensor(M, K, 2), tw = drv.alloc_tensor(K, N, 2),
-             tb = drv.alloc_tensor(1, N, 4), tz = drv.alloc_tensor(M, N, 4),
-             ty = drv.alloc_tensor(M, N, 2);
+  host::Tensor tx = drv.alloc_tensor(M, K, 2), tw = drv.alloc_tensor(K, N, 2),
+               tb = drv.alloc_tensor(1, N, 4), tz = drv.alloc_tensor(M, N, 4),
+               ty = drv.alloc_tensor(M, N, 2);
   drv.copy_in(tx, std::span<const std::uint16_t>(x.data(), x.size()));
   drv.copy_in(tw, std::span<const std::uint16_t>(w.data(), w.size()));
   drv.copy_in(tb, std::span<const std::uint32_t>(bias));
-  const fw::RunResult r = fw::dense_forward(drv, tx, tw, tb, tz, ty, true);
+  const spec::RunResult r = host::dense_forward(drv, tx, tw, tb, tz, ty, true);
   EXPECT_GT(r.cycles, 0u);
   EXPECT_GT(r.counters.at("core.vec_rows"), 0u);
   const model::BiasAct g = model::dense_forward(
       x, w, bias, true,
-      static_cast<Eigen::Index>(fw::gemm_program_fold(dev.params(), Dataflow::kWs, K)));
+      static_cast<Eigen::Index>(host::gemm_program_fold(dev.params(), Dataflow::kWs, K)));
   model::AccMatrix z(M, N);
   model::RawMatrix y(M, N);
   drv.copy_out(tz, std::span<std::uint32_t>(z.data(), z.size()));
@@ -238,8 +238,8 @@ TEST(Device, DenseLayerForwardMatchesGolden) {
 // step with momentum on the RTL device, bit-exact against the golden models.
 TEST(Device, DenseLayerBackwardAndUpdateMatchGolden) {
   sasim::mem::test::fresh_systemc();
-  sim::CosimDevice dev(config(Datapath::kBf16));
-  fw::Driver drv(dev);
+  cosim::CosimDevice dev(config(Datapath::kBf16));
+  host::Driver drv(dev);
   const Eigen::Index M = 9, K = 11, N = 6;
   std::mt19937 rng(10);
   std::normal_distribution<float> d(0.0f, 0.5f);
@@ -251,26 +251,26 @@ TEST(Device, DenseLayerBackwardAndUpdateMatchGolden) {
   for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = model::f32_to_bits(d(rng));
   for (Eigen::Index i = 0; i < w32.size(); ++i) w32.data()[i] = model::f32_to_bits(d(rng));
   for (Eigen::Index i = 0; i < v.size(); ++i) v.data()[i] = model::f32_to_bits(d(rng));
-  fw::Tensor tx = drv.alloc_tensor(M, K, 2), tw = drv.alloc_tensor(K, N, 2),
-             tdy = drv.alloc_tensor(M, N, 4), tz = drv.alloc_tensor(M, N, 4),
-             tdw = drv.alloc_tensor(K, N, 4), tdb = drv.alloc_tensor(1, N, 4),
-             tdx = drv.alloc_tensor(M, K, 4), tw32 = drv.alloc_tensor(K, N, 4),
-             tv = drv.alloc_tensor(K, N, 4), twbf = drv.alloc_tensor(K, N, 2);
+  host::Tensor tx = drv.alloc_tensor(M, K, 2), tw = drv.alloc_tensor(K, N, 2),
+               tdy = drv.alloc_tensor(M, N, 4), tz = drv.alloc_tensor(M, N, 4),
+               tdw = drv.alloc_tensor(K, N, 4), tdb = drv.alloc_tensor(1, N, 4),
+               tdx = drv.alloc_tensor(M, K, 4), tw32 = drv.alloc_tensor(K, N, 4),
+               tv = drv.alloc_tensor(K, N, 4), twbf = drv.alloc_tensor(K, N, 2);
   drv.copy_in(tx, std::span<const std::uint16_t>(x.data(), x.size()));
   drv.copy_in(tw, std::span<const std::uint16_t>(w.data(), w.size()));
   drv.copy_in(tdy, std::span<const std::uint32_t>(dy.data(), dy.size()));
   drv.copy_in(tz, std::span<const std::uint32_t>(z.data(), z.size()));
   drv.copy_in(tw32, std::span<const std::uint32_t>(w32.data(), w32.size()));
   drv.copy_in(tv, std::span<const std::uint32_t>(v.data(), v.size()));
-  fw::dense_backward(drv, tx, tw, tdy, &tz, tdw, tdb, &tdx);
+  host::dense_backward(drv, tx, tw, tdy, &tz, tdw, tdb, &tdx);
   const float lr = 0.05f, mu = 0.9f;
-  fw::sgd_update(drv, tw32, tdw, &twbf, lr, &tv, mu);
+  host::sgd_update(drv, tw32, tdw, &twbf, lr, &tv, mu);
 
   const auto fold =
-      static_cast<Eigen::Index>(fw::gemm_program_fold(dev.params(), Dataflow::kWs, K));
+      static_cast<Eigen::Index>(host::gemm_program_fold(dev.params(), Dataflow::kWs, K));
   const model::DenseGrads g = model::dense_backward(x, w, dy, &z, fold);
   const model::SgdStep s = model::sgd_momentum_update(w32, g.dw, v, lr, mu);
-  const auto out32 = [&](const fw::Tensor& t, Eigen::Index r, Eigen::Index c) {
+  const auto out32 = [&](const host::Tensor& t, Eigen::Index r, Eigen::Index c) {
     model::AccMatrix m(r, c);
     drv.copy_out(t, std::span<std::uint32_t>(m.data(), m.size()));
     return m;

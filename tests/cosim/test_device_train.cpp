@@ -13,44 +13,45 @@
 #include <string>
 #include <vector>
 
-#include "sasim/fw/dataset.hpp"
-#include "sasim/fw/gemm_kernel.hpp"
-#include "sasim/fw/mlp_trainer.hpp"
+#include "sasim/cosim/device.hpp"
+#include "sasim/host/dataset.hpp"
+#include "sasim/host/gemm_kernel.hpp"
+#include "sasim/host/mlp_trainer.hpp"
 #include "sasim/model/mlp_golden.hpp"
-#include "sasim/sim/device.hpp"
-#include "sc_test.hpp"
+#include "support/sc_test.hpp"
 
 namespace {
 
-namespace fw = sasim::fw;
-namespace sim = sasim::sim;
+namespace host = sasim::host;
+namespace spec = sasim::spec;
+namespace cosim = sasim::cosim;
 namespace model = sasim::model;
 
 TEST(DeviceTraining, CheckedStepsOnTheRtlCore) {
-  if (!fw::fashion_mnist_installed())
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+  if (!host::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
                  << "); ./sasim installs it";
   const int steps = 20;
   sasim::mem::test::fresh_systemc();
-  sim::DeviceConfig dc;
-  dc.core = {model::Datapath::kBf16, 16, 16, 8192, 1024, 16};
+  cosim::DeviceConfig dc;
+  dc.core = spec::core_of(model::Datapath::kBf16, 16, 16, 8192, 1024, 16);
   dc.memory.memory.size = std::uint64_t{64} << 20;
-  sim::CosimDevice dev(dc);
-  fw::Driver drv(dev);
+  cosim::CosimDevice dev(dc);
+  host::Driver drv(dev);
   model::MlpConfig cfg;  // 784-128-10, batch 32
   cfg.lr = 0.01f;
   cfg.momentum = 0.9f;
-  const fw::Dataset data = fw::load_fashion_mnist(fw::Split::kTrain);
-  const std::vector<std::size_t> order = fw::shuffled_order(data.count, 7, 0);
+  const host::Dataset data = host::load_fashion_mnist(host::Split::kTrain);
+  const std::vector<std::size_t> order = host::shuffled_order(data.count, 7, 0);
   model::MlpState gold = model::mlp_init(cfg);
-  fw::DeviceMlp mlp(drv, cfg, gold);
+  host::DeviceMlp mlp(drv, cfg, gold);
   const auto fold = static_cast<Eigen::Index>(
-      fw::gemm_program_fold(dev.params(), model::Dataflow::kWs, cfg.layers[0]));
+      host::gemm_program_fold(dev.params(), model::Dataflow::kWs, cfg.layers[0]));
   for (int step = 0; step < steps; ++step) {
-    const model::Batch b = fw::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
+    const model::Batch b = host::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
     const model::RawMatrix x = model::to_bf16_input(b.x);
     const auto t0 = std::chrono::steady_clock::now();
-    const fw::StepStats st = mlp.step(x, b.labels);
+    const host::StepStats st = mlp.step(x, b.labels);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     model::MlpTrace gt;

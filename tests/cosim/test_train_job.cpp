@@ -8,19 +8,19 @@
 #include <sstream>
 #include <string>
 
-#include "sasim/fw/dataset.hpp"
-#include "sasim/fw/mlp_trainer.hpp"
-#include "sasim/sim/config.hpp"
-#include "sasim/sim/train_job.hpp"
-#include "sc_test.hpp"
+#include "sasim/app/config.hpp"
+#include "sasim/app/train_job.hpp"
+#include "sasim/host/dataset.hpp"
+#include "sasim/host/mlp_trainer.hpp"
+#include "support/sc_test.hpp"
 
 namespace {
 
-namespace sim = sasim::sim;
-namespace fw = sasim::fw;
+namespace app = sasim::app;
+namespace host = sasim::host;
 
-sim::Config config(const std::string& name, const std::string& extra) {
-  return sim::parse_config(
+app::Config config(const std::string& name, const std::string& extra) {
+  return app::parse_config(
       "core: {rows: 16, cols: 16, datapath: bf16, spad_rows: 8192, acc_rows: 1024}\n"
       "train: {layers: [784, 16, 10], batch: 32, test_images: 40, check: true" +
           extra + "}\nrun: {out_dir: " + std::string(SASIM_BINARY_DIR) + "/train_out}\n",
@@ -28,12 +28,12 @@ sim::Config config(const std::string& name, const std::string& extra) {
 }
 
 TEST(TrainJob, CheckedRunResumesFromItsCheckpoint) {
-  if (!fw::fashion_mnist_installed())
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+  if (!host::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
                  << "); ./sasim installs it";
   std::ostringstream progress;
   sasim::mem::test::fresh_systemc();
-  const sim::TrainJobResult four = sim::run_train_job(config("four", ", steps: 4"), progress);
+  const app::TrainJobResult four = app::train_job(config("four", ", steps: 4"), progress);
   EXPECT_EQ(four.steps, 4u);
   EXPECT_NE(progress.str().find("step 4/4"), std::string::npos) << progress.str();
   EXPECT_NE(progress.str().find("mean loss of steps 4-4: "), std::string::npos) << progress.str();
@@ -46,13 +46,13 @@ TEST(TrainJob, CheckedRunResumesFromItsCheckpoint) {
   EXPECT_EQ(four.report.at("losses").size(), 4u);
 
   sasim::mem::test::fresh_systemc();
-  const sim::TrainJobResult two = sim::run_train_job(config("two", ", steps: 2"), progress);
+  const app::TrainJobResult two = app::train_job(config("two", ", steps: 2"), progress);
   sasim::mem::test::fresh_systemc();
-  const sim::TrainJobResult more =
-      sim::run_train_job(config("more", ", steps: 2, resume: " + two.checkpoint), progress);
+  const app::TrainJobResult more =
+      app::train_job(config("more", ", steps: 2, resume: " + two.checkpoint), progress);
   EXPECT_EQ(more.report.at("first_step").get<std::uint64_t>(), 2u);
-  const auto a = fw::load_checkpoint(four.checkpoint, {784, 16, 10}, true);
-  const auto b = fw::load_checkpoint(more.checkpoint, {784, 16, 10}, true);
+  const auto a = host::load_checkpoint(four.checkpoint, {784, 16, 10}, true);
+  const auto b = host::load_checkpoint(more.checkpoint, {784, 16, 10}, true);
   EXPECT_EQ(a.step, 4u);
   EXPECT_EQ(b.step, 4u);
   for (std::size_t l = 0; l < 2; ++l) {
@@ -61,14 +61,14 @@ TEST(TrainJob, CheckedRunResumesFromItsCheckpoint) {
     EXPECT_TRUE((a.state.b32[l].array() == b.state.b32[l].array()).all()) << l;
   }
   EXPECT_DOUBLE_EQ(four.device_accuracy, more.device_accuracy);
-  EXPECT_THROW(fw::load_checkpoint(four.checkpoint, {784, 32, 10}, true), std::runtime_error);
+  EXPECT_THROW(host::load_checkpoint(four.checkpoint, {784, 32, 10}, true), std::runtime_error);
 }
 
 TEST(TrainJob, ConfigErrorsNameTheKey) {
   const auto error_of = [](const std::string& yaml) {
     try {
-      sim::parse_config(yaml, "t.yaml");
-    } catch (const sim::ConfigError& e) {
+      app::parse_config(yaml, "t.yaml");
+    } catch (const app::ConfigError& e) {
       return std::string(e.what());
     }
     return std::string("<no error>");
@@ -81,8 +81,8 @@ TEST(TrainJob, ConfigErrorsNameTheKey) {
             "t.yaml: train.layers[1]: '-3' is not a whole number");
   sasim::mem::test::fresh_systemc();
   std::ostringstream progress;
-  const sim::Config int8 = sim::parse_config("core: {rows: 16, cols: 16}\n", "t.yaml");
-  EXPECT_THROW(sim::run_train_job(int8, progress), sim::ConfigError);
+  const app::Config int8 = app::parse_config("core: {rows: 16, cols: 16}\n", "t.yaml");
+  EXPECT_THROW(app::train_job(int8, progress), app::ConfigError);
 }
 
 }  // namespace

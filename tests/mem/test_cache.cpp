@@ -19,14 +19,14 @@
 #include <unordered_set>
 #include <vector>
 
-#include "mem_bench.hpp"
 #include "sasim/mem/cache.hpp"
 #include "sasim/mem/simple_memory.hpp"
+#include "support/mem_bench.hpp"
 
 namespace sasim::mem::test {
 namespace {
 
-using sasim::sim::StatsRegistry;
+using sasim::mem::StatsRegistry;
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 using tlm::tlm_generic_payload;

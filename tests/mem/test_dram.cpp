@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "mem_bench.hpp"
 #include "sasim/mem/dram.hpp"
+#include "support/mem_bench.hpp"
 
 namespace sasim::mem::test {
 namespace {
@@ -567,7 +567,7 @@ TEST(Dram, BTransportIsFunctionalWithTheRowHitLatency) {
 TEST(Dram, AddressMappingFieldOrder) {
   fresh_systemc();
   BackingStore store(0, 1ULL << 30);
-  sasim::sim::StatsRegistry stats;
+  sasim::mem::StatsRegistry stats;
   DramConfig cfg;
   cfg.channels = 4;
   cfg.ranks = 2;
@@ -629,7 +629,7 @@ TEST(Dram, InvalidConfigurationsAndUnknownNamesThrow) {
 
   fresh_systemc();
   BackingStore store(0, 1 << 20);
-  sasim::sim::StatsRegistry stats;
+  sasim::mem::StatsRegistry stats;
   DramConfig bad;
   bad.scheduler = "nope";
   EXPECT_THROW(Dram("dram", bad, store, stats), std::invalid_argument);

@@ -13,14 +13,14 @@
 #include <tlm>
 #include <vector>
 
-#include "at_test_memory.hpp"
-#include "mem_bench.hpp"
 #include "sasim/mem/interconnect.hpp"
+#include "support/at_test_memory.hpp"
+#include "support/mem_bench.hpp"
 
 namespace sasim::mem::test {
 namespace {
 
-using sasim::sim::StatsRegistry;
+using sasim::mem::StatsRegistry;
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 using Payload = tlm::tlm_generic_payload;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "mem_bench.hpp"
 #include "sasim/mem/memory_system.hpp"
+#include "support/mem_bench.hpp"
 
 namespace sasim::mem::test {
 namespace {
@@ -27,7 +27,7 @@ struct SystemBench : FreshContext {
   }
   std::uint64_t stat(const std::string& n) const { return stats.value("sys." + n); }
 
-  sasim::sim::StatsRegistry stats;
+  sasim::mem::StatsRegistry stats;
   AtTestInitiator init;
   ProtocolChecker checker;
   MemorySystem sys;
@@ -134,7 +134,7 @@ TEST(MemorySystem, BoundsNameTheNarrowestStage) {
 
 TEST(MemorySystem, UnknownMemoryModelIsRejected) {
   FreshContext fresh;
-  sasim::sim::StatsRegistry stats;
+  sasim::mem::StatsRegistry stats;
   MemorySystemConfig c = small_config("hbm");
   EXPECT_THROW(MemorySystem("sys", c, stats), std::invalid_argument);
 }

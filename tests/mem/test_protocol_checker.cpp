@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "at_test_memory.hpp"
-#include "mem_bench.hpp"
+#include "support/at_test_memory.hpp"
+#include "support/mem_bench.hpp"
 
 namespace sasim::mem::test {
 namespace {

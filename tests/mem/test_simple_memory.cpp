@@ -14,8 +14,8 @@
 #include <tlm>
 #include <vector>
 
-#include "mem_bench.hpp"
 #include "sasim/mem/simple_memory.hpp"
+#include "support/mem_bench.hpp"
 
 namespace sasim::mem::test {
 namespace {

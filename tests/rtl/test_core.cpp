@@ -12,17 +12,18 @@
 #include <string>
 #include <vector>
 
-#include "../support/axi_test_memory.hpp"
-#include "sasim/fw/functional_device.hpp"
-#include "sasim/fw/gemm_kernel.hpp"
+#include "sasim/cosim/core_model.hpp"
+#include "sasim/host/gemm_kernel.hpp"
 #include "sasim/isa/encode.hpp"
-#include "sasim/sim/core_model.hpp"
+#include "sasim/model/functional_device.hpp"
+#include "support/axi_test_memory.hpp"
 
 namespace {
 
+namespace spec = sasim::spec;
 namespace isa = sasim::isa;
-namespace fw = sasim::fw;
-namespace sim = sasim::sim;
+namespace host = sasim::host;
+namespace cosim = sasim::cosim;
 namespace model = sasim::model;
 using model::Dataflow;
 using model::Datapath;
@@ -31,10 +32,10 @@ constexpr std::uint64_t kBase = 0x8000'0000;
 constexpr std::uint64_t kBytes = std::uint64_t{8} << 20;
 constexpr std::uint64_t kProg = kBase + (std::uint64_t{7} << 20);
 
-sim::CoreShape small(Datapath dp) { return {dp, 4, 4, 512, 256, 16}; }
+spec::CoreSpec small(Datapath dp) { return spec::core_of(dp, 4, 4, 512, 256, 16); }
 
-fw::DeviceParams params_of(const sim::CoreShape& s) {
-  fw::DeviceParams p;
+spec::DeviceSpec params_of(const spec::CoreSpec& s) {
+  spec::DeviceSpec p;
   p.datapath = s.datapath;
   p.rows = s.rows;
   p.cols = s.cols;
@@ -46,14 +47,14 @@ fw::DeviceParams params_of(const sim::CoreShape& s) {
 }
 
 struct Bench {
-  sim::CoreShape shape;
-  std::unique_ptr<sim::CoreModel> core;
+  spec::CoreSpec shape;
+  std::unique_ptr<cosim::CoreModel> core;
   sasim::test::AxiTestMemory mem;
-  fw::FunctionalDevice golden;
+  model::FunctionalDevice golden;
 
-  Bench(const sim::CoreShape& s, sasim::test::AxiTestMemory::Timing t, std::uint32_t seed)
+  Bench(const spec::CoreSpec& s, sasim::test::AxiTestMemory::Timing t, std::uint32_t seed)
       : shape(s),
-        core(sim::make_core_model(s, {"", 2, seed})),
+        core(cosim::make_core_model(s, {"", 2, seed})),
         mem(kBase, kBytes, s.bus_bytes, t, seed),
         golden(params_of(s)) {}
 
@@ -72,8 +73,8 @@ struct Bench {
     const std::vector<std::uint8_t> words = isa::program_bytes(prog);
     std::copy(words.begin(), words.end(), mem.at(kProg, words.size()));
     core->start(kProg, static_cast<std::uint32_t>(prog.size()));
-    sim::AxiIn in;
-    sim::AxiOut out;
+    cosim::AxiIn in;
+    cosim::AxiOut out;
     for (std::uint64_t c = 0; c < limit; ++c) {
       mem.drive(in);
       core->cycle(in, out);
@@ -128,7 +129,7 @@ TEST(Core, DmaRoundTripsEveryLayout) {
       // LOAD -> STORE needs a token path through EXEC: relay with a CONFIG.
       prog.insert(prog.begin() + 1, isa::encode_config(0, {true, false, false, true}));
       ASSERT_TRUE(b.run(prog)) << "trial " << trial << "\n" << b.core->dump_state();
-      ASSERT_EQ(b.core->error(), sim::CoreError::kNone) << describe(b.core->error());
+      ASSERT_EQ(b.core->error(), spec::CoreError::kNone) << spec::describe(b.core->error());
       b.golden.run(prog);
       b.expect_same(kBase + (1 << 20), 64 * 1024,
                     "trial " + std::to_string(trial) + (acc ? " acc" : " spad") +
@@ -156,12 +157,12 @@ TEST_P(CoreGemm, MatchesGoldenDevice) {
     b.random_fill(a, std::uint64_t{g.m} * g.k * eb, rng);
     b.random_fill(bb, std::uint64_t{g.k} * g.n * eb, rng);
     // Zero region for K padding (memory starts zeroed on both sides).
-    fw::GemmOptions opt;
+    host::GemmOptions opt;
     opt.zero_addr = kBase + (6 << 20);
-    const auto prog = fw::gemm_program(params_of(b.shape), g.df, g.m, g.k, g.n, a, bb, c, opt);
+    const auto prog = host::gemm_program(params_of(b.shape), g.df, g.m, g.k, g.n, a, bb, c, opt);
     ASSERT_TRUE(b.run(prog, 20'000'000)) << b.core->dump_state() << " program of " << prog.size();
-    ASSERT_EQ(b.core->error(), sim::CoreError::kNone)
-        << describe(b.core->error()) << " at instruction " << b.core->error_pc();
+    ASSERT_EQ(b.core->error(), spec::CoreError::kNone)
+        << spec::describe(b.core->error()) << " at instruction " << b.core->error_pc();
     b.golden.run(prog);
     // The counters agree with the program: instructions per queue, array steps.
     std::uint64_t loads = 0, execs = 0, stores = 0, steps = 0;
@@ -172,7 +173,7 @@ TEST_P(CoreGemm, MatchesGoldenDevice) {
       execs += op == isa::Opcode::kGemm || op == isa::Opcode::kVec || op == isa::Opcode::kConfig;
       if (op == isa::Opcode::kGemm) steps += in.get(isa::gemm::kLen);
     }
-    const sim::CorePerf perf = b.core->perf();
+    const cosim::CorePerf perf = b.core->perf();
     EXPECT_EQ(perf[9], loads);
     EXPECT_EQ(perf[10], execs);
     EXPECT_EQ(perf[11], stores);
@@ -229,7 +230,7 @@ TEST(Core, VectorOpsOverManyRows) {
             isa::encode_finish()};
         // The token of the second LOAD covers both (LOADs complete in order).
         ASSERT_TRUE(b.run(prog)) << b.core->dump_state();
-        ASSERT_EQ(b.core->error(), sim::CoreError::kNone) << describe(b.core->error());
+        ASSERT_EQ(b.core->error(), spec::CoreError::kNone) << spec::describe(b.core->error());
         b.golden.run(prog);
         b.expect_same(dst, 64 * 4 * 4,
                       std::string(model::to_string(dp)) + " op " +
@@ -260,7 +261,7 @@ TEST(Core, LoadAndVectorWriteTheAccumulatorTogether) {
         dma(false, isa::Sram::kAcc, false, 192, n, 4, dst + n * 16, 16, pop),
         isa::encode_finish()};
     ASSERT_TRUE(b.run(prog)) << b.core->dump_state();
-    ASSERT_EQ(b.core->error(), sim::CoreError::kNone) << describe(b.core->error());
+    ASSERT_EQ(b.core->error(), spec::CoreError::kNone) << spec::describe(b.core->error());
     b.golden.run(prog);
     b.expect_same(dst, 2 * n * 16, "seed " + std::to_string(seed));
   }
@@ -271,7 +272,7 @@ TEST(Core, LoadAndVectorWriteTheAccumulatorTogether) {
 TEST(Core, ReportsProgramErrors) {
   struct Bad {
     std::vector<isa::Instruction> prog;
-    sim::CoreError err;
+    spec::CoreError err;
     std::uint32_t pc;
   };
   isa::Instruction zero;  // opcode 0: zeroed memory never decodes
@@ -279,22 +280,23 @@ TEST(Core, ReportsProgramErrors) {
     return dma(true, isa::Sram::kSpad, false, row, rows, 4, addr, 8);
   };
   const std::vector<Bad> cases = {
-      {{isa::encode_config(0), zero, isa::encode_finish()}, sim::CoreError::kIllegal, 1},
-      {{load(500, 13, kBase), isa::encode_finish()}, sim::CoreError::kRange, 0},
-      {{isa::encode_config(1), isa::encode_config(2)}, sim::CoreError::kNoFinish, 2},
-      {{load(0, 2, kBase + kBytes), isa::encode_finish()}, sim::CoreError::kBusRead, 0},
+      {{isa::encode_config(0), zero, isa::encode_finish()}, spec::CoreError::kIllegal, 1},
+      {{load(500, 13, kBase), isa::encode_finish()}, spec::CoreError::kRange, 0},
+      {{isa::encode_config(1), isa::encode_config(2)}, spec::CoreError::kNoFinish, 2},
+      {{load(0, 2, kBase + kBytes), isa::encode_finish()}, spec::CoreError::kBusRead, 0},
   };
   for (const Bad& c : cases) {
     Bench b(small(Datapath::kInt8), kRandom, 3);
-    ASSERT_TRUE(b.run(c.prog, 100'000)) << describe(c.err) << "\n" << b.core->dump_state();
-    EXPECT_EQ(b.core->error(), c.err) << describe(b.core->error());
-    if (c.err != sim::CoreError::kBusRead) EXPECT_EQ(b.core->error_pc(), c.pc) << describe(c.err);
+    ASSERT_TRUE(b.run(c.prog, 100'000)) << spec::describe(c.err) << "\n" << b.core->dump_state();
+    EXPECT_EQ(b.core->error(), c.err) << spec::describe(b.core->error());
+    if (c.err != spec::CoreError::kBusRead)
+      EXPECT_EQ(b.core->error_pc(), c.pc) << spec::describe(c.err);
   }
   // bf16 elements are 2 bytes: an odd address is misaligned.
   Bench b(small(Datapath::kBf16), kRandom, 3);
   ASSERT_TRUE(b.run(
       {dma(true, isa::Sram::kSpad, false, 0, 1, 4, kBase + 1, 8), isa::encode_finish()}, 100'000));
-  EXPECT_EQ(b.core->error(), sim::CoreError::kAlign);
+  EXPECT_EQ(b.core->error(), spec::CoreError::kAlign);
 }
 
 // A GEMM waiting for a token no LOAD pushes never finishes; the state dump

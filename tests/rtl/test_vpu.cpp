@@ -29,9 +29,9 @@
 
 #include "Vsa_vpu_bf16.h"
 #include "Vsa_vpu_int8.h"
-#include "sasim/isa/isa_generated.hpp"
 #include "sasim/model/numerics.hpp"
 #include "sasim/model/vector.hpp"
+#include "sasim/spec/contract.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "sasim/sim/axi.hpp"
+#include "sasim/cosim/axi.hpp"
 
 namespace sasim::test {
 
@@ -34,8 +34,8 @@ class AxiTestMemory {
   }
 
   // Signals for the coming cycle (never depends on the core's outputs of it).
-  void drive(sim::AxiIn& in) {
-    in = sim::AxiIn{};
+  void drive(cosim::AxiIn& in) {
+    in = cosim::AxiIn{};
     in.ar_ready = chance(t_.ready_prob);
     in.aw_ready = chance(t_.ready_prob);
     in.w_ready = !aw_.empty() && chance(t_.ready_prob);
@@ -47,7 +47,7 @@ class AxiTestMemory {
       in.r_last = r.beat == r.len;
       const std::uint64_t a = r.addr + std::uint64_t{r.beat} * bus_;
       if (a < base_ || a - base_ + bus_ > mem_.size()) {
-        in.r_resp = sim::kAxiRespDecErr;
+        in.r_resp = cosim::kAxiRespDecErr;
       } else {
         for (unsigned b = 0; b < bus_; ++b) in.r_data[b] = mem_[a - base_ + b];
       }
@@ -61,7 +61,7 @@ class AxiTestMemory {
   }
 
   // Transfers of the cycle just evaluated.
-  void observe(const sim::AxiOut& out) {
+  void observe(const cosim::AxiOut& out) {
     if (out.ar_valid && in_.ar_ready) {
       if (out.ar_addr % bus_ != 0) throw std::runtime_error("AR address not bus aligned");
       reads_.push_back({out.ar_addr, out.ar_len, 0, out.ar_id, now_ + latency()});
@@ -83,17 +83,18 @@ class AxiTestMemory {
     if (out.w_valid && in_.w_ready) {
       Read& w = aw_.front();
       const std::uint64_t a = w.addr + std::uint64_t{w.beat} * bus_;
-      unsigned resp = sim::kAxiRespOkay;
+      unsigned resp = cosim::kAxiRespOkay;
       if (a < base_ || a - base_ + bus_ > mem_.size()) {
-        resp = sim::kAxiRespDecErr;
+        resp = cosim::kAxiRespDecErr;
       } else {
         for (unsigned b = 0; b < bus_; ++b)
           if ((out.w_strb >> b) & 1u) mem_[a - base_ + b] = out.w_data[b];
       }
       if (out.w_last != (w.beat == w.len)) throw std::runtime_error("w_last on the wrong beat");
-      err_ = err_ || resp != sim::kAxiRespOkay;
+      err_ = err_ || resp != cosim::kAxiRespOkay;
       if (w.beat == w.len) {
-        bresp_.push_back({w.id, err_ ? sim::kAxiRespDecErr : sim::kAxiRespOkay, now_ + latency()});
+        bresp_.push_back(
+            {w.id, err_ ? cosim::kAxiRespDecErr : cosim::kAxiRespOkay, now_ + latency()});
         err_ = false;
         aw_.pop_front();
       } else {
@@ -129,7 +130,7 @@ class AxiTestMemory {
   std::mt19937 rng_;
   std::deque<Read> reads_, aw_;
   std::deque<BResp> bresp_;
-  sim::AxiIn in_{};
+  cosim::AxiIn in_{};
   std::uint64_t now_ = 0, bursts_ = 0;
   bool err_ = false;
   bool r_held_ = false, b_held_ = false;

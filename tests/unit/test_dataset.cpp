@@ -19,12 +19,12 @@
 #include <string>
 #include <vector>
 
-#include "sasim/fw/dataset.hpp"
+#include "sasim/host/dataset.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-namespace fw = sasim::fw;
+namespace host = sasim::host;
 
 // A fresh directory per test, removed afterwards.
 class TempDir {
@@ -97,7 +97,7 @@ Bytes iota_bytes(std::size_t n, std::uint8_t start = 0, std::uint8_t step = 1) {
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
-  } catch (const fw::DatasetError& e) {
+  } catch (const host::DatasetError& e) {
     return e.what();
   }
   ADD_FAILURE() << "no DatasetError thrown";
@@ -116,15 +116,15 @@ struct SmallFiles {
   Bytes label_values{2, 0, 9};
   explicit SmallFiles(const TempDir& dir)
       : images(dir / "img-idx3-ubyte.gz"), labels(dir / "lab-idx1-ubyte.gz") {
-    write_gz(images, idx_bytes(fw::kIdxImagesMagic, {3, 4, 5}, pixels));
-    write_gz(labels, idx_bytes(fw::kIdxLabelsMagic, {3}, label_values));
+    write_gz(images, idx_bytes(host::kIdxImagesMagic, {3, 4, 5}, pixels));
+    write_gz(labels, idx_bytes(host::kIdxLabelsMagic, {3}, label_values));
   }
 };
 
 TEST(IdxReader, RoundTripsExactly) {
   TempDir dir;
   SmallFiles files(dir);
-  const fw::Dataset d = fw::load_idx(files.images, files.labels);
+  const host::Dataset d = host::load_idx(files.images, files.labels);
   EXPECT_EQ(d.count, 3u);
   EXPECT_EQ(d.rows, 4u);
   EXPECT_EQ(d.cols, 5u);
@@ -135,8 +135,8 @@ TEST(IdxReader, RoundTripsExactly) {
   const auto img1 = d.image(1);
   EXPECT_TRUE(std::equal(img1.begin(), img1.end(), files.pixels.begin() + 20));
 
-  const fw::IdxFile raw = fw::read_idx(files.images, fw::kIdxImagesMagic);
-  EXPECT_EQ(raw.magic, fw::kIdxImagesMagic);
+  const host::IdxFile raw = host::read_idx(files.images, host::kIdxImagesMagic);
+  EXPECT_EQ(raw.magic, host::kIdxImagesMagic);
   EXPECT_EQ(raw.dims, (std::vector<std::uint32_t>{3, 4, 5}));
 }
 
@@ -146,9 +146,9 @@ TEST(IdxReader, ReadsLargerFilesInChunks) {
   const Bytes pixels = iota_bytes(300 * 28 * 28, 3, 101);
   Bytes labels(300);
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
-  write_gz(dir / "i.gz", idx_bytes(fw::kIdxImagesMagic, {300, 28, 28}, pixels));
-  write_gz(dir / "l.gz", idx_bytes(fw::kIdxLabelsMagic, {300}, labels));
-  const fw::Dataset d = fw::load_idx(dir / "i.gz", dir / "l.gz");
+  write_gz(dir / "i.gz", idx_bytes(host::kIdxImagesMagic, {300, 28, 28}, pixels));
+  write_gz(dir / "l.gz", idx_bytes(host::kIdxLabelsMagic, {300}, labels));
+  const host::Dataset d = host::load_idx(dir / "i.gz", dir / "l.gz");
   EXPECT_EQ(d.pixels, pixels);
   EXPECT_EQ(d.labels, labels);
 }
@@ -157,9 +157,9 @@ TEST(IdxReader, MissingFileIsNamed) {
   TempDir dir;
   SmallFiles files(dir);
   const fs::path missing = dir / "no-such-idx3-ubyte.gz";
-  expect_contains(error_of([&] { fw::load_idx(missing, files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(missing, files.labels); }),
                   {missing.string(), "file not found"});
-  expect_contains(error_of([&] { fw::load_idx(files.images, missing); }),
+  expect_contains(error_of([&] { host::load_idx(files.images, missing); }),
                   {missing.string(), "file not found"});
 }
 
@@ -168,7 +168,7 @@ TEST(IdxReader, DirectoryIsNotAFile) {
   SmallFiles files(dir);
   const fs::path sub = dir / "subdir";
   fs::create_directories(sub);
-  expect_contains(error_of([&] { fw::load_idx(sub, files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(sub, files.labels); }),
                   {sub.string(), "not a regular file"});
 }
 
@@ -176,7 +176,7 @@ TEST(IdxReader, EmptyFile) {
   TempDir dir;
   SmallFiles files(dir);
   write_raw(dir / "empty.gz", {});
-  expect_contains(error_of([&] { fw::load_idx(dir / "empty.gz", files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(dir / "empty.gz", files.labels); }),
                   {(dir / "empty.gz").string(), "empty file"});
 }
 
@@ -185,8 +185,8 @@ TEST(IdxReader, UncompressedFileIsNotGzip) {
   TempDir dir;
   SmallFiles files(dir);
   const fs::path raw = dir / "raw-idx3-ubyte";
-  write_raw(raw, idx_bytes(fw::kIdxImagesMagic, {3, 4, 5}, files.pixels));
-  expect_contains(error_of([&] { fw::load_idx(raw, files.labels); }),
+  write_raw(raw, idx_bytes(host::kIdxImagesMagic, {3, 4, 5}, files.pixels));
+  expect_contains(error_of([&] { host::load_idx(raw, files.labels); }),
                   {raw.string(), "not a gzip file"});
 }
 
@@ -198,7 +198,7 @@ TEST(IdxReader, CorruptCrcIsDetected) {
   ASSERT_GT(gz.size(), 8u);
   gz[gz.size() - 8] ^= 0x5A;
   write_raw(files.images, gz);
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels); }),
                   {files.images.string(), "corrupt gzip stream", "incorrect data check"});
 }
 
@@ -209,7 +209,7 @@ TEST(IdxReader, CorruptHeaderIsDetected) {
   Bytes gz = read_raw(files.labels);
   gz[2] = 7;
   write_raw(files.labels, gz);
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels); }),
                   {files.labels.string(), "corrupt gzip stream", "unknown compression method"});
 }
 
@@ -219,7 +219,7 @@ TEST(IdxReader, TruncatedGzipStream) {
   Bytes gz = read_raw(files.images);
   gz.resize(gz.size() - 12);  // the trailer and the last deflate bytes
   write_raw(files.images, gz);
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels); }),
                   {files.images.string(), "truncated gzip stream", "unexpected end of file"});
 }
 
@@ -228,11 +228,11 @@ TEST(IdxReader, BadMagicShowsExpectedAndFound) {
   SmallFiles files(dir);
   // Labels passed as images and vice versa.
   expect_contains(
-      error_of([&] { fw::load_idx(files.labels, files.images); }),
+      error_of([&] { host::load_idx(files.labels, files.images); }),
       {files.labels.string(), "bad IDX magic", "expected 0x00000803", "found 0x00000801"});
   // A non-byte element type (0x0D = float) is a bad magic too.
   write_gz(dir / "f.gz", idx_bytes(0x00000D03u, {1, 1, 1}, {0, 0, 0, 0}));
-  expect_contains(error_of([&] { fw::load_idx(dir / "f.gz", files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(dir / "f.gz", files.labels); }),
                   {(dir / "f.gz").string(), "expected 0x00000803", "found 0x00000D03"});
 }
 
@@ -240,59 +240,59 @@ TEST(IdxReader, TruncatedHeaderAndData) {
   TempDir dir;
   SmallFiles files(dir);
   // Header claims 3 images of 4x5 (60 bytes), the file holds 2 (40).
-  write_gz(files.images, idx_bytes(fw::kIdxImagesMagic, {3, 4, 5}, iota_bytes(40)));
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels); }),
+  write_gz(files.images, idx_bytes(host::kIdxImagesMagic, {3, 4, 5}, iota_bytes(40)));
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels); }),
                   {files.images.string(), "truncated IDX data", "expected 60 bytes, got 40"});
   // Only the magic and one of three dimensions.
-  Bytes header = idx_bytes(fw::kIdxImagesMagic, {3}, {});
+  Bytes header = idx_bytes(host::kIdxImagesMagic, {3}, {});
   write_gz(files.images, header);
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels); }),
                   {files.images.string(), "truncated IDX header", "expected 12 bytes", "got 4"});
   // Two bytes: not even the magic.
   write_gz(files.images, {0, 0});
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels); }),
                   {files.images.string(), "expected 4 magic bytes, got 2"});
 }
 
 TEST(IdxReader, TrailingDataAndHugeDims) {
   TempDir dir;
   SmallFiles files(dir);
-  Bytes long_labels = idx_bytes(fw::kIdxLabelsMagic, {3}, {1, 2, 3, 4});
+  Bytes long_labels = idx_bytes(host::kIdxLabelsMagic, {3}, {1, 2, 3, 4});
   write_gz(files.labels, long_labels);
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels); }),
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels); }),
                   {files.labels.string(), "trailing data after the 3 bytes"});
   // 2^32-1 cubed must be refused before any allocation.
   write_gz(files.images,
-           idx_bytes(fw::kIdxImagesMagic, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {}));
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels); }),
+           idx_bytes(host::kIdxImagesMagic, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {}));
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels); }),
                   {files.images.string(), "corrupt header"});
 }
 
 TEST(IdxReader, CountMismatchNamesBothFiles) {
   TempDir dir;
   SmallFiles files(dir);
-  write_gz(files.labels, idx_bytes(fw::kIdxLabelsMagic, {2}, {1, 2}));
+  write_gz(files.labels, idx_bytes(host::kIdxLabelsMagic, {2}, {1, 2}));
   expect_contains(
-      error_of([&] { fw::load_idx(files.images, files.labels); }),
+      error_of([&] { host::load_idx(files.images, files.labels); }),
       {files.images.string(), files.labels.string(), "3 images", "2 labels", "count mismatch"});
 }
 
 TEST(IdxReader, LabelOutOfRange) {
   TempDir dir;
   SmallFiles files(dir);
-  write_gz(files.labels, idx_bytes(fw::kIdxLabelsMagic, {3}, {1, 10, 2}));
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels); }),
+  write_gz(files.labels, idx_bytes(host::kIdxLabelsMagic, {3}, {1, 10, 2}));
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels); }),
                   {files.labels.string(), "label 10 of item 1", "allowed 0..9"});
   // With fewer classes a smaller label is already out of range.
-  write_gz(files.labels, idx_bytes(fw::kIdxLabelsMagic, {3}, {1, 0, 2}));
-  EXPECT_EQ(fw::load_idx(files.images, files.labels, 3).classes, 3u);
-  expect_contains(error_of([&] { fw::load_idx(files.images, files.labels, 2); }),
+  write_gz(files.labels, idx_bytes(host::kIdxLabelsMagic, {3}, {1, 0, 2}));
+  EXPECT_EQ(host::load_idx(files.images, files.labels, 3).classes, 3u);
+  expect_contains(error_of([&] { host::load_idx(files.images, files.labels, 2); }),
                   {files.labels.string(), "label 2 of item 2", "allowed 0..1"});
 }
 
 TEST(Dataset, SubsetCopiesTheRange) {
-  const fw::Dataset d = fw::synthetic_dataset(20, 3, 2, 4, 5);
-  const fw::Dataset s = fw::subset(d, 5, 10);
+  const host::Dataset d = host::synthetic_dataset(20, 3, 2, 4, 5);
+  const host::Dataset s = host::subset(d, 5, 10);
   ASSERT_EQ(s.count, 10u);
   EXPECT_EQ(s.rows, 3u);
   EXPECT_EQ(s.cols, 2u);
@@ -302,36 +302,36 @@ TEST(Dataset, SubsetCopiesTheRange) {
     const auto a = s.image(i), b = d.image(5 + i);
     EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin())) << "image " << i;
   }
-  EXPECT_EQ(fw::subset(d, 20, 0).count, 0u);
-  EXPECT_THROW(fw::subset(d, 15, 6), std::out_of_range);
-  EXPECT_THROW(fw::subset(d, 21, 0), std::out_of_range);
+  EXPECT_EQ(host::subset(d, 20, 0).count, 0u);
+  EXPECT_THROW(host::subset(d, 15, 6), std::out_of_range);
+  EXPECT_THROW(host::subset(d, 21, 0), std::out_of_range);
 }
 
 TEST(Dataset, ShuffledOrderIsASeededPermutation) {
-  const auto a = fw::shuffled_order(1000, 42, 0);
+  const auto a = host::shuffled_order(1000, 42, 0);
   std::vector<std::size_t> sorted = a;
   std::sort(sorted.begin(), sorted.end());
   std::vector<std::size_t> iota(1000);
   std::iota(iota.begin(), iota.end(), std::size_t{0});
   EXPECT_EQ(sorted, iota);
   EXPECT_NE(a, iota);
-  EXPECT_EQ(a, fw::shuffled_order(1000, 42, 0));  // replayable
-  EXPECT_NE(a, fw::shuffled_order(1000, 42, 1));  // a new order every epoch
-  EXPECT_NE(a, fw::shuffled_order(1000, 43, 0));
-  EXPECT_TRUE(fw::shuffled_order(0, 1, 0).empty());
+  EXPECT_EQ(a, host::shuffled_order(1000, 42, 0));  // replayable
+  EXPECT_NE(a, host::shuffled_order(1000, 42, 1));  // a new order every epoch
+  EXPECT_NE(a, host::shuffled_order(1000, 43, 0));
+  EXPECT_TRUE(host::shuffled_order(0, 1, 0).empty());
   // Pinned: mt19937_64 is standardised and the bounded draw and shuffle are
   // our own, so this order is the same with every standard library (a change
   // here changes every recorded training run).
-  EXPECT_EQ(fw::shuffled_order(10, 42, 0),
+  EXPECT_EQ(host::shuffled_order(10, 42, 0),
             (std::vector<std::size_t>{9, 6, 2, 0, 1, 4, 3, 8, 5, 7}));
 }
 
 TEST(Dataset, MakeBatchScalesPixels) {
   TempDir dir;
   SmallFiles files(dir);
-  const fw::Dataset d = fw::load_idx(files.images, files.labels);
+  const host::Dataset d = host::load_idx(files.images, files.labels);
   const std::vector<std::size_t> order{2, 0, 1};
-  const auto b = fw::make_batch(d, order, 0, 2);  // images 2 and 0
+  const auto b = host::make_batch(d, order, 0, 2);  // images 2 and 0
   ASSERT_EQ(b.x.rows(), 2);
   ASSERT_EQ(b.x.cols(), 20);
   EXPECT_EQ(b.labels, (std::vector<std::uint8_t>{9, 2}));
@@ -342,13 +342,13 @@ TEST(Dataset, MakeBatchScalesPixels) {
   // Row-major: row r is contiguous.
   EXPECT_EQ(b.x.data()[20], b.x(1, 0));
   // The last batch is clipped to the order.
-  EXPECT_EQ(fw::make_batch(d, order, 2, 32).x.rows(), 1);
+  EXPECT_EQ(host::make_batch(d, order, 2, 32).x.rows(), 1);
   const std::vector<std::size_t> bad{3};
-  EXPECT_THROW(fw::make_batch(d, bad), std::out_of_range);
+  EXPECT_THROW(host::make_batch(d, bad), std::out_of_range);
 }
 
 TEST(Dataset, SyntheticIsDeterministicAndBalanced) {
-  const fw::Dataset a = fw::synthetic_dataset(500, 8, 8, 10, 7);
+  const host::Dataset a = host::synthetic_dataset(500, 8, 8, 10, 7);
   EXPECT_EQ(a.count, 500u);
   EXPECT_EQ(a.pixels.size(), 500u * 64u);
   EXPECT_EQ(a.labels.size(), 500u);
@@ -358,23 +358,23 @@ TEST(Dataset, SyntheticIsDeterministicAndBalanced) {
     ++per_class[l];
   }
   for (int c = 0; c < 10; ++c) EXPECT_EQ(per_class[c], 50) << "class " << c;
-  const fw::Dataset b = fw::synthetic_dataset(500, 8, 8, 10, 7);
+  const host::Dataset b = host::synthetic_dataset(500, 8, 8, 10, 7);
   EXPECT_EQ(a.pixels, b.pixels);
   EXPECT_EQ(a.labels, b.labels);
-  const fw::Dataset c = fw::synthetic_dataset(500, 8, 8, 10, 8);
+  const host::Dataset c = host::synthetic_dataset(500, 8, 8, 10, 8);
   EXPECT_NE(a.pixels, c.pixels);
   // Pixels use the whole range (noise and clamping), not a constant.
   const auto [lo, hi] = std::minmax_element(a.pixels.begin(), a.pixels.end());
   EXPECT_EQ(*lo, 0);
   EXPECT_EQ(*hi, 255);
-  EXPECT_THROW(fw::synthetic_dataset(0, 8, 8, 10, 1), std::invalid_argument);
-  EXPECT_THROW(fw::synthetic_dataset(10, 8, 8, 0, 1), std::invalid_argument);
+  EXPECT_THROW(host::synthetic_dataset(0, 8, 8, 10, 1), std::invalid_argument);
+  EXPECT_THROW(host::synthetic_dataset(10, 8, 8, 0, 1), std::invalid_argument);
 }
 
 TEST(Dataset, SyntheticClassesAreSeparable) {
   // Nearest class mean (estimated on the first half) classifies the second
   // half: the structure a classifier can learn is really there.
-  const fw::Dataset d = fw::synthetic_dataset(1000, 10, 10, 10, 3);
+  const host::Dataset d = host::synthetic_dataset(1000, 10, 10, 10, 3);
   const std::size_t f = d.features();
   std::vector<std::vector<double>> mean(10, std::vector<double>(f, 0.0));
   std::vector<int> n(10, 0);
@@ -424,11 +424,11 @@ Bytes gunzip_with_tool(const fs::path& p) {
 }
 
 TEST(FashionMnist, TestSplit) {
-  if (!fw::fashion_mnist_installed())
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+  if (!host::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
                  << "); ./sasim installs it";
   const auto t0 = std::chrono::steady_clock::now();
-  const fw::Dataset d = fw::load_fashion_mnist(fw::Split::kTest);
+  const host::Dataset d = host::load_fashion_mnist(host::Split::kTest);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(d.count, 10000u);
@@ -438,7 +438,7 @@ TEST(FashionMnist, TestSplit) {
   // The test split holds exactly 1000 images of each class.
   std::vector<int> per_class(10, 0);
   for (auto l : d.labels) ++per_class.at(l);
-  for (int c = 0; c < 10; ++c) EXPECT_EQ(per_class[c], 1000) << fw::kFashionMnistClassNames[c];
+  for (int c = 0; c < 10; ++c) EXPECT_EQ(per_class[c], 1000) << host::kFashionMnistClassNames[c];
   // Its first image is an ankle boot (class 9).
   EXPECT_EQ(d.labels[0], 9);
   EXPECT_EQ(d.labels[1], 2);  // pullover
@@ -448,23 +448,25 @@ TEST(FashionMnist, TestSplit) {
   EXPECT_GT(mean, 71.0);
   EXPECT_LT(mean, 75.0);
   // Every byte equals what gzip(1) decompresses (after the 16-byte header).
-  const Bytes ref = gunzip_with_tool(fs::path(fw::kFashionMnistDir) / "t10k-images-idx3-ubyte.gz");
+  const Bytes ref =
+      gunzip_with_tool(fs::path(host::kFashionMnistDir) / "t10k-images-idx3-ubyte.gz");
   ASSERT_EQ(ref.size(), 16u + d.pixels.size());
   EXPECT_EQ(fnv1a(ref, 16), fnv1a(d.pixels, 0));
   std::printf("t10k: mean pixel %.3f, loaded in %.0f ms\n", mean, ms);
 }
 
 TEST(FashionMnist, TrainSplit) {
-  if (!fw::fashion_mnist_installed())
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+  if (!host::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
                  << "); ./sasim installs it";
-  const fw::Dataset d = fw::load_fashion_mnist(fs::path(fw::kFashionMnistDir), fw::Split::kTrain);
+  const host::Dataset d =
+      host::load_fashion_mnist(fs::path(host::kFashionMnistDir), host::Split::kTrain);
   ASSERT_EQ(d.count, 60000u);
   ASSERT_EQ(d.rows, 28u);
   ASSERT_EQ(d.cols, 28u);
   std::vector<int> per_class(10, 0);
   for (auto l : d.labels) ++per_class.at(l);
-  for (int c = 0; c < 10; ++c) EXPECT_EQ(per_class[c], 6000) << fw::kFashionMnistClassNames[c];
+  for (int c = 0; c < 10; ++c) EXPECT_EQ(per_class[c], 6000) << host::kFashionMnistClassNames[c];
   EXPECT_EQ(d.labels[0], 9);  // ankle boot
   const double mean =
       std::accumulate(d.pixels.begin(), d.pixels.end(), 0.0) / static_cast<double>(d.pixels.size());
@@ -473,7 +475,7 @@ TEST(FashionMnist, TrainSplit) {
 
 TEST(FashionMnist, MissingDirectoryNamesTheFile) {
   TempDir dir;
-  expect_contains(error_of([&] { fw::load_fashion_mnist(dir / "nothing", fw::Split::kTest); }),
+  expect_contains(error_of([&] { host::load_fashion_mnist(dir / "nothing", host::Split::kTest); }),
                   {"nothing/t10k-images-idx3-ubyte.gz", "file not found"});
 }
 

@@ -8,19 +8,20 @@
 #include <string>
 #include <vector>
 
-#include "sasim/fw/functional_device.hpp"
 #include "sasim/isa/encode.hpp"
+#include "sasim/model/functional_device.hpp"
 
 namespace {
 
+namespace model = sasim::model;
+namespace spec = sasim::spec;
 namespace isa = sasim::isa;
-namespace fw = sasim::fw;
 using sasim::model::Datapath;
 
 constexpr std::uint64_t kBase = 0x8000'0000;
 
-fw::DeviceParams params(Datapath dp, unsigned rows, unsigned cols) {
-  fw::DeviceParams p;
+spec::DeviceSpec params(Datapath dp, unsigned rows, unsigned cols) {
+  spec::DeviceSpec p;
   p.datapath = dp;
   p.rows = rows;
   p.cols = cols;
@@ -55,12 +56,12 @@ std::vector<std::uint8_t> iota_bytes(std::size_t n, std::uint8_t first = 1) {
 }
 
 TEST(FunctionalDevice, LoadSpadWithStrideAndStoreBack) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 4, 4));
+  model::FunctionalDevice d(params(Datapath::kInt8, 4, 4));
   d.write_dram(kBase, iota_bytes(64));
   // 3 rows of 2 elements, 8 bytes apart, into spad rows 5..7.
   const isa::DmaArgs ld{isa::Sram::kSpad, false, 5, 3, 2, kBase + 1, 8};
   const isa::DmaArgs st{isa::Sram::kSpad, false, 5, 3, 2, kBase + 0x100, 3};
-  EXPECT_EQ(d.run(prog({isa::encode_load(ld), isa::encode_store(st)})), 3u);
+  EXPECT_EQ(spec::instructions(d.run(prog({isa::encode_load(ld), isa::encode_store(st)}))), 3u);
   for (unsigned r = 0; r < 3; ++r) {
     for (unsigned c = 0; c < 2; ++c) EXPECT_EQ(d.spad(5 + r, c), 2 + 8 * r + c) << r << "," << c;
     EXPECT_EQ(d.spad(5 + r, 2), 0u);
@@ -71,7 +72,7 @@ TEST(FunctionalDevice, LoadSpadWithStrideAndStoreBack) {
 }
 
 TEST(FunctionalDevice, LoadAndStoreTransposed) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 4, 2));  // W = 4
+  model::FunctionalDevice d(params(Datapath::kInt8, 4, 2));  // W = 4
   d.write_dram(kBase, iota_bytes(32));
   // DRAM 2 rows x 3 cols (stride 4) -> spad[10 + c][r].
   const isa::DmaArgs ld{isa::Sram::kSpad, true, 10, 2, 3, kBase, 4};
@@ -84,7 +85,7 @@ TEST(FunctionalDevice, LoadAndStoreTransposed) {
 }
 
 TEST(FunctionalDevice, Bf16ElementsAreTwoBytesLittleEndian) {
-  fw::FunctionalDevice d(params(Datapath::kBf16, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kBf16, 2, 2));
   d.write_dram(kBase, {0x80, 0x3F, 0x00, 0xC0});  // 1.0, -2.0
   d.run(prog({isa::encode_load({isa::Sram::kSpad, false, 0, 1, 2, kBase, 0}),
               isa::encode_store({isa::Sram::kSpad, true, 0, 1, 1, kBase + 8, 2})}));
@@ -94,7 +95,7 @@ TEST(FunctionalDevice, Bf16ElementsAreTwoBytesLittleEndian) {
 }
 
 TEST(FunctionalDevice, AccumulatorLoadStoreWordsAndTranspose) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
   d.write_dram(kBase, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
   d.run(prog({isa::encode_load({isa::Sram::kAcc, false, 3, 2, 2, kBase, 8}),
               isa::encode_store({isa::Sram::kAcc, true, 3, 2, 2, kBase + 0x40, 8})}));
@@ -109,14 +110,14 @@ TEST(FunctionalDevice, AccumulatorLoadStoreWordsAndTranspose) {
 
 // C = A * B with A = [[1, 2], [3, -4]], B = [[5, 6], [7, 8]]:
 // C = [[19, 22], [-13, -14]].
-void put_rows(fw::FunctionalDevice& d, unsigned row, std::vector<std::vector<int>> m) {
+void put_rows(model::FunctionalDevice& d, unsigned row, std::vector<std::vector<int>> m) {
   for (unsigned r = 0; r < m.size(); ++r) {
     for (unsigned c = 0; c < m[r].size(); ++c) {
       d.set_spad(row + r, c, static_cast<std::uint16_t>(m[r][c] & 0xFF));
     }
   }
 }
-void expect_acc(const fw::FunctionalDevice& d, unsigned row, std::vector<std::vector<int>> m) {
+void expect_acc(const model::FunctionalDevice& d, unsigned row, std::vector<std::vector<int>> m) {
   for (unsigned r = 0; r < m.size(); ++r) {
     for (unsigned c = 0; c < m[r].size(); ++c) {
       EXPECT_EQ(static_cast<std::int32_t>(d.acc(row + r, c)), m[r][c]) << r << "," << c;
@@ -125,7 +126,7 @@ void expect_acc(const fw::FunctionalDevice& d, unsigned row, std::vector<std::ve
 }
 
 TEST(FunctionalDevice, GemmWeightStationary) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
   put_rows(d, 0, {{5, 6}, {7, 8}});   // stationary B
   put_rows(d, 2, {{1, 2}, {3, -4}});  // rows of A
   isa::GemmArgs g{isa::Dataflow::kWs, false, false, 0, 2, 0, 2, 4};
@@ -147,7 +148,7 @@ TEST(FunctionalDevice, GemmWeightStationary) {
 }
 
 TEST(FunctionalDevice, GemmInputStationaryGivesColumnsOfC) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
   put_rows(d, 0, {{1, 3}, {2, -4}});  // A^T
   put_rows(d, 2, {{5, 7}, {6, 8}});   // columns of B
   d.run(prog({isa::encode_gemm({isa::Dataflow::kIs, false, false, 0, 2, 0, 2, 0})}));
@@ -155,7 +156,7 @@ TEST(FunctionalDevice, GemmInputStationaryGivesColumnsOfC) {
 }
 
 TEST(FunctionalDevice, GemmOutputStationary) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
   put_rows(d, 0, {{1, 3}, {2, -4}});  // columns of A, k = 0, 1
   put_rows(d, 8, {{5, 6}, {7, 8}});   // rows of B
   isa::GemmArgs g{isa::Dataflow::kOs, false, false, 0, 0, 8, 2, 1};
@@ -168,7 +169,7 @@ TEST(FunctionalDevice, GemmOutputStationary) {
 }
 
 TEST(FunctionalDevice, GemmOnARectangularArrayUsesAllRows) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 4, 2));  // R = 4, C = 2, W = 4
+  model::FunctionalDevice d(params(Datapath::kInt8, 4, 2));  // R = 4, C = 2, W = 4
   put_rows(d, 0, {{1, 2}, {3, 4}, {5, 6}, {7, 8}});
   put_rows(d, 4, {{1, 1, 1, 1}, {1, 0, 0, -1}});
   d.run(prog({isa::encode_gemm({isa::Dataflow::kWs, false, false, 0, 4, 0, 2, 0})}));
@@ -181,7 +182,7 @@ TEST(FunctionalDevice, GemmOnARectangularArrayUsesAllRows) {
 }
 
 TEST(FunctionalDevice, Bf16GemmIsBinary32) {
-  fw::FunctionalDevice d(params(Datapath::kBf16, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kBf16, 2, 2));
   // A = [[1, 2]], B = [[3, 0.5], [-1, 4]] -> [[1, 8.5]]
   d.set_spad(0, 0, 0x4040);
   d.set_spad(0, 1, 0x3F00);
@@ -208,7 +209,7 @@ TEST(FunctionalDevice, Bf16GemmIsBinary32) {
 }
 
 TEST(FunctionalDevice, VecOpsOnInt8) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
   d.set_acc(0, 0, static_cast<std::uint32_t>(-5));
   d.set_acc(0, 1, 300);
   d.set_acc(1, 0, 10);
@@ -233,7 +234,7 @@ TEST(FunctionalDevice, VecOpsOnInt8) {
 }
 
 TEST(FunctionalDevice, VecToBf16WritesTheScratchpad) {
-  fw::FunctionalDevice d(params(Datapath::kBf16, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kBf16, 2, 2));
   d.set_acc(0, 0, 0x3F808000u);  // 1.00390625: tie -> even 0x3F80
   d.set_acc(0, 1, 0xC0490FDBu);  // -pi -> 0xC049
   d.run(prog({isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, 0, 0, 3, 1, 0}),
@@ -245,34 +246,34 @@ TEST(FunctionalDevice, VecToBf16WritesTheScratchpad) {
 }
 
 TEST(FunctionalDevice, FinishStopsTheProgram) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
   const std::vector<isa::Instruction> p{
       isa::encode_config(3), isa::encode_finish(), isa::encode_config(7),
       isa::Instruction{}};  // an illegal word after FINISH is never decoded
-  EXPECT_EQ(d.run(p), 2u);
+  EXPECT_EQ(spec::instructions(d.run(p)), 2u);
   EXPECT_EQ(d.int8_shift(), 3u);
   expect_error([&] { d.run({isa::encode_config(1)}); }, {"without FINISH"});
 }
 
 TEST(FunctionalDevice, ErrorsNameTheInstructionAndTheField) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 4, 2));  // W = 4, spad 64, acc 16
+  model::FunctionalDevice d(params(Datapath::kInt8, 4, 2));  // W = 4, spad 64, acc 16
   auto run = [&](isa::Instruction bad) {
     return [&d, bad] { d.run({isa::encode_config(0), bad, isa::encode_finish()}); };
   };
   expect_error(run(isa::encode_load({isa::Sram::kSpad, false, 62, 3, 1, kBase, 0})),
-               {"instruction 1 (LOAD)", "load.sram_row", "62..64", "scratchpad"});
+               {"instruction 1 (LOAD)", "dma.sram_row", "62..64", "scratchpad"});
   expect_error(run(isa::encode_load({isa::Sram::kSpad, false, 0, 1, 5, kBase, 0})),
-               {"instruction 1 (LOAD)", "load.cols", "5"});
+               {"instruction 1 (LOAD)", "dma.cols", "5"});
   expect_error(run(isa::encode_load({isa::Sram::kAcc, false, 0, 1, 3, kBase, 0})),
-               {"load.cols", "3"});
+               {"dma.cols", "3"});
   expect_error(run(isa::encode_load({isa::Sram::kSpad, true, 0, 5, 1, kBase, 0})),
-               {"load.rows", "5"});
+               {"dma.rows", "5"});
   expect_error(run(isa::encode_load({isa::Sram::kSpad, false, 0, 2, 1, kBase - 1, 0})),
-               {"load.dram_addr", "outside"});
+               {"dma.dram_addr", "outside"});
   expect_error(run(isa::encode_store({isa::Sram::kAcc, false, 0, 2, 2, kBase + 0xFFF8, 8})),
-               {"instruction 1 (STORE)", "store.dram_addr"});
+               {"instruction 1 (STORE)", "dma.dram_addr"});
   expect_error(run(isa::encode_store({isa::Sram::kAcc, false, 15, 2, 1, kBase, 0})),
-               {"store.sram_row", "accumulator"});
+               {"dma.sram_row", "accumulator"});
   expect_error(run(isa::encode_gemm({isa::Dataflow::kWs, false, false, 61, 0, 0, 1, 0})),
                {"instruction 1 (GEMM)", "gemm.pre_row"});
   expect_error(run(isa::encode_gemm({isa::Dataflow::kWs, false, false, 0, 60, 0, 5, 0})),
@@ -298,7 +299,7 @@ TEST(FunctionalDevice, ErrorsNameTheInstructionAndTheField) {
   expect_error(run(op8), {"vec.op", "8"});
   isa::Instruction illegal;
   expect_error(run(illegal), {"instruction 1 (?)", "opcode", "0"});
-  fw::FunctionalDevice fresh(params(Datapath::kInt8, 2, 2));
+  model::FunctionalDevice fresh(params(Datapath::kInt8, 2, 2));
   expect_error(
       [&] {
         fresh.run(prog({isa::encode_gemm({isa::Dataflow::kWs, true, false, 0, 0, 0, 1, 0})}));
@@ -307,12 +308,12 @@ TEST(FunctionalDevice, ErrorsNameTheInstructionAndTheField) {
 }
 
 TEST(FunctionalDevice, BackdoorChecksTheRange) {
-  fw::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
+  model::FunctionalDevice d(params(Datapath::kInt8, 2, 2));
   d.write_dram(kBase + 0xFFFE, {1, 2});
   EXPECT_EQ(d.read_dram(kBase + 0xFFFE, 2), (std::vector<std::uint8_t>{1, 2}));
   EXPECT_THROW(d.write_dram(kBase + 0xFFFF, {1, 2}), std::invalid_argument);
   EXPECT_THROW(d.read_dram(kBase - 1, 1), std::invalid_argument);
-  EXPECT_THROW(fw::FunctionalDevice(params(Datapath::kInt8, 0, 2)), std::invalid_argument);
+  EXPECT_THROW(model::FunctionalDevice(params(Datapath::kInt8, 0, 2)), std::invalid_argument);
 }
 
 }  // namespace

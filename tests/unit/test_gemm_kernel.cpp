@@ -17,16 +17,17 @@
 #include <string>
 #include <vector>
 
-#include "sasim/fw/functional_device.hpp"
-#include "sasim/fw/gemm_kernel.hpp"
-#include "sasim/fw/program_check.hpp"
+#include "sasim/host/gemm_kernel.hpp"
+#include "sasim/host/program_check.hpp"
 #include "sasim/isa/encode.hpp"
+#include "sasim/model/functional_device.hpp"
 #include "sasim/model/gemm.hpp"
 
 namespace {
 
+namespace spec = sasim::spec;
 namespace isa = sasim::isa;
-namespace fw = sasim::fw;
+namespace host = sasim::host;
 namespace model = sasim::model;
 using model::Dataflow;
 using model::Datapath;
@@ -34,9 +35,9 @@ using model::Datapath;
 constexpr std::uint64_t kBase = 0x8000'0000;
 constexpr std::uint8_t kGarbage = 0xA5;
 
-fw::DeviceParams params(Datapath dp, unsigned rows, unsigned cols, unsigned spad = 4096,
+spec::DeviceSpec params(Datapath dp, unsigned rows, unsigned cols, unsigned spad = 4096,
                         unsigned acc = 1024) {
-  fw::DeviceParams p;
+  spec::DeviceSpec p;
   p.datapath = dp;
   p.rows = rows;
   p.cols = cols;
@@ -52,16 +53,16 @@ struct Pads {
 };
 
 struct Layout {
-  fw::MatrixRef a, b, c;
+  host::MatrixRef a, b, c;
   std::uint64_t zero;
 };
 
-std::uint64_t span(const fw::MatrixRef& m, std::uint64_t rows, std::uint64_t row_bytes) {
+std::uint64_t span(const host::MatrixRef& m, std::uint64_t rows, std::uint64_t row_bytes) {
   return (rows - 1) * m.stride + row_bytes;
 }
 
 // Zero region first, then A, B and C at odd offsets.
-Layout layout(const fw::DeviceParams& p, unsigned M, unsigned K, unsigned N, Pads pads) {
+Layout layout(const spec::DeviceSpec& p, unsigned M, unsigned K, unsigned N, Pads pads) {
   const std::uint64_t eb = p.elem_bytes();
   Layout l;
   l.zero = kBase + 0x10;
@@ -74,7 +75,7 @@ Layout layout(const fw::DeviceParams& p, unsigned M, unsigned K, unsigned N, Pad
 }
 
 // Is [lo, hi) inside one row of m?
-bool in_rows(std::uint64_t lo, std::uint64_t hi, const fw::MatrixRef& m, std::uint64_t rows,
+bool in_rows(std::uint64_t lo, std::uint64_t hi, const host::MatrixRef& m, std::uint64_t rows,
              std::uint64_t row_bytes) {
   if (lo < m.addr) return false;
   const std::uint64_t r = rows > 1 ? (lo - m.addr) / m.stride : 0;
@@ -83,21 +84,21 @@ bool in_rows(std::uint64_t lo, std::uint64_t hi, const fw::MatrixRef& m, std::ui
 }
 
 // LOADs read only rows of A, B and the zero region; STOREs write only rows of C.
-void expect_footprint_inside(const fw::DeviceParams& p, const std::vector<isa::Instruction>& prog,
+void expect_footprint_inside(const spec::DeviceSpec& p, const std::vector<isa::Instruction>& prog,
                              const Layout& l, unsigned M, unsigned K, unsigned N) {
   const std::uint64_t eb = p.elem_bytes();
   int bad = 0;
   for (std::size_t i = 0; i < prog.size(); ++i) {
-    for (const fw::Access& x : fw::footprint(p, prog[i])) {
-      if (x.space != fw::Space::kMem) continue;
+    for (const host::Access& x : host::footprint(p, prog[i])) {
+      if (x.space != host::Space::kMem) continue;
       for (std::uint64_t r = 0; r < x.count; ++r) {
         const std::uint64_t lo = x.first + r * x.stride, hi = lo + x.row_bytes;
         const bool ok = x.write
                             ? in_rows(lo, hi, l.c, M, N * 4)
                             : in_rows(lo, hi, l.a, M, K * eb) || in_rows(lo, hi, l.b, K, N * eb) ||
-                                  (lo >= l.zero && hi <= l.zero + fw::gemm_zero_bytes(p));
+                                  (lo >= l.zero && hi <= l.zero + host::gemm_zero_bytes(p));
         if (!ok && ++bad <= 3) {
-          ADD_FAILURE() << "instruction " << i << ": " << fw::to_string(x) << " row " << r
+          ADD_FAILURE() << "instruction " << i << ": " << host::to_string(x) << " row " << r
                         << " is outside its operands";
         }
       }
@@ -110,7 +111,7 @@ std::uint32_t word(const std::vector<std::uint8_t>& v, std::size_t at) {
 }
 
 // Runs C = A * B through gemm_program and compares bit for bit.
-void check_gemm(const fw::DeviceParams& p, Dataflow df, unsigned M, unsigned K, unsigned N,
+void check_gemm(const spec::DeviceSpec& p, Dataflow df, unsigned M, unsigned K, unsigned N,
                 std::uint64_t seed, model::OperandMix mix = model::OperandMix::kUniform,
                 Pads pads = {}) {
   SCOPED_TRACE(std::string(model::to_string(p.datapath)) + " " + std::string(model::to_string(df)) +
@@ -126,7 +127,7 @@ void check_gemm(const fw::DeviceParams& p, Dataflow df, unsigned M, unsigned K, 
   const std::uint64_t eb = p.elem_bytes();
   const Layout l = layout(p, M, K, N, pads);
 
-  fw::FunctionalDevice d(p);
+  model::FunctionalDevice d(p);
   // Garbage everywhere: the program must not depend on the initial state.
   const std::uint16_t g16 = p.datapath == Datapath::kBf16 ? 0x7F80 : 0x7F;  // +inf / 127
   for (unsigned r = 0; r < p.spad_rows; ++r) {
@@ -137,8 +138,8 @@ void check_gemm(const fw::DeviceParams& p, Dataflow df, unsigned M, unsigned K, 
   }
   const std::uint64_t c_end = l.c.addr + span(l.c, M, N * 4);
   d.write_dram(kBase, std::vector<std::uint8_t>(c_end - kBase + 64, kGarbage));
-  d.write_dram(l.zero, std::vector<std::uint8_t>(fw::gemm_zero_bytes(p), 0));
-  auto put = [&](const model::RawMatrix& m, const fw::MatrixRef& ref) {
+  d.write_dram(l.zero, std::vector<std::uint8_t>(host::gemm_zero_bytes(p), 0));
+  auto put = [&](const model::RawMatrix& m, const host::MatrixRef& ref) {
     for (Eigen::Index r = 0; r < m.rows(); ++r) {
       std::vector<std::uint8_t> row;
       for (Eigen::Index c = 0; c < m.cols(); ++c) {
@@ -152,15 +153,16 @@ void check_gemm(const fw::DeviceParams& p, Dataflow df, unsigned M, unsigned K, 
   put(b, l.b);
   const std::vector<std::uint8_t> before = d.read_dram(kBase, c_end - kBase + 64);
 
-  fw::GemmOptions opts;
+  host::GemmOptions opts;
   opts.zero_addr = l.zero;
-  const std::vector<isa::Instruction> prog = fw::gemm_program(p, df, M, K, N, l.a, l.b, l.c, opts);
-  const fw::CheckReport rep = fw::check_program(p, prog);
+  const std::vector<isa::Instruction> prog =
+      host::gemm_program(p, df, M, K, N, l.a, l.b, l.c, opts);
+  const host::CheckReport rep = host::check_program(p, prog);
   EXPECT_TRUE(rep.ok()) << rep.summary();
   expect_footprint_inside(p, prog, l, M, K, N);
-  EXPECT_EQ(d.run(prog), prog.size());
+  EXPECT_EQ(spec::instructions(d.run(prog)), prog.size());
 
-  const auto fold = static_cast<Eigen::Index>(fw::gemm_program_fold(p, df, K));
+  const auto fold = static_cast<Eigen::Index>(host::gemm_program_fold(p, df, K));
   if (2 * K <= p.spad_rows) EXPECT_EQ(fold, model::fold_size(df, p.rows, K));
   const model::AccMatrix want = model::gemm(p.datapath, a, b, fold);
   const std::vector<std::uint8_t> after = d.read_dram(kBase, c_end - kBase + 64);
@@ -232,7 +234,7 @@ TEST(GemmKernel, OperandsFarLargerThanTheScratchpad) {
     for (Dataflow df : kDataflows) {
       check_gemm(params(dp, 4, 4, 64, 64), df, 200, 300, 150, ++seed);
       check_gemm(params(dp, 8, 4, 64, 64), df, 67, 101, 53, ++seed);  // K % R != 0
-      check_gemm(params(dp, 4, 4, 12, 4), df, 9, 13, 6, ++seed);      // tiny SRAMs
+      check_gemm(params(dp, 4, 4, 8, 4), df, 9, 13, 6, ++seed);       // tiny SRAMs
     }
   }
 }
@@ -243,14 +245,14 @@ struct Counts {
   std::uint64_t load_bytes = 0, store_bytes = 0;
   std::vector<std::uint64_t> gemm_len;
 };
-Counts count(const fw::DeviceParams& p, const std::vector<isa::Instruction>& prog) {
+Counts count(const spec::DeviceSpec& p, const std::vector<isa::Instruction>& prog) {
   Counts c;
   for (const isa::Instruction& i : prog) {
     const isa::Opcode op = isa::opcode_of(i);
     ++c.op[static_cast<std::size_t>(op)];
     if (op == isa::Opcode::kGemm) c.gemm_len.push_back(i.get(isa::gemm::kLen));
-    for (const fw::Access& a : fw::footprint(p, i)) {
-      if (a.space == fw::Space::kMem)
+    for (const host::Access& a : host::footprint(p, i)) {
+      if (a.space == host::Space::kMem)
         (a.write ? c.store_bytes : c.load_bytes) += a.count * a.row_bytes;
     }
   }
@@ -259,8 +261,8 @@ Counts count(const fw::DeviceParams& p, const std::vector<isa::Instruction>& pro
 
 TEST(GemmKernel, PlansBufferAsDocumented) {
   // The 256^3 example of the header: resident A panel, 4 B slots, 2 accumulators.
-  const fw::GemmPlan big =
-      fw::gemm_plan(params(Datapath::kInt8, 16, 16, 8192, 1024), Dataflow::kWs, 256, 256, 256);
+  const host::GemmPlan big =
+      host::gemm_plan(params(Datapath::kInt8, 16, 16, 8192, 1024), Dataflow::kWs, 256, 256, 256);
   EXPECT_TRUE(big.resident);
   EXPECT_EQ(big.panels, 1u);
   EXPECT_EQ(big.p_slots, 4u);
@@ -273,15 +275,15 @@ TEST(GemmKernel, PlansBufferAsDocumented) {
   EXPECT_EQ(big.p_base, 4096u);
   EXPECT_FALSE(big.zero_p_pad);
   // Room for two panels: chunks alternate; chunk = acc_rows / 2, balanced.
-  const fw::GemmPlan two =
-      fw::gemm_plan(params(Datapath::kInt8, 4, 4, 4096, 64), Dataflow::kWs, 100, 40, 8);
+  const host::GemmPlan two =
+      host::gemm_plan(params(Datapath::kInt8, 4, 4, 4096, 64), Dataflow::kWs, 100, 40, 8);
   EXPECT_TRUE(two.resident);
   EXPECT_EQ(two.panels, 2u);
   EXPECT_EQ(two.chunk, 25u);  // 100 rows in 4 chunks of <= 32
   EXPECT_EQ(two.chunks, 4u);
   // K too large for a panel: X streamed through 2 slots.
-  const fw::GemmPlan st =
-      fw::gemm_plan(params(Datapath::kBf16, 4, 4, 64, 64), Dataflow::kIs, 200, 301, 150);
+  const host::GemmPlan st =
+      host::gemm_plan(params(Datapath::kBf16, 4, 4, 64, 64), Dataflow::kIs, 200, 301, 150);
   EXPECT_FALSE(st.resident);
   EXPECT_EQ(st.x_slots, 2u);
   EXPECT_TRUE(st.zero_x_pad);
@@ -289,21 +291,21 @@ TEST(GemmKernel, PlansBufferAsDocumented) {
   EXPECT_EQ(st.p_base, 3 * st.chunk);  // 2 ring slots + the zeroed partial slot
   EXPECT_LE(st.p_base + st.p_slots * st.p_rows, 64u);
   // OS: one GEMM reduces K; double-buffered A^T panel and B slots when they fit.
-  const fw::GemmPlan os =
-      fw::gemm_plan(params(Datapath::kBf16, 4, 4, 4096, 1024), Dataflow::kOs, 50, 300, 50);
+  const host::GemmPlan os =
+      host::gemm_plan(params(Datapath::kBf16, 4, 4, 4096, 1024), Dataflow::kOs, 50, 300, 50);
   EXPECT_TRUE(os.resident);
   EXPECT_EQ(os.k_step, 300u);
   EXPECT_EQ(os.panels, 2u);
   EXPECT_EQ(os.p_slots, 2u);
   EXPECT_EQ(os.acc_buffers, 2u);
   // OS with several chunks: every B tile resident (read once), 2 A^T panels.
-  const fw::GemmPlan osr =
-      fw::gemm_plan(params(Datapath::kInt8, 16, 16, 8192, 1024), Dataflow::kOs, 256, 256, 256);
+  const host::GemmPlan osr =
+      host::gemm_plan(params(Datapath::kInt8, 16, 16, 8192, 1024), Dataflow::kOs, 256, 256, 256);
   EXPECT_TRUE(osr.p_resident);
   EXPECT_EQ(osr.p_slots, 16u);
   EXPECT_EQ(osr.panels, 2u);
   EXPECT_EQ(osr.p_base, 512u);
-  EXPECT_THROW(fw::gemm_plan(params(Datapath::kInt8, 4, 4, 4, 64), Dataflow::kWs, 8, 8, 8),
+  EXPECT_THROW(host::gemm_plan(params(Datapath::kInt8, 4, 4, 4, 64), Dataflow::kWs, 8, 8, 8),
                std::invalid_argument);
 }
 
@@ -313,12 +315,12 @@ TEST(GemmKernel, SeveralChunksKeepEveryPTileResident) {
   std::uint64_t seed = 4000;
   for (Datapath dp : kDatapaths) {
     for (Dataflow df : kDataflows) {
-      const fw::DeviceParams p = params(dp, 4, 4, 4096, 16);
-      const fw::GemmPlan pl = fw::gemm_plan(p, df, 37, 20, 38);
+      const spec::DeviceSpec p = params(dp, 4, 4, 4096, 16);
+      const host::GemmPlan pl = host::gemm_plan(p, df, 37, 20, 38);
       EXPECT_TRUE(pl.p_resident) << model::to_string(df);
       EXPECT_GT(pl.chunks, 1u);
       const auto prog =
-          fw::gemm_program(p, df, 37, 20, 38, kBase, kBase + 0x10000, kBase + 0x20000);
+          host::gemm_program(p, df, 37, 20, 38, kBase, kBase + 0x10000, kBase + 0x20000);
       EXPECT_EQ(count(p, prog).load_bytes, (37u * 20 + 20u * 38) * p.elem_bytes());
       check_gemm(p, df, 37, 20, 38, ++seed);
       check_gemm(p, df, 37, 19, 38, ++seed, model::OperandMix::kSpecials, {1, 2, 3});
@@ -331,24 +333,24 @@ TEST(GemmKernel, SeveralChunksKeepEveryPTileResident) {
 // completes `latency` cycles after its last beat; a GEMM occupies the array
 // max(len, R + C) cycles and completes R + C cycles after its stream; a pop
 // waits for the completion of its matched push. Returns the finishing cycle.
-std::uint64_t estimate_cycles(const fw::DeviceParams& p, const std::vector<isa::Instruction>& prog,
+std::uint64_t estimate_cycles(const spec::DeviceSpec& p, const std::vector<isa::Instruction>& prog,
                               std::uint64_t latency = 100, std::uint64_t bus = 16) {
   std::array<std::uint64_t, 3> free_at{}, done_at{};
   std::array<std::vector<std::uint64_t>, 4> push_done;  // per channel
   std::array<std::size_t, 4> popped{};
   const std::array<const isa::Field*, 4> pop_field{&isa::common::kPopPrev, &isa::common::kPopNext,
                                                    &isa::common::kPopPrev, &isa::common::kPopNext};
-  const std::array<fw::Queue, 4> pop_queue{fw::Queue::kExec, fw::Queue::kLoad, fw::Queue::kStore,
-                                           fw::Queue::kExec};
+  const std::array<host::Queue, 4> pop_queue{host::Queue::kExec, host::Queue::kLoad,
+                                             host::Queue::kStore, host::Queue::kExec};
   const std::array<const isa::Field*, 4> push_field{
       &isa::common::kPushNext, &isa::common::kPushPrev, &isa::common::kPushNext,
       &isa::common::kPushPrev};
-  const std::array<fw::Queue, 4> push_queue{fw::Queue::kLoad, fw::Queue::kExec, fw::Queue::kExec,
-                                            fw::Queue::kStore};
+  const std::array<host::Queue, 4> push_queue{host::Queue::kLoad, host::Queue::kExec,
+                                              host::Queue::kExec, host::Queue::kStore};
   std::uint64_t end = 0;
   for (const isa::Instruction& i : prog) {  // token edges point forward: program order works
-    const fw::Queue q = fw::queue_of(i);
-    if (q == fw::Queue::kNone) break;
+    const host::Queue q = host::queue_of(i);
+    if (q == host::Queue::kNone) break;
     const auto k = static_cast<std::size_t>(q);
     std::uint64_t start = free_at[k];
     for (std::size_t c = 0; c < 4; ++c) {
@@ -358,17 +360,17 @@ std::uint64_t estimate_cycles(const fw::DeviceParams& p, const std::vector<isa::
       }
     }
     std::uint64_t busy = 1, done = 0;
-    if (q == fw::Queue::kExec && isa::opcode_of(i) == isa::Opcode::kGemm) {
+    if (q == host::Queue::kExec && isa::opcode_of(i) == isa::Opcode::kGemm) {
       busy = std::max<std::uint64_t>(i.get(isa::gemm::kLen), p.rows + p.cols);
       done = start + busy + p.rows + p.cols;
-    } else if (q == fw::Queue::kExec) {
+    } else if (q == host::Queue::kExec) {
       done = start + 1;
     } else {
       busy = 0;
-      for (const fw::Access& a : fw::footprint(p, i)) {
-        if (a.space != fw::Space::kMem) continue;
-        const bool tr = i.get(isa::load::kTranspose) != 0;  // same bit in STORE
-        const std::uint64_t eb = i.get(isa::load::kSram) ? 4 : p.elem_bytes();
+      for (const host::Access& a : host::footprint(p, i)) {
+        if (a.space != host::Space::kMem) continue;
+        const bool tr = i.get(isa::dma::kTranspose) != 0;  // same bit in STORE
+        const std::uint64_t eb = i.get(isa::dma::kSram) ? 4 : p.elem_bytes();
         busy = tr ? a.count * (a.row_bytes / eb) : a.count * ((a.row_bytes + bus - 1) / bus);
       }
       done = start + busy + latency;
@@ -384,9 +386,9 @@ std::uint64_t estimate_cycles(const fw::DeviceParams& p, const std::vector<isa::
 }
 
 TEST(GemmKernel, The256CubeMovesEveryOperandOnceAndOverlaps) {
-  const fw::DeviceParams p = params(Datapath::kInt8, 16, 16, 8192, 1024);
+  const spec::DeviceSpec p = params(Datapath::kInt8, 16, 16, 8192, 1024);
   const std::vector<isa::Instruction> prog =
-      fw::gemm_program(p, Dataflow::kWs, 256, 256, 256, kBase, kBase + 0x10000, kBase + 0x20000);
+      host::gemm_program(p, Dataflow::kWs, 256, 256, 256, kBase, kBase + 0x10000, kBase + 0x20000);
   const Counts c = count(p, prog);
   EXPECT_EQ(prog.size(), 545u);
   EXPECT_EQ(c.op[static_cast<std::size_t>(isa::Opcode::kLoad)], 16u + 256u);
@@ -397,7 +399,7 @@ TEST(GemmKernel, The256CubeMovesEveryOperandOnceAndOverlaps) {
   EXPECT_EQ(c.store_bytes, 4u * 256 * 256);  // C once
   EXPECT_TRUE(
       std::all_of(c.gemm_len.begin(), c.gemm_len.end(), [](std::uint64_t l) { return l == 256; }));
-  const fw::CheckReport rep = fw::check_program(p, prog);
+  const host::CheckReport rep = host::check_program(p, prog);
   EXPECT_TRUE(rep.ok()) << rep.summary();
   EXPECT_EQ(rep.queue_length, (std::array<std::size_t, 3>{272, 256, 16}));
   std::cout << "[   INFO   ] token counters needed: LOAD->EXEC " << rep.max_tokens[0]
@@ -419,13 +421,13 @@ TEST(GemmKernel, GemmsRunBackToBackAcrossTilesAndChunks) {
   // tile's panel is in, also across chunk boundaries with two panels (spad
   // 2048) and with one panel reloaded block by block (spad 1024).
   for (unsigned spad : {2048u, 1024u}) {
-    const fw::DeviceParams p = params(Datapath::kBf16, 8, 8, spad, 256);
-    const fw::GemmPlan pl = fw::gemm_plan(p, Dataflow::kWs, 300, 64, 128);
+    const spec::DeviceSpec p = params(Datapath::kBf16, 8, 8, spad, 256);
+    const host::GemmPlan pl = host::gemm_plan(p, Dataflow::kWs, 300, 64, 128);
     EXPECT_EQ(pl.panels, spad == 2048 ? 2u : 1u);
     EXPECT_EQ(pl.chunks, 3u);
     const std::vector<isa::Instruction> prog =
-        fw::gemm_program(p, Dataflow::kWs, 300, 64, 128, kBase, kBase + 0x10000, kBase + 0x20000);
-    EXPECT_TRUE(fw::check_program(p, prog).ok());
+        host::gemm_program(p, Dataflow::kWs, 300, 64, 128, kBase, kBase + 0x10000, kBase + 0x20000);
+    EXPECT_TRUE(host::check_program(p, prog).ok());
     std::uint64_t exec = 0;
     for (const isa::Instruction& i : prog) {
       if (isa::opcode_of(i) == isa::Opcode::kGemm) {
@@ -441,20 +443,20 @@ TEST(GemmKernel, GemmsRunBackToBackAcrossTilesAndChunks) {
 }
 
 TEST(GemmKernel, OsSplitsKOnlyWhenTheScratchpadIsTooSmall) {
-  const fw::DeviceParams big = params(Datapath::kBf16, 4, 4, 4096);
-  EXPECT_EQ(fw::gemm_program_fold(big, Dataflow::kOs, 300), 300u);
-  EXPECT_EQ(fw::gemm_program_fold(big, Dataflow::kWs, 300), 4u);
-  EXPECT_EQ(fw::gemm_program_fold(big, Dataflow::kIs, 300), 4u);
-  EXPECT_EQ(fw::gemm_program_fold(params(Datapath::kBf16, 4, 4, 64), Dataflow::kOs, 300), 32u);
-  EXPECT_EQ(fw::gemm_program_fold(params(Datapath::kBf16, 4, 4, 64), Dataflow::kOs, 32), 32u);
+  const spec::DeviceSpec big = params(Datapath::kBf16, 4, 4, 4096);
+  EXPECT_EQ(host::gemm_program_fold(big, Dataflow::kOs, 300), 300u);
+  EXPECT_EQ(host::gemm_program_fold(big, Dataflow::kWs, 300), 4u);
+  EXPECT_EQ(host::gemm_program_fold(big, Dataflow::kIs, 300), 4u);
+  EXPECT_EQ(host::gemm_program_fold(params(Datapath::kBf16, 4, 4, 64), Dataflow::kOs, 300), 32u);
+  EXPECT_EQ(host::gemm_program_fold(params(Datapath::kBf16, 4, 4, 64), Dataflow::kOs, 32), 32u);
   // The 12-bit len field: at most 4095 per GEMM.
-  EXPECT_EQ(fw::gemm_program_fold(params(Datapath::kBf16, 4, 4, 16384), Dataflow::kOs, 5000),
+  EXPECT_EQ(host::gemm_program_fold(params(Datapath::kBf16, 4, 4, 16384), Dataflow::kOs, 5000),
             4095u);
 }
 
 TEST(GemmKernel, ProgramShape) {
-  const fw::DeviceParams p = params(Datapath::kInt8, 4, 4);
-  const auto prog = fw::gemm_program(p, Dataflow::kWs, 4, 4, 4, kBase, kBase + 64, kBase + 128);
+  const spec::DeviceSpec p = params(Datapath::kInt8, 4, 4);
+  const auto prog = host::gemm_program(p, Dataflow::kWs, 4, 4, 4, kBase, kBase + 64, kBase + 128);
   // One step: LOAD A, LOAD B, GEMM, STORE, FINISH; no zero padding needed.
   ASSERT_EQ(prog.size(), 5u);
   EXPECT_EQ(isa::opcode_of(prog[0]), isa::Opcode::kLoad);
@@ -469,37 +471,37 @@ TEST(GemmKernel, ProgramShape) {
   EXPECT_EQ(prog[3].get(isa::common::kPopPrev), 1u);
   EXPECT_EQ(prog[3].get(isa::common::kPushPrev), 0u);
   EXPECT_EQ(isa::opcode_of(prog[4]), isa::Opcode::kFinish);
-  EXPECT_TRUE(fw::check_program(p, prog).ok());
+  EXPECT_TRUE(host::check_program(p, prog).ok());
 }
 
 TEST(GemmKernel, Bf16PartialKZeroesTheStreamedPadOnceThroughARelay) {
-  const fw::DeviceParams p = params(Datapath::kBf16, 4, 4, 4096, 1024);
+  const spec::DeviceSpec p = params(Datapath::kBf16, 4, 4, 4096, 1024);
   const auto prog =
-      fw::gemm_program(p, Dataflow::kWs, 8, 6, 8, kBase + 64, kBase + 256, kBase + 512, {kBase});
+      host::gemm_program(p, Dataflow::kWs, 8, 6, 8, kBase + 64, kBase + 256, kBase + 512, {kBase});
   // LOAD zeros (rows of the partial block, W columns, stride 0), VEC COPY relay.
   ASSERT_GE(prog.size(), 3u);
   EXPECT_EQ(isa::opcode_of(prog[0]), isa::Opcode::kLoad);
-  EXPECT_EQ(prog[0].get(isa::load::kDramAddr), kBase);
-  EXPECT_EQ(prog[0].get(isa::load::kDramStride), 0u);
-  EXPECT_EQ(prog[0].get(isa::load::kCols), 4u);
+  EXPECT_EQ(prog[0].get(isa::dma::kDramAddr), kBase);
+  EXPECT_EQ(prog[0].get(isa::dma::kDramStride), 0u);
+  EXPECT_EQ(prog[0].get(isa::dma::kCols), 4u);
   EXPECT_EQ(prog[0].get(isa::common::kPushNext), 1u);
   EXPECT_EQ(isa::opcode_of(prog[2]), isa::Opcode::kVec);
   EXPECT_EQ(prog[2].get(isa::common::kPopPrev), 1u);
   EXPECT_EQ(prog[2].get(isa::common::kPushPrev), 1u);
-  EXPECT_TRUE(fw::check_program(p, prog).ok()) << fw::check_program(p, prog).summary();
+  EXPECT_TRUE(host::check_program(p, prog).ok()) << host::check_program(p, prog).summary();
   // int8 needs no streamed zeros: garbage times the zero stationary rows is 0.
-  const auto i8 = fw::gemm_program(params(Datapath::kInt8, 4, 4), Dataflow::kWs, 8, 6, 8,
-                                   kBase + 64, kBase + 256, kBase + 512, {kBase});
+  const auto i8 = host::gemm_program(params(Datapath::kInt8, 4, 4), Dataflow::kWs, 8, 6, 8,
+                                     kBase + 64, kBase + 256, kBase + 512, {kBase});
   EXPECT_EQ(
       count(params(Datapath::kInt8, 4, 4), i8).op[static_cast<std::size_t>(isa::Opcode::kVec)], 0u);
 }
 
 TEST(GemmKernel, RejectsShapesAndAddressesThatCannotWork) {
-  const fw::DeviceParams p = params(Datapath::kInt8, 4, 4);
+  const spec::DeviceSpec p = params(Datapath::kInt8, 4, 4);
   const std::uint64_t end = kBase + p.dram_bytes;
-  auto prog = [&](const fw::DeviceParams& q, Dataflow df, std::uint64_t M, std::uint64_t K,
+  auto prog = [&](const spec::DeviceSpec& q, Dataflow df, std::uint64_t M, std::uint64_t K,
                   std::uint64_t N, std::uint64_t a, std::uint64_t b, std::uint64_t c) {
-    return [=] { (void)fw::gemm_program(q, df, M, K, N, a, b, c, {end - 64}); };
+    return [=] { (void)host::gemm_program(q, df, M, K, N, a, b, c, {end - 64}); };
   };
   auto msg = [](auto f) -> std::string {
     try {
@@ -530,36 +532,36 @@ TEST(GemmKernel, RejectsShapesAndAddressesThatCannotWork) {
   EXPECT_NO_THROW(prog(p, Dataflow::kWs, 8, 8, 8, kBase, kBase, kBase + 128)());  // A = B ok
 
   // Strides: below the row, beyond the 24-bit field; one-row matrices ignore them.
-  const fw::MatrixRef a{kBase, 8}, b{kBase + 0x1000, 8}, c{kBase + 0x2000, 32};
+  const host::MatrixRef a{kBase, 8}, b{kBase + 0x1000, 8}, c{kBase + 0x2000, 32};
   EXPECT_NE(msg([&] {
-              (void)fw::gemm_program(p, Dataflow::kWs, 8, 8, 8, {kBase, 7}, b, c);
+              (void)host::gemm_program(p, Dataflow::kWs, 8, 8, 8, {kBase, 7}, b, c);
             }).find("A row stride of 7 bytes is below its row of 8 bytes"),
             std::string::npos);
   EXPECT_NE(msg([&] {
-              (void)fw::gemm_program(p, Dataflow::kWs, 2, 8, 8, {kBase, 1 << 24}, b, c);
+              (void)host::gemm_program(p, Dataflow::kWs, 2, 8, 8, {kBase, 1 << 24}, b, c);
             }).find("24-bit"),
             std::string::npos);
-  EXPECT_NO_THROW((void)fw::gemm_program(p, Dataflow::kWs, 1, 8, 8, {kBase, 0}, b, c));
+  EXPECT_NO_THROW((void)host::gemm_program(p, Dataflow::kWs, 1, 8, 8, {kBase, 0}, b, c));
   // C interleaved with A in one pitched buffer: no overlap, row by row.
   EXPECT_NO_THROW(
-      (void)fw::gemm_program(p, Dataflow::kWs, 8, 8, 8, {kBase, 64}, b, {kBase + 16, 64}));
+      (void)host::gemm_program(p, Dataflow::kWs, 8, 8, 8, {kBase, 64}, b, {kBase + 16, 64}));
   EXPECT_NE(msg([&] {
-              (void)fw::gemm_program(p, Dataflow::kWs, 8, 8, 8, {kBase, 64}, b, {kBase + 4, 64});
+              (void)host::gemm_program(p, Dataflow::kWs, 8, 8, 8, {kBase, 64}, b, {kBase + 4, 64});
             }).find("C overlaps A or B"),
             std::string::npos);
   // Zero region: required for K % R != 0 (WS/IS), not for OS; not inside C.
   EXPECT_NE(msg([&] {
-              (void)fw::gemm_program(p, Dataflow::kWs, 8, 7, 8, a, b, c);
+              (void)host::gemm_program(p, Dataflow::kWs, 8, 7, 8, a, b, c);
             }).find("needs GemmOptions::zero_addr (4 bytes of zero)"),
             std::string::npos);
-  EXPECT_NO_THROW((void)fw::gemm_program(p, Dataflow::kOs, 8, 7, 8, a, b, c));
-  EXPECT_NO_THROW((void)fw::gemm_program(p, Dataflow::kWs, 8, 8, 8, a, b, c));
+  EXPECT_NO_THROW((void)host::gemm_program(p, Dataflow::kOs, 8, 7, 8, a, b, c));
+  EXPECT_NO_THROW((void)host::gemm_program(p, Dataflow::kWs, 8, 8, 8, a, b, c));
   EXPECT_NE(msg([&] {
-              (void)fw::gemm_program(p, Dataflow::kIs, 8, 7, 8, a, b, c, {c.addr + 32});
+              (void)host::gemm_program(p, Dataflow::kIs, 8, 7, 8, a, b, c, {c.addr + 32});
             }).find("C overlaps the zero region"),
             std::string::npos);
   EXPECT_NE(msg([&] {
-              (void)fw::gemm_program(p, Dataflow::kIs, 8, 7, 8, a, b, c, {end - 2});
+              (void)host::gemm_program(p, Dataflow::kIs, 8, 7, 8, a, b, c, {end - 2});
             }).find("zero region"),
             std::string::npos);
 }

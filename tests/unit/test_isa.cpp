@@ -1,4 +1,4 @@
-// ISA encoder: fields land where isa.json puts them, ranges are enforced.
+// ISA encoder: fields land where spec/contract.json puts them, ranges are enforced.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -12,12 +12,12 @@ namespace isa = sasim::isa;
 
 TEST(Isa, FieldSetGetRoundTripAcrossTheWordBoundary) {
   isa::Instruction i;
-  i.set(isa::load::kDramAddr, 0xAB'CDEF'0123);  // bits 50..89, spans words 0 and 1
-  EXPECT_EQ(i.get(isa::load::kDramAddr), 0xAB'CDEF'0123u);
+  i.set(isa::dma::kDramAddr, 0xAB'CDEF'0123);  // bits 50..89, spans words 0 and 1
+  EXPECT_EQ(i.get(isa::dma::kDramAddr), 0xAB'CDEF'0123u);
   // Bit 50 is bit 50 of word 0, bit 64 is bit 0 of word 1.
   EXPECT_EQ((i.words[0] >> 50) & 0x3FFF, 0xAB'CDEF'0123u & 0x3FFF);
   EXPECT_EQ(i.words[1] & 0x3FFFFFF, (0xAB'CDEF'0123u >> 14) & 0x3FFFFFF);
-  i.set(isa::load::kDramAddr, 0);
+  i.set(isa::dma::kDramAddr, 0);
   EXPECT_EQ(i.words[0], 0u);
   EXPECT_EQ(i.words[1], 0u);
 }
@@ -31,13 +31,13 @@ TEST(Isa, LoadEncodesEveryField) {
   EXPECT_EQ(i.get(isa::common::kPopNext), 0u);
   EXPECT_EQ(i.get(isa::common::kPushPrev), 0u);
   EXPECT_EQ(i.get(isa::common::kPushNext), 1u);
-  EXPECT_EQ(i.get(isa::load::kSram), 1u);
-  EXPECT_EQ(i.get(isa::load::kTranspose), 1u);
-  EXPECT_EQ(i.get(isa::load::kSramRow), 0x1234u);
-  EXPECT_EQ(i.get(isa::load::kRows), 17u);
-  EXPECT_EQ(i.get(isa::load::kCols), 300u);
-  EXPECT_EQ(i.get(isa::load::kDramAddr), 0x80'0000'1000u);
-  EXPECT_EQ(i.get(isa::load::kDramStride), 4096u);
+  EXPECT_EQ(i.get(isa::dma::kSram), 1u);
+  EXPECT_EQ(i.get(isa::dma::kTranspose), 1u);
+  EXPECT_EQ(i.get(isa::dma::kSramRow), 0x1234u);
+  EXPECT_EQ(i.get(isa::dma::kRows), 17u);
+  EXPECT_EQ(i.get(isa::dma::kCols), 300u);
+  EXPECT_EQ(i.get(isa::dma::kDramAddr), 0x80'0000'1000u);
+  EXPECT_EQ(i.get(isa::dma::kDramStride), 4096u);
 }
 
 TEST(Isa, GemmVecConfigFinish) {
@@ -80,14 +80,14 @@ TEST(Isa, OutOfRangeArgumentsNameFieldAndRange) {
     isa::encode_load(a);
     FAIL();
   } catch (const std::out_of_range& e) {
-    EXPECT_STREQ(e.what(), "instruction field load.rows: 4096 is out of range (allowed 0..4095)");
+    EXPECT_STREQ(e.what(), "instruction field dma.rows: 4096 is out of range (allowed 1..4095)");
   }
   a.rows = 0;
   try {
     isa::encode_store(a);
     FAIL();
   } catch (const std::out_of_range& e) {
-    EXPECT_STREQ(e.what(), "instruction field store.rows: 0 is out of range (allowed 1..4095)");
+    EXPECT_STREQ(e.what(), "instruction field dma.rows: 0 is out of range (allowed 1..4095)");
   }
   isa::GemmArgs g;
   g.acc_row = 1u << 16;

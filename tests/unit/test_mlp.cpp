@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "sasim/fw/dataset.hpp"
+#include "sasim/host/dataset.hpp"
 #include "sasim/model/mlp.hpp"
 
 namespace {
 
-namespace fw = sasim::fw;
+namespace host = sasim::host;
 using sasim::model::MlpConfig;
 using sasim::model::ReferenceMlp;
 using sasim::model::RowMatrixXf;
@@ -335,11 +335,12 @@ TEST(ReferenceMlp, MomentumStepIsHeavyBall) {
 // --- Training -----------------------------------------------------------------
 
 TEST(ReferenceMlp, DeterministicTraining) {
-  const fw::Dataset d = fw::synthetic_dataset(600, 12, 12, 10, 17);
+  const host::Dataset d = host::synthetic_dataset(600, 12, 12, 10, 17);
   const MlpConfig cfg{.layers = {144, 32, 16, 10}, .lr = 0.05f, .momentum = 0.9f, .seed = 99};
   const auto train = [&](const MlpConfig& c) {
     ReferenceMlp m(c);
-    for (std::uint64_t e = 0; e < 2; ++e) m.train_epoch(d.samples(), fw::shuffled_order(600, 5, e));
+    for (std::uint64_t e = 0; e < 2; ++e)
+      m.train_epoch(d.samples(), host::shuffled_order(600, 5, e));
     return m;
   };
   const ReferenceMlp a = train(cfg);
@@ -357,15 +358,15 @@ TEST(ReferenceMlp, DeterministicTraining) {
 
 TEST(ReferenceMlp, LearnsSyntheticData) {
   // 2000 training and 1000 held-out images of one synthetic distribution.
-  const fw::Dataset all = fw::synthetic_dataset(3000, 28, 28, 10, 2024);
-  const fw::Dataset train = fw::subset(all, 0, 2000);
-  const fw::Dataset held_out = fw::subset(all, 2000, 1000);
+  const host::Dataset all = host::synthetic_dataset(3000, 28, 28, 10, 2024);
+  const host::Dataset train = host::subset(all, 0, 2000);
+  const host::Dataset held_out = host::subset(all, 2000, 1000);
   ReferenceMlp m(MlpConfig{.seed = 7});
   const double loss0 = m.mean_loss(train.samples());
   const double acc0 = m.evaluate(held_out.samples());
   std::vector<double> epoch_loss;
   for (std::uint64_t e = 0; e < 3; ++e) {
-    epoch_loss.push_back(m.train_epoch(train.samples(), fw::shuffled_order(2000, 7, e)));
+    epoch_loss.push_back(m.train_epoch(train.samples(), host::shuffled_order(2000, 7, e)));
   }
   const double loss3 = m.mean_loss(train.samples());
   const double acc = m.evaluate(held_out.samples());
@@ -380,8 +381,8 @@ TEST(ReferenceMlp, LearnsSyntheticData) {
 }
 
 TEST(ReferenceMlp, FashionMnistSliceOneEpoch) {
-  if (!fw::fashion_mnist_installed())
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+  if (!host::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
                  << "); ./sasim installs it";
   // 1 epoch on the first 6000 training images, scored on the first 2000 test
   // images, 784-128-10. After so few steps (750) the final iterate is noisy:
@@ -389,11 +390,11 @@ TEST(ReferenceMlp, FashionMnistSliceOneEpoch) {
   // 76.3 % min (the default lr 0.1, batch 32, plain SGD: 72.9 % mean, 2.5 % sd,
   // its 188 steps are too few). The run is deterministic for a given build;
   // the margin covers builds whose Eigen kernels round differently.
-  const fw::Dataset train = fw::subset(fw::load_fashion_mnist(fw::Split::kTrain), 0, 6000);
-  const fw::Dataset test = fw::subset(fw::load_fashion_mnist(fw::Split::kTest), 0, 2000);
+  const host::Dataset train = host::subset(host::load_fashion_mnist(host::Split::kTrain), 0, 6000);
+  const host::Dataset test = host::subset(host::load_fashion_mnist(host::Split::kTest), 0, 2000);
   ReferenceMlp m(MlpConfig{.lr = 0.003f, .momentum = 0.95f, .batch = 8, .seed = 1});
   const auto t0 = std::chrono::steady_clock::now();
-  const float loss = m.train_epoch(train.samples(), fw::shuffled_order(6000, 1, 0));
+  const float loss = m.train_epoch(train.samples(), host::shuffled_order(6000, 1, 0));
   const double train_s = seconds_since(t0);
   const double acc = m.evaluate(test.samples());
   std::printf("fashion-mnist 6000/2000: epoch loss %.4f, test accuracy %.4f, epoch %.3f s\n", loss,

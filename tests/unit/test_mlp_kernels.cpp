@@ -14,19 +14,20 @@
 #include <span>
 #include <vector>
 
-#include "sasim/fw/functional_backend.hpp"
-#include "sasim/fw/mlp_kernels.hpp"
+#include "sasim/host/mlp_kernels.hpp"
+#include "sasim/model/functional_backend.hpp"
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/numerics.hpp"
 #include "sasim/model/train_golden.hpp"
 
 namespace {
 
-namespace fw = sasim::fw;
+namespace spec = sasim::spec;
+namespace host = sasim::host;
 namespace model = sasim::model;
 
-fw::DeviceParams params(unsigned rows, unsigned cols, unsigned spad, unsigned acc) {
-  fw::DeviceParams p;
+spec::DeviceSpec params(unsigned rows, unsigned cols, unsigned spad, unsigned acc) {
+  spec::DeviceSpec p;
   p.datapath = model::Datapath::kBf16;
   p.rows = rows;
   p.cols = cols;
@@ -52,18 +53,18 @@ model::AccMatrix random_f32(Eigen::Index r, Eigen::Index c, std::mt19937& rng, f
   return m;
 }
 
-void put(fw::Driver& drv, const fw::Tensor& t, const model::RawMatrix& m) {
+void put(host::Driver& drv, const host::Tensor& t, const model::RawMatrix& m) {
   drv.copy_in(t, std::span<const std::uint16_t>(m.data(), static_cast<std::size_t>(m.size())));
 }
-void put(fw::Driver& drv, const fw::Tensor& t, const model::AccMatrix& m) {
+void put(host::Driver& drv, const host::Tensor& t, const model::AccMatrix& m) {
   drv.copy_in(t, std::span<const std::uint32_t>(m.data(), static_cast<std::size_t>(m.size())));
 }
-model::RawMatrix get_raw(fw::Driver& drv, const fw::Tensor& t) {
+model::RawMatrix get_raw(host::Driver& drv, const host::Tensor& t) {
   model::RawMatrix m(static_cast<Eigen::Index>(t.rows()), static_cast<Eigen::Index>(t.cols()));
   drv.copy_out(t, std::span<std::uint16_t>(m.data(), static_cast<std::size_t>(m.size())));
   return m;
 }
-model::AccMatrix get_acc(fw::Driver& drv, const fw::Tensor& t) {
+model::AccMatrix get_acc(host::Driver& drv, const host::Tensor& t) {
   model::AccMatrix m(static_cast<Eigen::Index>(t.rows()), static_cast<Eigen::Index>(t.cols()));
   drv.copy_out(t, std::span<std::uint32_t>(m.data(), static_cast<std::size_t>(m.size())));
   return m;
@@ -84,8 +85,8 @@ template <typename Mat>
   return ::testing::AssertionSuccess();
 }
 
-Eigen::Index p_fold(const fw::DeviceParams& p) {
-  return static_cast<Eigen::Index>(fw::gemm_program_fold(p, model::Dataflow::kWs, 1));
+Eigen::Index p_fold(const spec::DeviceSpec& p) {
+  return static_cast<Eigen::Index>(host::gemm_program_fold(p, model::Dataflow::kWs, 1));
 }
 
 struct Case {
@@ -98,23 +99,23 @@ class DenseForward : public ::testing::TestWithParam<Case> {};
 
 TEST_P(DenseForward, BitExactAgainstGolden) {
   const Case c = GetParam();
-  fw::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
-  fw::Driver drv(dev);
+  model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  host::Driver drv(dev);
   std::mt19937 rng(static_cast<unsigned>(c.m * 31 + c.k * 7 + c.n));
   const model::RawMatrix x = random_bf16(c.m, c.k, rng), w = random_bf16(c.k, c.n, rng);
   std::vector<std::uint32_t> bias(static_cast<std::size_t>(c.n));
   std::normal_distribution<float> d(0.0f, 1.0f);
   for (auto& b : bias) b = model::f32_to_bits(d(rng));
-  fw::Tensor tx = drv.alloc_tensor(c.m, c.k, 2), tw = drv.alloc_tensor(c.k, c.n, 2),
-             tb = drv.alloc_tensor(1, c.n, 4), tz = drv.alloc_tensor(c.m, c.n, 4),
-             ty = drv.alloc_tensor(c.m, c.n, 2);
+  host::Tensor tx = drv.alloc_tensor(c.m, c.k, 2), tw = drv.alloc_tensor(c.k, c.n, 2),
+               tb = drv.alloc_tensor(1, c.n, 4), tz = drv.alloc_tensor(c.m, c.n, 4),
+               ty = drv.alloc_tensor(c.m, c.n, 2);
   drv.copy_in(tx, std::span<const std::uint16_t>(x.data(), x.size()));
   drv.copy_in(tw, std::span<const std::uint16_t>(w.data(), w.size()));
   drv.copy_in(tb, std::span<const std::uint32_t>(bias));
-  fw::dense_forward(drv, tx, tw, tb, tz, ty, c.relu);
+  host::dense_forward(drv, tx, tw, tb, tz, ty, c.relu);
 
   const auto fold = static_cast<Eigen::Index>(
-      fw::gemm_program_fold(dev.params(), model::Dataflow::kWs, static_cast<std::uint64_t>(c.k)));
+      host::gemm_program_fold(dev.params(), model::Dataflow::kWs, static_cast<std::uint64_t>(c.k)));
   const model::BiasAct g = model::dense_forward(x, w, bias, c.relu, fold);
   model::AccMatrix z(c.m, c.n);
   model::RawMatrix y(c.m, c.n);
@@ -136,15 +137,15 @@ INSTANTIATE_TEST_SUITE_P(Shapes, DenseForward,
                                            Case{16, 16, 8192, 1024, 32, 128, 10, false}));
 
 TEST(DenseForward, RejectsBadArguments) {
-  fw::FunctionalBackend dev(params(4, 4, 512, 256));
-  fw::Driver drv(dev);
-  fw::Tensor x = drv.alloc_tensor(3, 5, 2), w = drv.alloc_tensor(5, 7, 2),
-             b = drv.alloc_tensor(1, 6, 4), z = drv.alloc_tensor(3, 7, 4),
-             y = drv.alloc_tensor(3, 7, 2);
-  EXPECT_THROW(fw::dense_forward(drv, x, w, b, z, y, true), std::invalid_argument);
-  fw::DeviceParams p = params(4, 4, 512, 256);
+  model::FunctionalBackend dev(params(4, 4, 512, 256));
+  host::Driver drv(dev);
+  host::Tensor x = drv.alloc_tensor(3, 5, 2), w = drv.alloc_tensor(5, 7, 2),
+               b = drv.alloc_tensor(1, 6, 4), z = drv.alloc_tensor(3, 7, 4),
+               y = drv.alloc_tensor(3, 7, 2);
+  EXPECT_THROW(host::dense_forward(drv, x, w, b, z, y, true), std::invalid_argument);
+  spec::DeviceSpec p = params(4, 4, 512, 256);
   p.datapath = model::Datapath::kInt8;
-  EXPECT_THROW(fw::bias_act_program(p, 3, 7, z.ref(), b.ref(), y.ref(), true),
+  EXPECT_THROW(host::bias_act_program(p, 3, 7, z.ref(), b.ref(), y.ref(), true),
                std::invalid_argument);
 }
 
@@ -159,20 +160,20 @@ class Transpose : public ::testing::TestWithParam<TransposeCase> {};
 
 TEST_P(Transpose, BitCopyOfEveryPattern) {
   const TransposeCase c = GetParam();
-  fw::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
-  fw::Driver drv(dev);
+  model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  host::Driver drv(dev);
   std::mt19937 rng(static_cast<unsigned>(c.r * 131 + c.c));
   std::uniform_int_distribution<unsigned> bits(0, 0xFFFF);  // NaNs and infs included
   model::RawMatrix src(c.r, c.c);
   for (Eigen::Index i = 0; i < src.size(); ++i)
     src.data()[i] = static_cast<std::uint16_t>(bits(rng));
-  fw::Tensor ts = drv.alloc_tensor(c.r, c.c, 2), td = drv.alloc_tensor(c.c, c.r, 2);
+  host::Tensor ts = drv.alloc_tensor(c.r, c.c, 2), td = drv.alloc_tensor(c.c, c.r, 2);
   put(drv, ts, src);
-  const fw::RunResult r = fw::transpose(drv, ts, td);
+  const spec::RunResult r = host::transpose(drv, ts, td);
   EXPECT_TRUE(same_bits(get_raw(drv, td), model::transpose(src)))
       << c.r << " x " << c.c << ", seed " << c.r * 131 + c.c;
   EXPECT_TRUE(same_bits(get_raw(drv, ts), src)) << "source modified";
-  EXPECT_GE(r.instructions, 4u);  // LOAD, relay VEC, STORE, FINISH at least
+  EXPECT_GE(r.instructions(), 4u);  // LOAD, relay VEC, STORE, FINISH at least
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -181,25 +182,26 @@ INSTANTIATE_TEST_SUITE_P(
                       TransposeCase{4, 4, 512, 256, 13, 7},
                       TransposeCase{4, 4, 512, 256, 3, 1000},  // 4 scratchpad chunks of 256
                       TransposeCase{4, 4, 512, 256, 37, 300},
-                      TransposeCase{4, 4, 1, 256, 5, 3},  // one-row scratchpad: one buffer
-                      TransposeCase{4, 4, 2, 256, 6, 5},  // two one-row buffers
+                      TransposeCase{4, 4, 8, 256, 5, 3},  // the smallest legal scratchpad
+                      TransposeCase{4, 4, 8, 256, 6, 9},  // chunks of its buffers
                       TransposeCase{16, 16, 8192, 1024, 32, 784},
                       TransposeCase{16, 16, 8192, 1024, 784, 32},
                       TransposeCase{16, 16, 8192, 1024, 128, 10},
                       TransposeCase{16, 16, 8192, 1024, 3, 9001}));  // > 4095: count field
 
 TEST(Transpose, PitchedViewsLeavePaddingAlone) {
-  fw::FunctionalBackend dev(params(4, 4, 512, 256));
-  fw::Driver drv(dev);
-  fw::Tensor big = drv.alloc_tensor(20, 40, 2);  // src: 9 x 11 inside, dst: 11 x 9 inside
+  model::FunctionalBackend dev(params(4, 4, 512, 256));
+  host::Driver drv(dev);
+  host::Tensor big = drv.alloc_tensor(20, 40, 2);  // src: 9 x 11 inside, dst: 11 x 9 inside
   model::RawMatrix init = model::RawMatrix::Constant(20, 40, 0xABCD);
   put(drv, big, init);
   std::mt19937 rng(7);
   const model::RawMatrix src = random_bf16(9, 11, rng);
-  const fw::Tensor vs = fw::Tensor::view(big.addr(), 9, 11, 2, big.pitch());
-  const fw::Tensor vd = fw::Tensor::view(big.addr() + 10 * big.pitch() + 4, 11, 9, 2, big.pitch());
+  const host::Tensor vs = host::Tensor::view(big.addr(), 9, 11, 2, big.pitch());
+  const host::Tensor vd =
+      host::Tensor::view(big.addr() + 10 * big.pitch() + 4, 11, 9, 2, big.pitch());
   put(drv, vs, src);
-  fw::transpose(drv, vs, vd);
+  host::transpose(drv, vs, vd);
   EXPECT_TRUE(same_bits(get_raw(drv, vd), model::transpose(src)));
   const model::RawMatrix all = get_raw(drv, big);
   EXPECT_EQ(all(9, 0), 0xABCD);    // below src
@@ -219,8 +221,8 @@ class ReluBackward : public ::testing::TestWithParam<ShapeCase> {};
 
 TEST_P(ReluBackward, BitExactInPlaceAndOutOfPlace) {
   const ShapeCase c = GetParam();
-  fw::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
-  fw::Driver drv(dev);
+  model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  host::Driver drv(dev);
   std::mt19937 rng(static_cast<unsigned>(c.m * 17 + c.n));
   const model::AccMatrix dy = random_f32(c.m, c.n, rng);
   model::AccMatrix z = random_f32(c.m, c.n, rng);
@@ -231,17 +233,17 @@ TEST_P(ReluBackward, BitExactInPlaceAndOutOfPlace) {
     z.data()[i * 7 % static_cast<std::size_t>(z.size())] = specials[i];
   const model::ReluBackward g = model::relu_backward(dy, z);
 
-  fw::Tensor tdy = drv.alloc_tensor(c.m, c.n, 4), tz = drv.alloc_tensor(c.m, c.n, 4),
-             tdz = drv.alloc_tensor(c.m, c.n, 4), tbf = drv.alloc_tensor(c.m, c.n, 2);
+  host::Tensor tdy = drv.alloc_tensor(c.m, c.n, 4), tz = drv.alloc_tensor(c.m, c.n, 4),
+               tdz = drv.alloc_tensor(c.m, c.n, 4), tbf = drv.alloc_tensor(c.m, c.n, 2);
   put(drv, tdy, dy);
   put(drv, tz, z);
-  fw::relu_backward(drv, tdy, tz, tdz, tbf);  // to a new tensor
+  host::relu_backward(drv, tdy, tz, tdz, tbf);  // to a new tensor
   EXPECT_TRUE(same_bits(get_acc(drv, tdz), g.dz));
   EXPECT_TRUE(same_bits(get_raw(drv, tbf), g.dz_bf));
   EXPECT_TRUE(same_bits(get_acc(drv, tdy), dy)) << "dy modified";
 
   put(drv, tbf, model::RawMatrix::Zero(c.m, c.n).eval());
-  fw::relu_backward(drv, tdy, tz, tdy, tbf);  // in place
+  host::relu_backward(drv, tdy, tz, tdy, tbf);  // in place
   EXPECT_TRUE(same_bits(get_acc(drv, tdy), g.dz));
   EXPECT_TRUE(same_bits(get_raw(drv, tbf), g.dz_bf));
   if (c.m * c.n >= 16) {  // both sides of the mask reached
@@ -269,36 +271,36 @@ class DenseBackward : public ::testing::TestWithParam<BackwardCase> {};
 
 TEST_P(DenseBackward, BitExactAgainstGolden) {
   const BackwardCase c = GetParam();
-  fw::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
-  fw::Driver drv(dev);
+  model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  host::Driver drv(dev);
   const unsigned seed = static_cast<unsigned>(c.m * 31 + c.k * 7 + c.n + (c.relu ? 1000 : 0));
   std::mt19937 rng(seed);
   const model::RawMatrix x = random_bf16(c.m, c.k, rng), w = random_bf16(c.k, c.n, rng);
   const model::AccMatrix dy = random_f32(c.m, c.n, rng, 0.1f), z = random_f32(c.m, c.n, rng);
-  fw::Tensor tx = drv.alloc_tensor(c.m, c.k, 2), tw = drv.alloc_tensor(c.k, c.n, 2),
-             tdy = drv.alloc_tensor(c.m, c.n, 4), tz = drv.alloc_tensor(c.m, c.n, 4),
-             tdw = drv.alloc_tensor(c.k, c.n, 4), tdb = drv.alloc_tensor(1, c.n, 4),
-             tdx = drv.alloc_tensor(c.m, c.k, 4);
+  host::Tensor tx = drv.alloc_tensor(c.m, c.k, 2), tw = drv.alloc_tensor(c.k, c.n, 2),
+               tdy = drv.alloc_tensor(c.m, c.n, 4), tz = drv.alloc_tensor(c.m, c.n, 4),
+               tdw = drv.alloc_tensor(c.k, c.n, 4), tdb = drv.alloc_tensor(1, c.n, 4),
+               tdx = drv.alloc_tensor(c.m, c.k, 4);
   put(drv, tx, x);
   put(drv, tw, w);
   put(drv, tdy, dy);
   put(drv, tz, z);
   put(drv, tdx, model::AccMatrix::Constant(c.m, c.k, 0xDEADBEEFu).eval());
-  fw::dense_backward(drv, tx, tw, tdy, c.relu ? &tz : nullptr, tdw, tdb,
-                     c.with_dx ? &tdx : nullptr);
+  host::dense_backward(drv, tx, tw, tdy, c.relu ? &tz : nullptr, tdw, tdb,
+                       c.with_dx ? &tdx : nullptr);
   // A second run on its own dZ gives the same results (the mask is idempotent)
   // and frees its scratch tensors (the first run also allocated the driver's
   // GEMM zero region, which it keeps).
   const std::uint64_t before = drv.bytes_free();
-  fw::dense_backward(drv, tx, tw, tdy, c.relu ? &tz : nullptr, tdw, tdb,
-                     c.with_dx ? &tdx : nullptr);
+  host::dense_backward(drv, tx, tw, tdy, c.relu ? &tz : nullptr, tdw, tdb,
+                       c.with_dx ? &tdx : nullptr);
   EXPECT_EQ(drv.bytes_free(), before) << "scratch tensors not freed";
 
-  const fw::DeviceParams& p = dev.params();
+  const spec::DeviceSpec& p = dev.params();
   const auto fold = static_cast<Eigen::Index>(
-      fw::gemm_program_fold(p, model::Dataflow::kWs, static_cast<std::uint64_t>(c.m)));
+      host::gemm_program_fold(p, model::Dataflow::kWs, static_cast<std::uint64_t>(c.m)));
   // The golden uses one fold for the three GEMMs (K = M, M, N): WS folds by R.
-  ASSERT_EQ(fw::gemm_program_fold(p, model::Dataflow::kWs, static_cast<std::uint64_t>(c.n)),
+  ASSERT_EQ(host::gemm_program_fold(p, model::Dataflow::kWs, static_cast<std::uint64_t>(c.n)),
             static_cast<std::uint64_t>(fold));
   const model::DenseGrads g = model::dense_backward(x, w, dy, c.relu ? &z : nullptr, fold);
   EXPECT_TRUE(same_bits(get_acc(drv, tdy), g.dz)) << "dZ (in place over dy), seed " << seed;
@@ -330,21 +332,21 @@ INSTANTIATE_TEST_SUITE_P(
 //     model::fp32_error_bound(a, b, fold).
 // x and w are bf16 already (exact), so nothing else differs.
 TEST(DenseBackward, GradientsMatchDoubleReference) {
-  fw::FunctionalBackend dev(params(4, 4, 512, 256));
-  fw::Driver drv(dev);
+  model::FunctionalBackend dev(params(4, 4, 512, 256));
+  host::Driver drv(dev);
   std::mt19937 rng(2024);
   const Eigen::Index M = 9, K = 11, N = 6;
   const model::RawMatrix x = random_bf16(M, K, rng), w = random_bf16(K, N, rng);
   const model::AccMatrix dy = random_f32(M, N, rng, 0.1f), z = random_f32(M, N, rng);
-  fw::Tensor tx = drv.alloc_tensor(M, K, 2), tw = drv.alloc_tensor(K, N, 2),
-             tdy = drv.alloc_tensor(M, N, 4), tz = drv.alloc_tensor(M, N, 4),
-             tdw = drv.alloc_tensor(K, N, 4), tdb = drv.alloc_tensor(1, N, 4),
-             tdx = drv.alloc_tensor(M, K, 4);
+  host::Tensor tx = drv.alloc_tensor(M, K, 2), tw = drv.alloc_tensor(K, N, 2),
+               tdy = drv.alloc_tensor(M, N, 4), tz = drv.alloc_tensor(M, N, 4),
+               tdw = drv.alloc_tensor(K, N, 4), tdb = drv.alloc_tensor(1, N, 4),
+               tdx = drv.alloc_tensor(M, K, 4);
   put(drv, tx, x);
   put(drv, tw, w);
   put(drv, tdy, dy);
   put(drv, tz, z);
-  fw::dense_backward(drv, tx, tw, tdy, &tz, tdw, tdb, &tdx);
+  host::dense_backward(drv, tx, tw, tdy, &tz, tdw, tdb, &tdx);
 
   Eigen::MatrixXd dz(M, N);  // exact masked gradient
   for (Eigen::Index i = 0; i < M; ++i)
@@ -390,20 +392,20 @@ class SgdUpdate : public ::testing::TestWithParam<SgdCase> {};
 
 TEST_P(SgdUpdate, BitExactAgainstGolden) {
   const SgdCase c = GetParam();
-  fw::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
-  fw::Driver drv(dev);
+  model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  host::Driver drv(dev);
   const unsigned seed = static_cast<unsigned>(c.r * 53 + c.c + (c.momentum ? 7 : 0));
   std::mt19937 rng(seed);
   const model::AccMatrix w32 = random_f32(c.r, c.c, rng, 0.1f), g = random_f32(c.r, c.c, rng),
                          v = random_f32(c.r, c.c, rng, 0.5f);
   const float lr = 0.01f, mu = 0.9f;
-  fw::Tensor tw = drv.alloc_tensor(c.r, c.c, 4), tg = drv.alloc_tensor(c.r, c.c, 4),
-             tv = drv.alloc_tensor(c.r, c.c, 4), tbf = drv.alloc_tensor(c.r, c.c, 2);
+  host::Tensor tw = drv.alloc_tensor(c.r, c.c, 4), tg = drv.alloc_tensor(c.r, c.c, 4),
+               tv = drv.alloc_tensor(c.r, c.c, 4), tbf = drv.alloc_tensor(c.r, c.c, 2);
   put(drv, tw, w32);
   put(drv, tg, g);
   put(drv, tv, v);
   put(drv, tbf, model::RawMatrix::Constant(c.r, c.c, 0x1234).eval());
-  fw::sgd_update(drv, tw, tg, c.with_bf16 ? &tbf : nullptr, lr, c.momentum ? &tv : nullptr, mu);
+  host::sgd_update(drv, tw, tg, c.with_bf16 ? &tbf : nullptr, lr, c.momentum ? &tv : nullptr, mu);
   const model::SgdStep s =
       c.momentum ? model::sgd_momentum_update(w32, g, v, lr, mu) : model::sgd_update(w32, g, lr);
   EXPECT_TRUE(same_bits(get_acc(drv, tw), s.w32)) << "w32, seed " << seed;
@@ -438,23 +440,23 @@ INSTANTIATE_TEST_SUITE_P(
 // separate binary32 operations in C++ (volatile keeps the compiler from fusing
 // them into an FMA).
 TEST(SgdUpdate, MatchesTwoRoundedFloatOperations) {
-  fw::FunctionalBackend dev(params(4, 4, 512, 256));
-  fw::Driver drv(dev);
+  model::FunctionalBackend dev(params(4, 4, 512, 256));
+  host::Driver drv(dev);
   const float w0 = 1.0f, g0 = 0.3f, v0 = -0.7f, lr = 0.1f, mu = 0.9f;
-  fw::Tensor tw = drv.alloc_tensor(1, 1, 4), tg = drv.alloc_tensor(1, 1, 4),
-             tv = drv.alloc_tensor(1, 1, 4), tbf = drv.alloc_tensor(1, 1, 2);
-  const auto set = [&](const fw::Tensor& t, float f) {
+  host::Tensor tw = drv.alloc_tensor(1, 1, 4), tg = drv.alloc_tensor(1, 1, 4),
+               tv = drv.alloc_tensor(1, 1, 4), tbf = drv.alloc_tensor(1, 1, 2);
+  const auto set = [&](const host::Tensor& t, float f) {
     const std::uint32_t b = model::f32_to_bits(f);
     drv.copy_in(t, std::span<const std::uint32_t>(&b, 1));
   };
-  const auto read = [&](const fw::Tensor& t) {
+  const auto read = [&](const host::Tensor& t) {
     std::uint32_t b = 0;
     drv.copy_out(t, std::span<std::uint32_t>(&b, 1));
     return model::bits_to_f32(b);
   };
   set(tw, w0);
   set(tg, g0);
-  fw::sgd_update(drv, tw, tg, &tbf, lr);
+  host::sgd_update(drv, tw, tg, &tbf, lr);
   volatile float prod = -lr * g0;
   volatile float sum = prod + w0;
   EXPECT_EQ(read(tw), sum);
@@ -464,7 +466,7 @@ TEST(SgdUpdate, MatchesTwoRoundedFloatOperations) {
 
   set(tw, w0);
   set(tv, v0);
-  fw::sgd_update(drv, tw, tg, nullptr, lr, &tv, mu);
+  host::sgd_update(drv, tw, tg, nullptr, lr, &tv, mu);
   volatile float mv = mu * v0;
   volatile float v1 = mv + g0;
   volatile float lv = -lr * v1;
@@ -476,56 +478,56 @@ TEST(SgdUpdate, MatchesTwoRoundedFloatOperations) {
 // --- Argument errors ------------------------------------------------------------------
 
 TEST(BackwardKernels, RejectBadArguments) {
-  fw::FunctionalBackend dev(params(4, 4, 512, 256));
-  fw::Driver drv(dev);
-  const fw::DeviceParams p = dev.params();
-  fw::DeviceParams p8 = p;
+  model::FunctionalBackend dev(params(4, 4, 512, 256));
+  host::Driver drv(dev);
+  const spec::DeviceSpec p = dev.params();
+  spec::DeviceSpec p8 = p;
   p8.datapath = model::Datapath::kInt8;
-  fw::Tensor x = drv.alloc_tensor(3, 5, 2), w = drv.alloc_tensor(5, 7, 2),
-             xt = drv.alloc_tensor(5, 3, 2), x4 = drv.alloc_tensor(5, 3, 4),
-             dy = drv.alloc_tensor(3, 7, 4), z = drv.alloc_tensor(3, 7, 4),
-             dz_bf = drv.alloc_tensor(3, 7, 2), dw = drv.alloc_tensor(5, 7, 4),
-             db = drv.alloc_tensor(1, 7, 4), dx = drv.alloc_tensor(3, 5, 4),
-             bad = drv.alloc_tensor(4, 7, 4);
+  host::Tensor x = drv.alloc_tensor(3, 5, 2), w = drv.alloc_tensor(5, 7, 2),
+               xt = drv.alloc_tensor(5, 3, 2), x4 = drv.alloc_tensor(5, 3, 4),
+               dy = drv.alloc_tensor(3, 7, 4), z = drv.alloc_tensor(3, 7, 4),
+               dz_bf = drv.alloc_tensor(3, 7, 2), dw = drv.alloc_tensor(5, 7, 4),
+               db = drv.alloc_tensor(1, 7, 4), dx = drv.alloc_tensor(3, 5, 4),
+               bad = drv.alloc_tensor(4, 7, 4);
 
   // transpose: shapes, element sizes, overlap, empty.
-  EXPECT_THROW(fw::transpose(drv, x, w), std::invalid_argument);
-  EXPECT_THROW(fw::transpose(drv, x, x4), std::invalid_argument);
-  EXPECT_THROW(fw::transpose(drv, x, fw::Tensor::view(x.addr() + 2, 5, 3, 2, 6)),
+  EXPECT_THROW(host::transpose(drv, x, w), std::invalid_argument);
+  EXPECT_THROW(host::transpose(drv, x, x4), std::invalid_argument);
+  EXPECT_THROW(host::transpose(drv, x, host::Tensor::view(x.addr() + 2, 5, 3, 2, 6)),
                std::invalid_argument);
-  EXPECT_THROW(fw::transpose_program(p, 0, 3, x.ref(), xt.ref()), std::invalid_argument);
-  EXPECT_NO_THROW(fw::transpose(drv, x, xt));
+  EXPECT_THROW(host::transpose_program(p, 0, 3, x.ref(), xt.ref()), std::invalid_argument);
+  EXPECT_NO_THROW(host::transpose(drv, x, xt));
 
   // relu_backward: shapes, element sizes, datapath.
-  EXPECT_THROW(fw::relu_backward(drv, dy, bad, dy, dz_bf), std::invalid_argument);
-  EXPECT_THROW(fw::relu_backward(drv, dy, z, dy, dy), std::invalid_argument);
-  EXPECT_THROW(fw::relu_backward_program(p8, 3, 7, dy.ref(), z.ref(), dy.ref(), dz_bf.ref()),
+  EXPECT_THROW(host::relu_backward(drv, dy, bad, dy, dz_bf), std::invalid_argument);
+  EXPECT_THROW(host::relu_backward(drv, dy, z, dy, dy), std::invalid_argument);
+  EXPECT_THROW(host::relu_backward_program(p8, 3, 7, dy.ref(), z.ref(), dy.ref(), dz_bf.ref()),
                std::invalid_argument);
-  EXPECT_THROW(fw::relu_backward_program(p, 3, 0, dy.ref(), z.ref(), dy.ref(), dz_bf.ref()),
+  EXPECT_THROW(host::relu_backward_program(p, 3, 0, dy.ref(), z.ref(), dy.ref(), dz_bf.ref()),
                std::invalid_argument);
-  EXPECT_THROW(fw::to_bf16_program(p8, 3, 7, dy.ref(), dz_bf.ref()), std::invalid_argument);
+  EXPECT_THROW(host::to_bf16_program(p8, 3, 7, dy.ref(), dz_bf.ref()), std::invalid_argument);
 
   // dense_backward: every operand's shape.
-  EXPECT_NO_THROW(fw::dense_backward(drv, x, w, dy, &z, dw, db, &dx));
-  EXPECT_THROW(fw::dense_backward(drv, x, w, bad, &z, dw, db, &dx), std::invalid_argument);
-  EXPECT_THROW(fw::dense_backward(drv, x, w, dy, &bad, dw, db, &dx), std::invalid_argument);
-  EXPECT_THROW(fw::dense_backward(drv, x, w, dy, &z, bad, db, &dx), std::invalid_argument);
-  EXPECT_THROW(fw::dense_backward(drv, x, w, dy, &z, dw, dy, &dx), std::invalid_argument);
-  EXPECT_THROW(fw::dense_backward(drv, x, w, dy, &z, dw, db, &dw), std::invalid_argument);
-  EXPECT_THROW(fw::dense_backward(drv, x, xt, dy, &z, dw, db, nullptr), std::invalid_argument);
-  EXPECT_THROW(fw::dense_backward(drv, x4, w, dy, &z, dw, db, nullptr), std::invalid_argument);
+  EXPECT_NO_THROW(host::dense_backward(drv, x, w, dy, &z, dw, db, &dx));
+  EXPECT_THROW(host::dense_backward(drv, x, w, bad, &z, dw, db, &dx), std::invalid_argument);
+  EXPECT_THROW(host::dense_backward(drv, x, w, dy, &bad, dw, db, &dx), std::invalid_argument);
+  EXPECT_THROW(host::dense_backward(drv, x, w, dy, &z, bad, db, &dx), std::invalid_argument);
+  EXPECT_THROW(host::dense_backward(drv, x, w, dy, &z, dw, dy, &dx), std::invalid_argument);
+  EXPECT_THROW(host::dense_backward(drv, x, w, dy, &z, dw, db, &dw), std::invalid_argument);
+  EXPECT_THROW(host::dense_backward(drv, x, xt, dy, &z, dw, db, nullptr), std::invalid_argument);
+  EXPECT_THROW(host::dense_backward(drv, x4, w, dy, &z, dw, db, nullptr), std::invalid_argument);
 
   // sgd_update: shapes, element sizes, capacities.
-  EXPECT_THROW(fw::sgd_update(drv, dy, bad, nullptr, 0.1f), std::invalid_argument);
-  EXPECT_THROW(fw::sgd_update(drv, dy, z, &dy, 0.1f), std::invalid_argument);
-  EXPECT_THROW(fw::sgd_update(drv, dy, z, &dz_bf, 0.1f, &bad, 0.9f), std::invalid_argument);
-  EXPECT_THROW(fw::sgd_update(drv, dz_bf, dz_bf, nullptr, 0.1f), std::invalid_argument);
-  fw::DeviceParams p2 = p;
+  EXPECT_THROW(host::sgd_update(drv, dy, bad, nullptr, 0.1f), std::invalid_argument);
+  EXPECT_THROW(host::sgd_update(drv, dy, z, &dy, 0.1f), std::invalid_argument);
+  EXPECT_THROW(host::sgd_update(drv, dy, z, &dz_bf, 0.1f, &bad, 0.9f), std::invalid_argument);
+  EXPECT_THROW(host::sgd_update(drv, dz_bf, dz_bf, nullptr, 0.1f), std::invalid_argument);
+  spec::DeviceSpec p2 = p;
   p2.acc_rows = 2;  // room for plain SGD, not for momentum
-  EXPECT_NO_THROW(fw::sgd_update_program(p2, 3, 7, dy.ref(), z.ref(), {}, 0.1f));
-  EXPECT_THROW(fw::sgd_update_program(p2, 3, 7, dy.ref(), z.ref(), {}, 0.1f, db.ref(), 0.9f),
+  EXPECT_NO_THROW(host::sgd_update_program(p2, 3, 7, dy.ref(), z.ref(), {}, 0.1f));
+  EXPECT_THROW(host::sgd_update_program(p2, 3, 7, dy.ref(), z.ref(), {}, 0.1f, db.ref(), 0.9f),
                std::invalid_argument);
-  EXPECT_THROW(fw::sgd_update_program(p8, 3, 7, dy.ref(), z.ref(), {}, 0.1f),
+  EXPECT_THROW(host::sgd_update_program(p8, 3, 7, dy.ref(), z.ref(), {}, 0.1f),
                std::invalid_argument);
 
   // The golden models reject mismatched shapes too.

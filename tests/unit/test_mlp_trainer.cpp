@@ -11,19 +11,20 @@
 #include <string>
 #include <vector>
 
-#include "sasim/fw/dataset.hpp"
-#include "sasim/fw/functional_backend.hpp"
-#include "sasim/fw/gemm_kernel.hpp"
-#include "sasim/fw/mlp_trainer.hpp"
+#include "sasim/host/dataset.hpp"
+#include "sasim/host/gemm_kernel.hpp"
+#include "sasim/host/mlp_trainer.hpp"
+#include "sasim/model/functional_backend.hpp"
 #include "sasim/model/mlp_golden.hpp"
 
 namespace {
 
-namespace fw = sasim::fw;
+namespace spec = sasim::spec;
+namespace host = sasim::host;
 namespace model = sasim::model;
 
-fw::DeviceParams core16() {
-  fw::DeviceParams p;
+spec::DeviceSpec core16() {
+  spec::DeviceSpec p;
   p.datapath = model::Datapath::kBf16;
   p.rows = 16;
   p.cols = 16;
@@ -36,19 +37,20 @@ fw::DeviceParams core16() {
 // `steps` checked steps of the device trainer on `data` (784 features): after
 // every step the loss, every intermediate tensor and every parameter equal
 // the golden step; returns the losses.
-std::vector<float> checked_steps(const fw::Dataset& data, const model::MlpConfig& cfg, int steps) {
-  const std::vector<std::size_t> order = fw::shuffled_order(data.count, 7, 0);
-  fw::FunctionalBackend dev(core16());
-  fw::Driver drv(dev);
+std::vector<float> checked_steps(const host::Dataset& data, const model::MlpConfig& cfg,
+                                 int steps) {
+  const std::vector<std::size_t> order = host::shuffled_order(data.count, 7, 0);
+  model::FunctionalBackend dev(core16());
+  host::Driver drv(dev);
   model::MlpState gold = model::mlp_init(cfg);
-  fw::DeviceMlp mlp(drv, cfg, gold);
+  host::DeviceMlp mlp(drv, cfg, gold);
   const auto fold = static_cast<Eigen::Index>(
-      fw::gemm_program_fold(dev.params(), model::Dataflow::kWs, cfg.layers[0]));
+      host::gemm_program_fold(dev.params(), model::Dataflow::kWs, cfg.layers[0]));
   std::vector<float> losses;
   for (int step = 0; step < steps; ++step) {
-    const model::Batch b = fw::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
+    const model::Batch b = host::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
     const model::RawMatrix x = model::to_bf16_input(b.x);
-    const fw::StepStats st = mlp.step(x, b.labels);
+    const host::StepStats st = mlp.step(x, b.labels);
     model::MlpTrace gt;
     const float gold_loss = model::mlp_step(gold, cfg, x, b.labels, fold, &gt);
     EXPECT_EQ(st.loss, gold_loss) << "step " << step;
@@ -68,14 +70,14 @@ float mean(const std::vector<float>& losses, std::size_t first, std::size_t n) {
 }
 
 TEST(MlpTrainer, TwentyCheckedStepsOnFashionMnist) {
-  if (!fw::fashion_mnist_installed())
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << fw::kFashionMnistDir
+  if (!host::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
                  << "); ./sasim installs it";
   model::MlpConfig cfg;  // 784-128-10, batch 32
   cfg.lr = 0.01f;
   cfg.momentum = 0.9f;
   const std::vector<float> losses =
-      checked_steps(fw::load_fashion_mnist(fw::Split::kTrain), cfg, 20);
+      checked_steps(host::load_fashion_mnist(host::Split::kTrain), cfg, 20);
   EXPECT_LT(mean(losses, 15, 5), mean(losses, 0, 5) * 0.8f)
       << "mean loss of steps 0-4 " << mean(losses, 0, 5) << ", 15-19 " << mean(losses, 15, 5);
 }
@@ -89,7 +91,7 @@ TEST(MlpTrainer, CheckedStepsOnSyntheticData) {
   cfg.lr = 0.05f;
   cfg.momentum = 0.0f;
   const std::vector<float> losses =
-      checked_steps(fw::synthetic_dataset(30 * cfg.batch, 28, 28, 10, 11), cfg, 30);
+      checked_steps(host::synthetic_dataset(30 * cfg.batch, 28, 28, 10, 11), cfg, 30);
   EXPECT_LT(mean(losses, 25, 5), mean(losses, 0, 5) * 0.8f)
       << "mean loss of steps 0-4 " << mean(losses, 0, 5) << ", 25-29 " << mean(losses, 25, 5);
 }
@@ -119,9 +121,9 @@ TEST(MlpTrainer, FirstDifferenceFindsEveryTensor) {
   nov.vb.clear();
   EXPECT_EQ(model::first_difference(nov, s), "the presence of velocities");
 
-  const fw::Dataset data = fw::synthetic_dataset(cfg.batch, 2, 3, 3, 5);
-  const std::vector<std::size_t> order = fw::shuffled_order(data.count, 1, 0);
-  const model::Batch b = fw::make_batch(data, order, 0, cfg.batch);
+  const host::Dataset data = host::synthetic_dataset(cfg.batch, 2, 3, 3, 5);
+  const std::vector<std::size_t> order = host::shuffled_order(data.count, 1, 0);
+  const model::Batch b = host::make_batch(data, order, 0, cfg.batch);
   model::MlpState g = s;
   model::MlpTrace tr;
   model::mlp_step(g, cfg, model::to_bf16_input(b.x), b.labels, 4, &tr);
@@ -146,15 +148,15 @@ TEST(MlpTrainer, RejectsMismatchedInputs) {
   model::MlpConfig cfg;
   cfg.layers = {20, 8, 4};
   cfg.batch = 4;
-  fw::FunctionalBackend dev(core16());
-  fw::Driver drv(dev);
-  fw::DeviceMlp mlp(drv, cfg, model::mlp_init(cfg));
+  model::FunctionalBackend dev(core16());
+  host::Driver drv(dev);
+  host::DeviceMlp mlp(drv, cfg, model::mlp_init(cfg));
   const model::RawMatrix x(3, 20);
   const std::vector<std::uint8_t> labels(3, 0);
   EXPECT_THROW(mlp.step(x, labels), std::invalid_argument);
   model::MlpConfig other = cfg;
   other.layers = {20, 9, 4};
-  EXPECT_THROW(fw::DeviceMlp(drv, cfg, model::mlp_init(other)), std::invalid_argument);
+  EXPECT_THROW(host::DeviceMlp(drv, cfg, model::mlp_init(other)), std::invalid_argument);
 }
 
 }  // namespace

@@ -12,23 +12,25 @@
 #include <string>
 #include <vector>
 
-#include "sasim/fw/functional_device.hpp"
-#include "sasim/fw/gemm_kernel.hpp"
-#include "sasim/fw/program_check.hpp"
+#include "sasim/host/gemm_kernel.hpp"
+#include "sasim/host/program_check.hpp"
 #include "sasim/isa/encode.hpp"
+#include "sasim/model/functional_device.hpp"
 
 namespace {
 
+namespace model = sasim::model;
+namespace spec = sasim::spec;
 namespace isa = sasim::isa;
-namespace fw = sasim::fw;
+namespace host = sasim::host;
 using sasim::model::Dataflow;
 using sasim::model::Datapath;
 
 constexpr std::uint64_t kBase = 0x8000'0000;
 
-fw::DeviceParams params(Datapath dp, unsigned rows, unsigned cols, unsigned spad = 64,
+spec::DeviceSpec params(Datapath dp, unsigned rows, unsigned cols, unsigned spad = 64,
                         unsigned acc = 32, std::uint64_t dram = 1 << 16) {
-  fw::DeviceParams p;
+  spec::DeviceSpec p;
   p.datapath = dp;
   p.rows = rows;
   p.cols = cols;
@@ -58,7 +60,7 @@ std::string flags(const isa::Instruction& i) {
   return s;
 }
 
-bool has(const fw::CheckReport& r, std::initializer_list<std::string> parts) {
+bool has(const host::CheckReport& r, std::initializer_list<std::string> parts) {
   for (const std::string& e : r.errors) {
     if (std::all_of(parts.begin(), parts.end(),
                     [&](const std::string& p) { return e.find(p) != std::string::npos; })) {
@@ -68,49 +70,50 @@ bool has(const fw::CheckReport& r, std::initializer_list<std::string> parts) {
   return false;
 }
 
-using fw::Access;
-using fw::Space;
+using host::Access;
+using host::Space;
 
 TEST(ProgramCheck, FootprintsOfEveryInstruction) {
-  const fw::DeviceParams p = params(Datapath::kBf16, 4, 2);  // R 4, C 2, W 4, 2-byte elements
-  EXPECT_EQ(fw::footprint(p, isa::encode_load({isa::Sram::kSpad, false, 5, 3, 2, kBase + 1, 8})),
+  const spec::DeviceSpec p = params(Datapath::kBf16, 4, 2);  // R 4, C 2, W 4, 2-byte elements
+  EXPECT_EQ(host::footprint(p, isa::encode_load({isa::Sram::kSpad, false, 5, 3, 2, kBase + 1, 8})),
             (std::vector<Access>{{Space::kSpad, true, 5, 3, 0, 0},
                                  {Space::kMem, false, kBase + 1, 3, 8, 4}}));
   // Transposed: `cols` SRAM rows.
-  EXPECT_EQ(fw::footprint(p, isa::encode_load({isa::Sram::kSpad, true, 10, 2, 3, kBase, 6})),
+  EXPECT_EQ(host::footprint(p, isa::encode_load({isa::Sram::kSpad, true, 10, 2, 3, kBase, 6})),
             (std::vector<Access>{{Space::kSpad, true, 10, 3, 0, 0},
                                  {Space::kMem, false, kBase, 2, 6, 6}}));
-  EXPECT_EQ(fw::footprint(p, isa::encode_store({isa::Sram::kAcc, false, 3, 2, 2, kBase, 16})),
+  EXPECT_EQ(host::footprint(p, isa::encode_store({isa::Sram::kAcc, false, 3, 2, 2, kBase, 16})),
             (std::vector<Access>{{Space::kAcc, false, 3, 2, 0, 0},
                                  {Space::kMem, true, kBase, 2, 16, 8}}));
-  EXPECT_EQ(fw::footprint(p, isa::encode_gemm({isa::Dataflow::kWs, false, true, 8, 20, 0, 7, 1})),
+  EXPECT_EQ(host::footprint(p, isa::encode_gemm({isa::Dataflow::kWs, false, true, 8, 20, 0, 7, 1})),
             (std::vector<Access>{{Space::kSpad, false, 8, 4, 0, 0},
                                  {Space::kSpad, false, 20, 7, 0, 0},
                                  {Space::kAcc, true, 1, 7, 0, 0}}));
-  EXPECT_EQ(fw::footprint(p, isa::encode_gemm({isa::Dataflow::kIs, true, false, 8, 20, 0, 7, 1})),
+  EXPECT_EQ(host::footprint(p, isa::encode_gemm({isa::Dataflow::kIs, true, false, 8, 20, 0, 7, 1})),
             (std::vector<Access>{{Space::kSpad, false, 20, 7, 0, 0},
                                  {Space::kAcc, true, 1, 7, 0, 0}}));  // reuse: no preload
-  EXPECT_EQ(fw::footprint(p, isa::encode_gemm({isa::Dataflow::kOs, false, false, 0, 2, 30, 5, 9})),
-            (std::vector<Access>{{Space::kSpad, false, 2, 5, 0, 0},
-                                 {Space::kSpad, false, 30, 5, 0, 0},
-                                 {Space::kAcc, true, 9, 4, 0, 0}}));  // R accumulator rows
   EXPECT_EQ(
-      fw::footprint(p, isa::encode_vec({isa::VecOp::kAddRow, isa::Sram::kAcc, 1, 5, 9, 2, 0})),
+      host::footprint(p, isa::encode_gemm({isa::Dataflow::kOs, false, false, 0, 2, 30, 5, 9})),
+      (std::vector<Access>{{Space::kSpad, false, 2, 5, 0, 0},
+                           {Space::kSpad, false, 30, 5, 0, 0},
+                           {Space::kAcc, true, 9, 4, 0, 0}}));  // R accumulator rows
+  EXPECT_EQ(
+      host::footprint(p, isa::encode_vec({isa::VecOp::kAddRow, isa::Sram::kAcc, 1, 5, 9, 2, 0})),
       (std::vector<Access>{{Space::kAcc, false, 1, 2, 0, 0},
                            {Space::kAcc, false, 5, 2, 0, 0},
                            {Space::kAcc, true, 9, 2, 0, 0}}));
   EXPECT_EQ(
-      fw::footprint(p, isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, 1, 5, 9, 2, 0})),
+      host::footprint(p, isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, 1, 5, 9, 2, 0})),
       (std::vector<Access>{{Space::kAcc, false, 1, 2, 0, 0}, {Space::kSpad, true, 9, 2, 0, 0}}));
-  EXPECT_TRUE(fw::footprint(p, isa::encode_config(3)).empty());
-  EXPECT_TRUE(fw::footprint(p, isa::encode_finish()).empty());
-  EXPECT_EQ(fw::to_string(Access{Space::kSpad, true, 16, 16, 0, 0}), "spad rows 16..31 (write)");
-  EXPECT_THROW(fw::footprint(p, isa::Instruction{}), std::invalid_argument);
+  EXPECT_TRUE(host::footprint(p, isa::encode_config(3)).empty());
+  EXPECT_TRUE(host::footprint(p, isa::encode_finish()).empty());
+  EXPECT_EQ(host::to_string(Access{Space::kSpad, true, 16, 16, 0, 0}), "spad rows 16..31 (write)");
+  EXPECT_THROW(host::footprint(p, isa::Instruction{}), std::invalid_argument);
 }
 
 // A random valid instruction (no GEMM reuse: the stationary register is EXEC
 // state, not a place).
-isa::Instruction random_insn(const fw::DeviceParams& p, std::mt19937_64& rng) {
+isa::Instruction random_insn(const spec::DeviceSpec& p, std::mt19937_64& rng) {
   auto pick = [&](std::uint64_t lo, std::uint64_t hi) {
     return std::uniform_int_distribution<std::uint64_t>(lo, hi)(rng);
   };
@@ -165,8 +168,8 @@ struct State {
   std::vector<std::vector<std::uint32_t>> spad, acc;
   std::vector<std::uint8_t> mem;
 };
-State snapshot(const fw::FunctionalDevice& d) {
-  const fw::DeviceParams& p = d.params();
+State snapshot(const model::FunctionalDevice& d) {
+  const spec::DeviceSpec& p = d.params();
   State s;
   s.spad.assign(p.spad_rows, std::vector<std::uint32_t>(p.width()));
   s.acc.assign(p.acc_rows, std::vector<std::uint32_t>(p.cols));
@@ -183,7 +186,7 @@ State snapshot(const fw::FunctionalDevice& d) {
 struct Sets {
   std::vector<bool> spad, acc, mem;
 };
-Sets places(const fw::DeviceParams& p, const std::vector<Access>& fp, bool writes) {
+Sets places(const spec::DeviceSpec& p, const std::vector<Access>& fp, bool writes) {
   Sets s{std::vector<bool>(p.spad_rows), std::vector<bool>(p.acc_rows),
          std::vector<bool>(p.dram_bytes)};
   for (const Access& a : fp) {
@@ -204,16 +207,16 @@ Sets places(const fw::DeviceParams& p, const std::vector<Access>& fp, bool write
 
 TEST(ProgramCheck, FootprintsCoverWhatTheFunctionalDeviceTouches) {
   std::mt19937_64 rng(7);
-  for (const fw::DeviceParams& p :
-       {params(Datapath::kInt8, 4, 2, 24, 12, 2048), params(Datapath::kBf16, 2, 4, 24, 12, 2048)}) {
+  for (const spec::DeviceSpec& p :
+       {params(Datapath::kInt8, 4, 2, 32, 16, 2048), params(Datapath::kBf16, 2, 4, 32, 16, 2048)}) {
     for (int t = 0; t < 300; ++t) {
       const isa::Instruction in = random_insn(p, rng);
       SCOPED_TRACE("trial " + std::to_string(t) + ": " + std::to_string(in.words[0]) + " " +
                    std::to_string(in.words[1]));
-      const std::vector<Access> fp = fw::footprint(p, in);
+      const std::vector<Access> fp = host::footprint(p, in);
       const Sets w = places(p, fp, true), r = places(p, fp, false);
       // Two devices in random states that differ only outside the footprint.
-      fw::FunctionalDevice a(p), b(p);
+      model::FunctionalDevice a(p), b(p);
       std::vector<std::uint8_t> ma(p.dram_bytes), mb(p.dram_bytes);
       for (std::uint64_t i = 0; i < p.dram_bytes; ++i) {
         ma[i] = static_cast<std::uint8_t>(rng());
@@ -258,7 +261,7 @@ TEST(ProgramCheck, FootprintsCoverWhatTheFunctionalDeviceTouches) {
 }
 
 TEST(ProgramCheck, AssignsTheLeastTokensForAHandMadeProgram) {
-  const fw::DeviceParams p = params(Datapath::kInt8, 4, 4);
+  const spec::DeviceSpec p = params(Datapath::kInt8, 4, 4);
   const isa::Instruction ld = isa::encode_load({isa::Sram::kSpad, false, 0, 8, 4, kBase, 4});
   const isa::Instruction ld_b = isa::encode_load({isa::Sram::kSpad, false, 8, 4, 4, kBase, 4});
   const isa::Instruction g = isa::encode_gemm({isa::Dataflow::kWs, false, false, 8, 0, 0, 8, 0});
@@ -267,7 +270,7 @@ TEST(ProgramCheck, AssignsTheLeastTokensForAHandMadeProgram) {
   isa::Instruction ld_flagged = isa::encode_load({isa::Sram::kSpad, false, 0, 8, 4, kBase, 4},
                                                  deps(false, true, false, true));
   std::vector<isa::Instruction> v = prog({ld_flagged, ld_b, g, st, ld, ld_b, g, st});
-  fw::assign_dependencies(p, v);
+  host::assign_dependencies(p, v);
   // Order: pp pn Pp Pn.
   EXPECT_EQ(flags(v[0]), "0000");  // implied by the later load's token
   EXPECT_EQ(flags(v[1]), "0001");
@@ -278,13 +281,13 @@ TEST(ProgramCheck, AssignsTheLeastTokensForAHandMadeProgram) {
   EXPECT_EQ(flags(v[6]), "1101");
   EXPECT_EQ(flags(v[7]), "1000");
   EXPECT_EQ(flags(v[8]), "0000");  // FINISH
-  const fw::CheckReport rep = fw::check_program(p, v);
+  const host::CheckReport rep = host::check_program(p, v);
   EXPECT_TRUE(rep.ok()) << rep.summary();
   EXPECT_EQ(rep.queue_length, (std::array<std::size_t, 3>{4, 2, 2}));
   EXPECT_EQ(rep.tokens, (std::array<std::size_t, 4>{2, 1, 2, 1}));
   EXPECT_EQ(rep.max_tokens, (std::array<std::size_t, 4>{1, 1, 1, 1}));
   // Three LOADs free to run ahead of three GEMMs: three tokens at once.
-  const fw::CheckReport ahead = fw::check_program(
+  const host::CheckReport ahead = host::check_program(
       p,
       prog(
           {isa::encode_load({isa::Sram::kSpad, false, 0, 4, 4, kBase, 4}, deps(0, 0, 0, 1)),
@@ -298,24 +301,24 @@ TEST(ProgramCheck, AssignsTheLeastTokensForAHandMadeProgram) {
 }
 
 TEST(ProgramCheck, RelaysLoadStoreConflictsThroughExec) {
-  const fw::DeviceParams p = params(Datapath::kInt8, 4, 4);
+  const spec::DeviceSpec p = params(Datapath::kInt8, 4, 4);
   const isa::Instruction st = isa::encode_store({isa::Sram::kAcc, false, 0, 1, 1, kBase, 0});
   const isa::Instruction ld = isa::encode_load({isa::Sram::kSpad, true, 0, 4, 1, kBase, 0});
   const isa::Instruction relay = isa::encode_vec({isa::VecOp::kCopy, isa::Sram::kAcc, 5, 0, 5, 1});
   std::vector<isa::Instruction> v = prog({st, relay, ld});
-  fw::assign_dependencies(p, v);
+  host::assign_dependencies(p, v);
   EXPECT_EQ(flags(v[0]), "0010");
   EXPECT_EQ(flags(v[1]), "0110");
   EXPECT_EQ(flags(v[2]), "0100");
-  EXPECT_TRUE(fw::check_program(p, v).ok());
+  EXPECT_TRUE(host::check_program(p, v).ok());
   // The same DMA queue writing the same rows twice: relayed as well.
   const isa::Instruction zero = isa::encode_load({isa::Sram::kSpad, false, 0, 4, 4, kBase, 0});
   std::vector<isa::Instruction> w = prog({zero, relay, ld});
-  fw::assign_dependencies(p, w);
+  host::assign_dependencies(p, w);
   EXPECT_EQ(flags(w[0]), "0001");
   EXPECT_EQ(flags(w[1]), "1010");
   EXPECT_EQ(flags(w[2]), "0100");
-  EXPECT_TRUE(fw::check_program(p, w).ok());
+  EXPECT_TRUE(host::check_program(p, w).ok());
   // Two LOADs of one slot with a GEMM reading it between need no relay: the
   // GEMM before that reader must not wait for the slot's load (prefetch).
   const isa::Instruction ldx = isa::encode_load({isa::Sram::kSpad, false, 8, 4, 4, kBase, 4});
@@ -323,18 +326,18 @@ TEST(ProgramCheck, RelaysLoadStoreConflictsThroughExec) {
   const isa::Instruction ga = isa::encode_gemm({isa::Dataflow::kWs, false, false, 8, 8, 0, 4, 0});
   const isa::Instruction gb = isa::encode_gemm({isa::Dataflow::kWs, false, false, 0, 8, 0, 4, 4});
   std::vector<isa::Instruction> pf = prog({ldx, ld0, ga, gb, ld0, gb});
-  fw::assign_dependencies(p, pf);
+  host::assign_dependencies(p, pf);
   EXPECT_EQ(flags(pf[0]), "0001");
   EXPECT_EQ(flags(pf[1]), "0001");
   EXPECT_EQ(flags(pf[2]), "1000");  // waits for its own operand only
   EXPECT_EQ(flags(pf[3]), "1010");
   EXPECT_EQ(flags(pf[4]), "0101");
   EXPECT_EQ(flags(pf[5]), "1000");
-  EXPECT_TRUE(fw::check_program(p, pf).ok());
+  EXPECT_TRUE(host::check_program(p, pf).ok());
   // Nothing in EXEC between: impossible with tokens.
   std::vector<isa::Instruction> x = prog({st, ld, relay});
   try {
-    fw::assign_dependencies(p, x);
+    host::assign_dependencies(p, x);
     ADD_FAILURE() << "no exception";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("instruction 1 (LOAD) conflicts with instruction 0 "
@@ -343,14 +346,14 @@ TEST(ProgramCheck, RelaysLoadStoreConflictsThroughExec) {
         << e.what();
   }
   std::vector<isa::Instruction> no_finish{ld};
-  EXPECT_THROW(fw::assign_dependencies(p, no_finish), std::invalid_argument);
+  EXPECT_THROW(host::assign_dependencies(p, no_finish), std::invalid_argument);
   std::vector<isa::Instruction> beyond =
       prog({isa::encode_load({isa::Sram::kSpad, false, 62, 3, 1, kBase, 0})});
-  EXPECT_THROW(fw::assign_dependencies(p, beyond), std::invalid_argument);
+  EXPECT_THROW(host::assign_dependencies(p, beyond), std::invalid_argument);
 }
 
 TEST(ProgramCheck, CatchesRacesDeadlocksAndLeftoverTokens) {
-  const fw::DeviceParams p = params(Datapath::kInt8, 4, 4);
+  const spec::DeviceSpec p = params(Datapath::kInt8, 4, 4);
   const isa::DmaArgs ld_a{isa::Sram::kSpad, false, 0, 4, 4, kBase, 4};
   const isa::DmaArgs ld_b{isa::Sram::kSpad, false, 4, 4, 4, kBase + 64, 4};
   const isa::GemmArgs g{isa::Dataflow::kWs, false, false, 0, 4, 0, 4, 0};
@@ -358,7 +361,7 @@ TEST(ProgramCheck, CatchesRacesDeadlocksAndLeftoverTokens) {
   const isa::DmaArgs st{isa::Sram::kAcc, false, 0, 4, 4, kBase + 256, 16};
 
   // Race: the GEMM reads rows the LOADs write, with no token.
-  fw::CheckReport r = fw::check_program(
+  host::CheckReport r = host::check_program(
       p, prog({isa::encode_load(ld_a), isa::encode_load(ld_b), isa::encode_gemm(g)}));
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(has(r, {"race", "instruction 2 (GEMM)", "instruction 1 (LOAD)", "spad rows 4..7"}))
@@ -366,72 +369,73 @@ TEST(ProgramCheck, CatchesRacesDeadlocksAndLeftoverTokens) {
   EXPECT_TRUE(has(r, {"race", "instruction 2 (GEMM)", "instruction 0 (LOAD)", "spad rows 0..3"}))
       << r.summary();
   // Tokens count: the first LOAD's token orders only that LOAD.
-  r = fw::check_program(p,
-                        prog({isa::encode_load(ld_a, deps(0, 0, 0, 1)), isa::encode_load(ld_b),
-                              isa::encode_gemm(g_other, deps(1, 0, 0, 0)), isa::encode_gemm(g)}));
+  r = host::check_program(p,
+                          prog({isa::encode_load(ld_a, deps(0, 0, 0, 1)), isa::encode_load(ld_b),
+                                isa::encode_gemm(g_other, deps(1, 0, 0, 0)), isa::encode_gemm(g)}));
   EXPECT_TRUE(has(r, {"race", "instruction 3 (GEMM)", "instruction 1 (LOAD)"})) << r.summary();
   EXPECT_FALSE(has(r, {"instruction 0 (LOAD)"})) << r.summary();
   // Ordered: the second LOAD pushes, the GEMM pops; then STORE after GEMM.
-  r = fw::check_program(
+  r = host::check_program(
       p, prog({isa::encode_load(ld_a), isa::encode_load(ld_b, deps(0, 0, 0, 1)),
                isa::encode_gemm(g, deps(1, 0, 0, 1)), isa::encode_store(st, deps(1, 0, 0, 0))}));
   EXPECT_TRUE(r.ok()) << r.summary();
   // Deadlock: a pop nobody pushes.
-  r = fw::check_program(p, prog({isa::encode_load(ld_a), isa::encode_gemm(g, deps(1, 0, 0, 0))}));
+  r = host::check_program(p, prog({isa::encode_load(ld_a), isa::encode_gemm(g, deps(1, 0, 0, 0))}));
   EXPECT_TRUE(has(r, {"deadlock", "EXEC head 1", "LOAD->EXEC=0"})) << r.summary();
   // A cycle of waits: GEMM waits for the STORE, which waits for the GEMM.
-  r = fw::check_program(p, prog({isa::encode_gemm(g_other, deps(0, 1, 0, 1)),
-                                 isa::encode_store(st, deps(1, 0, 1, 0))}));
+  r = host::check_program(p, prog({isa::encode_gemm(g_other, deps(0, 1, 0, 1)),
+                                   isa::encode_store(st, deps(1, 0, 1, 0))}));
   EXPECT_TRUE(has(r, {"deadlock", "EXEC head 0", "STORE head 1"})) << r.summary();
   // A push nobody pops.
-  r = fw::check_program(p, prog({isa::encode_load(ld_a, deps(0, 0, 0, 1))}));
+  r = host::check_program(p, prog({isa::encode_load(ld_a, deps(0, 0, 0, 1))}));
   EXPECT_TRUE(has(r, {"1 token(s) on LOAD->EXEC never popped", "instruction 0 (LOAD)"}))
       << r.summary();
   // Flags that name no queue, and FINISH with a flag.
-  r = fw::check_program(
+  r = host::check_program(
       p, {isa::encode_load(ld_a, deps(1, 0, 0, 0)), isa::encode_store(st, deps(0, 0, 0, 1)),
           isa::encode_finish(deps(0, 0, 1, 0))});
   EXPECT_TRUE(has(r, {"instruction 0 (LOAD): pop_prev names no queue"})) << r.summary();
   EXPECT_TRUE(has(r, {"instruction 1 (STORE): push_next names no queue"})) << r.summary();
   EXPECT_TRUE(has(r, {"instruction 2 (FINISH): push_prev is set"})) << r.summary();
   // No FINISH, illegal opcode, rows beyond the SRAM.
-  EXPECT_TRUE(has(fw::check_program(p, {isa::encode_load(ld_a)}), {"no FINISH"}));
-  EXPECT_TRUE(has(fw::check_program(p, {isa::Instruction{}}), {"illegal opcode 0"}));
-  EXPECT_TRUE(has(
-      fw::check_program(p, prog({isa::encode_load({isa::Sram::kAcc, false, 30, 4, 4, kBase, 16})})),
-      {"acc rows 30..33", "beyond the SRAM"}));
+  EXPECT_TRUE(has(host::check_program(p, {isa::encode_load(ld_a)}), {"no FINISH"}));
+  EXPECT_TRUE(has(host::check_program(p, {isa::Instruction{}}), {"illegal opcode 0"}));
+  EXPECT_TRUE(has(host::check_program(
+                      p, prog({isa::encode_load({isa::Sram::kAcc, false, 30, 4, 4, kBase, 16})})),
+                  {"acc rows 30..33", "beyond the SRAM"}));
   // Instructions after FINISH are never fetched.
   EXPECT_TRUE(
-      fw::check_program(p, {isa::encode_finish(), isa::encode_gemm(g, deps(1, 0, 0, 0))}).ok());
+      host::check_program(p, {isa::encode_finish(), isa::encode_gemm(g, deps(1, 0, 0, 0))}).ok());
 }
 
 TEST(ProgramCheck, MemoryConflictsAndDmaWritesInOneQueue) {
-  const fw::DeviceParams p = params(Datapath::kInt8, 4, 4);
+  const spec::DeviceSpec p = params(Datapath::kInt8, 4, 4);
   // STORE writes bytes a later LOAD reads: needs a chain through EXEC.
   const isa::DmaArgs st{isa::Sram::kAcc, false, 0, 2, 2, kBase + 8, 32};  // bytes 8..15, 40..47
   const isa::DmaArgs ld{isa::Sram::kSpad, false, 0, 1, 4, kBase + 44, 0};
-  fw::CheckReport r = fw::check_program(p, prog({isa::encode_store(st), isa::encode_load(ld)}));
+  host::CheckReport r = host::check_program(p, prog({isa::encode_store(st), isa::encode_load(ld)}));
   EXPECT_TRUE(has(r, {"race", "instruction 1 (LOAD) [LOAD] memory", "instruction 0 (STORE)"}))
       << r.summary();
   const isa::DmaArgs ld_apart{isa::Sram::kSpad, false, 0, 2, 4, kBase + 16, 32};  // 16..19, 48..51
-  EXPECT_TRUE(fw::check_program(p, prog({isa::encode_store(st), isa::encode_load(ld_apart)})).ok());
+  EXPECT_TRUE(
+      host::check_program(p, prog({isa::encode_store(st), isa::encode_load(ld_apart)})).ok());
   // Two LOADs writing the same rows: a race by default, fine with the option off.
   const isa::DmaArgs zero{isa::Sram::kSpad, false, 0, 4, 4, kBase, 0};
   const std::vector<isa::Instruction> waw = prog({isa::encode_load(zero), isa::encode_load(ld)});
-  EXPECT_TRUE(has(fw::check_program(p, waw), {"race", "instruction 1 (LOAD)", "instruction 0"}));
-  fw::CheckOptions lax;
+  EXPECT_TRUE(has(host::check_program(p, waw), {"race", "instruction 1 (LOAD)", "instruction 0"}));
+  host::CheckOptions lax;
   lax.order_dma_writes_in_queue = false;
-  EXPECT_TRUE(fw::check_program(p, waw, lax).ok());
+  EXPECT_TRUE(host::check_program(p, waw, lax).ok());
   // STOREs writing the same bytes likewise.
   const std::vector<isa::Instruction> st2 = prog({isa::encode_store(st), isa::encode_store(st)});
-  EXPECT_FALSE(fw::check_program(p, st2).ok());
-  EXPECT_TRUE(fw::check_program(p, st2, lax).ok());
+  EXPECT_FALSE(host::check_program(p, st2).ok());
+  EXPECT_TRUE(host::check_program(p, st2, lax).ok());
 }
 
 // Do two instructions access a common place, at least one writing it?
-bool conflict(const fw::DeviceParams& p, const isa::Instruction& a, const isa::Instruction& b) {
-  for (const Access& x : fw::footprint(p, a)) {
-    for (const Access& y : fw::footprint(p, b)) {
+bool conflict(const spec::DeviceSpec& p, const isa::Instruction& a, const isa::Instruction& b) {
+  for (const Access& x : host::footprint(p, a)) {
+    for (const Access& y : host::footprint(p, b)) {
       if (x.space != y.space || !(x.write || y.write)) continue;
       if (x.space != Space::kMem) {
         if (x.first < y.first + y.count && y.first < x.first + x.count) return true;
@@ -450,20 +454,21 @@ bool conflict(const fw::DeviceParams& p, const isa::Instruction& a, const isa::I
 
 // Clears, on channel c, the push and/or the pop of the first matched pair
 // (k-th push, k-th pop) whose two instructions conflict.
-void drop_pair(const fw::DeviceParams& p, std::vector<isa::Instruction>& v, fw::Channel c,
+void drop_pair(const spec::DeviceSpec& p, std::vector<isa::Instruction>& v, host::Channel c,
                bool push, bool pop) {
   const isa::Field* push_f[] = {&isa::common::kPushNext, &isa::common::kPushPrev,
                                 &isa::common::kPushNext, &isa::common::kPushPrev};
   const isa::Field* pop_f[] = {&isa::common::kPopPrev, &isa::common::kPopNext,
                                &isa::common::kPopPrev, &isa::common::kPopNext};
-  const fw::Queue from[] = {fw::Queue::kLoad, fw::Queue::kExec, fw::Queue::kExec,
-                            fw::Queue::kStore};
-  const fw::Queue to[] = {fw::Queue::kExec, fw::Queue::kLoad, fw::Queue::kStore, fw::Queue::kExec};
+  const host::Queue from[] = {host::Queue::kLoad, host::Queue::kExec, host::Queue::kExec,
+                              host::Queue::kStore};
+  const host::Queue to[] = {host::Queue::kExec, host::Queue::kLoad, host::Queue::kStore,
+                            host::Queue::kExec};
   const auto k = static_cast<std::size_t>(c);
   std::vector<std::size_t> pushers, poppers;
-  for (std::size_t i = 0; i < v.size() && fw::queue_of(v[i]) != fw::Queue::kNone; ++i) {
-    if (fw::queue_of(v[i]) == from[k] && v[i].get(*push_f[k])) pushers.push_back(i);
-    if (fw::queue_of(v[i]) == to[k] && v[i].get(*pop_f[k])) poppers.push_back(i);
+  for (std::size_t i = 0; i < v.size() && host::queue_of(v[i]) != host::Queue::kNone; ++i) {
+    if (host::queue_of(v[i]) == from[k] && v[i].get(*push_f[k])) pushers.push_back(i);
+    if (host::queue_of(v[i]) == to[k] && v[i].get(*pop_f[k])) poppers.push_back(i);
   }
   ASSERT_EQ(pushers.size(), poppers.size());
   for (std::size_t n = 0; n < pushers.size(); ++n) {
@@ -472,7 +477,7 @@ void drop_pair(const fw::DeviceParams& p, std::vector<isa::Instruction>& v, fw::
     if (pop) v[poppers[n]].set(*pop_f[k], 0);
     return;
   }
-  FAIL() << "no token on " << fw::to_string(c) << " between conflicting instructions";
+  FAIL() << "no token on " << host::to_string(c) << " between conflicting instructions";
 }
 
 TEST(ProgramCheck, KernelProgramsPassAndEveryMissingTokenIsCaught) {
@@ -491,28 +496,28 @@ TEST(ProgramCheck, KernelProgramsPassAndEveryMissingTokenIsCaught) {
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(sasim::model::to_string(c.dp)) + " " +
                  std::string(sasim::model::to_string(c.df)) + " spad " + std::to_string(c.spad));
-    const fw::DeviceParams p = params(c.dp, 4, 4, c.spad, c.acc, 1 << 20);
-    fw::GemmOptions o;
+    const spec::DeviceSpec p = params(c.dp, 4, 4, c.spad, c.acc, 1 << 20);
+    host::GemmOptions o;
     o.zero_addr = kBase;
-    const std::vector<isa::Instruction> good =
-        fw::gemm_program(p, c.df, c.M, c.K, c.N, kBase + 0x1000, kBase + 0x4000, kBase + 0x8000, o);
-    const fw::CheckReport rep = fw::check_program(p, good);
+    const std::vector<isa::Instruction> good = host::gemm_program(
+        p, c.df, c.M, c.K, c.N, kBase + 0x1000, kBase + 0x4000, kBase + 0x8000, o);
+    const host::CheckReport rep = host::check_program(p, good);
     ASSERT_TRUE(rep.ok()) << rep.summary();
     for (std::size_t ch = 0; ch < 4; ++ch) {
-      const auto channel = static_cast<fw::Channel>(ch);
-      SCOPED_TRACE(fw::to_string(channel));
+      const auto channel = static_cast<host::Channel>(ch);
+      SCOPED_TRACE(host::to_string(channel));
       ASSERT_GT(rep.tokens[ch], 0u);
       std::vector<isa::Instruction> v = good;
       drop_pair(p, v, channel, true, true);  // still balanced: a race
-      fw::CheckReport r = fw::check_program(p, v);
+      host::CheckReport r = host::check_program(p, v);
       EXPECT_TRUE(has(r, {"race"})) << r.summary();
       v = good;
       drop_pair(p, v, channel, false, true);  // a push nobody pops
-      r = fw::check_program(p, v);
-      EXPECT_TRUE(has(r, {"never popped", fw::to_string(channel)})) << r.summary();
+      r = host::check_program(p, v);
+      EXPECT_TRUE(has(r, {"never popped", host::to_string(channel)})) << r.summary();
       v = good;
       drop_pair(p, v, channel, true, false);  // a pop waiting forever
-      r = fw::check_program(p, v);
+      r = host::check_program(p, v);
       EXPECT_TRUE(has(r, {"deadlock"})) << r.summary();
     }
   }
@@ -520,7 +525,7 @@ TEST(ProgramCheck, KernelProgramsPassAndEveryMissingTokenIsCaught) {
 
 TEST(ProgramCheck, AssignedRandomProgramsPassTheCheck) {
   std::mt19937_64 rng(11);
-  const fw::DeviceParams p = params(Datapath::kBf16, 4, 2, 24, 12, 4096);
+  const spec::DeviceSpec p = params(Datapath::kBf16, 4, 2, 32, 16, 4096);
   int checked = 0, broken = 0;
   for (int t = 0; t < 200; ++t) {
     SCOPED_TRACE("program " + std::to_string(t));
@@ -528,11 +533,11 @@ TEST(ProgramCheck, AssignedRandomProgramsPassTheCheck) {
     for (int i = 0; i < 30; ++i) {
       v.push_back(random_insn(p, rng));
       // An EXEC instruction after every DMA: a relay is always possible.
-      if (fw::queue_of(v.back()) != fw::Queue::kExec) v.push_back(isa::encode_config(1));
+      if (host::queue_of(v.back()) != host::Queue::kExec) v.push_back(isa::encode_config(1));
     }
     v.push_back(isa::encode_finish());
-    fw::assign_dependencies(p, v);
-    const fw::CheckReport r = fw::check_program(p, v);
+    host::assign_dependencies(p, v);
+    const host::CheckReport r = host::check_program(p, v);
     EXPECT_TRUE(r.ok()) << r.summary();
     ++checked;
     // Removing every token of the program leaves races (the programs are dense).
@@ -542,7 +547,7 @@ TEST(ProgramCheck, AssignedRandomProgramsPassTheCheck) {
         i.set(*f, 0);
       }
     }
-    broken += !fw::check_program(p, v).ok();
+    broken += !host::check_program(p, v).ok();
   }
   EXPECT_EQ(checked, 200);
   EXPECT_GT(broken, 190);

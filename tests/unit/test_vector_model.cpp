@@ -10,9 +10,9 @@
 #include <random>
 #include <stdexcept>
 
-#include "sasim/isa/isa_generated.hpp"
 #include "sasim/model/numerics.hpp"
 #include "sasim/model/vector.hpp"
+#include "sasim/spec/contract.hpp"
 
 namespace sasim::model {
 namespace {

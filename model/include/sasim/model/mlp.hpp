@@ -52,7 +52,7 @@ using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 
 // A non-owning view of a labelled set of 8-bit images: count x features pixels,
 // row-major (image i is pixels[i * features, (i + 1) * features)), one label per
-// image. sasim::fw::Dataset::samples() makes one.
+// image. sasim::host::Dataset::samples() makes one.
 struct SampleView {
   std::span<const std::uint8_t> pixels;
   std::span<const std::uint8_t> labels;

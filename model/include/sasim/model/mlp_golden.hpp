@@ -1,5 +1,5 @@
 // The golden model of one MLP training step on the device
-// (firmware/include/sasim/fw/mlp_trainer.hpp): the same decomposition into
+// (host/include/sasim/host/mlp_trainer.hpp): the same decomposition into
 // kernels, each with the device's numerics (train_golden.hpp), so the device's
 // parameters equal these bit for bit after every step.
 //

@@ -1,4 +1,4 @@
-// Golden models of the training kernels the device runs (firmware/
+// Golden models of the training kernels the device runs (host/
 // mlp_kernels.hpp), with the device's exact numerics: every element goes
 // through the same operations, in the same order, as on the vector unit
 // (model::vec_lane) and the array (model::gemm with the kernel's fold).

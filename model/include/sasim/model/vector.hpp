@@ -25,8 +25,8 @@
 
 #include <cstdint>
 
-#include "sasim/isa/isa_generated.hpp"
 #include "sasim/model/types.hpp"
+#include "sasim/spec/contract.hpp"
 
 namespace sasim::model {
 

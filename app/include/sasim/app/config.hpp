@@ -1,0 +1,91 @@
+// The YAML configuration of a sasim run: parsed once, validated once.
+// Errors name the file, the key path and the allowed values.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sasim/mem/memory_system.hpp"
+#include "sasim/model/gemm.hpp"
+#include "sasim/spec/device_spec.hpp"
+
+namespace sasim::app {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct GemmJobConfig {
+  std::uint64_t m = 64, k = 64, n = 64;
+  std::uint64_t seed = 1;
+  model::OperandMix operands = model::OperandMix::kUniform;
+};
+
+struct RunConfig {
+  bool waves = false;     // write an FST waveform
+  std::string wave_file;  // default: waves/<config name>.fst
+  std::uint64_t watchdog_cycles = 10000;
+  std::string out_dir = "out";  // statistics and effective config go to <out_dir>/<name>/
+};
+
+// The synthetic access stream of `sasim mem` (app/include/sasim/app/mem_job.hpp).
+struct TrafficConfig {
+  std::string pattern = "stream";  // "stream" (sequential) | "random" (uniform over the footprint)
+  std::uint64_t requests = 4096;   // 1..10'000'000
+  unsigned request_bytes = 64;     // 1..4096, a power of two; requests are aligned to it
+  double write_fraction = 0.0;     // 0..1
+  unsigned outstanding = 16;       // requests in flight, 1..1024
+  std::uint64_t footprint_bytes = 1 << 20;  // region from memory.base, request_bytes..memory.size
+  std::uint64_t seed = 1;
+};
+
+// The training job (`sasim train`, app/include/sasim/app/train_job.hpp).
+struct TrainConfig {
+  std::vector<unsigned> layers{784, 128, 10};  // inputs, hidden..., classes
+  double lr = 0.01;
+  double momentum = 0.9;
+  unsigned batch = 32;
+  std::uint64_t steps = 0;  // 0: `epochs` passes over the training images
+  unsigned epochs = 1;
+  std::uint64_t train_images = 60000;  // the first n of the training split
+  std::uint64_t test_images = 10000;   // the first n of the test split
+  std::uint64_t seed = 1;              // initialisation and shuffling
+  bool check = false;                  // compare with the golden step after every step
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string resume;  // a checkpoint to start from ("": fresh)
+};
+
+struct Config {
+  std::string name;     // the config file's stem
+  std::string source;   // the file it came from
+  spec::CoreSpec core;  // the contract's core parameters (spec/contract.json)
+  GemmJobConfig gemm;
+  RunConfig run;
+  mem::InterconnectConfig interconnect;
+  mem::CacheConfig l2;
+  mem::MainMemoryConfig memory;
+  TrafficConfig traffic;
+  TrainConfig train;
+  mem::MemorySystemConfig memory_system() const { return {interconnect, l2, memory}; }
+  // The device: the core and the memory window (memory.base, memory.size).
+  spec::DeviceSpec device() const;
+};
+
+// Loads and validates `path`. Unknown keys are errors (they are usually typos).
+Config load_config(const std::filesystem::path& path);
+// Parses YAML text; `source` names it in error messages.
+Config parse_config(const std::string& yaml_text, const std::string& source);
+// The array-only job needs cfg.core's array verilated (SASIM_ARRAY_VARIANTS),
+// the device jobs cfg.core (SASIM_CORE_VARIANTS). Throw ConfigError naming the
+// file, the built variants and how to build this one otherwise.
+void require_array_variant(const Config& cfg);
+void require_core_variant(const Config& cfg);
+
+// The effective configuration (defaults filled in), as YAML.
+std::string to_yaml(const Config& cfg);
+
+}  // namespace sasim::app

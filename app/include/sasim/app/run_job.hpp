@@ -1,0 +1,35 @@
+// The device job (`sasim run`, the README's main command): one GEMM on the
+// whole device, the verilated core behind the SystemC memory system, driven
+// by the host driver (host::Driver) from the YAML config: random operands in
+// device memory, C = A * B by the firmware's GEMM kernel, C read back and
+// compared bit for bit with the golden model (model::gemm with the kernel's
+// fold), statistics printed and written as JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "sasim/app/array_job.hpp"
+#include "sasim/app/config.hpp"
+#include "sasim/spec/backend.hpp"
+
+namespace sasim::app {
+
+struct RunJobResult {
+  spec::RunResult run;
+  bool match = false;
+  std::optional<Mismatch> mismatch;
+  double wall_seconds = 0;  // host time of the device run (co-simulation speed)
+  nlohmann::json stats;     // written to <out_dir>/<name>/stats.json
+};
+
+// Throws ConfigError for a core that is not verilated into this build,
+// spec::DeviceError when the run fails (watchdog, device error).
+RunJobResult run_job(const Config& cfg);
+
+// The statistics summary: bounds, cycles and their split, utilization, SRAM,
+// memory traffic, cache and DRAM figures, the golden-model check.
+std::string run_summary(const Config& cfg, const RunJobResult& r);
+
+}  // namespace sasim::app

@@ -1,0 +1,21 @@
+// Summary lines derived from named counters, each written once: the L2 line
+// and the main-memory line of `sasim run`, `sasim mem` and `sasim train`.
+// A counter that is not there is an error (spec::Counters::at), never 0.
+#pragma once
+
+#include <string>
+
+#include "sasim/app/config.hpp"
+#include "sasim/spec/backend.hpp"
+
+namespace sasim::app {
+
+// "  L2 (lru, wb_wa)  hits 12, misses 3 (hit rate 80.0 %), evictions 0, write-backs 0"
+// or "  L2               bypassed"; `prefix` is the memory system's ("device.mem.").
+std::string l2_line(const Config& cfg, const spec::Counters& c, const std::string& prefix);
+// The DRAM's bytes, bandwidth over `seconds` and row-buffer outcomes, or the
+// model's name for the fixed and ideal memories.
+std::string memory_line(const Config& cfg, const spec::Counters& c, const std::string& prefix,
+                        double seconds);
+
+}  // namespace sasim::app

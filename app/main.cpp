@@ -1,0 +1,170 @@
+// sasim command line: thin argument parsing on top of the sasim libraries.
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+
+#include "sasim/app/array_job.hpp"
+#include "sasim/app/config.hpp"
+#include "sasim/app/mem_job.hpp"
+#include "sasim/app/run_job.hpp"
+#include "sasim/app/train_job.hpp"
+#include "sasim/cosim/array_model.hpp"
+#include "sasim/cosim/core_model.hpp"
+
+namespace po = boost::program_options;
+using namespace sasim;
+
+namespace {
+
+// Options every job takes: the config file (also positional) and the output
+// directory; `extra` adds job-specific ones. Returns false after --help.
+bool parse_job_options(const std::vector<std::string>& args, const std::string& usage,
+                       std::string& config_path, std::string& out_dir,
+                       const std::function<void(po::options_description&)>& extra = {}) {
+  po::options_description desc(usage);
+  desc.add_options()("help,h", "show this help")(
+      "config,c", po::value(&config_path)->default_value(config_path), "YAML configuration")(
+      "out,o", po::value(&out_dir), "directory for the statistics and the effective config");
+  if (extra) extra(desc);
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return false;
+  }
+  return true;
+}
+
+// Writes <out_dir>/<name>/<stats_file> and the effective config beside it.
+void write_outputs(const app::Config& cfg, const std::string& stats_file,
+                   const nlohmann::json& stats) {
+  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / stats_file) << stats.dump(2) << "\n";
+  std::ofstream(dir / "config.yaml") << app::to_yaml(cfg);
+  std::cout << "  statistics       " << (dir / stats_file).string() << "\n";
+}
+
+// The main job: a GEMM on the whole device (RTL core + SystemC memory system).
+int cmd_run(const std::vector<std::string>& args) {
+  std::string config_path = "configs/default.yaml", out_dir;
+  bool waves = false;
+  if (!parse_job_options(args, "sasim run [options]", config_path, out_dir,
+                         [&](po::options_description& d) {
+                           d.add_options()("waves,w", po::bool_switch(&waves),
+                                           "write an FST waveform of the core (run.wave_file)");
+                         })) {
+    return 0;
+  }
+  app::Config cfg = app::load_config(config_path);
+  if (waves) cfg.run.waves = true;
+  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  const app::RunJobResult r = app::run_job(cfg);
+  std::cout << app::run_summary(cfg, r);
+  write_outputs(cfg, "stats.json", r.stats);
+  return r.match ? 0 : 3;
+}
+
+// The array alone (no memory system): cycle formula and bit-exactness checks.
+int cmd_array(const std::vector<std::string>& args) {
+  std::string config_path = "configs/default.yaml", out_dir;
+  bool waves = false;
+  if (!parse_job_options(args, "sasim array [options]", config_path, out_dir,
+                         [&](po::options_description& d) {
+                           d.add_options()("waves,w", po::bool_switch(&waves),
+                                           "write an FST waveform (run.wave_file, under waves/)");
+                         })) {
+    return 0;
+  }
+  app::Config cfg = app::load_config(config_path);
+  if (waves) cfg.run.waves = true;
+  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
+  const app::ArrayJobResult r = app::array_job(cfg);
+  std::cout << app::array_summary(cfg, r);
+  write_outputs(cfg, "array_stats.json", r.stats);
+  return r.match ? 0 : 3;
+}
+
+int cmd_mem(const std::vector<std::string>& args) {
+  std::string config_path = "configs/memory.yaml", out_dir;
+  if (!parse_job_options(args, "sasim mem [options]", config_path, out_dir)) return 0;
+  app::Config cfg = app::load_config(config_path);
+  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  const app::MemJobResult r = app::mem_job(cfg);
+  std::cout << app::mem_summary(cfg, r);
+  write_outputs(cfg, "mem_stats.json", r.stats);
+  return 0;
+}
+
+// Training on the device (the `train` section).
+int cmd_train(const std::vector<std::string>& args) {
+  std::string config_path = "configs/train.yaml", out_dir;
+  if (!parse_job_options(args, "sasim train [options]", config_path, out_dir)) return 0;
+  app::Config cfg = app::load_config(config_path);
+  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  const app::TrainJobResult r = app::train_job(cfg, std::cerr);
+  std::cout << app::train_summary(cfg, r);
+  write_outputs(cfg, "train_report.json", r.report);
+  return 0;
+}
+
+int cmd_variants() {
+  std::cout << "cores (SASIM_CORE_VARIANTS, for run):\n";
+  for (const auto& s : cosim::built_core_variants())
+    std::cout << "  " << spec::core_name(s) << "\n";
+  std::cout << "arrays (SASIM_ARRAY_VARIANTS, for array):\n";
+  for (const auto& s : cosim::built_array_variants())
+    std::cout << "  " << spec::array_name(s) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // quiet by default
+  const std::string usage =
+      "usage: sasim <command> [options]\n"
+      "commands:\n"
+      "  run [--config FILE] [--waves] [--out DIR]   GEMM on the device (RTL core + SystemC "
+      "memory system), checked against the golden model\n"
+      "  array [--config FILE] [--waves] [--out DIR] GEMM on the bare array (cycle formula "
+      "check)\n"
+      "  train [--config FILE] [--out DIR]            train the MLP on Fashion-MNIST on the "
+      "device (configs/train.yaml)\n"
+      "  mem [--config FILE] [--out DIR]              synthetic traffic through the memory "
+      "system\n"
+      "  variants                                     list the verilated core and array "
+      "variants\n";
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << usage;
+    return argc < 2 ? 1 : 0;
+  }
+  const std::string cmd = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (cmd == "run") return cmd_run(args);
+    if (cmd == "array") return cmd_array(args);
+    if (cmd == "train") return cmd_train(args);
+    if (cmd == "mem") return cmd_mem(args);
+    if (cmd == "variants") return cmd_variants();
+    std::cerr << "sasim: unknown command '" << cmd << "'\n" << usage;
+    return 1;
+  } catch (const po::error& e) {
+    std::cerr << "sasim " << cmd << ": " << e.what() << "\n";
+    return 1;
+  } catch (const app::ConfigError& e) {
+    std::cerr << "sasim: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "sasim: error: " << e.what() << "\n";
+    return 2;
+  }
+}

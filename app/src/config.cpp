@@ -1,0 +1,532 @@
+#include "sasim/app/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <bit>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "sasim/cosim/array_model.hpp"
+#include "sasim/cosim/core_model.hpp"
+
+namespace sasim::app {
+
+namespace {
+
+// Walks one YAML mapping, remembers which keys were read, and reports the
+// file and key path with every error.
+class Section {
+ public:
+  Section(const YAML::Node& node, std::string path, const std::string& source)
+      : node_(node), path_(std::move(path)), source_(source) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) fail(path_, "must be a mapping");
+    // yaml-cpp keeps the first of two equal keys; a repeated key is an error.
+    if (node_ && node_.IsMap()) {
+      std::set<std::string> keys;
+      for (const auto& kv : node_) {
+        const std::string k = kv.first.as<std::string>();
+        if (!keys.insert(k).second) fail(key(k), "duplicate key");
+      }
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& msg) const {
+    throw ConfigError(source_ + ": " + key + ": " + msg);
+  }
+  std::string key(const std::string& k) const { return path_.empty() ? k : path_ + "." + k; }
+
+  // The value of key k, or an undefined node when it is absent or null.
+  // (Const access: a non-const operator[] would insert the key.)
+  YAML::Node get(const std::string& k) {
+    seen_.insert(k);
+    if (!node_ || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& cnode = node_;
+    const YAML::Node n = cnode[k];
+    if (!n.IsDefined() || n.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+    return n;
+  }
+
+  template <typename T>
+  void uint(const std::string& k, T& out, std::uint64_t lo, std::uint64_t hi) {
+    const YAML::Node n = get(k);
+    if (!n) return;
+    std::uint64_t v = 0;
+    try {
+      const std::string s = n.as<std::string>();
+      if (s.empty() || s[0] == '-') throw YAML::BadConversion(n.Mark());
+      v = n.as<std::uint64_t>();
+    } catch (const YAML::Exception&) {
+      fail(key(k), "'" + scalar(n) + "' is not a whole number (allowed " + std::to_string(lo) +
+                       ".." + std::to_string(hi) + ")");
+    }
+    if (v < lo || v > hi) {
+      fail(key(k), std::to_string(v) + " is out of range (allowed " + std::to_string(lo) + ".." +
+                       std::to_string(hi) + ")");
+    }
+    out = static_cast<T>(v);
+  }
+
+  void number(const std::string& k, double& out) {
+    const YAML::Node n = get(k);
+    if (!n) return;
+    try {
+      out = n.as<double>();
+    } catch (const YAML::Exception&) {
+      fail(key(k), "'" + scalar(n) + "' is not a number");
+    }
+  }
+
+  void boolean(const std::string& k, bool& out) {
+    const YAML::Node n = get(k);
+    if (!n) return;
+    try {
+      out = n.as<bool>();
+    } catch (const YAML::Exception&) {
+      fail(key(k), "'" + scalar(n) + "' is not a boolean (allowed true, false)");
+    }
+  }
+
+  void string(const std::string& k, std::string& out) {
+    const YAML::Node n = get(k);
+    if (!n) return;
+    if (!n.IsScalar()) fail(key(k), "must be a string");
+    out = n.as<std::string>();
+  }
+
+  template <typename E>
+  void choice(const std::string& k, E& out,
+              const std::function<std::optional<E>(std::string_view)>& parse,
+              const std::string& allowed) {
+    const YAML::Node n = get(k);
+    if (!n) return;
+    const std::string s = n.IsScalar() ? n.as<std::string>() : std::string();
+    const auto v = parse(s);
+    if (!v) fail(key(k), "'" + s + "' is not allowed (allowed " + allowed + ")");
+    out = *v;
+  }
+
+  Section child(const std::string& k) { return Section(get(k), key(k), source_); }
+
+  // A list of whole numbers, each in [lo, hi], with count in [min_n, max_n].
+  void uint_list(const std::string& k, std::vector<unsigned>& out, std::uint64_t lo,
+                 std::uint64_t hi, std::size_t min_n, std::size_t max_n) {
+    const YAML::Node n = get(k);
+    if (!n) return;
+    if (!n.IsSequence() || n.size() < min_n || n.size() > max_n) {
+      fail(key(k), "must be a list of " + std::to_string(min_n) + ".." + std::to_string(max_n) +
+                       " whole numbers");
+    }
+    std::vector<unsigned> v;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      std::uint64_t x = 0;
+      try {
+        const std::string s = n[i].as<std::string>();
+        if (s.empty() || s[0] == '-') throw YAML::BadConversion(n[i].Mark());
+        x = n[i].as<std::uint64_t>();
+      } catch (const YAML::Exception&) {
+        fail(key(k) + "[" + std::to_string(i) + "]",
+             "'" + scalar(n[i]) + "' is not a whole number");
+      }
+      if (x < lo || x > hi) {
+        fail(key(k) + "[" + std::to_string(i) + "]",
+             std::to_string(x) + " is out of range (allowed " + std::to_string(lo) + ".." +
+                 std::to_string(hi) + ")");
+      }
+      v.push_back(static_cast<unsigned>(x));
+    }
+    out = v;
+  }
+
+  // Every key present must have been read.
+  void finish() const {
+    if (!node_ || !node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      const std::string k = kv.first.as<std::string>();
+      if (!seen_.count(k)) fail(key(k), "unknown key");
+    }
+  }
+
+ private:
+  static std::string scalar(const YAML::Node& n) {
+    return n.IsScalar() ? n.Scalar() : std::string("<not a scalar>");
+  }
+  YAML::Node node_;
+  std::string path_;
+  const std::string& source_;
+  std::set<std::string> seen_;
+};
+
+constexpr std::uint64_t kMaxDim = 1u << 16;
+constexpr std::uint64_t kU32 = 0xFFFF'FFFFu;
+constexpr std::uint64_t kU64 = std::numeric_limits<std::uint64_t>::max();
+
+// Every section's keys are listed once, in a *_fields function templated on a
+// visitor: Reader parses them (with their ranges), Writer emits the effective
+// configuration. A new key is one line there.
+class Reader {
+ public:
+  explicit Reader(Section s) : s_(std::move(s)) {}
+  template <typename T>
+  void uint(const std::string& k, T& v, std::uint64_t lo, std::uint64_t hi) {
+    s_.uint(k, v, lo, hi);
+  }
+  void number(const std::string& k, double& v) { s_.number(k, v); }
+  void boolean(const std::string& k, bool& v) { s_.boolean(k, v); }
+  void string(const std::string& k, std::string& v) { s_.string(k, v); }
+  template <typename E, typename Parse, typename Name>
+  void choice(const std::string& k, E& v, Parse parse, Name /*name*/, const std::string& allowed) {
+    s_.choice<E>(k, v, parse, allowed);
+  }
+  void uint_list(const std::string& k, std::vector<unsigned>& v, std::uint64_t lo, std::uint64_t hi,
+                 std::size_t min_n, std::size_t max_n) {
+    s_.uint_list(k, v, lo, hi, min_n, max_n);
+  }
+  template <typename F>
+  void child(const std::string& k, F&& f) {
+    Reader r(s_.child(k));
+    f(r);
+    r.s_.finish();
+  }
+  Section& section() { return s_; }
+
+ private:
+  Section s_;
+};
+
+class Writer {
+ public:
+  explicit Writer(YAML::Emitter& e) : e_(e) {}
+  template <typename T>
+  void uint(const std::string& k, const T& v, std::uint64_t, std::uint64_t) {
+    e_ << YAML::Key << k << YAML::Value << v;
+  }
+  void number(const std::string& k, double v) { e_ << YAML::Key << k << YAML::Value << v; }
+  void boolean(const std::string& k, bool v) { e_ << YAML::Key << k << YAML::Value << v; }
+  void string(const std::string& k, const std::string& v) {
+    e_ << YAML::Key << k << YAML::Value << v;
+  }
+  template <typename E, typename Parse, typename Name>
+  void choice(const std::string& k, const E& v, Parse, Name name, const std::string&) {
+    e_ << YAML::Key << k << YAML::Value << std::string(name(v));
+  }
+  void uint_list(const std::string& k, const std::vector<unsigned>& v, std::uint64_t, std::uint64_t,
+                 std::size_t, std::size_t) {
+    e_ << YAML::Key << k << YAML::Value << YAML::Flow << v;
+  }
+  template <typename F>
+  void child(const std::string& k, F&& f) {
+    e_ << YAML::Key << k << YAML::Value << YAML::BeginMap;
+    f(*this);
+    e_ << YAML::EndMap;
+  }
+
+ private:
+  YAML::Emitter& e_;
+};
+
+// A string key whose allowed values are a fixed list.
+auto one_of(std::initializer_list<std::string_view> allowed) {
+  std::vector<std::string> v(allowed.begin(), allowed.end());
+  return [v](std::string_view s) -> std::optional<std::string> {
+    for (const auto& a : v)
+      if (a == s) return a;
+    return std::nullopt;
+  };
+}
+const std::string& same(const std::string& s) { return s; }
+
+// The core section: the contract's parameters (spec::kCoreParams), checked by
+// spec::validate after reading.
+void core_fields(Reader& r, spec::CoreSpec& c) {
+  for (const spec::ParamInfo& p : spec::kCoreParams) {
+    const std::string k(p.name);
+    double v = *spec::param_value(c, p.name);
+    switch (p.type) {
+      case spec::ParamType::kUint: {
+        std::uint64_t u = static_cast<std::uint64_t>(v);
+        r.uint(k, u, 0, kU64);
+        v = static_cast<double>(u);
+        break;
+      }
+      case spec::ParamType::kReal:
+        r.number(k, v);
+        break;
+      case spec::ParamType::kEnum: {
+        std::string allowed;
+        for (auto n : p.values)
+          if (!n.empty()) allowed += (allowed.empty() ? "" : ", ") + std::string(n);
+        std::size_t idx = static_cast<std::size_t>(v);
+        r.choice<std::size_t>(
+            k, idx,
+            [&p](std::string_view s) -> std::optional<std::size_t> {
+              std::string l(s);
+              for (char& ch : l)
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+              for (std::size_t i = 0; i < p.values.size(); ++i)
+                if (!p.values[i].empty() && p.values[i] == l) return i;
+              return std::nullopt;
+            },
+            nullptr, allowed);
+        v = static_cast<double>(idx);
+        break;
+      }
+    }
+    spec::set_param(c, p.name, v);
+  }
+}
+void core_fields(Writer& w, const spec::CoreSpec& c) {
+  for (const spec::ParamInfo& p : spec::kCoreParams) {
+    const std::string k(p.name);
+    const double v = *spec::param_value(c, p.name);
+    switch (p.type) {
+      case spec::ParamType::kUint:
+        w.uint(k, static_cast<std::uint64_t>(v), 0, 0);
+        break;
+      case spec::ParamType::kReal:
+        w.number(k, v);
+        break;
+      case spec::ParamType::kEnum:
+        w.string(k, std::string(p.values.at(static_cast<std::size_t>(v))));
+        break;
+    }
+  }
+}
+
+template <typename V, typename C>
+void gemm_fields(V& v, C& c) {
+  v.uint("m", c.m, 1, kMaxDim);
+  v.uint("k", c.k, 1, kMaxDim);
+  v.uint("n", c.n, 1, kMaxDim);
+  v.uint("seed", c.seed, 0, kU64);
+  v.choice(
+      "operands", c.operands, model::parse_operand_mix,
+      [](model::OperandMix m) { return model::to_string(m); }, "uniform, edge, specials");
+}
+
+template <typename V, typename C>
+void run_fields(V& v, C& c) {
+  v.boolean("waves", c.waves);
+  v.string("wave_file", c.wave_file);
+  v.uint("watchdog_cycles", c.watchdog_cycles, 1, 1'000'000'000);
+  v.string("out_dir", c.out_dir);
+}
+
+// The memory-system components validate their own ranges (validate_config).
+template <typename V, typename C>
+void interconnect_fields(V& v, C& c) {
+  v.number("clock_mhz", c.clock_mhz);
+  v.uint("width_bytes", c.width_bytes, 0, kU32);
+  v.uint("latency_cycles", c.latency_cycles, 0, kU32);
+  v.string("arbitration", c.arbitration);
+}
+
+template <typename V, typename C>
+void l2_fields(V& v, C& c) {
+  v.uint("size_bytes", c.size_bytes, 0, kU64);
+  v.uint("line_bytes", c.line_bytes, 0, kU32);
+  v.uint("ways", c.ways, 0, kU32);
+  v.uint("hit_latency_cycles", c.hit_latency_cycles, 0, kU32);
+  v.uint("mshrs", c.mshrs, 0, kU32);
+  v.number("clock_mhz", c.clock_mhz);
+  v.string("replacement", c.replacement);
+  v.string("write_policy", c.write_policy);
+  v.boolean("bypass", c.bypass);
+  v.uint("seed", c.seed, 0, kU64);
+}
+
+template <typename V, typename C>
+void dram_fields(V& v, C& c) {
+  v.uint("channels", c.channels, 0, kU32);
+  v.uint("ranks", c.ranks, 0, kU32);
+  v.uint("banks", c.banks, 0, kU32);
+  v.uint("row_bytes", c.row_bytes, 0, kU64);
+  v.uint("bus_width_bits", c.bus_width_bits, 0, kU32);
+  v.uint("data_rate", c.data_rate, 0, kU32);
+  v.number("clock_mhz", c.clock_mhz);
+  v.uint("burst_length", c.burst_length, 0, kU32);
+  v.uint("tCL", c.tCL, 0, kU32);
+  v.uint("tRCD", c.tRCD, 0, kU32);
+  v.uint("tRP", c.tRP, 0, kU32);
+  v.uint("tRAS", c.tRAS, 0, kU32);
+  v.uint("tCWL", c.tCWL, 0, kU32);
+  v.uint("tWR", c.tWR, 0, kU32);
+  v.uint("tRTP", c.tRTP, 0, kU32);
+  v.uint("tCCD", c.tCCD, 0, kU32);
+  v.uint("tRRD", c.tRRD, 0, kU32);
+  v.uint("tWTR", c.tWTR, 0, kU32);
+  v.boolean("refresh", c.refresh);
+  v.uint("tREFI", c.tREFI, 0, kU32);
+  v.uint("tRFC", c.tRFC, 0, kU32);
+  v.string("page_policy", c.page_policy);
+  v.string("scheduler", c.scheduler);
+  v.uint("queue_depth", c.queue_depth, 0, kU32);
+  v.string("address_mapping", c.address_mapping);
+  v.uint("frontend_latency_cycles", c.frontend_latency_cycles, 0, kU32);
+}
+
+template <typename V, typename C>
+void fixed_fields(V& v, C& c) {
+  v.number("latency_ns", c.latency_ns);
+  v.number("bandwidth_gbps", c.bandwidth_gbps);
+  v.uint("queue_depth", c.queue_depth, 0, kU32);
+}
+
+template <typename V, typename C>
+void memory_fields(V& v, C& c) {
+  v.string("model", c.model);
+  v.uint("base", c.base, 0, kU64);
+  v.uint("size", c.size, 0, kU64);
+  v.child("dram", [&](V& s) { dram_fields(s, c.dram); });
+  v.child("fixed", [&](V& s) { fixed_fields(s, c.fixed); });
+}
+
+template <typename V, typename C>
+void traffic_fields(V& v, C& c, std::uint64_t memory_size) {
+  v.choice("pattern", c.pattern, one_of({"stream", "random"}), same, "stream, random");
+  v.uint("requests", c.requests, 1, 10'000'000);
+  v.uint("request_bytes", c.request_bytes, 1, 4096);
+  v.number("write_fraction", c.write_fraction);
+  v.uint("outstanding", c.outstanding, 1, 1024);
+  v.uint("footprint_bytes", c.footprint_bytes, c.request_bytes, memory_size);
+  v.uint("seed", c.seed, 0, kU64);
+}
+
+template <typename V, typename C>
+void train_fields(V& v, C& c) {
+  v.uint_list("layers", c.layers, 1, 4096, 2, 16);
+  v.number("lr", c.lr);
+  v.number("momentum", c.momentum);
+  v.uint("batch", c.batch, 1, isa::kMaxCount);
+  v.uint("steps", c.steps, 0, 100'000'000);
+  v.uint("epochs", c.epochs, 1, 1000);
+  v.uint("train_images", c.train_images, c.batch, 60000);
+  v.uint("test_images", c.test_images, 1, 10000);
+  v.uint("seed", c.seed, 0, kU64);
+  v.boolean("check", c.check);
+  v.string("data_dir", c.data_dir);
+  v.string("resume", c.resume);
+}
+
+// The whole file, section by section (reading order matters: later ranges
+// depend on earlier values).
+template <typename V, typename C>
+void config_fields(V& v, C& c) {
+  v.child("core", [&](V& s) { core_fields(s, c.core); });
+  v.child("gemm", [&](V& s) { gemm_fields(s, c.gemm); });
+  v.child("run", [&](V& s) { run_fields(s, c.run); });
+  v.child("interconnect", [&](V& s) { interconnect_fields(s, c.interconnect); });
+  v.child("l2", [&](V& s) { l2_fields(s, c.l2); });
+  v.child("memory", [&](V& s) { memory_fields(s, c.memory); });
+  v.child("traffic", [&](V& s) { traffic_fields(s, c.traffic, c.memory.size); });
+  v.child("train", [&](V& s) { train_fields(s, c.train); });
+}
+
+// The components validate their own configuration (one place per range); the
+// YAML layer adds the file and the section to their message.
+template <typename F>
+void validated(const std::string& source, const std::string& section, F&& check) {
+  try {
+    check();
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(source + ": " + (section.empty() ? "" : section + ": ") + e.what());
+  }
+}
+
+// Rules between keys and ranges that are not a plain interval.
+void validate_config(const Config& cfg) {
+  const std::string& src = cfg.source;
+  auto fail = [&](const std::string& key, const std::string& msg) {
+    throw ConfigError(src + ": " + key + ": " + msg);
+  };
+  validated(src, "", [&] { spec::validate(cfg.core); });
+  validated(src, "interconnect", [&] { cfg.interconnect.validate(); });
+  validated(src, "l2", [&] { mem::validate(cfg.l2); });
+  validated(src, "", [&] { cfg.memory.validate(); });  // its messages name the key already
+  validated(src, "memory.dram", [&] { cfg.memory.dram.validate(); });
+  validated(src, "memory.fixed", [&] { cfg.memory.fixed.validate(); });
+  const TrafficConfig& t = cfg.traffic;
+  if (!std::has_single_bit(t.request_bytes))
+    fail("traffic.request_bytes", std::to_string(t.request_bytes) + " is not a power of two");
+  if (!(t.write_fraction >= 0 && t.write_fraction <= 1))
+    fail("traffic.write_fraction",
+         std::to_string(t.write_fraction) + " is out of range (allowed 0..1)");
+  if (!cfg.l2.bypass && t.request_bytes > cfg.l2.line_bytes)
+    fail("traffic.request_bytes",
+         std::to_string(t.request_bytes) + " is larger than l2.line_bytes (" +
+             std::to_string(cfg.l2.line_bytes) + "): the L2 does not split requests across lines");
+  const TrainConfig& tr = cfg.train;
+  if (tr.layers.back() > 256) fail("train.layers", "the last entry (classes) must be at most 256");
+  if (!(tr.lr > 0 && tr.lr <= 100))
+    fail("train.lr", std::to_string(tr.lr) + " is out of range (allowed (0, 100])");
+  if (!(tr.momentum >= 0 && tr.momentum < 1))
+    fail("train.momentum", std::to_string(tr.momentum) + " is out of range (allowed [0, 1))");
+}
+
+}  // namespace
+
+spec::DeviceSpec Config::device() const {
+  spec::DeviceSpec d;
+  static_cast<spec::CoreSpec&>(d) = core;
+  d.dram_base = memory.base;
+  d.dram_bytes = memory.size;
+  return d;
+}
+
+Config parse_config(const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source + ": not valid YAML: " + e.what());
+  }
+  Config cfg;
+  cfg.source = source;
+  cfg.name = std::filesystem::path(source).stem().string();
+  Reader top{Section(root, "", source)};
+  config_fields(top, cfg);
+  top.section().finish();
+  if (cfg.run.wave_file.empty()) cfg.run.wave_file = "waves/" + cfg.name + ".fst";
+  validate_config(cfg);
+  return cfg;
+}
+
+Config load_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path.string() + ": cannot open the configuration file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path.string());
+}
+
+void require_array_variant(const Config& cfg) {
+  if (cosim::is_array_built(cfg.core)) return;
+  try {
+    cosim::make_array_model(cfg.core);  // throws, naming the built variants
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(cfg.source + ": core: " + e.what());
+  }
+}
+
+void require_core_variant(const Config& cfg) {
+  if (cosim::is_core_built(cfg.core)) return;
+  try {
+    cosim::make_core_model(cfg.core);  // throws, naming the built variants
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(cfg.source + ": core: " + e.what());
+  }
+}
+
+std::string to_yaml(const Config& c) {
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  Writer w(e);
+  config_fields(w, c);
+  e << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace sasim::app

@@ -1,0 +1,278 @@
+#include "sasim/app/train_job.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "sasim/app/device.hpp"
+#include "sasim/host/dataset.hpp"
+#include "sasim/host/gemm_kernel.hpp"
+#include "sasim/host/mlp_trainer.hpp"
+#include "sasim/model/mlp_golden.hpp"
+#include "sasim/model/numerics.hpp"
+
+namespace sasim::app {
+
+namespace {
+
+struct Phase {
+  spec::RunResult run;
+  std::uint64_t macs = 0;
+  void add(const spec::RunResult& r, std::uint64_t m) {
+    run.add(r);
+    macs += m;
+  }
+  // A phase that ran nothing has no counters: its figures are 0.
+  nlohmann::json json(double pes) const {
+    const std::uint64_t cycles = run.cycles;
+    const auto c = [&](const std::string& k) {
+      return run.counters.size() ? run.counters.at(k) : std::uint64_t{0};
+    };
+    return {{"cycles", cycles},
+            {"macs", macs},
+            {"utilization", cycles ? double(macs) / (pes * double(cycles)) : 0.0},
+            {"array_steps", c("core.array_steps")},
+            {"vector_rows", c("core.vec_rows")},
+            {"dram_bytes_read", c("device.mem.dram.bytes_read")},
+            {"dram_bytes_written", c("device.mem.dram.bytes_written")},
+            {"l2_hits", c("device.mem.l2.hits")},
+            {"l2_misses", c("device.mem.l2.misses")}};
+  }
+};
+
+std::string duration(double s) {
+  char b[32];
+  if (s >= 3600)
+    std::snprintf(b, sizeof b, "%dh%02dm", int(s / 3600), int(s / 60) % 60);
+  else if (s >= 60)
+    std::snprintf(b, sizeof b, "%dm%02ds", int(s / 60), int(s) % 60);
+  else
+    std::snprintf(b, sizeof b, "%.0fs", s);
+  return b;
+}
+
+}  // namespace
+
+model::MlpConfig mlp_config(const Config& cfg) {
+  model::MlpConfig m;
+  m.layers = cfg.train.layers;
+  m.lr = static_cast<float>(cfg.train.lr);
+  m.momentum = static_cast<float>(cfg.train.momentum);
+  m.batch = cfg.train.batch;
+  m.seed = cfg.train.seed;
+  return m;
+}
+
+TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
+  if (cfg.core.datapath != model::Datapath::kBf16)
+    throw ConfigError(cfg.source + ": core.datapath: training needs bf16");
+  const TrainConfig& t = cfg.train;
+  if (t.layers.size() < 2) throw ConfigError(cfg.source + ": train.layers: at least two entries");
+  const model::MlpConfig m = mlp_config(cfg);
+  const host::Dataset train =
+      host::subset(host::load_fashion_mnist(t.data_dir, host::Split::kTrain), 0, t.train_images);
+  const host::Dataset test =
+      host::subset(host::load_fashion_mnist(t.data_dir, host::Split::kTest), 0, t.test_images);
+  if (train.features() != t.layers.front())
+    throw ConfigError(cfg.source + ": train.layers: the first entry must be " +
+                      std::to_string(train.features()) + " (the image pixels)");
+  const std::uint64_t per_epoch = t.train_images / t.batch;
+  const std::uint64_t total = t.steps ? t.steps : std::uint64_t{t.epochs} * per_epoch;
+
+  const std::unique_ptr<cosim::CosimDevice> device = make_cosim_device(cfg);
+  cosim::CosimDevice& dev = *device;
+  host::Driver drv(dev);
+  std::uint64_t start = 0;
+  model::MlpState init = model::mlp_init(m);
+  if (!t.resume.empty()) {
+    host::Checkpoint c = host::load_checkpoint(t.resume, t.layers, m.momentum > 0);
+    init = std::move(c.state);
+    start = c.step;
+  }
+  host::DeviceMlp mlp(drv, m, init);
+  model::MlpState gold = init;
+  model::ReferenceMlp ref(m);
+  const auto fold = static_cast<Eigen::Index>(
+      host::gemm_program_fold(dev.params(), model::Dataflow::kWs, t.layers.front()));
+
+  // MACs per step and phase: forward X W; weight gradient X^T dZ and the
+  // column sums of dZ (db as a GEMM with a row of ones); data gradient dZ W^T
+  // (not for the first layer).
+  std::uint64_t fwd_macs = 0, wgrad_macs = 0, dgrad_macs = 0;
+  for (std::size_t l = 0; l + 1 < t.layers.size(); ++l) {
+    const std::uint64_t io = std::uint64_t{t.layers[l]} * t.layers[l + 1];
+    fwd_macs += t.batch * io;
+    wgrad_macs += t.batch * io + t.batch * t.layers[l + 1];
+    dgrad_macs += l > 0 ? t.batch * io : 0;
+  }
+  Phase fwd, dgrad, wgrad, upd, inf;
+  std::vector<float> losses;
+  std::vector<std::size_t> order;
+  std::uint64_t order_epoch = ~std::uint64_t{0};
+  const auto batch_at = [&](std::uint64_t s) {
+    const std::uint64_t e = s / per_epoch;
+    if (e != order_epoch) {
+      order = host::shuffled_order(train.count, t.seed, e);
+      order_epoch = e;
+    }
+    return host::make_batch(train, order, (s % per_epoch) * t.batch, t.batch);
+  };
+  // The fp32 reference, trained on the same batches from the start.
+  for (std::uint64_t s = 0; s < start + total; ++s) {
+    const model::Batch b = batch_at(s);
+    ref.train_batch(b.x, b.labels);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t report_every = std::max<std::uint64_t>(1, total / 10);
+  double interval_loss = 0;
+  std::uint64_t interval_steps = 0;
+  for (std::uint64_t s = start; s < start + total; ++s) {
+    const model::Batch b = batch_at(s);
+    const model::RawMatrix x = model::to_bf16_input(b.x);
+    const host::StepStats st = mlp.step(x, b.labels);
+    fwd.add(st.forward, fwd_macs);
+    dgrad.add(st.data_grad, dgrad_macs);
+    wgrad.add(st.weight_grad, wgrad_macs);
+    upd.add(st.update, 0);
+    losses.push_back(st.loss);
+    if (t.check) {
+      const float gl = model::mlp_step(gold, m, x, b.labels, fold);
+      const std::string diff =
+          gl != st.loss ? std::string("the loss") : model::first_difference(mlp.state(), gold);
+      if (!diff.empty()) {
+        throw std::runtime_error("train.check: step " + std::to_string(s) +
+                                 ": the device and the golden model differ in " + diff);
+      }
+    }
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::uint64_t done = s - start + 1;
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "\rstep %llu/%llu  loss %.4f  simulated cycles %.3g  elapsed %s  ETA %s   ",
+                  static_cast<unsigned long long>(s + 1),
+                  static_cast<unsigned long long>(start + total), st.loss,
+                  double(fwd.run.cycles + dgrad.run.cycles + wgrad.run.cycles + upd.run.cycles),
+                  duration(el).c_str(), duration(el / double(done) * double(total - done)).c_str());
+    progress << line << std::flush;
+    // Every tenth of the run the line stays, with the mean loss since the last
+    // one, so the log shows the loss going down.
+    interval_loss += st.loss;
+    ++interval_steps;
+    if (done % report_every == 0 || done == total) {
+      std::snprintf(line, sizeof line, " mean loss of steps %llu-%llu: %.4f\n",
+                    static_cast<unsigned long long>(s + 2 - interval_steps),
+                    static_cast<unsigned long long>(s + 1), interval_loss / double(interval_steps));
+      progress << line << std::flush;
+      interval_loss = 0;
+      interval_steps = 0;
+    }
+  }
+  const double train_secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // Test accuracy: inference on the device, batch by batch (the last batch
+  // padded with zero images whose predictions are ignored).
+  std::uint64_t correct = 0;
+  std::vector<std::size_t> idx(t.batch);
+  for (std::size_t first = 0; first < test.count; first += t.batch) {
+    const std::size_t n = std::min<std::size_t>(t.batch, test.count - first);
+    for (std::size_t i = 0; i < t.batch; ++i) idx[i] = first + std::min(i, n - 1);
+    const model::Batch b = host::make_batch(test, idx);
+    spec::RunResult r;
+    const model::AccMatrix lg = mlp.logits(model::to_bf16_input(b.x), &r);
+    inf.add(r, fwd_macs);
+    for (std::size_t i = 0; i < n; ++i) {
+      Eigen::Index best = 0;
+      for (Eigen::Index c = 1; c < lg.cols(); ++c)
+        if (model::bits_to_f32(lg(Eigen::Index(i), c)) >
+            model::bits_to_f32(lg(Eigen::Index(i), best)))
+          best = c;
+      correct += static_cast<std::uint64_t>(best) == b.labels[i];
+    }
+  }
+
+  TrainJobResult r;
+  r.steps = total;
+  r.device_accuracy = double(correct) / double(test.count);
+  r.reference_accuracy = ref.evaluate(test.samples());
+  const std::size_t k = std::max<std::size_t>(1, std::min<std::size_t>(10, losses.size() / 2));
+  for (std::size_t i = 0; i < k; ++i) {
+    r.first_loss += losses[i] / double(k);
+    r.last_loss += losses[losses.size() - 1 - i] / double(k);
+  }
+  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
+  std::filesystem::create_directories(dir);
+  r.checkpoint = (dir / "checkpoint.bin").string();
+  host::save_checkpoint(r.checkpoint, mlp.state(), start + total, t.layers);
+  const double pes = double(cfg.core.rows) * cfg.core.cols;
+  const std::uint64_t cycles =
+      fwd.run.cycles + dgrad.run.cycles + wgrad.run.cycles + upd.run.cycles;
+  r.report = {
+      {"config", cfg.name},
+      {"layers", t.layers},
+      {"batch", t.batch},
+      {"lr", t.lr},
+      {"momentum", t.momentum},
+      {"first_step", start},
+      {"steps", total},
+      {"checked_against_golden", t.check},
+      {"losses", losses},
+      {"test_images", test.count},
+      {"device_test_accuracy", r.device_accuracy},
+      {"reference_test_accuracy", r.reference_accuracy},
+      {"phases",
+       {{"forward", fwd.json(pes)},
+        {"data_gradient", dgrad.json(pes)},
+        {"weight_gradient", wgrad.json(pes)},
+        {"update", upd.json(pes)},
+        {"inference", inf.json(pes)}}},
+      {"training_cycles", cycles},
+      {"wall_seconds_training", train_secs},
+      {"wall_seconds_per_step", train_secs / double(total)},
+      {"sim_cycles_per_s", double(cycles) / train_secs},
+      {"sim_macs_per_s", double(fwd.macs + dgrad.macs + wgrad.macs) / train_secs},
+      {"checkpoint", r.checkpoint},
+  };
+  return r;
+}
+
+std::string train_summary(const Config& cfg, const TrainJobResult& r) {
+  const auto& j = r.report;
+  std::ostringstream o;
+  char line[300];
+  o << "sasim: MLP training on the device (" << spec::core_name(cfg.core) << "), " << cfg.source
+    << "\n";
+  std::snprintf(line, sizeof line, "  steps            %llu (batch %u), loss %.4f -> %.4f\n",
+                static_cast<unsigned long long>(r.steps), cfg.train.batch, r.first_loss,
+                r.last_loss);
+  o << line;
+  for (const char* p : {"forward", "data_gradient", "weight_gradient", "update", "inference"}) {
+    const auto& ph = j.at("phases").at(p);
+    std::snprintf(line, sizeof line,
+                  "  %-15s  %llu cycles, %.1f %% PE utilization, DRAM %llu B read / %llu B "
+                  "written, L2 %llu hits / %llu misses\n",
+                  p, static_cast<unsigned long long>(ph.at("cycles").get<std::uint64_t>()),
+                  100.0 * ph.at("utilization").get<double>(),
+                  static_cast<unsigned long long>(ph.at("dram_bytes_read").get<std::uint64_t>()),
+                  static_cast<unsigned long long>(ph.at("dram_bytes_written").get<std::uint64_t>()),
+                  static_cast<unsigned long long>(ph.at("l2_hits").get<std::uint64_t>()),
+                  static_cast<unsigned long long>(ph.at("l2_misses").get<std::uint64_t>()));
+    o << line;
+  }
+  std::snprintf(line, sizeof line,
+                "  test accuracy    %.2f %% on the device, %.2f %% fp32 reference (%llu images)\n",
+                100.0 * r.device_accuracy, 100.0 * r.reference_accuracy,
+                static_cast<unsigned long long>(j.at("test_images").get<std::uint64_t>()));
+  o << line;
+  std::snprintf(line, sizeof line, "  co-simulation    %.2f s per step, %.0f cycles/s\n",
+                j.at("wall_seconds_per_step").get<double>(),
+                j.at("sim_cycles_per_s").get<double>());
+  o << line;
+  if (cfg.train.check) o << "  golden model     match (bit-exact) after every step\n";
+  o << "  checkpoint       " << r.checkpoint << "\n";
+  return o.str();
+}
+
+}  // namespace sasim::app

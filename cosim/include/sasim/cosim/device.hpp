@@ -1,0 +1,70 @@
+// CosimDevice: the whole sasim accelerator as the host driver sees it
+// (spec::DeviceBackend): the verilated core (rtl/sa_core.sv) driven by the
+// RTL <-> TLM bridge (axi_bridge.hpp) into the configured SystemC memory
+// system (interconnect -> L2 -> DRAM | fixed | ideal). Device memory is the
+// memory system's BackingStore; write()/read() use it without timing.
+//
+// run() starts the program on the core and simulates until it is done:
+// SystemC time advances across runs, the core keeps its SRAM contents. A run
+// that stops making progress for watchdog_cycles cycles, a program the core
+// rejects (illegal instruction, operands out of range, missing FINISH, bus
+// error) or a bus-protocol violation end in spec::DeviceError with the core's
+// state dump. RunResult::counters holds this run's counters: "core.<name>"
+// (sa_core's performance counters, spec::kCounters) and every memory
+// system and bridge counter ("bridge.", "<mem>.noc.", "<mem>.l2.", ...).
+//
+// Uses the current SystemC context; one CosimDevice per context (tests make a
+// fresh context per device).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sasim/cosim/core_model.hpp"
+#include "sasim/mem/memory_system.hpp"
+#include "sasim/mem/stats.hpp"
+#include "sasim/spec/backend.hpp"
+
+namespace sasim::cosim {
+
+struct DeviceConfig {
+  spec::CoreSpec core;  // must be a verilated variant (is_core_built)
+  mem::MemorySystemConfig memory;
+  bool lockstep = false;                   // bridge reference mode: one wait() per cycle
+  std::uint64_t watchdog_cycles = 100000;  // cycles without progress end a run
+  std::string wave_file;                   // FST of the core when not empty
+};
+
+class CosimDevice final : public spec::DeviceBackend {
+ public:
+  // Throws spec::SpecError for a core outside the contract, and
+  // std::invalid_argument for a core variant that is not built or a bad
+  // memory or bridge configuration.
+  explicit CosimDevice(const DeviceConfig& cfg);
+  ~CosimDevice() override;
+  CosimDevice(const CosimDevice&) = delete;
+  CosimDevice& operator=(const CosimDevice&) = delete;
+
+  const spec::DeviceSpec& params() const override { return params_; }
+  void write(std::uint64_t addr, const std::uint8_t* data, std::uint64_t len) override;
+  void read(std::uint64_t addr, std::uint8_t* data, std::uint64_t len) override;
+  spec::RunResult run(std::uint64_t prog_addr, std::uint64_t n_insn) override;
+
+  const DeviceConfig& config() const { return cfg_; }
+  mem::StatsRegistry& stats() { return stats_; }
+  const mem::MemorySystem& memory() const;
+  // Peak MAC/s of the core (rows x cols x clock).
+  double peak_macs_per_s() const;
+  // One line per bound: peak MAC/s, peak memory bandwidth.
+  std::string describe_bounds() const;
+
+ private:
+  struct Top;
+  DeviceConfig cfg_;
+  spec::DeviceSpec params_;
+  mem::StatsRegistry stats_;
+  std::unique_ptr<Top> top_;
+};
+
+}  // namespace sasim::cosim

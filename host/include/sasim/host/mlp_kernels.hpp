@@ -1,0 +1,147 @@
+// Device kernels of MLP training (bf16 datapath), built on the GEMM kernel
+// and the vector unit. Golden models with the same numerics:
+// model/include/sasim/model/train_golden.hpp.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "sasim/host/driver.hpp"
+#include "sasim/host/gemm_kernel.hpp"
+
+namespace sasim::host {
+
+// The program that adds a bias row and applies the activation to an fp32
+// M x N matrix z in device memory, in place, and writes its bf16 copy y:
+//   for column blocks of C (the accumulator's lanes) and row chunks of at most
+//   min(acc_rows / 2, 4095) rows: LOAD the z block into accumulator rows
+//   [0, m), LOAD the bias block into rows [m, 2m) with a DRAM stride of 0 (the
+//   row repeated), VEC ADD_ROW, STORE z (pre-activation, kept for the ReLU
+//   mask of the backward pass), VEC RELU (if relu), VEC TO_BF16 into
+//   scratchpad rows [0, m), STORE y.
+// Dependencies by assign_dependencies. Throws std::invalid_argument for the
+// int8 datapath, M or N of 0, and capacities below one row.
+std::vector<isa::Instruction> bias_act_program(const spec::DeviceSpec& p, std::uint64_t M,
+                                               std::uint64_t N, MatrixRef z, MatrixRef bias,
+                                               MatrixRef y, bool relu);
+
+// A dense layer on the device: z = x * w (GEMM kernel, WS) + bias, y =
+// bf16(relu ? max(z, 0) : z). x: M x K bf16, w: K x N bf16, bias: 1 x N fp32,
+// z: M x N fp32, y: M x N bf16 tensors of `drv`. Returns both runs' cycles
+// and counters summed. std::invalid_argument on shape or element mismatches.
+spec::RunResult dense_forward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& bias,
+                              const Tensor& z, const Tensor& y, bool relu);
+
+// --- Backward pass and optimizer step -----------------------------------------
+//
+// Relay VECs: a LOAD whose scratchpad rows a later STORE reads (and a STORE
+// whose rows a later LOAD overwrites) must be ordered through an EXEC
+// instruction (assign_dependencies relays LOAD <-> STORE pairs through the
+// first EXEC instruction between them). Programs without other EXEC work emit
+// a VEC COPY of accumulator row 0 onto itself (a no-op) for that, as
+// gemm_program does.
+
+// The program that writes dst = src^T for an R x C matrix src of the
+// datapath's elements (bf16: 2 bytes; int8: 1 byte) to the C x R matrix dst:
+//   for row blocks of W = max(rows, cols) source rows and column chunks of at
+//   most B = min(spad_rows / 2, 4095) source columns (two alternating
+//   buffers of B scratchpad rows, so a LOAD overlaps the previous STORE; a
+//   one-row scratchpad has a single buffer, B = 1):
+//   LOAD transposed (source rows -> scratchpad lanes: scratchpad row e of the
+//   buffer holds source column c0 + e), VEC COPY relay, STORE the buffer's
+//   rows as dst rows c0 .. c0 + B, lanes = the block's source rows.
+// With one buffer (spad_rows == 1) every LOAD after the first is preceded by
+// another relay VEC. Dependencies by assign_dependencies. Throws
+// std::invalid_argument for R or C of 0, src and dst overlapping (compared as
+// the byte ranges from the first to one past the last element).
+std::vector<isa::Instruction> transpose_program(const spec::DeviceSpec& p, std::uint64_t R,
+                                                std::uint64_t C, MatrixRef src, MatrixRef dst);
+
+// dst = src^T on the device. src: R x C, dst: C x R, both of the datapath's
+// element size. std::invalid_argument on shape or element size mismatches and
+// as transpose_program.
+spec::RunResult transpose(Driver& drv, const Tensor& src, const Tensor& dst);
+
+// The program of the ReLU backward pass on an M x N block, fp32 dy and z:
+//   for column blocks of C and row chunks of at most min(acc_rows / 2,
+//   spad_rows, 4095) rows: LOAD dy into accumulator rows [0, m), LOAD z into
+//   rows [chunk, chunk + m), VEC RELU_MASK (x = dy, b = z, dst rows [0, m)):
+//   dz = z > 0 ? dy : +0, STORE dz (fp32), VEC TO_BF16 into scratchpad rows
+//   [0, m), STORE dz_bf (bf16).
+// dz may be dy itself (the same address and stride: in place, each block is
+// read before it is written) or a new matrix; likewise dz may be z. Throws
+// std::invalid_argument as bias_act_program.
+std::vector<isa::Instruction> relu_backward_program(const spec::DeviceSpec& p, std::uint64_t M,
+                                                    std::uint64_t N, MatrixRef dy, MatrixRef z,
+                                                    MatrixRef dz, MatrixRef dz_bf);
+
+// The program that writes the bf16 copy of an fp32 M x N matrix (linear
+// layers, whose dZ is dY): per block LOAD into accumulator rows [0, m), VEC
+// TO_BF16 into scratchpad rows [0, m), STORE. Chunks of min(acc_rows,
+// spad_rows, 4095) rows. Throws as bias_act_program.
+std::vector<isa::Instruction> to_bf16_program(const spec::DeviceSpec& p, std::uint64_t M,
+                                              std::uint64_t N, MatrixRef src, MatrixRef dst);
+
+// dz = RELU_MASK(dy, z) (fp32, M x N; dz may be dy: in place) and dz_bf =
+// bf16(dz) (M x N bf16). std::invalid_argument on shape or element mismatches.
+spec::RunResult relu_backward(Driver& drv, const Tensor& dy, const Tensor& z, const Tensor& dz,
+                              const Tensor& dz_bf);
+
+// The backward pass of a dense layer y = act(x w + b) on the device:
+//   dZ    = z ? RELU_MASK(dY, z) : dY          (fp32; written over dy, in place)
+//   dZb   = bf16(dZ)                           (scratch, M x N bf16)
+//   dW    = X^T dZb                            (X^T by transpose(), GEMM WS)
+//   db    = ones(1 x M, bf16 1.0) dZb          (column sums, GEMM WS)
+//   dX    = dZb W^T                            (W^T by transpose(), GEMM WS;
+//                                               skipped when dx is nullptr)
+// x: M x K bf16, w: K x N bf16, dy: M x N fp32 (overwritten with dZ when z is
+// given), z: M x N fp32 pre-activation or nullptr for a linear layer; outputs
+// dw: K x N fp32, db: 1 x N fp32, dx: M x K fp32. Scratch tensors (dZb, X^T,
+// W^T, the ones row) are allocated from the driver and freed on return. All
+// gradients see dZ rounded to bf16 once (the GEMM operands); the sums are the
+// array's fp32 accumulation (fold gemm_program_fold(WS) = array rows).
+// Returns the runs' cycles and counters summed per part: `data` the data
+// gradient (RELU_MASK, the bf16 copy of dZ, W^T and dX), `weight` the weight
+// gradient (X^T, dW and db). std::invalid_argument on shape or element
+// mismatches.
+struct BackwardRuns {
+  spec::RunResult data, weight;
+};
+BackwardRuns dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dy,
+                            const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx);
+
+// The program of an SGD step on an fp32 R x C matrix of master weights w32
+// with the fp32 gradient g (imm = the binary32 bits of -lr):
+//   Blocks alternate between two sets of accumulator regions and scratchpad
+//   staging rows (row offsets below are within a set), so one block's LOADs
+//   overlap the previous block's STOREs; one set when acc_rows < 2 x regions.
+//   plain (no v): per column block of C and row chunk of at most
+//     min(acc_rows / 4, spad_rows / 2, 4095) rows: LOAD g into accumulator rows
+//     [0, m), LOAD w32 into [chunk, chunk + m), VEC AXPY (imm -lr, x = g, b =
+//     w32, dst [0, m)): w = (-lr * g) + w, product and sum each rounded (RNE),
+//     STORE w32, then (wbf given) VEC TO_BF16 to scratchpad rows [0, m), STORE
+//     wbf.
+//   momentum (v given, mu the binary32 momentum): chunks of min(acc_rows / 6,
+//     ...): LOAD g -> [0, m), v -> [chunk, +m), w32 -> [2 chunk, +m); VEC AXPY
+//     (mu, x = v, b = g, dst = v rows): v = (mu * v) + g; STORE v; VEC AXPY
+//     (-lr, x = v, b = w32, dst = g rows): w = (-lr * v) + w; STORE w32;
+//     TO_BF16 and STORE wbf as above.
+//   Without wbf a relay VEC follows the w32 STORE (the next block's LOADs
+//   overwrite the accumulator rows it reads).
+// Throws std::invalid_argument as bias_act_program (acc_rows < 3 with
+// momentum).
+std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std::uint64_t R,
+                                                 std::uint64_t C, MatrixRef w32, MatrixRef g,
+                                                 std::optional<MatrixRef> wbf, float lr,
+                                                 std::optional<MatrixRef> v = {}, float mu = 0.0f);
+
+// w32 -= lr * g on the device (fp32 R x C, vector-unit rounding), then wbf =
+// bf16(w32) when wbf is not nullptr (R x C bf16: the next forward's weights).
+// With v (fp32 R x C velocity, PyTorch's heavy ball as model::ReferenceMlp):
+// v = mu * v + g, w32 -= lr * v. std::invalid_argument on shape or element
+// mismatches.
+spec::RunResult sgd_update(Driver& drv, const Tensor& w32, const Tensor& g, const Tensor* wbf,
+                           float lr, const Tensor* v = nullptr, float mu = 0.0f);
+
+}  // namespace sasim::host

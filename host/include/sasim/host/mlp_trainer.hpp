@@ -1,0 +1,80 @@
+// MLP training on the device: the parameters, optimizer state and activations
+// live in device memory across steps; per step the host moves only the input
+// batch in, the logits out and their gradient back in (softmax cross-entropy
+// on the host, model::ReferenceMlp::loss_and_grad). The kernels
+// (mlp_kernels.hpp) run on the device: forward (GEMM + bias + ReLU + bf16
+// copy), backward (ReLU mask, transposes, dW, db, dX) and the SGD update of
+// the fp32 master weights with their bf16 copy. The golden model of the same
+// step is model::mlp_step (model/include/sasim/model/mlp_golden.hpp).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sasim/host/driver.hpp"
+#include "sasim/model/mlp.hpp"
+#include "sasim/model/mlp_golden.hpp"
+
+namespace sasim::host {
+
+struct StepStats {
+  float loss = 0;
+  // Device cycles and counters per phase: forward, the data gradient (ReLU
+  // backward, dX), the weight gradient (dW, db) and the SGD update.
+  spec::RunResult forward, data_grad, weight_grad, update;
+  std::uint64_t cycles() const {
+    return forward.cycles + data_grad.cycles + weight_grad.cycles + update.cycles;
+  }
+};
+
+class DeviceMlp {
+ public:
+  // Allocates every tensor for cfg (batch cfg.batch) and loads `init`.
+  // Throws std::invalid_argument for a non-bf16 device or a state whose shapes
+  // do not match cfg, DeviceOutOfMemory when it does not fit.
+  DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init);
+
+  // One training step on x (cfg.batch rows of bf16 inputs) and its labels.
+  StepStats step(const model::RawMatrix& x, std::span<const std::uint8_t> labels);
+
+  // Inference on the device: the forward pass of x (cfg.batch rows) and the
+  // fp32 logits read back (cfg.batch x classes, binary32 bits).
+  model::AccMatrix logits(const model::RawMatrix& x, spec::RunResult* stats = nullptr);
+
+  // The parameters and optimizer state, read back from device memory.
+  model::MlpState state();
+
+  // The intermediate tensors of the last step, read back from device memory
+  // (the layout of model::MlpTrace; after logits() z and act hold the
+  // inference's forward pass).
+  model::MlpTrace trace();
+
+ private:
+  void forward(const model::RawMatrix& x, spec::RunResult& stats);
+  struct Layer {
+    Tensor wbf, w32, b32, vw, vb;  // parameters and velocities
+    Tensor z, act, dy, dw, db;     // per-step tensors (act: this layer's bf16 output)
+  };
+  Driver& drv_;
+  model::MlpConfig cfg_;
+  Tensor x_;
+  std::vector<Layer> layers_;
+};
+
+// Checkpoints: the training state and the number of steps done, in a binary
+// file ("SASIMCK1", little endian: step, layer count, layer sizes, a momentum
+// flag, then per layer w32, b32, wbf and the velocities). load_checkpoint
+// throws std::runtime_error naming the file for a missing, truncated or
+// foreign file, and when its layers differ from `layers`.
+void save_checkpoint(const std::string& path, const model::MlpState& s, std::uint64_t step,
+                     const std::vector<unsigned>& layers);
+struct Checkpoint {
+  model::MlpState state;
+  std::uint64_t step = 0;
+};
+Checkpoint load_checkpoint(const std::string& path, const std::vector<unsigned>& layers,
+                           bool momentum);
+
+}  // namespace sasim::host

@@ -1,0 +1,246 @@
+#include "sasim/host/mlp_trainer.hpp"
+
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include "sasim/host/mlp_kernels.hpp"
+#include "sasim/model/numerics.hpp"
+
+namespace sasim::host {
+
+namespace {
+
+void put32(Driver& d, const Tensor& t, const model::AccMatrix& m) {
+  d.copy_in(t, std::span<const std::uint32_t>(m.data(), static_cast<std::size_t>(m.size())));
+}
+model::AccMatrix get32(Driver& d, const Tensor& t) {
+  model::AccMatrix m(static_cast<Eigen::Index>(t.rows()), static_cast<Eigen::Index>(t.cols()));
+  d.copy_out(t, std::span<std::uint32_t>(m.data(), static_cast<std::size_t>(m.size())));
+  return m;
+}
+
+}  // namespace
+
+DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init)
+    : drv_(drv), cfg_(cfg) {
+  cfg_.validate();
+  if (drv.params().datapath != model::Datapath::kBf16)
+    throw std::invalid_argument("DeviceMlp: training needs the bf16 datapath");
+  const std::size_t L = cfg.layers.size() - 1;
+  if (init.w32.size() != L || init.wbf.size() != L || init.b32.size() != L ||
+      (cfg.momentum > 0 && (init.vw.size() != L || init.vb.size() != L)))
+    throw std::invalid_argument("DeviceMlp: the initial state does not match the layers");
+  const std::uint64_t B = cfg.batch;
+  x_ = drv.alloc_tensor(B, cfg.layers[0], 2);
+  for (std::size_t l = 0; l < L; ++l) {
+    const std::uint64_t in = cfg.layers[l], out = cfg.layers[l + 1];
+    if (init.w32[l].rows() != static_cast<Eigen::Index>(in) ||
+        init.w32[l].cols() != static_cast<Eigen::Index>(out))
+      throw std::invalid_argument("DeviceMlp: layer " + std::to_string(l) + " weights are not " +
+                                  std::to_string(in) + " x " + std::to_string(out));
+    Layer y;
+    y.wbf = drv.alloc_tensor(in, out, 2);
+    y.w32 = drv.alloc_tensor(in, out, 4);
+    y.b32 = drv.alloc_tensor(1, out, 4);
+    if (cfg.momentum > 0) {
+      y.vw = drv.alloc_tensor(in, out, 4);
+      y.vb = drv.alloc_tensor(1, out, 4);
+      put32(drv, y.vw, init.vw[l]);
+      put32(drv, y.vb, init.vb[l]);
+    }
+    y.z = drv.alloc_tensor(B, out, 4);
+    y.act = drv.alloc_tensor(B, out, 2);
+    y.dy = drv.alloc_tensor(B, out, 4);
+    y.dw = drv.alloc_tensor(in, out, 4);
+    y.db = drv.alloc_tensor(1, out, 4);
+    drv.copy_in(y.wbf, std::span<const std::uint16_t>(
+                           init.wbf[l].data(), static_cast<std::size_t>(init.wbf[l].size())));
+    put32(drv, y.w32, init.w32[l]);
+    put32(drv, y.b32, init.b32[l]);
+    layers_.push_back(std::move(y));
+  }
+}
+
+StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_t> labels) {
+  if (x.rows() != static_cast<Eigen::Index>(cfg_.batch) ||
+      x.cols() != static_cast<Eigen::Index>(cfg_.layers[0]) || labels.size() != cfg_.batch)
+    throw std::invalid_argument("DeviceMlp::step: the batch must be " + std::to_string(cfg_.batch) +
+                                " x " + std::to_string(cfg_.layers[0]) + " with one label per row");
+  StepStats st;
+  const std::size_t L = layers_.size();
+  forward(x, st.forward);
+  // Loss on the host: the logits out, their gradient back in.
+  const model::AccMatrix zl = get32(drv_, layers_[L - 1].z);
+  model::RowMatrixXf logits(zl.rows(), zl.cols()), dlogits;
+  for (Eigen::Index i = 0; i < zl.size(); ++i) logits.data()[i] = model::bits_to_f32(zl.data()[i]);
+  st.loss = model::ReferenceMlp::loss_and_grad(logits, labels, dlogits);
+  model::AccMatrix dy(dlogits.rows(), dlogits.cols());
+  for (Eigen::Index i = 0; i < dy.size(); ++i) dy.data()[i] = model::f32_to_bits(dlogits.data()[i]);
+  put32(drv_, layers_[L - 1].dy, dy);
+  for (std::size_t l = L; l-- > 0;) {
+    Layer& y = layers_[l];
+    const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
+    const BackwardRuns b = dense_backward(drv_, in, y.wbf, y.dy, l + 1 < L ? &y.z : nullptr, y.dw,
+                                          y.db, l > 0 ? &layers_[l - 1].dy : nullptr);
+    st.data_grad.add(b.data);
+    st.weight_grad.add(b.weight);
+    const bool mom = cfg_.momentum > 0;
+    st.update.add(
+        sgd_update(drv_, y.w32, y.dw, &y.wbf, cfg_.lr, mom ? &y.vw : nullptr, cfg_.momentum));
+    st.update.add(
+        sgd_update(drv_, y.b32, y.db, nullptr, cfg_.lr, mom ? &y.vb : nullptr, cfg_.momentum));
+  }
+  return st;
+}
+
+void DeviceMlp::forward(const model::RawMatrix& x, spec::RunResult& stats) {
+  const std::size_t L = layers_.size();
+  drv_.copy_in(x_, std::span<const std::uint16_t>(x.data(), static_cast<std::size_t>(x.size())));
+  for (std::size_t l = 0; l < L; ++l) {
+    const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
+    stats.add(dense_forward(drv_, in, layers_[l].wbf, layers_[l].b32, layers_[l].z, layers_[l].act,
+                            l + 1 < L));
+  }
+}
+
+model::AccMatrix DeviceMlp::logits(const model::RawMatrix& x, spec::RunResult* stats) {
+  if (x.rows() != static_cast<Eigen::Index>(cfg_.batch) ||
+      x.cols() != static_cast<Eigen::Index>(cfg_.layers[0]))
+    throw std::invalid_argument("DeviceMlp::logits: the batch must be " +
+                                std::to_string(cfg_.batch) + " x " +
+                                std::to_string(cfg_.layers[0]));
+  spec::RunResult r;
+  forward(x, r);
+  if (stats != nullptr) stats->add(r);
+  return get32(drv_, layers_.back().z);
+}
+
+model::MlpTrace DeviceMlp::trace() {
+  model::MlpTrace t;
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    Layer& y = layers_[l];
+    t.z.push_back(get32(drv_, y.z));
+    model::RawMatrix act;
+    if (l + 1 < layers_.size()) {
+      act.resize(static_cast<Eigen::Index>(y.act.rows()), static_cast<Eigen::Index>(y.act.cols()));
+      drv_.copy_out(y.act,
+                    std::span<std::uint16_t>(act.data(), static_cast<std::size_t>(act.size())));
+    }
+    t.act.push_back(std::move(act));
+    t.dz.push_back(get32(drv_, y.dy));  // dY, overwritten with dZ by the ReLU backward
+    t.dw.push_back(get32(drv_, y.dw));
+    t.db.push_back(get32(drv_, y.db));
+  }
+  return t;
+}
+
+model::MlpState DeviceMlp::state() {
+  model::MlpState s;
+  for (Layer& y : layers_) {
+    s.w32.push_back(get32(drv_, y.w32));
+    s.b32.push_back(get32(drv_, y.b32));
+    model::RawMatrix wbf(static_cast<Eigen::Index>(y.wbf.rows()),
+                         static_cast<Eigen::Index>(y.wbf.cols()));
+    drv_.copy_out(y.wbf,
+                  std::span<std::uint16_t>(wbf.data(), static_cast<std::size_t>(wbf.size())));
+    s.wbf.push_back(std::move(wbf));
+    if (cfg_.momentum > 0) {
+      s.vw.push_back(get32(drv_, y.vw));
+      s.vb.push_back(get32(drv_, y.vb));
+    }
+  }
+  return s;
+}
+
+namespace {
+
+constexpr char kMagic[8] = {'S', 'A', 'S', 'I', 'M', 'C', 'K', '1'};
+
+template <typename M>
+void write_matrix(std::ofstream& f, const M& m) {
+  f.write(reinterpret_cast<const char*>(m.data()),
+          static_cast<std::streamsize>(m.size() * sizeof(*m.data())));
+}
+void write_u64(std::ofstream& f, std::uint64_t v) { f.write(reinterpret_cast<const char*>(&v), 8); }
+
+struct Reader {
+  std::ifstream f;
+  std::string path;
+  void read(void* dst, std::size_t n, const char* what) {
+    f.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
+    if (f.gcount() != static_cast<std::streamsize>(n))
+      throw std::runtime_error(path + ": checkpoint truncated (reading " + what + ")");
+  }
+  std::uint64_t u64(const char* what) {
+    std::uint64_t v = 0;
+    read(&v, 8, what);
+    return v;
+  }
+  template <typename M>
+  M matrix(Eigen::Index r, Eigen::Index c, const char* what) {
+    M m(r, c);
+    read(m.data(), static_cast<std::size_t>(m.size()) * sizeof(*m.data()), what);
+    return m;
+  }
+};
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const model::MlpState& s, std::uint64_t step,
+                     const std::vector<unsigned>& layers) {
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error(path + ": cannot write the checkpoint");
+  f.write(kMagic, 8);
+  write_u64(f, step);
+  write_u64(f, layers.size());
+  for (unsigned n : layers) write_u64(f, n);
+  write_u64(f, s.vw.empty() ? 0 : 1);
+  for (std::size_t l = 0; l < s.w32.size(); ++l) {
+    write_matrix(f, s.w32[l]);
+    write_matrix(f, s.b32[l]);
+    write_matrix(f, s.wbf[l]);
+    if (!s.vw.empty()) {
+      write_matrix(f, s.vw[l]);
+      write_matrix(f, s.vb[l]);
+    }
+  }
+  if (!f) throw std::runtime_error(path + ": writing the checkpoint failed");
+}
+
+Checkpoint load_checkpoint(const std::string& path, const std::vector<unsigned>& layers,
+                           bool momentum) {
+  Reader r{std::ifstream(path, std::ios::binary), path};
+  if (!r.f) throw std::runtime_error(path + ": cannot open the checkpoint");
+  char magic[8];
+  r.read(magic, 8, "the header");
+  if (std::memcmp(magic, kMagic, 8) != 0)
+    throw std::runtime_error(path + ": not a sasim checkpoint (bad magic)");
+  Checkpoint c;
+  c.step = r.u64("the step");
+  const std::uint64_t n = r.u64("the layer count");
+  std::vector<unsigned> got;
+  for (std::uint64_t i = 0; i < n && i < 64; ++i)
+    got.push_back(static_cast<unsigned>(r.u64("the layers")));
+  if (got != layers)
+    throw std::runtime_error(path + ": the checkpoint's layers differ from train.layers");
+  const bool mom = r.u64("the momentum flag") != 0;
+  if (mom != momentum)
+    throw std::runtime_error(path + ": the checkpoint " + (mom ? "has" : "has no") +
+                             " momentum state, train.momentum " +
+                             (momentum ? "needs" : "needs none"));
+  for (std::size_t l = 0; l + 1 < layers.size(); ++l) {
+    const auto in = static_cast<Eigen::Index>(layers[l]),
+               out = static_cast<Eigen::Index>(layers[l + 1]);
+    c.state.w32.push_back(r.matrix<model::AccMatrix>(in, out, "the weights"));
+    c.state.b32.push_back(r.matrix<model::AccMatrix>(1, out, "the biases"));
+    c.state.wbf.push_back(r.matrix<model::RawMatrix>(in, out, "the bf16 weights"));
+    if (mom) {
+      c.state.vw.push_back(r.matrix<model::AccMatrix>(in, out, "the velocities"));
+      c.state.vb.push_back(r.matrix<model::AccMatrix>(1, out, "the velocities"));
+    }
+  }
+  return c;
+}
+
+}  // namespace sasim::host

@@ -1,0 +1,43 @@
+#include "sasim/model/functional_backend.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sasim::model {
+
+void FunctionalBackend::write(std::uint64_t addr, const std::uint8_t* data, std::uint64_t len) {
+  dev_.write_dram(addr, std::vector<std::uint8_t>(data, data + len));
+}
+
+void FunctionalBackend::read(std::uint64_t addr, std::uint8_t* data, std::uint64_t len) {
+  const std::vector<std::uint8_t> v = dev_.read_dram(addr, len);
+  std::copy(v.begin(), v.end(), data);
+}
+
+spec::RunResult FunctionalBackend::run(std::uint64_t prog_addr, std::uint64_t n_insn) {
+  if (n_insn == 0) throw std::invalid_argument("FunctionalBackend::run: empty program");
+  if (n_insn > dev_.params().dram_bytes / 16) {
+    throw std::invalid_argument("FunctionalBackend::run: " + std::to_string(n_insn) +
+                                " instructions do not fit in the device memory");
+  }
+  const std::vector<std::uint8_t> bytes = dev_.read_dram(prog_addr, n_insn * 16);
+  std::vector<isa::Instruction> prog(n_insn);
+  for (std::uint64_t i = 0; i < n_insn; ++i) {
+    for (unsigned w = 0; w < 2; ++w) {
+      std::uint64_t v = 0;
+      for (unsigned b = 0; b < 8; ++b) v |= std::uint64_t{bytes[i * 16 + w * 8 + b]} << (8 * b);
+      prog[i].words[w] = v;
+    }
+  }
+  spec::RunResult res;
+  try {
+    res.counters = dev_.run(prog);
+  } catch (const std::invalid_argument& e) {
+    throw spec::DeviceError(std::string("functional device: ") + e.what());
+  }
+  return res;
+}
+
+}  // namespace sasim::model

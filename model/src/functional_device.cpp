@@ -1,0 +1,288 @@
+#include "sasim/model/functional_device.hpp"
+
+#include <array>
+#include <stdexcept>
+#include <string>
+
+#include "sasim/model/numerics.hpp"
+#include "sasim/model/vector.hpp"
+
+namespace sasim::model {
+
+namespace {
+
+[[noreturn]] void fail(std::size_t idx, const isa::Instruction& in, std::string_view field,
+                       const std::string& what) {
+  const auto code = isa::opcode_from(in.get(isa::common::kOpcode));
+  const std::string op(code ? isa::to_string(*code) : "?");
+  throw std::invalid_argument("instruction " + std::to_string(idx) + " (" + op +
+                              "): " + std::string(field) + ": " + what);
+}
+
+// [first, first + n) within [0, cap)?
+void check_rows(std::size_t idx, const isa::Instruction& in, const isa::Field& f,
+                std::uint64_t first, std::uint64_t n, std::uint64_t cap, const char* what) {
+  if (first + n > cap) {
+    fail(idx, in, f.name,
+         "rows " + std::to_string(first) + ".." + std::to_string(first + n - 1) +
+             " are beyond the " + what + " (" + std::to_string(cap) + " rows)");
+  }
+}
+
+// A count field in 1..max (max: the field's own limit unless an SRAM row is narrower).
+void check_count(std::size_t idx, const isa::Instruction& in, const isa::Field& f, std::uint64_t v,
+                 std::uint64_t max, const char* what) {
+  if (v == 0 || v > max) {
+    fail(idx, in, f.name,
+         std::to_string(v) + " is out of range (allowed 1.." + std::to_string(max) + ", " + what +
+             ")");
+  }
+}
+
+}  // namespace
+
+FunctionalDevice::FunctionalDevice(const spec::DeviceSpec& p) : p_(p), w_(p.width()) {
+  spec::validate(p);
+  spad_.assign(std::size_t{p.spad_rows} * w_, 0);
+  acc_.assign(std::size_t{p.acc_rows} * p.cols, 0);
+  dram_.assign(p.dram_bytes, 0);
+  stationary_.assign(std::size_t{p.rows} * p.cols, 0);
+}
+
+void FunctionalDevice::write_dram(std::uint64_t addr, const std::vector<std::uint8_t>& bytes) {
+  if (addr < p_.dram_base || addr - p_.dram_base > p_.dram_bytes ||
+      bytes.size() > p_.dram_bytes - (addr - p_.dram_base)) {
+    throw std::invalid_argument("write_dram: bytes outside the device memory");
+  }
+  std::copy(bytes.begin(), bytes.end(), dram_.begin() + (addr - p_.dram_base));
+}
+
+std::vector<std::uint8_t> FunctionalDevice::read_dram(std::uint64_t addr, std::uint64_t len) const {
+  if (addr < p_.dram_base || addr - p_.dram_base > p_.dram_bytes ||
+      len > p_.dram_bytes - (addr - p_.dram_base)) {
+    throw std::invalid_argument("read_dram: bytes outside the device memory");
+  }
+  const auto b = dram_.begin() + static_cast<std::ptrdiff_t>(addr - p_.dram_base);
+  return {b, b + static_cast<std::ptrdiff_t>(len)};
+}
+
+std::uint16_t FunctionalDevice::spad(unsigned row, unsigned col) const {
+  if (row >= p_.spad_rows || col >= w_) throw std::out_of_range("spad: index out of range");
+  return spad_[std::size_t{row} * w_ + col];
+}
+std::uint32_t FunctionalDevice::acc(unsigned row, unsigned col) const {
+  if (row >= p_.acc_rows || col >= p_.cols) throw std::out_of_range("acc: index out of range");
+  return acc_[std::size_t{row} * p_.cols + col];
+}
+void FunctionalDevice::set_spad(unsigned row, unsigned col, std::uint16_t v) {
+  if (row >= p_.spad_rows || col >= w_) throw std::out_of_range("spad: index out of range");
+  spad_[std::size_t{row} * w_ + col] = v;
+}
+void FunctionalDevice::set_acc(unsigned row, unsigned col, std::uint32_t v) {
+  if (row >= p_.acc_rows || col >= p_.cols) throw std::out_of_range("acc: index out of range");
+  acc_[std::size_t{row} * p_.cols + col] = v;
+}
+
+spec::Counters FunctionalDevice::run(const std::vector<isa::Instruction>& program) {
+  // The contract's functional counters, all present from 0.
+  std::array<std::uint64_t, spec::kCounters.size()> n{};
+  auto count = [&](spec::CounterId id, std::uint64_t v) { n[static_cast<std::size_t>(id)] += v; };
+  for (std::size_t idx = 0; idx < program.size(); ++idx) {
+    const isa::Instruction& in = program[idx];
+    const std::uint64_t code = in.get(isa::common::kOpcode);
+    const auto op = isa::opcode_from(code);
+    if (!op) fail(idx, in, isa::common::kOpcode.name, std::to_string(code) + " is not an opcode");
+    switch (*op) {
+      case isa::Opcode::kLoad:
+      case isa::Opcode::kStore:
+        exec_dma(idx, in, *op == isa::Opcode::kLoad);
+        break;
+      case isa::Opcode::kGemm:
+        count(spec::CounterId::kArraySteps, exec_gemm(idx, in));
+        break;
+      case isa::Opcode::kVec:
+        count(spec::CounterId::kVecRows, exec_vec(idx, in));
+        break;
+      case isa::Opcode::kConfig:
+        int8_shift_ = static_cast<unsigned>(in.get(isa::config::kInt8Shift));
+        break;
+      case isa::Opcode::kFinish:
+        break;
+    }
+    count(spec::insn_counter(isa::queue_of(*op)), 1);
+    if (*op == isa::Opcode::kFinish) {
+      spec::Counters c;
+      for (std::size_t i = 0; i < spec::kCounters.size(); ++i)
+        if (spec::kCounters[i].functional)
+          c.set(spec::counter_name(static_cast<spec::CounterId>(i)), n[i]);
+      return c;
+    }
+  }
+  throw std::invalid_argument("program of " + std::to_string(program.size()) +
+                              " instructions ends without FINISH");
+}
+
+void FunctionalDevice::exec_dma(std::size_t idx, const isa::Instruction& in, bool load) {
+  namespace f = isa::dma;
+
+  const bool is_acc = in.get(f::kSram) == static_cast<std::uint64_t>(isa::Sram::kAcc);
+  const bool tr = in.get(f::kTranspose) != 0;
+  const std::uint64_t row0 = in.get(f::kSramRow);
+  const std::uint64_t rows = in.get(f::kRows);
+  const std::uint64_t cols = in.get(f::kCols);
+  const std::uint64_t addr = in.get(f::kDramAddr);
+  const std::uint64_t stride = in.get(f::kDramStride);
+  const unsigned width = is_acc ? p_.cols : w_;
+  const std::uint64_t cap = is_acc ? p_.acc_rows : p_.spad_rows;
+  const unsigned eb = is_acc ? 4u : p_.elem_bytes();
+  const char* sram_name = is_acc ? "accumulator" : "scratchpad";
+
+  if (tr) {
+    check_count(idx, in, f::kRows, rows, width, "transposed: at most the SRAM row width");
+    check_count(idx, in, f::kCols, cols, f::kCols.max(), "elements");
+    check_rows(idx, in, f::kSramRow, row0, cols, cap, sram_name);
+  } else {
+    check_count(idx, in, f::kRows, rows, f::kRows.max(), "rows");
+    check_count(idx, in, f::kCols, cols, width, "at most the SRAM row width");
+    check_rows(idx, in, f::kSramRow, row0, rows, cap, sram_name);
+  }
+  // Elements are naturally aligned (the RTL DMA never splits one across beats).
+  if (addr % eb != 0) {
+    fail(idx, in, f::kDramAddr.name,
+         std::to_string(addr) + " is not a multiple of the element size (" + std::to_string(eb) +
+             " bytes)");
+  }
+  if (stride % eb != 0) {
+    fail(idx, in, f::kDramStride.name,
+         std::to_string(stride) + " is not a multiple of the element size (" + std::to_string(eb) +
+             " bytes)");
+  }
+  const std::uint64_t last = addr + (rows - 1) * stride + cols * eb;  // one past the last byte
+  if (addr < p_.dram_base || last > p_.dram_base + p_.dram_bytes) {
+    fail(idx, in, f::kDramAddr.name,
+         "bytes " + std::to_string(addr) + ".." + std::to_string(last - 1) +
+             " are outside the device memory");
+  }
+  for (std::uint64_t r = 0; r < rows; ++r) {
+    for (std::uint64_t c = 0; c < cols; ++c) {
+      std::uint8_t* d = dram_.data() + (addr - p_.dram_base + r * stride + c * eb);
+      const std::uint64_t sr = tr ? row0 + c : row0 + r;
+      const std::uint64_t sc = tr ? r : c;
+      if (is_acc) {
+        std::uint32_t& s = acc_[sr * p_.cols + sc];
+        if (load) {
+          s = std::uint32_t{d[0]} | std::uint32_t{d[1]} << 8 | std::uint32_t{d[2]} << 16 |
+              std::uint32_t{d[3]} << 24;
+        } else {
+          for (unsigned b = 0; b < 4; ++b) d[b] = static_cast<std::uint8_t>(s >> (8 * b));
+        }
+      } else {
+        std::uint16_t& s = spad_[sr * w_ + sc];
+        if (load) {
+          s = eb == 2 ? static_cast<std::uint16_t>(d[0] | d[1] << 8) : d[0];
+        } else {
+          d[0] = static_cast<std::uint8_t>(s);
+          if (eb == 2) d[1] = static_cast<std::uint8_t>(s >> 8);
+        }
+      }
+    }
+  }
+}
+
+std::uint64_t FunctionalDevice::exec_gemm(std::size_t idx, const isa::Instruction& in) {
+  const std::uint64_t df = in.get(isa::gemm::kDataflow);
+  const bool reuse = in.get(isa::gemm::kReuse) != 0;
+  const bool accumulate = in.get(isa::gemm::kAccumulate) != 0;
+  const std::uint64_t pre = in.get(isa::gemm::kPreRow);
+  const std::uint64_t in_row = in.get(isa::gemm::kInRow);
+  const std::uint64_t b_row = in.get(isa::gemm::kBRow);
+  const std::uint64_t len = in.get(isa::gemm::kLen);
+  const std::uint64_t acc_row = in.get(isa::gemm::kAccRow);
+  const unsigned R = p_.rows, C = p_.cols;
+  const model::Datapath dp = p_.datapath;
+  check_count(idx, in, isa::gemm::kLen, len, isa::gemm::kLen.max(), "streamed vectors");
+  check_rows(idx, in, isa::gemm::kInRow, in_row, len, p_.spad_rows, "scratchpad");
+
+  auto write = [&](std::uint64_t row, unsigned c, std::uint32_t v) {
+    std::uint32_t& a = acc_[row * C + c];
+    a = accumulate ? model::add(dp, a, v) : v;
+  };
+
+  if (df == static_cast<std::uint64_t>(isa::Dataflow::kOs)) {
+    check_rows(idx, in, isa::gemm::kBRow, b_row, len, p_.spad_rows, "scratchpad");
+    check_rows(idx, in, isa::gemm::kAccRow, acc_row, R, p_.acc_rows, "accumulator");
+    for (unsigned r = 0; r < R; ++r) {
+      for (unsigned c = 0; c < C; ++c) {
+        std::uint32_t s = 0;
+        for (std::uint64_t k = 0; k < len; ++k) {
+          s = model::add(dp, s,
+                         model::mul(dp, spad_[(in_row + k) * w_ + r], spad_[(b_row + k) * w_ + c]));
+        }
+        write(acc_row + r, c, s);
+      }
+    }
+    return len;
+  }
+  if (df != static_cast<std::uint64_t>(isa::Dataflow::kWs) &&
+      df != static_cast<std::uint64_t>(isa::Dataflow::kIs)) {
+    fail(idx, in, isa::gemm::kDataflow.name, std::to_string(df) + " is not a dataflow");
+  }
+  check_rows(idx, in, isa::gemm::kAccRow, acc_row, len, p_.acc_rows, "accumulator");
+  if (reuse) {
+    if (!have_stationary_) fail(idx, in, isa::gemm::kReuse.name, "no stationary operand loaded");
+  } else {
+    check_rows(idx, in, isa::gemm::kPreRow, pre, R, p_.spad_rows, "scratchpad");
+    for (unsigned r = 0; r < R; ++r) {
+      for (unsigned c = 0; c < C; ++c) stationary_[r * C + c] = spad_[(pre + r) * w_ + c];
+    }
+    have_stationary_ = true;
+  }
+  for (std::uint64_t i = 0; i < len; ++i) {
+    const std::uint16_t* a = &spad_[(in_row + i) * w_];
+    for (unsigned c = 0; c < C; ++c) {
+      std::uint32_t s = 0;
+      for (unsigned r = 0; r < R; ++r)
+        s = model::add(dp, s, model::mul(dp, a[r], stationary_[r * C + c]));
+      write(acc_row + i, c, s);
+    }
+  }
+  return len;
+}
+
+std::uint64_t FunctionalDevice::exec_vec(std::size_t idx, const isa::Instruction& in) {
+  const std::uint64_t op = in.get(isa::vec::kOp);
+  const bool to_spad = in.get(isa::vec::kDstSram) == static_cast<std::uint64_t>(isa::Sram::kSpad);
+  const std::uint64_t src = in.get(isa::vec::kSrcRow);
+  const std::uint64_t src2 = in.get(isa::vec::kSrc2Row);
+  const std::uint64_t dst = in.get(isa::vec::kDstRow);
+  const std::uint64_t rows = in.get(isa::vec::kRows);
+  const auto imm = static_cast<std::uint32_t>(in.get(isa::vec::kImm));
+  const auto vop_of = isa::vec_op_from(op);
+  if (!vop_of) fail(idx, in, isa::vec::kOp.name, std::to_string(op) + " is not a vector op");
+  const isa::VecOp vop = *vop_of;
+  const bool uses_src2 = isa::reads_src2(vop);
+  check_count(idx, in, isa::vec::kRows, rows, isa::vec::kRows.max(), "rows");
+  check_rows(idx, in, isa::vec::kSrcRow, src, rows, p_.acc_rows, "accumulator");
+  if (uses_src2) check_rows(idx, in, isa::vec::kSrc2Row, src2, rows, p_.acc_rows, "accumulator");
+  check_rows(idx, in, isa::vec::kDstRow, dst, rows, to_spad ? p_.spad_rows : p_.acc_rows,
+             to_spad ? "scratchpad" : "accumulator");
+  const unsigned C = p_.cols;
+  const std::uint32_t mask = p_.datapath == model::Datapath::kBf16 ? 0xFFFFu : 0xFFu;
+  std::vector<std::uint32_t> y(C);
+  for (std::uint64_t i = 0; i < rows; ++i) {
+    for (unsigned c = 0; c < C; ++c) {
+      const std::uint32_t b = uses_src2 ? acc_[(src2 + i) * C + c] : 0;
+      y[c] = model::vec_lane(p_.datapath, vop, acc_[(src + i) * C + c], b, imm, int8_shift_);
+    }
+    for (unsigned c = 0; c < C; ++c) {
+      if (to_spad) {
+        spad_[(dst + i) * w_ + c] = static_cast<std::uint16_t>(y[c] & mask);
+      } else {
+        acc_[(dst + i) * C + c] = y[c];
+      }
+    }
+  }
+  return rows;
+}
+
+}  // namespace sasim::model

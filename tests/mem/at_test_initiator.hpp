@@ -1,9 +1,0 @@
-// The scripted AT initiator of the tests is the library's AtInitiator.
-#pragma once
-
-#include "sasim/mem/at_initiator.hpp"
-#include "sc_test.hpp"
-
-namespace sasim::mem::test {
-using AtTestInitiator = AtInitiator;
-}  // namespace sasim::mem::test

@@ -1,0 +1,47 @@
+// Test support for SystemC / TLM-2.0 models.
+//
+// Every test gets a fresh simulation context: SystemC 2.3 has no API to reset its kernel;
+// replacing the current context is the established way to run several independent simulations
+// in one process. The previous context is intentionally leaked (its destructor would tear down
+// modules that the finished test still owns).
+//
+// sc_main: libsystemc references it, gtest_main provides main(). The one definition the mem
+// tests link comes with sasim_mem (mem/src/sc_main.cpp, see mem/CMakeLists.txt); no test file
+// defines it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <systemc>
+#include <tlm>
+#include <vector>
+
+#include "sasim/mem/payload_pool.hpp"
+
+namespace sasim::mem::test {
+
+inline void fresh_systemc() {
+  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();  // owned by SystemC globals
+  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+}
+
+// First base of a test bench: makes the fresh SystemC context before any module of the bench
+// (a later base or member) exists.
+struct FreshContext {
+  FreshContext() { fresh_systemc(); }
+};
+
+inline sc_core::sc_time ns(double v) { return sc_core::sc_time(v, sc_core::SC_NS); }
+inline sc_core::sc_time ps(double v) { return sc_core::sc_time(v, sc_core::SC_PS); }
+
+// One line per entry, for failure messages (e.g. a ProtocolChecker's violations()).
+inline std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += x + "\n";
+  return s;
+}
+
+}  // namespace sasim::mem::test
