@@ -397,10 +397,10 @@ void traffic_fields(V& v, C& c, std::uint64_t memory_size) {
 
 template <typename V, typename C>
 void train_fields(V& v, C& c) {
-  v.uint_list("layers", c.layers, 1, 4096, 2, 16);
+  v.uint_list("layers", c.layers, 1, model::MlpConfig::kMaxWidth, 2, model::MlpConfig::kMaxLayers);
   v.number("lr", c.lr);
   v.number("momentum", c.momentum);
-  v.uint("batch", c.batch, 1, isa::kMaxCount);
+  v.uint("batch", c.batch, 1, model::MlpConfig::kMaxBatch);
   v.uint("steps", c.steps, 0, 100'000'000);
   v.uint("epochs", c.epochs, 1, 1000);
   v.uint("train_images", c.train_images, c.batch, 60000);
@@ -458,15 +458,20 @@ void validate_config(const Config& cfg) {
     fail("traffic.request_bytes",
          std::to_string(t.request_bytes) + " is larger than l2.line_bytes (" +
              std::to_string(cfg.l2.line_bytes) + "): the L2 does not split requests across lines");
-  const TrainConfig& tr = cfg.train;
-  if (tr.layers.back() > 256) fail("train.layers", "the last entry (classes) must be at most 256");
-  if (!(tr.lr > 0 && tr.lr <= 100))
-    fail("train.lr", std::to_string(tr.lr) + " is out of range (allowed (0, 100])");
-  if (!(tr.momentum >= 0 && tr.momentum < 1))
-    fail("train.momentum", std::to_string(tr.momentum) + " is out of range (allowed [0, 1))");
+  validated(src, "", [&] { mlp_config(cfg).validate("train."); });
 }
 
 }  // namespace
+
+model::MlpConfig mlp_config(const Config& cfg) {
+  model::MlpConfig m;
+  m.layers = cfg.train.layers;
+  m.lr = static_cast<float>(cfg.train.lr);
+  m.momentum = static_cast<float>(cfg.train.momentum);
+  m.batch = cfg.train.batch;
+  m.seed = cfg.train.seed;
+  return m;
+}
 
 spec::DeviceSpec Config::device() const {
   spec::DeviceSpec d;

@@ -55,16 +55,6 @@ std::string duration(double s) {
 
 }  // namespace
 
-model::MlpConfig mlp_config(const Config& cfg) {
-  model::MlpConfig m;
-  m.layers = cfg.train.layers;
-  m.lr = static_cast<float>(cfg.train.lr);
-  m.momentum = static_cast<float>(cfg.train.momentum);
-  m.batch = cfg.train.batch;
-  m.seed = cfg.train.seed;
-  return m;
-}
-
 TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   if (cfg.core.datapath != model::Datapath::kBf16)
     throw ConfigError(cfg.source + ": core.datapath: training needs bf16");

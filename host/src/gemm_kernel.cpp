@@ -80,16 +80,16 @@ std::uint64_t gemm_zero_bytes(const spec::DeviceSpec& p) {
 
 std::uint64_t gemm_program_fold(const spec::DeviceSpec& p, Dataflow df, std::uint64_t K) {
   if (df != Dataflow::kOs) return p.rows;
-  const std::uint64_t s = std::min<std::uint64_t>(p.spad_rows, 65536);
-  return std::max<std::uint64_t>(1, std::min({K, s / 2, std::uint64_t{4095}}));
+  const std::uint64_t s = std::min<std::uint64_t>(p.spad_rows, isa::kSramRowSpan);
+  return std::max<std::uint64_t>(1, std::min({K, s / 2, isa::kMaxCount}));
 }
 
 GemmPlan gemm_plan(const spec::DeviceSpec& p, Dataflow df, std::uint64_t M, std::uint64_t K,
                    std::uint64_t N) {
   const std::uint64_t R = p.rows, C = p.cols;
-  const std::uint64_t S = std::min<std::uint64_t>(p.spad_rows, 65536);
-  const std::uint64_t Q = std::min<std::uint64_t>(p.acc_rows, 65536);
-  if (R == 0 || C == 0 || p.width() > 4095) {
+  const std::uint64_t S = std::min<std::uint64_t>(p.spad_rows, isa::kSramRowSpan);
+  const std::uint64_t Q = std::min<std::uint64_t>(p.acc_rows, isa::kSramRowSpan);
+  if (R == 0 || C == 0 || p.width() > isa::kMaxCount) {
     bad("array of " + std::to_string(R) + "x" + std::to_string(C));
   }
   if (M == 0 || K == 0 || N == 0) bad("M, K and N must be at least 1");
@@ -141,7 +141,7 @@ GemmPlan gemm_plan(const spec::DeviceSpec& p, Dataflow df, std::uint64_t M, std:
   pl.acc_buffers = Q >= 2 ? 2 : 1;
   pl.p_rows = R;
   const std::uint64_t nk = pl.k_blocks, zx = pl.zero_x_pad ? 1 : 0;
-  const std::uint64_t cap = std::min<std::uint64_t>(4095, Q / pl.acc_buffers);
+  const std::uint64_t cap = std::min<std::uint64_t>(isa::kMaxCount, Q / pl.acc_buffers);
   auto finish = [&](std::uint64_t chunk, bool resident, unsigned bufs, unsigned p_slots) {
     pl.chunk = pl.x_block = pl.acc_block = chunk;
     pl.chunks = ceil_div(panel, chunk);

@@ -46,7 +46,8 @@ std::vector<isa::Instruction> bias_act_program(const spec::DeviceSpec& p, std::u
   if (p.datapath != model::Datapath::kBf16)
     throw std::invalid_argument("bias_act_program: needs the bf16 datapath");
   if (M == 0 || N == 0) throw std::invalid_argument("bias_act_program: M and N must be >= 1");
-  const std::uint64_t chunk = std::min<std::uint64_t>({p.acc_rows / 2, p.spad_rows, 4095});
+  const std::uint64_t chunk =
+      std::min<std::uint64_t>({p.acc_rows / 2, p.spad_rows, isa::kMaxCount});
   if (chunk == 0) throw std::invalid_argument("bias_act_program: accumulator below two rows");
   std::vector<isa::Instruction> prog;
   for (std::uint64_t n0 = 0; n0 < N; n0 += p.cols) {
@@ -99,7 +100,7 @@ std::vector<isa::Instruction> transpose_program(const spec::DeviceSpec& p, std::
     throw std::invalid_argument("transpose_program: src and dst overlap");
   const std::uint64_t w = p.width();
   const unsigned buffers = p.spad_rows >= 2 ? 2 : 1;
-  const std::uint64_t chunk = std::min<std::uint64_t>(p.spad_rows / buffers, 4095);
+  const std::uint64_t chunk = std::min<std::uint64_t>(p.spad_rows / buffers, isa::kMaxCount);
   if (chunk == 0) throw std::invalid_argument("transpose_program: no scratchpad rows");
   std::vector<isa::Instruction> prog;
   std::uint64_t block = 0;
@@ -137,7 +138,8 @@ std::vector<isa::Instruction> relu_backward_program(const spec::DeviceSpec& p, s
                                                     MatrixRef dz, MatrixRef dz_bf) {
   require_bf16(p, "relu_backward_program");
   if (M == 0 || N == 0) throw std::invalid_argument("relu_backward_program: M and N must be >= 1");
-  const std::uint64_t chunk = std::min<std::uint64_t>({p.acc_rows / 2, p.spad_rows, 4095});
+  const std::uint64_t chunk =
+      std::min<std::uint64_t>({p.acc_rows / 2, p.spad_rows, isa::kMaxCount});
   if (chunk == 0) throw std::invalid_argument("relu_backward_program: accumulator below two rows");
   std::vector<isa::Instruction> prog;
   for (std::uint64_t n0 = 0; n0 < N; n0 += p.cols) {
@@ -169,7 +171,7 @@ std::vector<isa::Instruction> to_bf16_program(const spec::DeviceSpec& p, std::ui
                                               std::uint64_t N, MatrixRef src, MatrixRef dst) {
   require_bf16(p, "to_bf16_program");
   if (M == 0 || N == 0) throw std::invalid_argument("to_bf16_program: M and N must be >= 1");
-  const std::uint64_t chunk = std::min<std::uint64_t>({p.acc_rows, p.spad_rows, 4095});
+  const std::uint64_t chunk = std::min<std::uint64_t>({p.acc_rows, p.spad_rows, isa::kMaxCount});
   if (chunk == 0) throw std::invalid_argument("to_bf16_program: no accumulator rows");
   std::vector<isa::Instruction> prog;
   for (std::uint64_t n0 = 0; n0 < N; n0 += p.cols) {
@@ -252,7 +254,7 @@ std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std:
   const unsigned regions = v ? 3 : 2;
   const unsigned sets = p.acc_rows >= 2 * regions && p.spad_rows >= 2 ? 2 : 1;
   const std::uint64_t chunk =
-      std::min<std::uint64_t>({p.acc_rows / (sets * regions), p.spad_rows / sets, 4095});
+      std::min<std::uint64_t>({p.acc_rows / (sets * regions), p.spad_rows / sets, isa::kMaxCount});
   if (chunk == 0)
     throw std::invalid_argument("sgd_update_program: accumulator below " + std::to_string(regions) +
                                 " rows");

@@ -17,9 +17,9 @@ namespace {
 constexpr std::size_t kEvalChunk = 1024;
 
 template <typename T>
-[[noreturn]] void bad_field(const char* field, const T& value, const char* allowed) {
+[[noreturn]] void bad_field(const std::string& field, const T& value, const std::string& allowed) {
   std::ostringstream os;
-  os << "mlp." << field << ": " << value << " is out of range (allowed " << allowed << ")";
+  os << field << ": " << value << " is out of range (allowed " << allowed << ")";
   throw std::invalid_argument(os.str());
 }
 
@@ -58,20 +58,23 @@ Batch gather_batch(const SampleView& samples, std::span<const std::size_t> indic
   return b;
 }
 
-void MlpConfig::validate() const {
-  if (layers.size() < 2 || layers.size() > 16) {
-    bad_field("layers.size()", layers.size(), "2..16: inputs, hidden layers, classes");
+void MlpConfig::validate(const std::string& prefix) const {
+  const auto n = [](auto v) { return std::to_string(v); };
+  if (layers.size() < 2 || layers.size() > kMaxLayers) {
+    bad_field(prefix + "layers", n(layers.size()) + " entries",
+              "2.." + n(kMaxLayers) + ": inputs, hidden layers, classes");
   }
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    const std::string f = "layers[" + std::to_string(i) + "]";
-    if (layers[i] < 1 || layers[i] > 65536) bad_field(f.c_str(), layers[i], "1..65536");
+    if (layers[i] < 1 || layers[i] > kMaxWidth)
+      bad_field(prefix + "layers[" + n(i) + "]", layers[i], "1.." + n(kMaxWidth));
   }
-  if (layers.back() > 256) {
-    bad_field("layers.back() (classes)", layers.back(), "1..256, labels are 8-bit");
+  if (layers.back() > kMaxClasses) {
+    bad_field(prefix + "layers (the last entry, classes)", layers.back(),
+              "1.." + n(kMaxClasses) + ", labels are 8-bit");
   }
-  if (!std::isfinite(lr) || lr <= 0.0f || lr > 100.0f) bad_field("lr", lr, "(0, 100]");
-  if (!(momentum >= 0.0f && momentum < 1.0f)) bad_field("momentum", momentum, "[0, 1)");
-  if (batch < 1 || batch > 65536) bad_field("batch", batch, "1..65536");
+  if (!std::isfinite(lr) || lr <= 0.0f || lr > 100.0f) bad_field(prefix + "lr", lr, "(0, 100]");
+  if (!(momentum >= 0.0f && momentum < 1.0f)) bad_field(prefix + "momentum", momentum, "[0, 1)");
+  if (batch < 1 || batch > kMaxBatch) bad_field(prefix + "batch", batch, "1.." + n(kMaxBatch));
 }
 
 ReferenceMlp::ReferenceMlp(MlpConfig config) : config_(std::move(config)) {

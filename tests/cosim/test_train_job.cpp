@@ -73,8 +73,7 @@ TEST(TrainJob, ConfigErrorsNameTheKey) {
     }
     return std::string("<no error>");
   };
-  EXPECT_EQ(error_of("train: {lr: 0}"),
-            "t.yaml: train.lr: 0.000000 is out of range (allowed (0, 100])");
+  EXPECT_EQ(error_of("train: {lr: 0}"), "t.yaml: train.lr: 0 is out of range (allowed (0, 100])");
   EXPECT_EQ(error_of("train: {layers: [784]}"),
             "t.yaml: train.layers: must be a list of 2..16 whole numbers");
   EXPECT_EQ(error_of("train: {layers: [784, -3, 10]}"),

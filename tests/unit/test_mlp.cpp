@@ -112,18 +112,27 @@ TEST(MlpConfig, ValidateNamesFieldAndRange) {
   EXPECT_EQ(config_error([](MlpConfig& c) { c.momentum = 1.0f; }),
             "mlp.momentum: 1 is out of range (allowed [0, 1))");
   EXPECT_EQ(config_error([](MlpConfig& c) { c.batch = 0; }),
-            "mlp.batch: 0 is out of range (allowed 1..65536)");
-  EXPECT_EQ(config_error([](MlpConfig& c) { c.layers = {784}; }),
-            "mlp.layers.size(): 1 is out of range (allowed 2..16: inputs, hidden layers, classes)");
+            "mlp.batch: 0 is out of range (allowed 1..4095)");
+  EXPECT_EQ(
+      config_error([](MlpConfig& c) { c.layers = {784}; }),
+      "mlp.layers: 1 entries is out of range (allowed 2..16: inputs, hidden layers, classes)");
   EXPECT_EQ(config_error([](MlpConfig& c) {
               c.layers = {784, 0, 10};
             }),
-            "mlp.layers[1]: 0 is out of range (allowed 1..65536)");
+            "mlp.layers[1]: 0 is out of range (allowed 1..4096)");
   EXPECT_EQ(config_error([](MlpConfig& c) {
               c.layers = {784, 300};
             }),
-            "mlp.layers.back() (classes): 300 is out of range (allowed 1..256, labels are 8-bit)");
+            "mlp.layers (the last entry, classes): 300 is out of range (allowed 1..256, labels "
+            "are 8-bit)");
   EXPECT_THROW(ReferenceMlp(MlpConfig{.layers = {4}}), std::invalid_argument);
+  // The config loader names its own keys.
+  try {
+    MlpConfig{.batch = 0}.validate("train.");
+    FAIL() << "batch 0 accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "train.batch: 0 is out of range (allowed 1..4095)");
+  }
 }
 
 // --- Initialisation ------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/model/gemm.hpp"
+#include "sasim/model/mlp.hpp"
 #include "sasim/spec/device_spec.hpp"
 
 namespace sasim::app {
@@ -74,6 +75,9 @@ struct Config {
   // The device: the core and the memory window (memory.base, memory.size).
   spec::DeviceSpec device() const;
 };
+
+// The MLP of the train section (layers, optimizer, batch, seed).
+model::MlpConfig mlp_config(const Config& cfg);
 
 // Loads and validates `path`. Unknown keys are errors (they are usually typos).
 Config load_config(const std::filesystem::path& path);

@@ -28,9 +28,6 @@ struct TrainJobResult {
 // ConfigError for a core that is not built or not bf16, host::DatasetError for
 // missing data, spec::DeviceError when the device fails, std::runtime_error when
 // `train.check` finds the device and the golden model apart.
-// The MLP of the train section (layers, optimizer, batch, seed).
-model::MlpConfig mlp_config(const Config& cfg);
-
 TrainJobResult train_job(const Config& cfg, std::ostream& progress);
 
 std::string train_summary(const Config& cfg, const TrainJobResult& r);

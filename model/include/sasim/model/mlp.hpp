@@ -46,6 +46,8 @@
 #include <span>
 #include <vector>
 
+#include "sasim/spec/contract.hpp"
+
 namespace sasim::model {
 
 using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -79,11 +81,17 @@ struct MlpConfig {
   unsigned batch = 32;
   std::uint64_t seed = 1;
 
-  // Throws std::invalid_argument naming the field, its value and the allowed
-  // range: layers has 2..16 entries, each 1..65536, the last (classes) at most
-  // 256 (labels are 8-bit); lr finite in (0, 100]; momentum in [0, 1);
-  // batch 1..65536.
-  void validate() const;
+  static constexpr std::size_t kMaxLayers = 16;  // entries of `layers`
+  static constexpr unsigned kMaxWidth = 4096;    // features of a layer
+  static constexpr unsigned kMaxClasses = 256;   // labels are 8-bit
+  // The batch is a count field of the device's programs (isa::kMaxCount).
+  static constexpr unsigned kMaxBatch = static_cast<unsigned>(isa::kMaxCount);
+
+  // Throws std::invalid_argument naming the field (after `prefix`), its value
+  // and the allowed range: layers has 2..kMaxLayers entries, each
+  // 1..kMaxWidth, the last (classes) at most kMaxClasses; lr finite in
+  // (0, 100]; momentum in [0, 1); batch 1..kMaxBatch.
+  void validate(const std::string& prefix = "mlp.") const;
 };
 
 class ReferenceMlp {
