@@ -38,6 +38,19 @@ cosim::DeviceConfig config(Datapath dp, bool big = false) {
   return c;
 }
 
+// Both devices report every contract counter under the same name (the
+// functional device those the program alone determines), with the same values
+// and instruction counts.
+void expect_same_counters(const spec::Counters& functional, const spec::RunResult& r) {
+  for (const spec::CounterInfo& k : spec::kCounters) {
+    const std::string n = "core." + std::string(k.name);
+    EXPECT_TRUE(r.counters.contains(n)) << n;
+    EXPECT_EQ(functional.contains(n), k.functional) << n;
+  }
+  for (const auto& [n, v] : functional) EXPECT_EQ(r.counters.at(n), v) << n;
+  EXPECT_EQ(r.instructions(), spec::instructions(functional));
+}
+
 // The device and its golden twin, loaded with the same bytes.
 struct Pair {
   cosim::CosimDevice dev;
@@ -63,7 +76,8 @@ struct Pair {
     const auto w = isa::program_bytes(prog);
     dev.write(at, w.data(), w.size());
     spec::RunResult r = dev.run(at, prog.size());
-    golden.run(prog);
+    expect_same_counters(golden.run(prog), r);
+    EXPECT_EQ(r.instructions(), prog.size());
     return r;
   }
   void expect_same(std::uint64_t addr, std::uint64_t len) {
@@ -198,6 +212,49 @@ TEST(Device, RejectsMalformedPrograms) {
   const auto ok = isa::program_bytes({isa::encode_config(3), isa::encode_finish()});
   p.dev.write(p.base, ok.data(), ok.size());
   EXPECT_NO_THROW(p.dev.run(p.base, 2));
+}
+
+// One program with every opcode, every VEC operation and all three
+// dataflows: the two devices agree on memory, counter names, the functional
+// counters and the instruction count (FINISH included).
+TEST(Device, FunctionalAndCosimReportTheSameCounters) {
+  for (Datapath dp : {Datapath::kInt8, Datapath::kBf16}) {
+    Pair p(config(dp));
+    std::mt19937 rng(dp == Datapath::kInt8 ? 5 : 6);
+    const unsigned eb = dp == Datapath::kBf16 ? 2 : 1;
+    const std::uint64_t in = p.base, out = p.base + (1 << 20);
+    p.random(in, 4096, rng);
+    // LOADs -> (token) GEMMs and VECs in the EXEC queue -> (token) STOREs of
+    // every row written (the RTL's SRAMs are not reset, the golden's are zero).
+    std::vector<isa::Instruction> prog = {
+        isa::encode_load({isa::Sram::kSpad, false, 0, 12, 4, in, 4 * eb}),
+        isa::encode_load({isa::Sram::kAcc, false, 32, 8, 4, in + 256, 16}, {.push_next = true}),
+        isa::encode_config(2, {.pop_prev = true}),
+        isa::encode_gemm({Dataflow::kWs, false, false, 0, 4, 0, 8, 0}),
+        isa::encode_gemm({Dataflow::kIs, false, false, 0, 4, 0, 8, 8}),
+        isa::encode_gemm({Dataflow::kOs, false, false, 0, 0, 4, 7, 16})};
+    for (const isa::VecOp op :
+         {isa::VecOp::kAddRow, isa::VecOp::kRelu, isa::VecOp::kReluMask, isa::VecOp::kScale,
+          isa::VecOp::kAxpy, isa::VecOp::kToBf16, isa::VecOp::kToInt8, isa::VecOp::kCopy}) {
+      const bool to_spad = op == isa::VecOp::kToBf16 || op == isa::VecOp::kToInt8;
+      prog.push_back(isa::encode_vec({op, to_spad ? isa::Sram::kSpad : isa::Sram::kAcc, 0, 32,
+                                      to_spad ? 20u : 40u, 3, 0x3f800000}));
+    }
+    prog.push_back(
+        isa::encode_vec({isa::VecOp::kCopy, isa::Sram::kAcc, 0, 0, 48, 4, 0}, {.push_next = true}));
+    prog.push_back(
+        isa::encode_store({isa::Sram::kAcc, false, 0, 20, 4, out, 16}, {.pop_prev = true}));
+    prog.push_back(isa::encode_store({isa::Sram::kAcc, false, 40, 3, 4, out + 320, 16}));
+    prog.push_back(isa::encode_store({isa::Sram::kAcc, false, 48, 4, 4, out + 368, 16}));
+    prog.push_back(isa::encode_store({isa::Sram::kSpad, false, 20, 3, 4, out + 432, 4 * eb}));
+    prog.push_back(isa::encode_finish());
+    const spec::RunResult r = p.run(prog);  // compares the counters
+    p.expect_same(out, 432 + 12 * eb);
+    EXPECT_EQ(r.counters.at("core.array_steps"), 8u + 8u + 7u);
+    EXPECT_EQ(r.counters.at("core.vec_rows"), 8u * 3 + 4);
+    EXPECT_EQ(r.counters.at("core.insn_exec"), 1u + 3 + 9);  // CONFIG, GEMMs, VECs
+    EXPECT_EQ(r.counters.at("core.insn_store"), 4u);
+  }
 }
 
 // A dense layer of the training milestone (GEMM, bias, ReLU, bf16 copy) on
