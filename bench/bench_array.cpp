@@ -14,9 +14,7 @@
 
 namespace {
 
-namespace cosim = sasim::cosim;
-namespace model = sasim::model;
-namespace spec = sasim::spec;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
 void bm_array(benchmark::State& state, sasim::spec::CoreSpec shape, model::Dataflow df) {
   auto array = cosim::make_array_model(shape);

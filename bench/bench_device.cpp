@@ -27,11 +27,7 @@
 
 namespace {
 
-namespace cosim = sasim::cosim;
-namespace host = sasim::host;
-namespace model = sasim::model;
-namespace spec = sasim::spec;
-namespace app = sasim::app;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
 // cycles/s of the bare 16 x 16 int8 WS array on full tiles (as BM_Array).
 double array_cycles_per_s() {

@@ -473,13 +473,7 @@ model::MlpConfig mlp_config(const Config& cfg) {
   return m;
 }
 
-spec::DeviceSpec Config::device() const {
-  spec::DeviceSpec d;
-  static_cast<spec::CoreSpec&>(d) = core;
-  d.dram_base = memory.base;
-  d.dram_bytes = memory.size;
-  return d;
-}
+spec::DeviceSpec Config::device() const { return spec::device_of(core, memory.size, memory.base); }
 
 Config parse_config(const std::string& text, const std::string& source) {
   YAML::Node root;

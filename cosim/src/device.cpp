@@ -55,9 +55,7 @@ struct CosimDevice::Top : sc_core::sc_module {
 };
 
 CosimDevice::CosimDevice(const DeviceConfig& cfg) : cfg_(cfg) {
-  static_cast<spec::CoreSpec&>(params_) = cfg.core;
-  params_.dram_base = cfg.memory.memory.base;
-  params_.dram_bytes = cfg.memory.memory.size;
+  params_ = spec::device_of(cfg.core, cfg.memory.memory.size, cfg.memory.memory.base);
   spec::validate(params_);
   top_ = std::make_unique<Top>("device", cfg_, stats_);
 }

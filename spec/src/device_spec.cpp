@@ -55,6 +55,14 @@ CoreSpec core_of(Datapath dp, unsigned rows, unsigned cols, unsigned spad_rows, 
   return c;
 }
 
+DeviceSpec device_of(const CoreSpec& core, std::uint64_t dram_bytes, std::uint64_t dram_base) {
+  DeviceSpec d;
+  static_cast<CoreSpec&>(d) = core;
+  d.dram_base = dram_base;
+  d.dram_bytes = dram_bytes;
+  return d;
+}
+
 void validate(const CoreSpec& c) {
   for (const ParamInfo& p : kCoreParams) {
     const double v = value_of(c, p.name);

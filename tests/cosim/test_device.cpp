@@ -23,11 +23,7 @@
 
 namespace {
 
-namespace spec = sasim::spec;
-namespace isa = sasim::isa;
-namespace host = sasim::host;
-namespace cosim = sasim::cosim;
-namespace model = sasim::model;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 using model::Dataflow;
 using model::Datapath;
 

@@ -22,10 +22,7 @@
 
 namespace {
 
-namespace host = sasim::host;
-namespace spec = sasim::spec;
-namespace cosim = sasim::cosim;
-namespace model = sasim::model;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
 TEST(DeviceTraining, CheckedStepsOnTheRtlCore) {
   if (!host::fashion_mnist_installed())

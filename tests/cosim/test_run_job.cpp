@@ -14,8 +14,7 @@
 
 namespace {
 
-namespace app = sasim::app;
-namespace cosim = sasim::cosim;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
 // A GEMM that does not fit the 64 KiB L2 below, so policies matter.
 const char* kBase = R"(

@@ -16,8 +16,7 @@
 
 namespace {
 
-namespace app = sasim::app;
-namespace host = sasim::host;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
 app::Config config(const std::string& name, const std::string& extra) {
   return app::parse_config(

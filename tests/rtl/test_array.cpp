@@ -19,10 +19,7 @@ using sasim::model::Dataflow;
 using sasim::model::Datapath;
 using sasim::model::OperandMix;
 using sasim::model::RawMatrix;
-namespace app = sasim::app;
-namespace spec = sasim::spec;
-namespace cosim = sasim::cosim;
-namespace model = sasim::model;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
 struct Case {
   Datapath dp;

@@ -20,11 +20,7 @@
 
 namespace {
 
-namespace spec = sasim::spec;
-namespace isa = sasim::isa;
-namespace host = sasim::host;
-namespace cosim = sasim::cosim;
-namespace model = sasim::model;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 using model::Dataflow;
 using model::Datapath;
 
@@ -34,17 +30,7 @@ constexpr std::uint64_t kProg = kBase + (std::uint64_t{7} << 20);
 
 spec::CoreSpec small(Datapath dp) { return spec::core_of(dp, 4, 4, 512, 256, 16); }
 
-spec::DeviceSpec params_of(const spec::CoreSpec& s) {
-  spec::DeviceSpec p;
-  p.datapath = s.datapath;
-  p.rows = s.rows;
-  p.cols = s.cols;
-  p.spad_rows = s.spad_rows;
-  p.acc_rows = s.acc_rows;
-  p.dram_base = kBase;
-  p.dram_bytes = kBytes;
-  return p;
-}
+spec::DeviceSpec params_of(const spec::CoreSpec& s) { return spec::device_of(s, kBytes, kBase); }
 
 struct Bench {
   spec::CoreSpec shape;

@@ -21,9 +21,7 @@
 
 namespace {
 
-namespace isa = sasim::isa;
-namespace spec = sasim::spec;
-namespace app = sasim::app;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 using nlohmann::json;
 
 std::string read(const std::string& path) {

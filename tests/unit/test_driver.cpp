@@ -20,24 +20,14 @@
 
 namespace {
 
-namespace spec = sasim::spec;
-namespace isa = sasim::isa;
-namespace host = sasim::host;
-namespace model = sasim::model;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 using model::Dataflow;
 using model::Datapath;
 
 constexpr std::uint64_t kBase = 0x8000'0000;
 
 spec::DeviceSpec params(Datapath dp = Datapath::kInt8, std::uint64_t dram = 1 << 16) {
-  spec::DeviceSpec p;
-  p.datapath = dp;
-  p.rows = 4;
-  p.cols = 4;
-  p.spad_rows = 256;
-  p.acc_rows = 64;
-  p.dram_bytes = dram;
-  return p;
+  return spec::device_of(spec::core_of(dp, 4, 4, 256, 64), dram);
 }
 
 template <typename E, typename F>

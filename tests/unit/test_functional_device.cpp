@@ -13,22 +13,13 @@
 
 namespace {
 
-namespace model = sasim::model;
-namespace spec = sasim::spec;
-namespace isa = sasim::isa;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 using sasim::model::Datapath;
 
 constexpr std::uint64_t kBase = 0x8000'0000;
 
 spec::DeviceSpec params(Datapath dp, unsigned rows, unsigned cols) {
-  spec::DeviceSpec p;
-  p.datapath = dp;
-  p.rows = rows;
-  p.cols = cols;
-  p.spad_rows = 64;
-  p.acc_rows = 16;
-  p.dram_bytes = 1 << 16;
-  return p;
+  return spec::device_of(spec::core_of(dp, rows, cols, 64, 16), 1 << 16);
 }
 
 std::vector<isa::Instruction> prog(std::initializer_list<isa::Instruction> l) {

@@ -25,10 +25,7 @@
 
 namespace {
 
-namespace spec = sasim::spec;
-namespace isa = sasim::isa;
-namespace host = sasim::host;
-namespace model = sasim::model;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 using model::Dataflow;
 using model::Datapath;
 
@@ -37,14 +34,7 @@ constexpr std::uint8_t kGarbage = 0xA5;
 
 spec::DeviceSpec params(Datapath dp, unsigned rows, unsigned cols, unsigned spad = 4096,
                         unsigned acc = 1024) {
-  spec::DeviceSpec p;
-  p.datapath = dp;
-  p.rows = rows;
-  p.cols = cols;
-  p.spad_rows = spad;
-  p.acc_rows = acc;
-  p.dram_bytes = std::uint64_t{4} << 20;
-  return p;
+  return spec::device_of(spec::core_of(dp, rows, cols, spad, acc), std::uint64_t{4} << 20);
 }
 
 // Extra bytes after every row of A, B and C (0: packed).

@@ -22,19 +22,11 @@
 
 namespace {
 
-namespace spec = sasim::spec;
-namespace host = sasim::host;
-namespace model = sasim::model;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
 spec::DeviceSpec params(unsigned rows, unsigned cols, unsigned spad, unsigned acc) {
-  spec::DeviceSpec p;
-  p.datapath = model::Datapath::kBf16;
-  p.rows = rows;
-  p.cols = cols;
-  p.spad_rows = spad;
-  p.acc_rows = acc;
-  p.dram_bytes = std::uint64_t{16} << 20;
-  return p;
+  return spec::device_of(spec::core_of(model::Datapath::kBf16, rows, cols, spad, acc),
+                         std::uint64_t{16} << 20);
 }
 
 // bf16 values of moderate size (both signs), as training data would have.

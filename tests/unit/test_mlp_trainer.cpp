@@ -19,19 +19,11 @@
 
 namespace {
 
-namespace spec = sasim::spec;
-namespace host = sasim::host;
-namespace model = sasim::model;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
 spec::DeviceSpec core16() {
-  spec::DeviceSpec p;
-  p.datapath = model::Datapath::kBf16;
-  p.rows = 16;
-  p.cols = 16;
-  p.spad_rows = 8192;
-  p.acc_rows = 1024;
-  p.dram_bytes = std::uint64_t{64} << 20;
-  return p;
+  return spec::device_of(spec::core_of(model::Datapath::kBf16, 16, 16, 8192, 1024),
+                         std::uint64_t{64} << 20);
 }
 
 // `steps` checked steps of the device trainer on `data` (784 features): after

@@ -19,10 +19,7 @@
 
 namespace {
 
-namespace model = sasim::model;
-namespace spec = sasim::spec;
-namespace isa = sasim::isa;
-namespace host = sasim::host;
+using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 using sasim::model::Dataflow;
 using sasim::model::Datapath;
 
@@ -30,14 +27,7 @@ constexpr std::uint64_t kBase = 0x8000'0000;
 
 spec::DeviceSpec params(Datapath dp, unsigned rows, unsigned cols, unsigned spad = 64,
                         unsigned acc = 32, std::uint64_t dram = 1 << 16) {
-  spec::DeviceSpec p;
-  p.datapath = dp;
-  p.rows = rows;
-  p.cols = cols;
-  p.spad_rows = spad;
-  p.acc_rows = acc;
-  p.dram_bytes = dram;
-  return p;
+  return spec::device_of(spec::core_of(dp, rows, cols, spad, acc), dram);
 }
 
 std::vector<isa::Instruction> prog(std::initializer_list<isa::Instruction> l) {

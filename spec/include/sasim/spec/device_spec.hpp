@@ -42,6 +42,10 @@ CoreSpec core_of(Datapath dp, unsigned rows, unsigned cols);
 CoreSpec core_of(Datapath dp, unsigned rows, unsigned cols, unsigned spad_rows, unsigned acc_rows,
                  unsigned bus_bytes = core_default_bus_bytes());
 
+// This core with a memory window of dram_bytes from dram_base.
+DeviceSpec device_of(const CoreSpec& core, std::uint64_t dram_bytes,
+                     std::uint64_t dram_base = DeviceSpec{}.dram_base);
+
 // Throws SpecError for the first parameter outside the contract's range.
 void validate(const CoreSpec& c);
 // validate(core) plus a non-empty memory window inside the 40-bit address space.
