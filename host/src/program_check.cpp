@@ -54,7 +54,7 @@ std::string insn_name(const std::vector<isa::Instruction>& prog, std::size_t idx
 // (program indices).
 struct Last {
   std::int64_t w = -1;
-  Queue wq = Queue::kNone;
+  Queue wq = Queue::kCtrl;
   std::array<std::int64_t, 3> r{-1, -1, -1};
 };
 
@@ -165,35 +165,7 @@ bool needs_order(Queue qx, bool x_wrote, Queue qy, bool y_writes, const CheckOpt
 
 }  // namespace
 
-Queue queue_of(const isa::Instruction& insn) {
-  switch (isa::opcode_of(insn)) {
-    case isa::Opcode::kLoad:
-      return Queue::kLoad;
-    case isa::Opcode::kStore:
-      return Queue::kStore;
-    case isa::Opcode::kGemm:
-    case isa::Opcode::kVec:
-    case isa::Opcode::kConfig:
-      return Queue::kExec;
-    case isa::Opcode::kFinish:
-      break;
-  }
-  return Queue::kNone;
-}
-
-const char* to_string(Queue q) {
-  switch (q) {
-    case Queue::kLoad:
-      return "LOAD";
-    case Queue::kExec:
-      return "EXEC";
-    case Queue::kStore:
-      return "STORE";
-    case Queue::kNone:
-      break;
-  }
-  return "none";
-}
+Queue queue_of(const isa::Instruction& insn) { return isa::queue_of(isa::opcode_of(insn)); }
 
 const char* to_string(Channel c) {
   switch (c) {
@@ -231,44 +203,33 @@ std::vector<Access> footprint(const spec::DeviceSpec& p, const isa::Instruction&
     case isa::Opcode::kLoad:
     case isa::Opcode::kStore: {
       const bool load = isa::opcode_of(in) == isa::Opcode::kLoad;
-      const bool acc = in.get(isa::dma::kSram) == static_cast<std::uint64_t>(isa::Sram::kAcc);
-      const bool tr = in.get(isa::dma::kTranspose) != 0;
-      const std::uint64_t row = in.get(isa::dma::kSramRow);
-      const std::uint64_t rows = in.get(isa::dma::kRows);
-      const std::uint64_t cols = in.get(isa::dma::kCols);
-      const std::uint64_t addr = in.get(isa::dma::kDramAddr);
-      const std::uint64_t stride = in.get(isa::dma::kDramStride);
+      const isa::DmaArgs d = isa::decode_dma(in);
+      const bool acc = d.sram == isa::Sram::kAcc;
       const std::uint64_t eb = acc ? 4 : p.elem_bytes();
-      v.push_back(sram(acc ? Space::kAcc : Space::kSpad, load, row, tr ? cols : rows));
-      v.push_back(Access{Space::kMem, !load, addr, rows, stride, cols * eb});
+      v.push_back(
+          sram(acc ? Space::kAcc : Space::kSpad, load, d.sram_row, d.transpose ? d.cols : d.rows));
+      v.push_back(Access{Space::kMem, !load, d.dram_addr, d.rows, d.dram_stride, d.cols * eb});
       break;
     }
     case isa::Opcode::kGemm: {
-      const std::uint64_t len = in.get(isa::gemm::kLen);
-      const bool os =
-          in.get(isa::gemm::kDataflow) == static_cast<std::uint64_t>(isa::Dataflow::kOs);
-      if (os) {
-        v.push_back(sram(Space::kSpad, false, in.get(isa::gemm::kInRow), len));
-        v.push_back(sram(Space::kSpad, false, in.get(isa::gemm::kBRow), len));
-        v.push_back(sram(Space::kAcc, true, in.get(isa::gemm::kAccRow), p.rows));
+      const isa::GemmArgs g = isa::decode_gemm(in);
+      if (g.dataflow == isa::Dataflow::kOs) {
+        v.push_back(sram(Space::kSpad, false, g.in_row, g.len));
+        v.push_back(sram(Space::kSpad, false, g.b_row, g.len));
+        v.push_back(sram(Space::kAcc, true, g.acc_row, p.rows));
       } else {
-        if (in.get(isa::gemm::kReuse) == 0) {
-          v.push_back(sram(Space::kSpad, false, in.get(isa::gemm::kPreRow), p.rows));
-        }
-        v.push_back(sram(Space::kSpad, false, in.get(isa::gemm::kInRow), len));
-        v.push_back(sram(Space::kAcc, true, in.get(isa::gemm::kAccRow), len));
+        if (!g.reuse) v.push_back(sram(Space::kSpad, false, g.pre_row, p.rows));
+        v.push_back(sram(Space::kSpad, false, g.in_row, g.len));
+        v.push_back(sram(Space::kAcc, true, g.acc_row, g.len));
       }
       break;
     }
     case isa::Opcode::kVec: {
-      const auto op = static_cast<isa::VecOp>(in.get(isa::vec::kOp));
-      const std::uint64_t rows = in.get(isa::vec::kRows);
-      v.push_back(sram(Space::kAcc, false, in.get(isa::vec::kSrcRow), rows));
-      if (op == isa::VecOp::kAddRow || op == isa::VecOp::kReluMask || op == isa::VecOp::kAxpy) {
-        v.push_back(sram(Space::kAcc, false, in.get(isa::vec::kSrc2Row), rows));
-      }
-      const bool spad = in.get(isa::vec::kDstSram) == static_cast<std::uint64_t>(isa::Sram::kSpad);
-      v.push_back(sram(spad ? Space::kSpad : Space::kAcc, true, in.get(isa::vec::kDstRow), rows));
+      const isa::VecArgs a = isa::decode_vec(in);
+      v.push_back(sram(Space::kAcc, false, a.src_row, a.rows));
+      if (isa::reads_src2(a.op)) v.push_back(sram(Space::kAcc, false, a.src2_row, a.rows));
+      v.push_back(sram(a.dst_sram == isa::Sram::kSpad ? Space::kSpad : Space::kAcc, true, a.dst_row,
+                       a.rows));
       break;
     }
     case isa::Opcode::kConfig:
@@ -447,7 +408,7 @@ CheckReport check_program(const spec::DeviceSpec& p, const std::vector<isa::Inst
   if (stuck) {
     std::string s = "deadlock:";
     for (std::size_t k = 0; k < 3; ++k) {
-      s += std::string(" ") + to_string(static_cast<Queue>(k)) + " head ";
+      s += " " + std::string(isa::to_string(static_cast<Queue>(k))) + " head ";
       s += head[k] < queue[k].size() ? std::to_string(queue[k][head[k]]) : "(drained)";
       s += ";";
     }
@@ -491,9 +452,10 @@ CheckReport check_program(const spec::DeviceSpec& p, const std::vector<isa::Inst
         if (!needs_order(q[x], x_wrote, q[y], a.write, opts)) return;
         if (qpos[x] <= vc[y][static_cast<std::size_t>(q[x])] || xi == reported) return;
         reported = xi;
-        error("race: " + insn_name(prog, y) + " [" + to_string(q[y]) + "] " + to_string(a) +
-              " conflicts with " + insn_name(prog, x) + " [" + to_string(q[x]) + "] (" +
-              (x_wrote ? "write" : "read") + "), not ordered by tokens");
+        error("race: " + insn_name(prog, y) + " [" + std::string(isa::to_string(q[y])) + "] " +
+              to_string(a) + " conflicts with " + insn_name(prog, x) + " [" +
+              std::string(isa::to_string(q[x])) + "] (" + (x_wrote ? "write" : "read") +
+              "), not ordered by tokens");
       };
       if (!t.access(static_cast<std::int64_t>(y), q[y], a, on_conflict)) {
         error(insn_name(prog, y) + ": " + to_string(a) + " is beyond the SRAM");

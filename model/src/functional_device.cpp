@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sasim/isa/encode.hpp"
 #include "sasim/model/numerics.hpp"
 #include "sasim/model/vector.hpp"
 
@@ -125,13 +126,11 @@ spec::Counters FunctionalDevice::run(const std::vector<isa::Instruction>& progra
 void FunctionalDevice::exec_dma(std::size_t idx, const isa::Instruction& in, bool load) {
   namespace f = isa::dma;
 
-  const bool is_acc = in.get(f::kSram) == static_cast<std::uint64_t>(isa::Sram::kAcc);
-  const bool tr = in.get(f::kTranspose) != 0;
-  const std::uint64_t row0 = in.get(f::kSramRow);
-  const std::uint64_t rows = in.get(f::kRows);
-  const std::uint64_t cols = in.get(f::kCols);
-  const std::uint64_t addr = in.get(f::kDramAddr);
-  const std::uint64_t stride = in.get(f::kDramStride);
+  const isa::DmaArgs d = isa::decode_dma(in);
+  const bool is_acc = d.sram == isa::Sram::kAcc;
+  const bool tr = d.transpose;
+  const std::uint64_t row0 = d.sram_row, rows = d.rows, cols = d.cols;
+  const std::uint64_t addr = d.dram_addr, stride = d.dram_stride;
   const unsigned width = is_acc ? p_.cols : w_;
   const std::uint64_t cap = is_acc ? p_.acc_rows : p_.spad_rows;
   const unsigned eb = is_acc ? 4u : p_.elem_bytes();
@@ -165,24 +164,24 @@ void FunctionalDevice::exec_dma(std::size_t idx, const isa::Instruction& in, boo
   }
   for (std::uint64_t r = 0; r < rows; ++r) {
     for (std::uint64_t c = 0; c < cols; ++c) {
-      std::uint8_t* d = dram_.data() + (addr - p_.dram_base + r * stride + c * eb);
+      std::uint8_t* m = dram_.data() + (addr - p_.dram_base + r * stride + c * eb);
       const std::uint64_t sr = tr ? row0 + c : row0 + r;
       const std::uint64_t sc = tr ? r : c;
       if (is_acc) {
         std::uint32_t& s = acc_[sr * p_.cols + sc];
         if (load) {
-          s = std::uint32_t{d[0]} | std::uint32_t{d[1]} << 8 | std::uint32_t{d[2]} << 16 |
-              std::uint32_t{d[3]} << 24;
+          s = std::uint32_t{m[0]} | std::uint32_t{m[1]} << 8 | std::uint32_t{m[2]} << 16 |
+              std::uint32_t{m[3]} << 24;
         } else {
-          for (unsigned b = 0; b < 4; ++b) d[b] = static_cast<std::uint8_t>(s >> (8 * b));
+          for (unsigned b = 0; b < 4; ++b) m[b] = static_cast<std::uint8_t>(s >> (8 * b));
         }
       } else {
         std::uint16_t& s = spad_[sr * w_ + sc];
         if (load) {
-          s = eb == 2 ? static_cast<std::uint16_t>(d[0] | d[1] << 8) : d[0];
+          s = eb == 2 ? static_cast<std::uint16_t>(m[0] | m[1] << 8) : m[0];
         } else {
-          d[0] = static_cast<std::uint8_t>(s);
-          if (eb == 2) d[1] = static_cast<std::uint8_t>(s >> 8);
+          m[0] = static_cast<std::uint8_t>(s);
+          if (eb == 2) m[1] = static_cast<std::uint8_t>(s >> 8);
         }
       }
     }
@@ -190,14 +189,11 @@ void FunctionalDevice::exec_dma(std::size_t idx, const isa::Instruction& in, boo
 }
 
 std::uint64_t FunctionalDevice::exec_gemm(std::size_t idx, const isa::Instruction& in) {
-  const std::uint64_t df = in.get(isa::gemm::kDataflow);
-  const bool reuse = in.get(isa::gemm::kReuse) != 0;
-  const bool accumulate = in.get(isa::gemm::kAccumulate) != 0;
-  const std::uint64_t pre = in.get(isa::gemm::kPreRow);
-  const std::uint64_t in_row = in.get(isa::gemm::kInRow);
-  const std::uint64_t b_row = in.get(isa::gemm::kBRow);
-  const std::uint64_t len = in.get(isa::gemm::kLen);
-  const std::uint64_t acc_row = in.get(isa::gemm::kAccRow);
+  const isa::GemmArgs g = isa::decode_gemm(in);
+  const auto df = static_cast<std::uint64_t>(g.dataflow);
+  const bool reuse = g.reuse, accumulate = g.accumulate;
+  const std::uint64_t pre = g.pre_row, in_row = g.in_row, b_row = g.b_row, len = g.len,
+                      acc_row = g.acc_row;
   const unsigned R = p_.rows, C = p_.cols;
   const model::Datapath dp = p_.datapath;
   check_count(idx, in, isa::gemm::kLen, len, isa::gemm::kLen.max(), "streamed vectors");
@@ -250,13 +246,11 @@ std::uint64_t FunctionalDevice::exec_gemm(std::size_t idx, const isa::Instructio
 }
 
 std::uint64_t FunctionalDevice::exec_vec(std::size_t idx, const isa::Instruction& in) {
-  const std::uint64_t op = in.get(isa::vec::kOp);
-  const bool to_spad = in.get(isa::vec::kDstSram) == static_cast<std::uint64_t>(isa::Sram::kSpad);
-  const std::uint64_t src = in.get(isa::vec::kSrcRow);
-  const std::uint64_t src2 = in.get(isa::vec::kSrc2Row);
-  const std::uint64_t dst = in.get(isa::vec::kDstRow);
-  const std::uint64_t rows = in.get(isa::vec::kRows);
-  const auto imm = static_cast<std::uint32_t>(in.get(isa::vec::kImm));
+  const isa::VecArgs v = isa::decode_vec(in);
+  const auto op = static_cast<std::uint64_t>(v.op);
+  const bool to_spad = v.dst_sram == isa::Sram::kSpad;
+  const std::uint64_t src = v.src_row, src2 = v.src2_row, dst = v.dst_row, rows = v.rows;
+  const std::uint32_t imm = v.imm;
   const auto vop_of = isa::vec_op_from(op);
   if (!vop_of) fail(idx, in, isa::vec::kOp.name, std::to_string(op) + " is not a vector op");
   const isa::VecOp vop = *vop_of;

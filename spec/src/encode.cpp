@@ -63,6 +63,40 @@ Instruction encode_config(unsigned int8_shift, const Deps& d) {
 
 Instruction encode_finish(const Deps& d) { return start(Opcode::kFinish, d); }
 
+namespace {
+template <typename T>
+T field(const Instruction& i, const Field& f) {
+  return static_cast<T>(i.get(f));
+}
+}  // namespace
+
+DmaArgs decode_dma(const Instruction& i) {
+  return {field<Sram>(i, dma::kSram),
+          i.get(dma::kTranspose) != 0,
+          field<std::uint32_t>(i, dma::kSramRow),
+          field<std::uint32_t>(i, dma::kRows),
+          field<std::uint32_t>(i, dma::kCols),
+          i.get(dma::kDramAddr),
+          i.get(dma::kDramStride)};
+}
+
+GemmArgs decode_gemm(const Instruction& i) {
+  return {field<Dataflow>(i, gemm::kDataflow),   i.get(gemm::kReuse) != 0,
+          i.get(gemm::kAccumulate) != 0,         field<std::uint32_t>(i, gemm::kPreRow),
+          field<std::uint32_t>(i, gemm::kInRow), field<std::uint32_t>(i, gemm::kBRow),
+          field<std::uint32_t>(i, gemm::kLen),   field<std::uint32_t>(i, gemm::kAccRow)};
+}
+
+VecArgs decode_vec(const Instruction& i) {
+  return {field<VecOp>(i, vec::kOp),
+          field<Sram>(i, vec::kDstSram),
+          field<std::uint32_t>(i, vec::kSrcRow),
+          field<std::uint32_t>(i, vec::kSrc2Row),
+          field<std::uint32_t>(i, vec::kDstRow),
+          field<std::uint32_t>(i, vec::kRows),
+          field<std::uint32_t>(i, vec::kImm)};
+}
+
 Opcode opcode_of(const Instruction& insn) {
   const auto v = insn.get(common::kOpcode);
   if (const auto op = opcode_from(v)) return *op;

@@ -340,7 +340,7 @@ std::uint64_t estimate_cycles(const spec::DeviceSpec& p, const std::vector<isa::
   std::uint64_t end = 0;
   for (const isa::Instruction& i : prog) {  // token edges point forward: program order works
     const host::Queue q = host::queue_of(i);
-    if (q == host::Queue::kNone) break;
+    if (q == host::Queue::kCtrl) break;
     const auto k = static_cast<std::size_t>(q);
     std::uint64_t start = free_at[k];
     for (std::size_t c = 0; c < 4; ++c) {

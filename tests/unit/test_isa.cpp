@@ -3,6 +3,7 @@
 
 #include <random>
 #include <string>
+#include <tuple>
 
 #include "sasim/isa/encode.hpp"
 
@@ -100,6 +101,48 @@ TEST(Isa, IllegalOpcodesAreRejected) {
   EXPECT_THROW(isa::opcode_of(i), std::invalid_argument);
   i.set(isa::common::kOpcode, 9);
   EXPECT_THROW(isa::opcode_of(i), std::invalid_argument);
+}
+
+}  // namespace
+
+namespace {
+
+// decode_* inverts encode_* for every field (random in-range values).
+TEST(Isa, DecodeInvertsEncode) {
+  std::mt19937_64 rng(7);
+  auto r = [&](unsigned bits) { return static_cast<std::uint32_t>(rng() & ((1ull << bits) - 1)); };
+  for (int i = 0; i < 200; ++i) {
+    const isa::DmaArgs d{isa::Sram(r(1)),
+                         r(1) != 0,
+                         r(16),
+                         1 + r(11),
+                         1 + r(11),
+                         rng() & ((1ull << 40) - 1),
+                         rng() & ((1ull << 24) - 1)};
+    for (const isa::Instruction& w : {isa::encode_load(d), isa::encode_store(d)}) {
+      const isa::DmaArgs e = isa::decode_dma(w);
+      EXPECT_EQ(
+          std::tie(e.sram, e.transpose, e.sram_row, e.rows, e.cols, e.dram_addr, e.dram_stride),
+          std::tie(d.sram, d.transpose, d.sram_row, d.rows, d.cols, d.dram_addr, d.dram_stride));
+    }
+    const isa::GemmArgs g{
+        isa::Dataflow(r(2) % 3), r(1) != 0, r(1) != 0, r(16), r(16), r(16), 1 + r(11), r(16)};
+    const isa::GemmArgs h = isa::decode_gemm(isa::encode_gemm(g));
+    EXPECT_EQ(
+        std::tie(h.dataflow, h.reuse, h.accumulate, h.pre_row, h.in_row, h.b_row, h.len, h.acc_row),
+        std::tie(g.dataflow, g.reuse, g.accumulate, g.pre_row, g.in_row, g.b_row, g.len,
+                 g.acc_row));
+    const isa::VecArgs v{isa::VecOp(r(3)),
+                         isa::Sram(r(1)),
+                         r(16),
+                         r(16),
+                         r(16),
+                         1 + r(11),
+                         static_cast<std::uint32_t>(rng())};
+    const isa::VecArgs u = isa::decode_vec(isa::encode_vec(v));
+    EXPECT_EQ(std::tie(u.op, u.dst_sram, u.src_row, u.src2_row, u.dst_row, u.rows, u.imm),
+              std::tie(v.op, v.dst_sram, v.src_row, v.src2_row, v.dst_row, v.rows, v.imm));
+  }
 }
 
 }  // namespace

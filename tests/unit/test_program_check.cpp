@@ -456,7 +456,7 @@ void drop_pair(const spec::DeviceSpec& p, std::vector<isa::Instruction>& v, host
                             host::Queue::kExec};
   const auto k = static_cast<std::size_t>(c);
   std::vector<std::size_t> pushers, poppers;
-  for (std::size_t i = 0; i < v.size() && host::queue_of(v[i]) != host::Queue::kNone; ++i) {
+  for (std::size_t i = 0; i < v.size() && host::queue_of(v[i]) != host::Queue::kCtrl; ++i) {
     if (host::queue_of(v[i]) == from[k] && v[i].get(*push_f[k])) pushers.push_back(i);
     if (host::queue_of(v[i]) == to[k] && v[i].get(*pop_f[k])) poppers.push_back(i);
   }

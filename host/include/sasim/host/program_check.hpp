@@ -40,15 +40,18 @@
 
 #include "sasim/isa/field.hpp"
 #include "sasim/model/functional_device.hpp"
+#include "sasim/spec/contract.hpp"
 
 namespace sasim::host {
 
-enum class Queue : std::uint8_t { kLoad = 0, kExec = 1, kStore = 2, kNone = 3 };  // kNone: FINISH
+// The contract's queues (isa::Queue: LOAD, EXEC, STORE; CTRL for FINISH).
+using isa::Queue;
 
 // The queue an instruction runs in. Throws std::invalid_argument for an opcode
 // that is not in the ISA.
+// The queue of an instruction (isa::queue_of its opcode; std::invalid_argument
+// for an opcode outside the ISA).
 Queue queue_of(const isa::Instruction& insn);
-const char* to_string(Queue q);  // "LOAD", "EXEC", "STORE", "none"
 
 enum class Channel : std::uint8_t {
   kLoadToExec = 0,

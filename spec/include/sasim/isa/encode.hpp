@@ -64,6 +64,13 @@ Instruction encode_vec(const VecArgs& a, const Deps& d = {});
 Instruction encode_config(unsigned int8_shift, const Deps& d = {});
 Instruction encode_finish(const Deps& d = {});
 
+// The arguments of an instruction word of that format (the inverse of the
+// encoders). Enumerated fields are converted without a check: a value
+// outside its enumeration is for the executing unit to reject.
+DmaArgs decode_dma(const Instruction& i);
+GemmArgs decode_gemm(const Instruction& i);
+VecArgs decode_vec(const Instruction& i);
+
 // The opcode of an instruction word; throws std::invalid_argument for an
 // opcode that is not in the ISA.
 Opcode opcode_of(const Instruction& insn);
