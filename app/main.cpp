@@ -2,8 +2,8 @@
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iostream>
+#include <optional>
 
 #include "sasim/app/array_job.hpp"
 #include "sasim/app/config.hpp"
@@ -18,16 +18,19 @@ using namespace sasim;
 
 namespace {
 
-// Options every job takes: the config file (also positional) and the output
-// directory; `extra` adds job-specific ones. Returns false after --help.
-bool parse_job_options(const std::vector<std::string>& args, const std::string& usage,
-                       std::string& config_path, std::string& out_dir,
-                       const std::function<void(po::options_description&)>& extra = {}) {
+// The options every job takes: the config file (also positional), the output
+// directory and, where `waves_help` is set, --waves. Returns the loaded
+// config with the overrides applied, or nothing after --help.
+std::optional<app::Config> job_config(const std::vector<std::string>& args,
+                                      const std::string& usage, std::string config_path,
+                                      const char* waves_help = nullptr) {
+  std::string out_dir;
+  bool waves = false;
   po::options_description desc(usage);
   desc.add_options()("help,h", "show this help")(
       "config,c", po::value(&config_path)->default_value(config_path), "YAML configuration")(
       "out,o", po::value(&out_dir), "directory for the statistics and the effective config");
-  if (extra) extra(desc);
+  if (waves_help) desc.add_options()("waves,w", po::bool_switch(&waves), waves_help);
   po::positional_options_description pos;
   pos.add("config", 1);
   po::variables_map vm;
@@ -35,9 +38,13 @@ bool parse_job_options(const std::vector<std::string>& args, const std::string& 
   po::notify(vm);
   if (vm.count("help")) {
     std::cout << desc << "\n";
-    return false;
+    return std::nullopt;
   }
-  return true;
+  app::Config cfg = app::load_config(config_path);
+  if (waves) cfg.run.waves = true;
+  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  return cfg;
 }
 
 // Writes <out_dir>/<name>/<stats_file> and the effective config beside it.
@@ -52,67 +59,42 @@ void write_outputs(const app::Config& cfg, const std::string& stats_file,
 
 // The main job: a GEMM on the whole device (RTL core + SystemC memory system).
 int cmd_run(const std::vector<std::string>& args) {
-  std::string config_path = "configs/default.yaml", out_dir;
-  bool waves = false;
-  if (!parse_job_options(args, "sasim run [options]", config_path, out_dir,
-                         [&](po::options_description& d) {
-                           d.add_options()("waves,w", po::bool_switch(&waves),
-                                           "write an FST waveform of the core (run.wave_file)");
-                         })) {
-    return 0;
-  }
-  app::Config cfg = app::load_config(config_path);
-  if (waves) cfg.run.waves = true;
-  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
-  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  const app::RunJobResult r = app::run_job(cfg);
-  std::cout << app::run_summary(cfg, r);
-  write_outputs(cfg, "stats.json", r.stats);
+  const auto cfg = job_config(args, "sasim run [options]", "configs/default.yaml",
+                              "write an FST waveform of the core (run.wave_file)");
+  if (!cfg) return 0;
+  const app::RunJobResult r = app::run_job(*cfg);
+  std::cout << app::run_summary(*cfg, r);
+  write_outputs(*cfg, "stats.json", r.stats);
   return r.match ? 0 : 3;
 }
 
 // The array alone (no memory system): cycle formula and bit-exactness checks.
 int cmd_array(const std::vector<std::string>& args) {
-  std::string config_path = "configs/default.yaml", out_dir;
-  bool waves = false;
-  if (!parse_job_options(args, "sasim array [options]", config_path, out_dir,
-                         [&](po::options_description& d) {
-                           d.add_options()("waves,w", po::bool_switch(&waves),
-                                           "write an FST waveform (run.wave_file, under waves/)");
-                         })) {
-    return 0;
-  }
-  app::Config cfg = app::load_config(config_path);
-  if (waves) cfg.run.waves = true;
-  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
-  const app::ArrayJobResult r = app::array_job(cfg);
-  std::cout << app::array_summary(cfg, r);
-  write_outputs(cfg, "array_stats.json", r.stats);
+  const auto cfg = job_config(args, "sasim array [options]", "configs/default.yaml",
+                              "write an FST waveform (run.wave_file, under waves/)");
+  if (!cfg) return 0;
+  const app::ArrayJobResult r = app::array_job(*cfg);
+  std::cout << app::array_summary(*cfg, r);
+  write_outputs(*cfg, "array_stats.json", r.stats);
   return r.match ? 0 : 3;
 }
 
 int cmd_mem(const std::vector<std::string>& args) {
-  std::string config_path = "configs/memory.yaml", out_dir;
-  if (!parse_job_options(args, "sasim mem [options]", config_path, out_dir)) return 0;
-  app::Config cfg = app::load_config(config_path);
-  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
-  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  const app::MemJobResult r = app::mem_job(cfg);
-  std::cout << app::mem_summary(cfg, r);
-  write_outputs(cfg, "mem_stats.json", r.stats);
+  const auto cfg = job_config(args, "sasim mem [options]", "configs/memory.yaml");
+  if (!cfg) return 0;
+  const app::MemJobResult r = app::mem_job(*cfg);
+  std::cout << app::mem_summary(*cfg, r);
+  write_outputs(*cfg, "mem_stats.json", r.stats);
   return 0;
 }
 
 // Training on the device (the `train` section).
 int cmd_train(const std::vector<std::string>& args) {
-  std::string config_path = "configs/train.yaml", out_dir;
-  if (!parse_job_options(args, "sasim train [options]", config_path, out_dir)) return 0;
-  app::Config cfg = app::load_config(config_path);
-  if (!out_dir.empty()) cfg.run.out_dir = out_dir;
-  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  const app::TrainJobResult r = app::train_job(cfg, std::cerr);
-  std::cout << app::train_summary(cfg, r);
-  write_outputs(cfg, "train_report.json", r.report);
+  const auto cfg = job_config(args, "sasim train [options]", "configs/train.yaml");
+  if (!cfg) return 0;
+  const app::TrainJobResult r = app::train_job(*cfg, std::cerr);
+  std::cout << app::train_summary(*cfg, r);
+  write_outputs(*cfg, "train_report.json", r.report);
   return 0;
 }
 

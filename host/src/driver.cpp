@@ -175,15 +175,22 @@ void Driver::free(Tensor& t) {
 std::uint64_t Driver::bytes_free() const { return heap_->bytes_free(); }
 std::uint64_t Driver::largest_free_block() const { return heap_->largest(); }
 
-void Driver::copy_in_bytes(const Tensor& t, const std::uint8_t* src, std::uint64_t eb,
-                           std::uint64_t n) {
-  if (t.rows() == 0) throw std::invalid_argument("copy_in: empty tensor");
+namespace {
+// n elements of eb bytes fill the non-empty tensor t exactly.
+void check_copy(const char* what, const Tensor& t, std::uint64_t eb, std::uint64_t n) {
+  if (t.rows() == 0) throw std::invalid_argument(std::string(what) + ": empty tensor");
   if (eb != t.elem_bytes() || n != t.rows() * t.cols()) {
-    throw std::invalid_argument("copy_in: " + std::to_string(n) + " elements of " +
+    throw std::invalid_argument(std::string(what) + ": " + std::to_string(n) + " elements of " +
                                 std::to_string(eb) + " bytes for a " + std::to_string(t.rows()) +
                                 " x " + std::to_string(t.cols()) + " tensor of " +
                                 std::to_string(t.elem_bytes()) + "-byte elements");
   }
+}
+}  // namespace
+
+void Driver::copy_in_bytes(const Tensor& t, const std::uint8_t* src, std::uint64_t eb,
+                           std::uint64_t n) {
+  check_copy("copy_in", t, eb, n);
   std::vector<std::uint8_t> row(t.row_bytes());
   for (std::uint64_t r = 0; r < t.rows(); ++r) {
     for (std::uint64_t i = 0; i < t.cols(); ++i) {
@@ -195,13 +202,7 @@ void Driver::copy_in_bytes(const Tensor& t, const std::uint8_t* src, std::uint64
 }
 
 void Driver::copy_out_bytes(const Tensor& t, std::uint8_t* dst, std::uint64_t eb, std::uint64_t n) {
-  if (t.rows() == 0) throw std::invalid_argument("copy_out: empty tensor");
-  if (eb != t.elem_bytes() || n != t.rows() * t.cols()) {
-    throw std::invalid_argument("copy_out: " + std::to_string(n) + " elements of " +
-                                std::to_string(eb) + " bytes for a " + std::to_string(t.rows()) +
-                                " x " + std::to_string(t.cols()) + " tensor of " +
-                                std::to_string(t.elem_bytes()) + "-byte elements");
-  }
+  check_copy("copy_out", t, eb, n);
   std::vector<std::uint8_t> row(t.row_bytes());
   for (std::uint64_t r = 0; r < t.rows(); ++r) {
     dev_.read(t.addr() + r * t.pitch(), row.data(), row.size());

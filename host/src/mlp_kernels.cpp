@@ -38,6 +38,14 @@ isa::Instruction relay_vec() {
   return isa::encode_vec({isa::VecOp::kCopy, isa::Sram::kAcc, 0, 0, 0, 1, 0});
 }
 
+// Accumulator rows [0, m) (fp32) rounded to bf16 into scratchpad rows [0, m)
+// and stored as m x cw bf16 elements at `at` (row pitch `stride`).
+void push_to_bf16(std::vector<isa::Instruction>& prog, std::uint64_t m, std::uint64_t cw,
+                  std::uint64_t at, std::uint64_t stride) {
+  prog.push_back(isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, 0, 0, 0, u32(m), 0}));
+  prog.push_back(isa::encode_store({isa::Sram::kSpad, false, 0, u32(m), u32(cw), at, stride}));
+}
+
 }  // namespace
 
 std::vector<isa::Instruction> bias_act_program(const spec::DeviceSpec& p, std::uint64_t M,
@@ -66,9 +74,7 @@ std::vector<isa::Instruction> bias_act_program(const spec::DeviceSpec& p, std::u
       if (relu) {
         prog.push_back(isa::encode_vec({isa::VecOp::kRelu, isa::Sram::kAcc, 0, 0, 0, u32(m), 0}));
       }
-      prog.push_back(isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, 0, 0, 0, u32(m), 0}));
-      prog.push_back(isa::encode_store({isa::Sram::kSpad, false, 0, u32(m), u32(cw),
-                                        y.addr + m0 * y.stride + n0 * 2, y.stride}));
+      push_to_bf16(prog, m, cw, y.addr + m0 * y.stride + n0 * 2, y.stride);
     }
   }
   prog.push_back(isa::encode_finish());
@@ -157,9 +163,7 @@ std::vector<isa::Instruction> relu_backward_program(const spec::DeviceSpec& p, s
           isa::encode_vec({isa::VecOp::kReluMask, isa::Sram::kAcc, 0, u32(chunk), 0, u32(m), 0}));
       prog.push_back(
           isa::encode_store({isa::Sram::kAcc, false, 0, u32(m), u32(cw), at(dz, 4), dz.stride}));
-      prog.push_back(isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, 0, 0, 0, u32(m), 0}));
-      prog.push_back(isa::encode_store(
-          {isa::Sram::kSpad, false, 0, u32(m), u32(cw), at(dz_bf, 2), dz_bf.stride}));
+      push_to_bf16(prog, m, cw, at(dz_bf, 2), dz_bf.stride);
     }
   }
   prog.push_back(isa::encode_finish());
@@ -180,9 +184,7 @@ std::vector<isa::Instruction> to_bf16_program(const spec::DeviceSpec& p, std::ui
       const std::uint64_t m = std::min(chunk, M - m0);
       prog.push_back(isa::encode_load({isa::Sram::kAcc, false, 0, u32(m), u32(cw),
                                        src.addr + m0 * src.stride + n0 * 4, src.stride}));
-      prog.push_back(isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, 0, 0, 0, u32(m), 0}));
-      prog.push_back(isa::encode_store({isa::Sram::kSpad, false, 0, u32(m), u32(cw),
-                                        dst.addr + m0 * dst.stride + n0 * 2, dst.stride}));
+      push_to_bf16(prog, m, cw, dst.addr + m0 * dst.stride + n0 * 2, dst.stride);
     }
   }
   prog.push_back(isa::encode_finish());
