@@ -1,13 +1,17 @@
 // Configuration parsing and validation: every error names file, key and range.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <sstream>
 #include <string>
 
 #include "sasim/app/config.hpp"
+#include "sasim/spec/contract.hpp"
 
 namespace {
 
 namespace app = sasim::app;
+namespace spec = sasim::spec;
 
 std::string error_of(const std::string& yaml) {
   try {
@@ -206,6 +210,42 @@ TEST(Config, MalformedYamlAndMissingFile) {
     FAIL();
   } catch (const app::ConfigError& e) {
     EXPECT_EQ(std::string(e.what()), "/nonexistent/x.yaml: cannot open the configuration file");
+  }
+}
+
+// The loader refuses one past each documented bound and accepts the bound.
+TEST(Config, LoaderEnforcesTheContractRanges) {
+  for (const spec::ParamInfo& p : spec::kCoreParams) {
+    const std::string key = "core: {" + std::string(p.name) + ": ";
+    if (p.type == spec::ParamType::kEnum) {
+      for (const std::string_view v : p.values)
+        if (!v.empty()) EXPECT_EQ(error_of(key + std::string(v) + "}"), "<no error>") << v;
+      EXPECT_NE(error_of(key + "nonsense}").find("allowed " + std::string(p.allowed)),
+                std::string::npos);
+      continue;
+    }
+    if (p.choices[0] != 0) {
+      for (unsigned v : p.choices)
+        if (v != 0) EXPECT_EQ(error_of(key + std::to_string(v) + "}"), "<no error>") << p.name;
+      EXPECT_NE(error_of(key + std::to_string(p.choices[0] + 1) + "}").find("is not allowed"),
+                std::string::npos);
+      continue;
+    }
+    // Upper bound (with the default rows of 16 for a relative lower bound).
+    std::ostringstream hi, over;
+    hi << key << p.max << "}";
+    over << key << (p.type == spec::ParamType::kReal ? p.max * 1.5 : p.max * 2) << "}";
+    EXPECT_EQ(error_of(hi.str()), "<no error>") << hi.str();
+    EXPECT_NE(error_of(over.str()).find("core." + std::string(p.name) + ":"), std::string::npos)
+        << over.str();
+    if (p.type == spec::ParamType::kUint) {
+      const unsigned lo = static_cast<unsigned>(p.min) + (p.min_param.empty() ? 0 : 16);
+      const unsigned lo_ok = p.pow2 ? std::bit_ceil(lo) : lo;
+      EXPECT_EQ(error_of(key + std::to_string(lo_ok) + "}"), "<no error>") << p.name;
+      EXPECT_NE(error_of(key + std::to_string(lo - 1) + "}").find("is out of range"),
+                std::string::npos)
+          << p.name;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 // ArrayModel on top of one Verilator-generated class (Vsa_array_<variant>).
-// Only the generated registry (rtl/array_variants.cpp.in) includes this header.
+// Only the generated registry (cosim/variants.cpp.in) includes this header.
 #pragma once
 
 #include <verilated.h>
@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "sasim/cosim/array_model.hpp"
+#include "sasim/cosim/verilated_top.hpp"
 
 namespace sasim::cosim {
 
@@ -53,24 +54,10 @@ template <class VTop>
 class VerilatedArray final : public ArrayModel {
  public:
   VerilatedArray(const spec::CoreSpec& s, const ArrayModelOptions& opt)
-      : spec_(s), width_(model::op_width(s.datapath)) {
-    ctx_ = std::make_unique<VerilatedContext>();
-    ctx_->fatalOnError(false);  // assertion failures become RtlError
-    ctx_->randReset(opt.rand_reset);
-    ctx_->randSeed(static_cast<int>(opt.seed));
-    if (!opt.wave_file.empty()) ctx_->traceEverOn(true);
-    top_ = std::make_unique<VTop>(ctx_.get(), "sa_array");
-    if (!opt.wave_file.empty()) {
-      trace_ = std::make_unique<VerilatedFstC>();
-      top_->trace(trace_.get(), 99);
-      trace_->open(opt.wave_file.c_str());
-      if (!trace_->isOpen()) throw std::runtime_error("cannot open wave file " + opt.wave_file);
-    }
+      : spec_(s),
+        width_(model::op_width(s.datapath)),
+        v_("sa_array", opt.wave_file, opt.rand_reset, opt.seed) {
     reset();
-  }
-  ~VerilatedArray() override {
-    if (trace_) trace_->close();
-    top_->final();
   }
 
   const spec::CoreSpec& spec() const override { return spec_; }
@@ -112,9 +99,8 @@ class VerilatedArray final : public ArrayModel {
   // clock phase.
   void settle() override {
     top_->clk_i = 0;
-    top_->eval();
-    dump();
-    check_errors();
+    v_.eval();
+    v_.check(spec::array_name(spec_), cycle_);
   }
 
   bool pre_ready() const override { return top_->pre_ready_o; }
@@ -128,9 +114,8 @@ class VerilatedArray final : public ArrayModel {
 
   void tick() override {
     top_->clk_i = 1;
-    top_->eval();
-    dump();
-    check_errors();
+    v_.eval();
+    v_.check(spec::array_name(spec_), cycle_);
     ++cycle_;
   }
   std::uint64_t cycle() const override { return cycle_; }
@@ -138,30 +123,14 @@ class VerilatedArray final : public ArrayModel {
  private:
   void edge() {
     top_->clk_i = 1;
-    top_->eval();
-    dump();
+    v_.eval();
     top_->clk_i = 0;
-    top_->eval();
-    dump();
+    v_.eval();
   }
-  // One clock phase is 500 ps, so waveform time in ns equals the cycle number.
-  void dump() {
-    ctx_->timeInc(500);
-    if (trace_) trace_->dump(ctx_->time());
-  }
-  void check_errors() {
-    if (ctx_->gotError()) {
-      ctx_->gotError(false);
-      throw RtlError("RTL assertion failed in " + spec::array_name(spec_) + " at cycle " +
-                     std::to_string(cycle_) + " (see the %Error line above)");
-    }
-  }
-
   spec::CoreSpec spec_;
   unsigned width_;
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<VTop> top_;
-  std::unique_ptr<VerilatedFstC> trace_;
+  VerilatedTop<VTop> v_;
+  VTop* const top_ = v_.top.get();
   std::uint64_t cycle_ = 0;
 };
 

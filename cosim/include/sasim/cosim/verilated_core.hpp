@@ -1,5 +1,5 @@
 // CoreModel on top of one Verilator-generated class (Vsa_core_<variant>).
-// Only the generated registry (rtl/core_variants.cpp.in) includes this header.
+// Only the generated registry (cosim/variants.cpp.in) includes this header.
 #pragma once
 
 #include <verilated.h>
@@ -12,31 +12,16 @@
 
 #include "sasim/cosim/core_model.hpp"
 #include "sasim/cosim/verilated_array.hpp"
+#include "sasim/cosim/verilated_top.hpp"
 
 namespace sasim::cosim {
 
 template <class VTop>
 class VerilatedCore final : public CoreModel {
  public:
-  VerilatedCore(const spec::CoreSpec& s, const CoreModelOptions& opt) : spec_(s) {
-    ctx_ = std::make_unique<VerilatedContext>();
-    ctx_->fatalOnError(false);  // assertion failures become RtlError
-    ctx_->randReset(opt.rand_reset);
-    ctx_->randSeed(static_cast<int>(opt.seed));
-    ctx_->assertOn(opt.assertions);
-    if (!opt.wave_file.empty()) ctx_->traceEverOn(true);
-    top_ = std::make_unique<VTop>(ctx_.get(), "sa_core");
-    if (!opt.wave_file.empty()) {
-      trace_ = std::make_unique<VerilatedFstC>();
-      top_->trace(trace_.get(), 99);
-      trace_->open(opt.wave_file.c_str());
-      if (!trace_->isOpen()) throw std::runtime_error("cannot open wave file " + opt.wave_file);
-    }
+  VerilatedCore(const spec::CoreSpec& s, const CoreModelOptions& opt)
+      : spec_(s), v_("sa_core", opt.wave_file, opt.rand_reset, opt.seed, opt.assertions) {
     reset();
-  }
-  ~VerilatedCore() override {
-    if (trace_) trace_->close();
-    top_->final();
   }
 
   const spec::CoreSpec& spec() const override { return spec_; }
@@ -157,22 +142,14 @@ class VerilatedCore final : public CoreModel {
   }
 
  private:
-  // One clock phase is 500 ps, so waveform time in ns equals the cycle number.
   void eval() {
-    top_->eval();
-    ctx_->timeInc(500);
-    if (trace_) trace_->dump(ctx_->time());
-    if (ctx_->gotError()) {
-      ctx_->gotError(false);
-      throw RtlError("RTL assertion failed in sa_core (" + spec::core_name(spec_) + ") at cycle " +
-                     std::to_string(cycle_) + " (see the %Error line above)");
-    }
+    v_.eval();
+    v_.check("sa_core (" + spec::core_name(spec_) + ")", cycle_);
   }
 
   spec::CoreSpec spec_;
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<VTop> top_;
-  std::unique_ptr<VerilatedFstC> trace_;
+  VerilatedTop<VTop> v_;
+  VTop* const top_ = v_.top.get();
   std::uint64_t cycle_ = 0;
   bool start_pending_ = false;
   bool progressed_ = false;

@@ -1,0 +1,65 @@
+// VerilatedTop: one Verilator-generated model with its own context and, when
+// asked, an FST trace: what VerilatedArray and VerilatedCore share. Assertion
+// failures and $error do not abort the process; check() turns them into
+// RtlError.
+#pragma once
+
+#include <verilated.h>
+#include <verilated_fst_c.h>
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "sasim/cosim/array_model.hpp"
+
+namespace sasim::cosim {
+
+template <class VTop>
+struct VerilatedTop {
+  // name: the top's scope; X values randomised by rand_reset/seed.
+  VerilatedTop(const char* name, const std::string& wave_file, int rand_reset, std::uint32_t seed,
+               bool assertions = true)
+      : ctx(std::make_unique<VerilatedContext>()) {
+    ctx->fatalOnError(false);
+    ctx->randReset(rand_reset);
+    ctx->randSeed(static_cast<int>(seed));
+    ctx->assertOn(assertions);
+    if (!wave_file.empty()) ctx->traceEverOn(true);
+    top = std::make_unique<VTop>(ctx.get(), name);
+    if (!wave_file.empty()) {
+      trace = std::make_unique<VerilatedFstC>();
+      top->trace(trace.get(), 99);
+      trace->open(wave_file.c_str());
+      if (!trace->isOpen()) throw std::runtime_error("cannot open wave file " + wave_file);
+    }
+  }
+  ~VerilatedTop() {
+    if (trace) trace->close();
+    top->final();
+  }
+  VerilatedTop(const VerilatedTop&) = delete;
+  VerilatedTop& operator=(const VerilatedTop&) = delete;
+
+  // Evaluates, advances time by half a clock period (500 ps: waveform time in
+  // ns equals the cycle number) and dumps the trace.
+  void eval() {
+    top->eval();
+    ctx->timeInc(500);
+    if (trace) trace->dump(ctx->time());
+  }
+  // Throws RtlError naming `what` and the cycle after an assertion failure.
+  void check(const std::string& what, std::uint64_t cycle) {
+    if (!ctx->gotError()) return;
+    ctx->gotError(false);
+    throw RtlError("RTL assertion failed in " + what + " at cycle " + std::to_string(cycle) +
+                   " (see the %Error line above)");
+  }
+
+  std::unique_ptr<VerilatedContext> ctx;
+  std::unique_ptr<VTop> top;
+  std::unique_ptr<VerilatedFstC> trace;
+};
+
+}  // namespace sasim::cosim
