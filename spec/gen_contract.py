@@ -8,6 +8,10 @@
                                        SRC/docs/config.md differ from the contract
   gen_contract.py --write-docs SRC     rewrite them
 
+One file on purpose (over 600 lines): the four outputs share the loader, the
+checks and the derived values (field spans, range texts), and a reader
+following one contract entry to every copy finds them here in order.
+
 The contract is validated first (fields inside the word and not overlapping, enum values fitting
 their fields, every opcode with a known format and queue, unique counter and error names); a broken
 contract stops the configure step with a message naming the entry.

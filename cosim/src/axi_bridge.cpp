@@ -1,3 +1,8 @@
+// The RTL <-> TLM bridge (axi_bridge.hpp). Over 600 lines on purpose: the
+// per-cycle AXI pin protocol, the split of bursts at L2 lines, per-id
+// ordering and the exact temporal-decoupling bound are one state machine whose
+// invariants (when the core may run ahead of SystemC time) must be read
+// together; splitting it would separate the bound from the code it protects.
 #include "sasim/cosim/axi_bridge.hpp"
 
 #include <algorithm>

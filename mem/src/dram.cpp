@@ -1,3 +1,8 @@
+// The DRAM timing model (dram.hpp): configuration checks, address mapping,
+// the per-bank state machines, the schedulers and refresh. Over 600 lines on
+// purpose: the timing rules of one controller are read together (a command's
+// legality depends on every constraint at once), and splitting them across
+// files would separate tRCD/tRP/tRAS/tWTR checks from the state they guard.
 #include "sasim/mem/dram.hpp"
 
 #include <algorithm>
