@@ -24,21 +24,27 @@ struct Phase {
     run.add(r);
     macs += m;
   }
-  // A phase that ran nothing has no counters: its figures are 0.
-  nlohmann::json json(double pes) const {
+  // A phase that ran nothing has no counters: its figures are 0. The L2 and
+  // DRAM figures exist when the memory system has them.
+  nlohmann::json json(double pes, const Config& cfg) const {
     const std::uint64_t cycles = run.cycles;
     const auto c = [&](const std::string& k) {
       return run.counters.size() ? run.counters.at(k) : std::uint64_t{0};
     };
-    return {{"cycles", cycles},
-            {"macs", macs},
-            {"utilization", cycles ? double(macs) / (pes * double(cycles)) : 0.0},
-            {"array_steps", c("core.array_steps")},
-            {"vector_rows", c("core.vec_rows")},
-            {"dram_bytes_read", c("device.mem.dram.bytes_read")},
-            {"dram_bytes_written", c("device.mem.dram.bytes_written")},
-            {"l2_hits", c("device.mem.l2.hits")},
-            {"l2_misses", c("device.mem.l2.misses")}};
+    nlohmann::json j = {{"cycles", cycles},
+                        {"macs", macs},
+                        {"utilization", cycles ? double(macs) / (pes * double(cycles)) : 0.0},
+                        {"array_steps", c("core.array_steps")},
+                        {"vector_rows", c("core.vec_rows")}};
+    if (cfg.memory.model == "dram") {
+      j["dram_bytes_read"] = c("device.mem.dram.bytes_read");
+      j["dram_bytes_written"] = c("device.mem.dram.bytes_written");
+    }
+    if (!cfg.l2.bypass) {
+      j["l2_hits"] = c("device.mem.l2.hits");
+      j["l2_misses"] = c("device.mem.l2.misses");
+    }
+    return j;
   }
 };
 
@@ -213,11 +219,11 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
       {"device_test_accuracy", r.device_accuracy},
       {"reference_test_accuracy", r.reference_accuracy},
       {"phases",
-       {{"forward", fwd.json(pes)},
-        {"data_gradient", dgrad.json(pes)},
-        {"weight_gradient", wgrad.json(pes)},
-        {"update", upd.json(pes)},
-        {"inference", inf.json(pes)}}},
+       {{"forward", fwd.json(pes, cfg)},
+        {"data_gradient", dgrad.json(pes, cfg)},
+        {"weight_gradient", wgrad.json(pes, cfg)},
+        {"update", upd.json(pes, cfg)},
+        {"inference", inf.json(pes, cfg)}}},
       {"training_cycles", cycles},
       {"wall_seconds_training", train_secs},
       {"wall_seconds_per_step", train_secs / double(total)},
@@ -240,16 +246,23 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
   o << line;
   for (const char* p : {"forward", "data_gradient", "weight_gradient", "update", "inference"}) {
     const auto& ph = j.at("phases").at(p);
-    std::snprintf(line, sizeof line,
-                  "  %-15s  %llu cycles, %.1f %% PE utilization, DRAM %llu B read / %llu B "
-                  "written, L2 %llu hits / %llu misses\n",
-                  p, static_cast<unsigned long long>(ph.at("cycles").get<std::uint64_t>()),
-                  100.0 * ph.at("utilization").get<double>(),
-                  static_cast<unsigned long long>(ph.at("dram_bytes_read").get<std::uint64_t>()),
-                  static_cast<unsigned long long>(ph.at("dram_bytes_written").get<std::uint64_t>()),
-                  static_cast<unsigned long long>(ph.at("l2_hits").get<std::uint64_t>()),
-                  static_cast<unsigned long long>(ph.at("l2_misses").get<std::uint64_t>()));
+    const auto n = [&](const char* k) {
+      return static_cast<unsigned long long>(ph.at(k).get<std::uint64_t>());
+    };
+    std::snprintf(line, sizeof line, "  %-15s  %llu cycles, %.1f %% PE utilization", p, n("cycles"),
+                  100.0 * ph.at("utilization").get<double>());
     o << line;
+    if (ph.contains("dram_bytes_read")) {
+      std::snprintf(line, sizeof line, ", DRAM %llu B read / %llu B written", n("dram_bytes_read"),
+                    n("dram_bytes_written"));
+      o << line;
+    }
+    if (ph.contains("l2_hits")) {
+      std::snprintf(line, sizeof line, ", L2 %llu hits / %llu misses", n("l2_hits"),
+                    n("l2_misses"));
+      o << line;
+    }
+    o << "\n";
   }
   std::snprintf(line, sizeof line,
                 "  test accuracy    %.2f %% on the device, %.2f %% fp32 reference (%llu images)\n",

@@ -89,9 +89,7 @@ GemmPlan gemm_plan(const spec::DeviceSpec& p, Dataflow df, std::uint64_t M, std:
   const std::uint64_t R = p.rows, C = p.cols;
   const std::uint64_t S = std::min<std::uint64_t>(p.spad_rows, isa::kSramRowSpan);
   const std::uint64_t Q = std::min<std::uint64_t>(p.acc_rows, isa::kSramRowSpan);
-  if (R == 0 || C == 0 || p.width() > isa::kMaxCount) {
-    bad("array of " + std::to_string(R) + "x" + std::to_string(C));
-  }
+  spec::validate(p);  // the contract's ranges (spec::SpecError)
   if (M == 0 || K == 0 || N == 0) bad("M, K and N must be at least 1");
   GemmPlan pl;
 
