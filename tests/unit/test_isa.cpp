@@ -1,9 +1,11 @@
 // ISA encoder: fields land where spec/contract.json puts them, ranges are enforced.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "sasim/isa/encode.hpp"
 
@@ -23,49 +25,55 @@ TEST(Isa, FieldSetGetRoundTripAcrossTheWordBoundary) {
   EXPECT_EQ(i.words[1], 0u);
 }
 
+// Every (field, value) pair reads back from the word.
+void expect_fields(const isa::Instruction& i,
+                   std::initializer_list<std::pair<const isa::Field&, std::uint64_t>> want) {
+  for (const auto& [f, v] : want) EXPECT_EQ(i.get(f), v) << f.name;
+}
+
 TEST(Isa, LoadEncodesEveryField) {
   const isa::DmaArgs a{isa::Sram::kAcc, true, 0x1234, 17, 300, 0x80'0000'1000, 4096};
   const isa::Instruction i = isa::encode_load(a, {true, false, false, true});
   EXPECT_EQ(isa::opcode_of(i), isa::Opcode::kLoad);
-  EXPECT_EQ(i.get(isa::common::kOpcode), 1u);
-  EXPECT_EQ(i.get(isa::common::kPopPrev), 1u);
-  EXPECT_EQ(i.get(isa::common::kPopNext), 0u);
-  EXPECT_EQ(i.get(isa::common::kPushPrev), 0u);
-  EXPECT_EQ(i.get(isa::common::kPushNext), 1u);
-  EXPECT_EQ(i.get(isa::dma::kSram), 1u);
-  EXPECT_EQ(i.get(isa::dma::kTranspose), 1u);
-  EXPECT_EQ(i.get(isa::dma::kSramRow), 0x1234u);
-  EXPECT_EQ(i.get(isa::dma::kRows), 17u);
-  EXPECT_EQ(i.get(isa::dma::kCols), 300u);
-  EXPECT_EQ(i.get(isa::dma::kDramAddr), 0x80'0000'1000u);
-  EXPECT_EQ(i.get(isa::dma::kDramStride), 4096u);
+  expect_fields(i, {{isa::common::kOpcode, 1},
+                    {isa::common::kPopPrev, 1},
+                    {isa::common::kPopNext, 0},
+                    {isa::common::kPushPrev, 0},
+                    {isa::common::kPushNext, 1},
+                    {isa::dma::kSram, 1},
+                    {isa::dma::kTranspose, 1},
+                    {isa::dma::kSramRow, 0x1234},
+                    {isa::dma::kRows, 17},
+                    {isa::dma::kCols, 300},
+                    {isa::dma::kDramAddr, 0x80'0000'1000},
+                    {isa::dma::kDramStride, 4096}});
 }
 
 TEST(Isa, GemmVecConfigFinish) {
   const isa::Instruction g = isa::encode_gemm(
       {isa::Dataflow::kIs, true, true, 10, 20, 30, 4095, 40}, {false, true, true, false});
   EXPECT_EQ(isa::opcode_of(g), isa::Opcode::kGemm);
-  EXPECT_EQ(g.get(isa::gemm::kDataflow), 2u);
-  EXPECT_EQ(g.get(isa::gemm::kReuse), 1u);
-  EXPECT_EQ(g.get(isa::gemm::kAccumulate), 1u);
-  EXPECT_EQ(g.get(isa::gemm::kPreRow), 10u);
-  EXPECT_EQ(g.get(isa::gemm::kInRow), 20u);
-  EXPECT_EQ(g.get(isa::gemm::kBRow), 30u);
-  EXPECT_EQ(g.get(isa::gemm::kLen), 4095u);
-  EXPECT_EQ(g.get(isa::gemm::kAccRow), 40u);
-  EXPECT_EQ(g.get(isa::common::kPopNext), 1u);
-  EXPECT_EQ(g.get(isa::common::kPushPrev), 1u);
+  expect_fields(g, {{isa::gemm::kDataflow, 2},
+                    {isa::gemm::kReuse, 1},
+                    {isa::gemm::kAccumulate, 1},
+                    {isa::gemm::kPreRow, 10},
+                    {isa::gemm::kInRow, 20},
+                    {isa::gemm::kBRow, 30},
+                    {isa::gemm::kLen, 4095},
+                    {isa::gemm::kAccRow, 40},
+                    {isa::common::kPopNext, 1},
+                    {isa::common::kPushPrev, 1}});
 
   const isa::Instruction v =
       isa::encode_vec({isa::VecOp::kAxpy, isa::Sram::kSpad, 1, 2, 3, 4, 0xBF800000u});
   EXPECT_EQ(isa::opcode_of(v), isa::Opcode::kVec);
-  EXPECT_EQ(v.get(isa::vec::kOp), 4u);
-  EXPECT_EQ(v.get(isa::vec::kDstSram), 0u);
-  EXPECT_EQ(v.get(isa::vec::kSrcRow), 1u);
-  EXPECT_EQ(v.get(isa::vec::kSrc2Row), 2u);
-  EXPECT_EQ(v.get(isa::vec::kDstRow), 3u);
-  EXPECT_EQ(v.get(isa::vec::kRows), 4u);
-  EXPECT_EQ(v.get(isa::vec::kImm), 0xBF800000u);
+  expect_fields(v, {{isa::vec::kOp, 4},
+                    {isa::vec::kDstSram, 0},
+                    {isa::vec::kSrcRow, 1},
+                    {isa::vec::kSrc2Row, 2},
+                    {isa::vec::kDstRow, 3},
+                    {isa::vec::kRows, 4},
+                    {isa::vec::kImm, 0xBF800000u}});
 
   EXPECT_EQ(isa::encode_config(7).get(isa::config::kInt8Shift), 7u);
   const isa::Instruction f = isa::encode_finish();
