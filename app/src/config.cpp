@@ -51,7 +51,10 @@ class Section {
   }
 
   template <typename T>
-  void uint(const std::string& k, T& out, std::uint64_t lo, std::uint64_t hi) {
+  // `allowed` names the legal values in the message for a value that is not
+  // a whole number (default: lo..hi).
+  void uint(const std::string& k, T& out, std::uint64_t lo, std::uint64_t hi,
+            const std::string& allowed = "") {
     const YAML::Node n = get(k);
     if (!n) return;
     std::uint64_t v = 0;
@@ -60,8 +63,9 @@ class Section {
       if (s.empty() || s[0] == '-') throw YAML::BadConversion(n.Mark());
       v = n.as<std::uint64_t>();
     } catch (const YAML::Exception&) {
-      fail(key(k), "'" + scalar(n) + "' is not a whole number (allowed " + std::to_string(lo) +
-                       ".." + std::to_string(hi) + ")");
+      fail(key(k),
+           "'" + scalar(n) + "' is not a whole number (allowed " +
+               (allowed.empty() ? std::to_string(lo) + ".." + std::to_string(hi) : allowed) + ")");
     }
     if (v < lo || v > hi) {
       fail(key(k), std::to_string(v) + " is out of range (allowed " + std::to_string(lo) + ".." +
@@ -171,8 +175,9 @@ class Reader {
  public:
   explicit Reader(Section s) : s_(std::move(s)) {}
   template <typename T>
-  void uint(const std::string& k, T& v, std::uint64_t lo, std::uint64_t hi) {
-    s_.uint(k, v, lo, hi);
+  void uint(const std::string& k, T& v, std::uint64_t lo, std::uint64_t hi,
+            const std::string& allowed = "") {
+    s_.uint(k, v, lo, hi, allowed);
   }
   void number(const std::string& k, double& v) { s_.number(k, v); }
   void boolean(const std::string& k, bool& v) { s_.boolean(k, v); }
@@ -201,7 +206,8 @@ class Writer {
  public:
   explicit Writer(YAML::Emitter& e) : e_(e) {}
   template <typename T>
-  void uint(const std::string& k, const T& v, std::uint64_t, std::uint64_t) {
+  void uint(const std::string& k, const T& v, std::uint64_t, std::uint64_t,
+            const std::string& = "") {
     e_ << YAML::Key << k << YAML::Value << v;
   }
   void number(const std::string& k, double v) { e_ << YAML::Key << k << YAML::Value << v; }
@@ -247,8 +253,9 @@ void core_fields(Reader& r, spec::CoreSpec& c) {
     double v = *spec::param_value(c, p.name);
     switch (p.type) {
       case spec::ParamType::kUint: {
+        // Any whole number here; spec::validate checks the range.
         std::uint64_t u = static_cast<std::uint64_t>(v);
-        r.uint(k, u, 0, kU64);
+        r.uint(k, u, 0, kU64, std::string(p.allowed));
         v = static_cast<double>(u);
         break;
       }

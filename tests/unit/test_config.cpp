@@ -86,6 +86,8 @@ TEST(Config, WrongTypesAreRejected) {
   EXPECT_EQ(error_of("run: {waves: maybe}"),
             "t.yaml: run.waves: 'maybe' is not a boolean (allowed true, false)");
   EXPECT_EQ(error_of("core: 5"), "t.yaml: core: must be a mapping");
+  EXPECT_EQ(error_of("core: {rows: many}"),
+            "t.yaml: core.rows: 'many' is not a whole number (allowed 2..128)");
 }
 
 TEST(Config, BadChoicesListAllowedValues) {
