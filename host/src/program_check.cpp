@@ -167,18 +167,9 @@ bool needs_order(Queue qx, bool x_wrote, Queue qy, bool y_writes, const CheckOpt
 
 Queue queue_of(const isa::Instruction& insn) { return isa::queue_of(isa::opcode_of(insn)); }
 
-const char* to_string(Channel c) {
-  switch (c) {
-    case Channel::kLoadToExec:
-      return "LOAD->EXEC";
-    case Channel::kExecToLoad:
-      return "EXEC->LOAD";
-    case Channel::kExecToStore:
-      return "EXEC->STORE";
-    case Channel::kStoreToExec:
-      return "STORE->EXEC";
-  }
-  return "?";
+std::string to_string(Channel c) {
+  const ChannelInfo& ci = kChannels.at(static_cast<std::size_t>(c));
+  return std::string(isa::to_string(ci.from)) + "->" + std::string(isa::to_string(ci.to));
 }
 
 std::string to_string(const Access& a) {

@@ -240,26 +240,16 @@ Eigen::MatrixXd fp32_error_bound(const RawMatrix& a, const RawMatrix& b, Index k
   return (gamma * abs_sum.array() + underflow).matrix();
 }
 
+namespace {
+constexpr std::array<std::string_view, 3> kOperandMixNames = {"uniform", "edge", "specials"};
+}  // namespace
+
 std::string_view to_string(OperandMix mix) {
-  switch (mix) {
-    case OperandMix::kUniform:
-      return "uniform";
-    case OperandMix::kEdgeCases:
-      return "edge";
-    case OperandMix::kSpecials:
-      return "specials";
-  }
-  return "?";
+  return kOperandMixNames.at(static_cast<std::size_t>(mix));
 }
 
 std::optional<OperandMix> parse_operand_mix(std::string_view s) {
-  std::string lower(s);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (lower == "uniform") return OperandMix::kUniform;
-  if (lower == "edge") return OperandMix::kEdgeCases;
-  if (lower == "specials") return OperandMix::kSpecials;
-  return std::nullopt;
+  return parse_name<OperandMix>(s, kOperandMixNames);
 }
 
 RawMatrix random_operands(Datapath dp, Index rows, Index cols, std::mt19937_64& rng,

@@ -63,27 +63,7 @@ std::string hex(u64 v, int digits = 8) {
   return buf;
 }
 
-std::string op_name(VecOp op) {
-  switch (op) {
-    case VecOp::kAddRow:
-      return "ADD_ROW";
-    case VecOp::kRelu:
-      return "RELU";
-    case VecOp::kReluMask:
-      return "RELU_MASK";
-    case VecOp::kScale:
-      return "SCALE";
-    case VecOp::kAxpy:
-      return "AXPY";
-    case VecOp::kToBf16:
-      return "TO_BF16";
-    case VecOp::kToInt8:
-      return "TO_INT8";
-    case VecOp::kCopy:
-      return "COPY";
-  }
-  return "?";
-}
+std::string op_name(VecOp op) { return std::string(sasim::isa::name_of(op)); }
 
 // One input row with its instruction fields and the expected result.
 struct Item {

@@ -59,7 +59,7 @@ enum class Channel : std::uint8_t {
   kExecToStore = 2,
   kStoreToExec = 3
 };
-const char* to_string(Channel c);  // "LOAD->EXEC", ...
+std::string to_string(Channel c);  // "LOAD->EXEC", ...
 
 enum class Space : std::uint8_t { kSpad, kAcc, kMem };
 
