@@ -133,7 +133,7 @@ TEST(Config, UnbuiltVariantsAreRejected) {
             "t.yaml: core.bus_bytes: 24 is not allowed (allowed 16, 32, 64)");
 }
 
-// The firmware's view of the device comes from the core and memory sections.
+// The device description comes from the core and memory sections.
 TEST(Config, DeviceSpecComesFromTheYaml) {
   const app::Config c = app::parse_config(
       "core: {rows: 8, cols: 8, datapath: bf16, spad_rows: 512, acc_rows: 128}\n"

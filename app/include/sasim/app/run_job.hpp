@@ -1,7 +1,7 @@
-// The device job (`sasim run`, the README's main command): one GEMM on the
-// whole device, the verilated core behind the SystemC memory system, driven
-// by the host driver (host::Driver) from the YAML config: random operands in
-// device memory, C = A * B by the firmware's GEMM kernel, C read back and
+// The device GEMM job (`sasim run`): one GEMM on the whole device, the
+// verilated core behind the SystemC memory system (app::make_cosim_device),
+// driven by the host driver (host::Driver) from the YAML config: random
+// operands in device memory, C = A * B by the host's GEMM kernel, C read back and
 // compared bit for bit with the golden model (model::gemm with the kernel's
 // fold), statistics printed and written as JSON.
 #pragma once
