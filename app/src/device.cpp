@@ -28,6 +28,14 @@ std::unique_ptr<cosim::CosimDevice> make_cosim_device(const Config& cfg, const D
 std::unique_ptr<spec::DeviceBackend> make_device(const Config& cfg, DeviceKind kind,
                                                  const DeviceOptions& opt) {
   if (kind == DeviceKind::kCosim) return make_cosim_device(cfg, opt);
+  // The functional device holds the whole device memory in host RAM.
+  constexpr std::uint64_t kMaxFunctionalBytes = std::uint64_t{1} << 30;
+  if (cfg.memory.size > kMaxFunctionalBytes) {
+    throw ConfigError(cfg.source + ": memory.size: " + std::to_string(cfg.memory.size) +
+                      " bytes is too large for the functional device, which holds the memory "
+                      "in host RAM (allowed up to " +
+                      std::to_string(kMaxFunctionalBytes) + ")");
+  }
   return std::make_unique<model::FunctionalBackend>(cfg.device());
 }
 

@@ -6,10 +6,15 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "sasim/app/config.hpp"
+#include "sasim/app/device.hpp"
 #include "sasim/app/run_job.hpp"
+#include "sasim/host/driver.hpp"
 #include "support/sc_test.hpp"
 
 namespace {
@@ -73,6 +78,52 @@ TEST(DeviceJob, UnbuiltCoreIsAConfigError) {
   sasim::mem::test::fresh_systemc();
   const app::Config cfg = app::parse_config("core: {rows: 6, cols: 6}", "t.yaml");
   EXPECT_THROW(app::run_job(cfg), app::ConfigError);
+}
+
+// One function builds both kinds of device from a config; the same GEMM
+// program runs on both with the same result, counter names and instruction
+// counts.
+TEST(DeviceJob, MakeDeviceBuildsBothKindsFromOneConfig) {
+  const app::Config cfg = app::parse_config(
+      "core: {rows: 4, cols: 4, datapath: bf16, spad_rows: 512, acc_rows: 256}\n"
+      "memory: {size: 0x4000000}\n",
+      "t.yaml");
+  std::vector<std::uint8_t> out[2];
+  spec::RunResult res[2];
+  for (const app::DeviceKind kind : {app::DeviceKind::kFunctional, app::DeviceKind::kCosim}) {
+    sasim::mem::test::fresh_systemc();
+    const std::unique_ptr<spec::DeviceBackend> dev = app::make_device(cfg, kind);
+    ASSERT_TRUE(spec::same_core(dev->params(), cfg.core));
+    host::Driver drv(*dev);
+    const host::Tensor a = drv.alloc_tensor(9, 11, 2), b = drv.alloc_tensor(11, 5, 2),
+                       c = drv.alloc_tensor(9, 5, 4);
+    std::vector<std::uint16_t> va(99), vb(55);
+    for (std::size_t i = 0; i < va.size(); ++i) va[i] = static_cast<std::uint16_t>(0x3f80 + i);
+    for (std::size_t i = 0; i < vb.size(); ++i) vb[i] = static_cast<std::uint16_t>(0xbf00 + 3 * i);
+    drv.copy_in(a, std::span<const std::uint16_t>(va));
+    drv.copy_in(b, std::span<const std::uint16_t>(vb));
+    const std::size_t k = kind == app::DeviceKind::kCosim;
+    res[k] = drv.gemm(model::Dataflow::kWs, a, b, c);
+    std::vector<std::uint32_t> vc(45);
+    drv.copy_out(c, std::span<std::uint32_t>(vc));
+    out[k].assign(reinterpret_cast<const std::uint8_t*>(vc.data()),
+                  reinterpret_cast<const std::uint8_t*>(vc.data() + vc.size()));
+  }
+  EXPECT_EQ(out[0], out[1]);
+  EXPECT_EQ(res[0].instructions(), res[1].instructions());
+  for (const auto& [name, v] : res[0].counters) EXPECT_EQ(res[1].counters.at(name), v) << name;
+  EXPECT_EQ(res[0].cycles, 0u);
+  EXPECT_GT(res[1].cycles, 0u);
+  // The functional device refuses a memory it would have to hold in host RAM.
+  const app::Config big = app::parse_config("memory: {size: 0x100000000}\n", "b.yaml");
+  try {
+    app::make_device(big, app::DeviceKind::kFunctional);
+    FAIL() << "4 GiB functional device accepted";
+  } catch (const app::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("b.yaml: memory.size: 4294967296 bytes is too large"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

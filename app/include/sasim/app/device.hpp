@@ -29,6 +29,8 @@ cosim::DeviceConfig device_config(const Config& cfg, const DeviceOptions& opt = 
 // how to build it).
 std::unique_ptr<cosim::CosimDevice> make_cosim_device(const Config& cfg,
                                                       const DeviceOptions& opt = {});
+// The functional device refuses a memory.size over 1 GiB (it holds the memory
+// in host RAM) with a ConfigError.
 std::unique_ptr<spec::DeviceBackend> make_device(const Config& cfg, DeviceKind kind,
                                                  const DeviceOptions& opt = {});
 
