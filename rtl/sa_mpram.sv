@@ -47,10 +47,14 @@ module sa_mpram #(
   // writes the same row in this cycle below its own. Writing the ports in
   // ascending order then leaves the lane-wise merge with the highest port on
   // top. Only computed for a port that writes (simulation speed).
+  // A port that writes every lane needs no merge (the accumulator's update
+  // port, every cycle of a GEMM: no row read, no lane loop).
   always_comb begin
     merged = '0;
     for (int unsigned p = 0; p < NWr; p++) begin
-      if (wr_en_i[p]) begin
+      if (wr_en_i[p] && &wr_mask_i[p]) begin
+        merged[p] = wr_data_i[p];
+      end else if (wr_en_i[p]) begin
         merged[p] = mem_q[wr_addr_i[p]];
         for (int unsigned q = 0; q <= p; q++) begin
           if (wr_en_i[q] && wr_addr_i[q] == wr_addr_i[p]) begin
