@@ -188,3 +188,22 @@ TEST(Contract, CoreParametersEverywhere) {
 }
 
 }  // namespace
+
+namespace {
+
+// A counter that is not there is an error naming it, never 0.
+TEST(Contract, UnknownCounterIsAnError) {
+  spec::Counters c;
+  c.set("core.cycles", 5);
+  EXPECT_EQ(c.at(spec::CounterId::kCycles), 5u);
+  try {
+    (void)c.at("device.mem.l2.hits");
+    FAIL() << "missing counter read as a value";
+  } catch (const std::out_of_range& e) {
+    EXPECT_NE(std::string(e.what()).find("no counter 'device.mem.l2.hits'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("core.cycles"), std::string::npos);  // what it has
+  }
+  EXPECT_THROW((void)spec::instructions(c), std::out_of_range);  // no insn_* counters
+}
+
+}  // namespace
