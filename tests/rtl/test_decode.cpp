@@ -14,7 +14,10 @@ namespace {
 
 namespace isa = sasim::isa;
 
-enum Queue { kLoad = 0, kExec = 1, kStore = 2, kCtrl = 3 };  // sa_pkg::queue_e
+// The RTL's queue_o encoding, from the contract (sa_isa_pkg::queue_e).
+constexpr unsigned q(isa::Queue x) { return static_cast<unsigned>(x); }
+constexpr unsigned kLoad = q(isa::Queue::kLoad), kExec = q(isa::Queue::kExec),
+                   kStore = q(isa::Queue::kStore), kCtrl = q(isa::Queue::kCtrl);
 
 struct Decoded {
   bool illegal;
