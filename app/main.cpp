@@ -57,45 +57,47 @@ void write_outputs(const app::Config& cfg, const std::string& stats_file,
   std::cout << "  statistics       " << (dir / stats_file).string() << "\n";
 }
 
-// The main job: a GEMM on the whole device (RTL core + SystemC memory system).
-int cmd_run(const std::vector<std::string>& args) {
-  const auto cfg = job_config(args, "sasim run [options]", "configs/default.yaml",
-                              "write an FST waveform of the core (run.wave_file)");
-  if (!cfg) return 0;
-  const app::RunJobResult r = app::run_job(*cfg);
-  std::cout << app::run_summary(*cfg, r);
-  write_outputs(*cfg, "stats.json", r.stats);
-  return r.match ? 0 : 3;
-}
+// What a job command needs besides the job: its name, default config, the
+// help of --waves (none: no --waves option) and its statistics file.
+struct JobCommand {
+  const char* name;
+  const char* default_config;
+  const char* waves_help;
+  const char* stats_file;
+};
 
-// The array alone (no memory system): cycle formula and bit-exactness checks.
-int cmd_array(const std::vector<std::string>& args) {
-  const auto cfg = job_config(args, "sasim array [options]", "configs/default.yaml",
-                              "write an FST waveform (run.wave_file, under waves/)");
+// One job command: options, the job, its summary on stdout and its
+// statistics. Exit status 3 when the device result differs from the golden
+// model (jobs that check one).
+template <typename Job, typename Summary>
+int job_command(const JobCommand& c, const std::vector<std::string>& args, Job job,
+                Summary summary) {
+  const auto cfg = job_config(args, std::string("sasim ") + c.name + " [options]", c.default_config,
+                              c.waves_help);
   if (!cfg) return 0;
-  const app::ArrayJobResult r = app::array_job(*cfg);
-  std::cout << app::array_summary(*cfg, r);
-  write_outputs(*cfg, "array_stats.json", r.stats);
-  return r.match ? 0 : 3;
-}
-
-int cmd_mem(const std::vector<std::string>& args) {
-  const auto cfg = job_config(args, "sasim mem [options]", "configs/memory.yaml");
-  if (!cfg) return 0;
-  const app::MemJobResult r = app::mem_job(*cfg);
-  std::cout << app::mem_summary(*cfg, r);
-  write_outputs(*cfg, "mem_stats.json", r.stats);
+  const auto r = job(*cfg);
+  std::cout << summary(*cfg, r);
+  write_outputs(*cfg, c.stats_file, r.stats);
+  if constexpr (requires { r.match; }) return r.match ? 0 : 3;
   return 0;
 }
 
-// Training on the device (the `train` section).
-int cmd_train(const std::vector<std::string>& args) {
-  const auto cfg = job_config(args, "sasim train [options]", "configs/train.yaml");
-  if (!cfg) return 0;
-  const app::TrainJobResult r = app::train_job(*cfg, std::cerr);
-  std::cout << app::train_summary(*cfg, r);
-  write_outputs(*cfg, "train_report.json", r.report);
-  return 0;
+int cmd_job(const std::string& cmd, const std::vector<std::string>& args) {
+  if (cmd == "run")  // the main job: a GEMM on the whole device (RTL core + SystemC memory)
+    return job_command({"run", "configs/default.yaml",
+                        "write an FST waveform of the core (run.wave_file)", "stats.json"},
+                       args, app::run_job, app::run_summary);
+  if (cmd == "array")  // the array alone: cycle formula and bit-exactness checks
+    return job_command({"array", "configs/default.yaml",
+                        "write an FST waveform (run.wave_file, under waves/)", "array_stats.json"},
+                       args, app::array_job, app::array_summary);
+  if (cmd == "mem")  // synthetic traffic through the memory system
+    return job_command({"mem", "configs/memory.yaml", nullptr, "mem_stats.json"}, args,
+                       app::mem_job, app::mem_summary);
+  // Training on the device (the `train` section); progress on stderr.
+  return job_command(
+      {"train", "configs/train.yaml", nullptr, "train_report.json"}, args,
+      [](const app::Config& c) { return app::train_job(c, std::cerr); }, app::train_summary);
 }
 
 int cmd_variants() {
@@ -132,10 +134,7 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
-    if (cmd == "run") return cmd_run(args);
-    if (cmd == "array") return cmd_array(args);
-    if (cmd == "train") return cmd_train(args);
-    if (cmd == "mem") return cmd_mem(args);
+    if (cmd == "run" || cmd == "array" || cmd == "train" || cmd == "mem") return cmd_job(cmd, args);
     if (cmd == "variants") return cmd_variants();
     std::cerr << "sasim: unknown command '" << cmd << "'\n" << usage;
     return 1;

@@ -142,10 +142,17 @@ def range_text(c, p):
 # ---------------------------------------------------------------------------
 # SystemVerilog
 # ---------------------------------------------------------------------------
+GENERATED = "Generated from spec/contract.json by spec/gen_contract.py: do not edit."
+
+
+def output(first_line):
+    """The lines of a generated file, starting with first_line, and their append."""
+    o = [first_line]
+    return o, o.append
+
+
 def gen_sv(c):
-    o = []
-    w = o.append
-    w("// Generated from spec/contract.json by spec/gen_contract.py: do not edit.")
+    o, w = output("// " + GENERATED)
     w("package sa_isa_pkg;")
     w("")
     w(f"  localparam int unsigned INSN_W = {c['width']};")
@@ -242,11 +249,9 @@ def cstr(s):
 
 
 def gen_hpp(c):
-    o = []
-    w = o.append
+    o, w = output("// " + GENERATED)
     ops = c["opcodes"]
     queues = c["queues"]
-    w("// Generated from spec/contract.json by spec/gen_contract.py: do not edit.")
     w("#pragma once")
     w("")
     w("#include <array>")
@@ -355,6 +360,17 @@ def gen_hpp(c):
               f"{f['lsb']}, {f['width']}, {kind}}};")
         w(f"}}  // namespace {fmt.lower()}")
         w("")
+    w("// The fields of each format with arguments, in contract order: visit_<format>(a, f)")
+    w("// calls f(field, a.<field name>) for each (the encoder and decoder of sasim/isa/encode.hpp).")
+    for fmt, fields in c["formats"].items():
+        if len(fields) < 2:
+            continue
+        w("template <typename Args, typename F>")
+        w(f"constexpr void visit_{fmt.lower()}(Args& a, F&& f) {{")
+        for f in fields:
+            w(f"  f({fmt.lower()}::k{camel(f['name'])}, a.{f['name']});")
+        w("}")
+    w("")
     w("}  // namespace sasim::isa")
     w("")
     w("namespace sasim::spec {")
@@ -496,9 +512,7 @@ def gen_hpp(c):
 # Docs
 # ---------------------------------------------------------------------------
 def gen_isa_md(c):
-    o = []
-    w = o.append
-    w("<!-- Generated from spec/contract.json by spec/gen_contract.py: do not edit.")
+    o, w = output("<!-- " + GENERATED)
     w("     After changing the contract: python3 spec/gen_contract.py --write-docs . -->")
     w("# sasim ISA")
     w("")

@@ -205,7 +205,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   const double pes = double(cfg.core.rows) * cfg.core.cols;
   const std::uint64_t cycles =
       fwd.run.cycles + dgrad.run.cycles + wgrad.run.cycles + upd.run.cycles;
-  r.report = {
+  r.stats = {
       {"config", cfg.name},
       {"layers", t.layers},
       {"batch", t.batch},
@@ -235,7 +235,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
 }
 
 std::string train_summary(const Config& cfg, const TrainJobResult& r) {
-  const auto& j = r.report;
+  const auto& j = r.stats;
   std::ostringstream o;
   char line[300];
   o << "sasim: MLP training on the device (" << spec::core_name(cfg.core) << "), " << cfg.source

@@ -326,9 +326,7 @@ Dram::Dram(sc_core::sc_module_name name, const DramConfig& config, BackingStore&
     channels_.push_back(std::move(ch));
   }
 
-  socket.register_nb_transport_fw(this, &Dram::nb_transport_fw);
-  socket.register_b_transport(this, &Dram::b_transport);
-  socket.register_transport_dbg(this, &Dram::transport_dbg);
+  mem::Callbacks::target(socket, this);
   SC_METHOD(tick);
   sensitive << tick_event_;
   dont_initialize();

@@ -149,12 +149,7 @@ Interconnect::Interconnect(sc_core::sc_module_name name, const InterconnectConfi
     throw std::invalid_argument("interconnect: clock_mhz = " + std::to_string(config.clock_mhz) +
                                 " gives a period below the time resolution");
   }
-  in.register_nb_transport_fw(this, &Interconnect::nb_transport_fw);
-  in.register_b_transport(this, &Interconnect::b_transport);
-  in.register_transport_dbg(this, &Interconnect::transport_dbg);
-  in.register_get_direct_mem_ptr(this, &Interconnect::get_direct_mem_ptr);
-  out.register_nb_transport_bw(this, &Interconnect::nb_transport_bw);
-  out.register_invalidate_direct_mem_ptr(this, &Interconnect::invalidate_direct_mem_ptr);
+  mem::Callbacks::passthrough(in, out, this);
 
   SC_HAS_PROCESS(Interconnect);
   SC_METHOD(arbitrate);

@@ -37,12 +37,7 @@ std::string describe(const tlm::tlm_generic_payload& gp) {
 
 ProtocolChecker::ProtocolChecker(sc_core::sc_module_name name, bool report_errors)
     : sc_core::sc_module(name), in("in"), out("out"), report_errors_(report_errors) {
-  in.register_nb_transport_fw(this, &ProtocolChecker::nb_transport_fw);
-  in.register_b_transport(this, &ProtocolChecker::b_transport);
-  in.register_transport_dbg(this, &ProtocolChecker::transport_dbg);
-  in.register_get_direct_mem_ptr(this, &ProtocolChecker::get_direct_mem_ptr);
-  out.register_nb_transport_bw(this, &ProtocolChecker::nb_transport_bw);
-  out.register_invalidate_direct_mem_ptr(this, &ProtocolChecker::invalidate_direct_mem_ptr);
+  mem::Callbacks::passthrough(in, out, this);
 }
 
 std::size_t ProtocolChecker::count(std::string_view rule) const {
@@ -68,25 +63,30 @@ void ProtocolChecker::check_idle() {
 
 tlm::tlm_sync_enum ProtocolChecker::nb_transport_fw(Payload& gp, tlm::tlm_phase& phase,
                                                     sc_time& delay) {
-  const tlm::tlm_phase sent = phase;
-  const sc_time t_sent = sc_core::sc_time_stamp() + delay;
-  check_mm(gp, "nb_transport_fw");
-  initiator_phase(gp, phase, t_sent, "nb_transport_fw");
-  const tlm::tlm_sync_enum status = out->nb_transport_fw(gp, phase, delay);
-  after_return(gp, sent, phase, status, t_sent, sc_core::sc_time_stamp() + delay,
-               /*forward=*/true);
-  return status;
+  return nb_transport(gp, phase, delay, /*forward=*/true);
 }
 
 tlm::tlm_sync_enum ProtocolChecker::nb_transport_bw(Payload& gp, tlm::tlm_phase& phase,
                                                     sc_time& delay) {
+  return nb_transport(gp, phase, delay, /*forward=*/false);
+}
+
+// One nb_transport call on this hop: the phase is checked as sent (by the
+// initiator forward, by the target backward), passed on, and the return is
+// checked.
+tlm::tlm_sync_enum ProtocolChecker::nb_transport(Payload& gp, tlm::tlm_phase& phase, sc_time& delay,
+                                                 bool forward) {
+  const char* call = forward ? "nb_transport_fw" : "nb_transport_bw";
   const tlm::tlm_phase sent = phase;
   const sc_time t_sent = sc_core::sc_time_stamp() + delay;
-  check_mm(gp, "nb_transport_bw");
-  target_phase(gp, phase, t_sent, "nb_transport_bw");
-  const tlm::tlm_sync_enum status = in->nb_transport_bw(gp, phase, delay);
-  after_return(gp, sent, phase, status, t_sent, sc_core::sc_time_stamp() + delay,
-               /*forward=*/false);
+  check_mm(gp, call);
+  if (forward)
+    initiator_phase(gp, phase, t_sent, call);
+  else
+    target_phase(gp, phase, t_sent, call);
+  const tlm::tlm_sync_enum status =
+      forward ? out->nb_transport_fw(gp, phase, delay) : in->nb_transport_bw(gp, phase, delay);
+  after_return(gp, sent, phase, status, t_sent, sc_core::sc_time_stamp() + delay, forward);
   return status;
 }
 
@@ -165,26 +165,32 @@ void ProtocolChecker::begin_request(Payload& gp, sc_time t) {
     violation(kPhaseSequence, &gp, "BEGIN_REQ during a b_transport call with the same payload");
   }
   check_init(gp, "BEGIN_REQ");
-  if (request_owner_ != nullptr && request_owner_ != &gp) {
-    violation(
-        kRequestExclusion, &gp,
-        "BEGIN_REQ before END_REQ of the previous request (" + describe(*request_owner_) + ")");
-  } else if (t < request_free_at_) {
-    violation(kRequestExclusion, &gp,
-              "BEGIN_REQ at " + t.to_string() + " before END_REQ of the previous request at " +
-                  request_free_at_.to_string());
-  }
-  request_owner_ = &gp;
+  check_exclusion(kRequestExclusion, gp, t, request_, "REQ", "request");
+  request_.owner = &gp;
   txns_[&gp] = snapshot(gp, t);
+}
+
+// A BEGIN_<phase> while another transaction holds the channel, or before the
+// time the last one gave it up.
+void ProtocolChecker::check_exclusion(const char* rule, Payload& gp, sc_time t,
+                                      const Channel& channel, const char* phase, const char* what) {
+  const Payload* owner = channel.owner;
+  const std::string begin = std::string("BEGIN_") + phase, end = std::string("END_") + phase;
+  if (owner != nullptr && owner != &gp) {
+    violation(
+        rule, &gp,
+        begin + " before " + end + " of the previous " + what + " (" + describe(*owner) + ")");
+  } else if (t < channel.free_at) {
+    violation(rule, &gp,
+              begin + " at " + t.to_string() + " before " + end + " of the previous " + what +
+                  " at " + channel.free_at.to_string());
+  }
 }
 
 void ProtocolChecker::end_request(Payload& gp, Txn& txn, sc_time t) {
   check_time(gp, txn, tlm::END_REQ, t);
   txn.state = State::kRequestEnded;
-  if (request_owner_ == &gp) {
-    request_owner_ = nullptr;
-    request_free_at_ = t;
-  }
+  request_.release(gp, t);
 }
 
 void ProtocolChecker::begin_response(Payload& gp, sc_time t, const char* where) {
@@ -196,19 +202,11 @@ void ProtocolChecker::begin_response(Payload& gp, sc_time t, const char* where) 
   }
   if (txn->state == State::kRequest) end_request(gp, *txn, t);  // implicit END_REQ
   check_time(gp, *txn, tlm::BEGIN_RESP, t);
-  if (response_owner_ != nullptr && response_owner_ != &gp) {
-    violation(
-        kResponseExclusion, &gp,
-        "BEGIN_RESP before END_RESP of the previous response (" + describe(*response_owner_) + ")");
-  } else if (t < response_free_at_) {
-    violation(kResponseExclusion, &gp,
-              "BEGIN_RESP at " + t.to_string() + " before END_RESP of the previous response at " +
-                  response_free_at_.to_string());
-  }
+  check_exclusion(kResponseExclusion, gp, t, response_, "RESP", "response");
   check_status(gp, "at BEGIN_RESP");
   check_unmodified(gp, *txn, "at BEGIN_RESP");
   txn->state = State::kResponse;
-  response_owner_ = &gp;
+  response_.owner = &gp;
 }
 
 void ProtocolChecker::end_response(Payload& gp, sc_time t, const char* where) {
@@ -219,14 +217,8 @@ void ProtocolChecker::end_response(Payload& gp, sc_time t, const char* where) {
   }
   check_time(gp, *txn, tlm::END_RESP, t);
   check_unmodified(gp, *txn, "at END_RESP");
-  if (request_owner_ == &gp) {
-    request_owner_ = nullptr;
-    request_free_at_ = t;
-  }
-  if (response_owner_ == &gp) {
-    response_owner_ = nullptr;
-    response_free_at_ = t;
-  }
+  request_.release(gp, t);
+  response_.release(gp, t);
   txns_.erase(&gp);
   ++completed_;
 }
@@ -252,14 +244,8 @@ void ProtocolChecker::complete(Payload& gp, const tlm::tlm_phase& answered, sc_t
     check_status(gp, "at TLM_COMPLETED in reply to BEGIN_REQ");
     check_unmodified(gp, txn, "at TLM_COMPLETED");
   }
-  if (request_owner_ == &gp) {
-    request_owner_ = nullptr;
-    request_free_at_ = t;
-  }
-  if (response_owner_ == &gp) {
-    response_owner_ = nullptr;
-    response_free_at_ = t;
-  }
+  request_.release(gp, t);
+  response_.release(gp, t);
   txns_.erase(it);
   ++completed_;
 }

@@ -176,9 +176,7 @@ IdealMemory::IdealMemory(sc_core::sc_module_name name, BackingStore& store,
       counters_(stats, this->name()),
       peq_(this, &IdealMemory::peq_cb),
       responses_("responses", socket, store) {
-  socket.register_nb_transport_fw(this, &IdealMemory::nb_transport_fw);
-  socket.register_b_transport(this, &IdealMemory::b_transport);
-  socket.register_transport_dbg(this, &IdealMemory::transport_dbg);
+  mem::Callbacks::target(socket, this);
 }
 
 tlm::tlm_sync_enum IdealMemory::nb_transport_fw(tlm::tlm_generic_payload& trans,
@@ -237,9 +235,7 @@ FixedLatencyMemory::FixedLatencyMemory(sc_core::sc_module_name name,
       peq_(this, &FixedLatencyMemory::peq_cb),
       responses_("responses", socket, store),
       latency_ps_(static_cast<std::uint64_t>(std::llround(config.latency_ns * 1000.0))) {
-  socket.register_nb_transport_fw(this, &FixedLatencyMemory::nb_transport_fw);
-  socket.register_b_transport(this, &FixedLatencyMemory::b_transport);
-  socket.register_transport_dbg(this, &FixedLatencyMemory::transport_dbg);
+  mem::Callbacks::target(socket, this);
   SC_METHOD(retry);
   sensitive << retry_event_;
   dont_initialize();

@@ -4,6 +4,7 @@
 // FunctionalDevice (the instruction-level golden model) running the same
 // program; lock-step and temporally decoupled co-simulation must agree cycle
 // for cycle; malformed and hung programs end in clear errors.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include "sasim/model/functional_device.hpp"
 #include "sasim/model/numerics.hpp"
 #include "sasim/model/train_golden.hpp"
+#include "support/gemm_case.hpp"
 #include "support/sc_test.hpp"
 
 namespace {
@@ -26,6 +28,9 @@ namespace {
 using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 using model::Dataflow;
 using model::Datapath;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 cosim::DeviceConfig config(Datapath dp, bool big = false) {
   cosim::DeviceConfig c;
@@ -85,17 +90,11 @@ struct Pair {
   }
 };
 
-struct Case {
-  Datapath dp;
-  Dataflow df;
-  unsigned m, k, n;
-};
-
-class DeviceGemm : public ::testing::TestWithParam<Case> {};
+class DeviceGemm : public ::testing::TestWithParam<test::GemmCase> {};
 
 // Random operands through LOAD / GEMM / STORE on RTL + SystemC, bit-exact.
 TEST_P(DeviceGemm, BitExactAgainstGoldenDevice) {
-  const Case g = GetParam();
+  const test::GemmCase g = GetParam();
   Pair p(config(g.dp));
   std::mt19937 rng(g.m * 7 + g.k * 131 + g.n);
   const unsigned eb = g.dp == Datapath::kBf16 ? 2 : 1;
@@ -112,24 +111,14 @@ TEST_P(DeviceGemm, BitExactAgainstGoldenDevice) {
   EXPECT_GT(r.counters.at("device.bridge.reads"), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, DeviceGemm,
-                         ::testing::Values(Case{Datapath::kInt8, Dataflow::kWs, 1, 1, 1},
-                                           Case{Datapath::kInt8, Dataflow::kWs, 31, 17, 13},
-                                           Case{Datapath::kInt8, Dataflow::kWs, 300, 200,
-                                                13},  // A > 4x spad
-                                           Case{Datapath::kInt8, Dataflow::kOs, 23, 29, 7},
-                                           Case{Datapath::kInt8, Dataflow::kIs, 7, 29, 23},
-                                           Case{Datapath::kBf16, Dataflow::kWs, 1, 1, 1},
-                                           Case{Datapath::kBf16, Dataflow::kWs, 31, 17, 13},
-                                           Case{Datapath::kBf16, Dataflow::kOs, 23, 29, 7},
-                                           Case{Datapath::kBf16, Dataflow::kIs, 7, 29, 23},
-                                           Case{Datapath::kBf16, Dataflow::kWs, 97, 211, 37}),
-                         [](const auto& info) {
-                           const Case& g = info.param;
-                           return std::string(model::to_string(g.dp)) + "_" +
-                                  std::string(model::to_string(g.df)) + "_" + std::to_string(g.m) +
-                                  "x" + std::to_string(g.k) + "x" + std::to_string(g.n);
-                         });
+// 300x200x13: A is over 4x the scratchpad.
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, DeviceGemm,
+    ::testing::ValuesIn(test::gemm_cases({"int8 ws 1x1x1", "int8 ws 31x17x13", "int8 ws 300x200x13",
+                                          "int8 os 23x29x7", "int8 is 7x29x23", "bf16 ws 1x1x1",
+                                          "bf16 ws 31x17x13", "bf16 os 23x29x7", "bf16 is 7x29x23",
+                                          "bf16 ws 97x211x37"})),
+    test::gemm_case_name);
 
 // Lock-step (one SystemC wait per cycle) and temporal decoupling give the
 // same cycle count and counters, for DRAM with the L2 and for the L2 bypassed.
@@ -171,23 +160,14 @@ TEST(Device, WatchdogCatchesHungProgram) {
   Pair p(c);
   isa::GemmArgs g;
   g.len = 4;
-  try {
-    p.dev.run(p.base, 0);
-    FAIL() << "a program of 0 instructions must be rejected";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("program length 0"), std::string::npos) << e.what();
-  }
+  EXPECT_THAT([&] { p.dev.run(p.base, 0); },
+              ThrowsMessage<std::invalid_argument>(HasSubstr("program length 0")));
   const auto w =
       isa::program_bytes({isa::encode_gemm(g, {true, false, false, false}), isa::encode_finish()});
   p.dev.write(p.base, w.data(), w.size());
-  try {
-    p.dev.run(p.base, 2);
-    FAIL() << "the hung program finished";
-  } catch (const spec::DeviceError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("watchdog: no progress for 2000 cycles"), std::string::npos) << m;
-    EXPECT_NE(m.find("EXEC from LOAD 1"), std::string::npos) << m;
-  }
+  EXPECT_THAT([&] { p.dev.run(p.base, 2); }, ThrowsMessage<spec::DeviceError>(AllOf(
+                                                 HasSubstr("watchdog: no progress for 2000 cycles"),
+                                                 HasSubstr("EXEC from LOAD 1"))));
 }
 
 // Malformed programs: the core stops at the offending instruction.
@@ -196,14 +176,9 @@ TEST(Device, RejectsMalformedPrograms) {
   isa::Instruction zero;
   const auto w = isa::program_bytes({isa::encode_config(0), zero, isa::encode_finish()});
   p.dev.write(p.base, w.data(), w.size());
-  try {
-    p.dev.run(p.base, 3);
-    FAIL() << "an illegal instruction ran";
-  } catch (const spec::DeviceError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("illegal instruction"), std::string::npos) << m;
-    EXPECT_NE(m.find("instruction 1 of the program"), std::string::npos) << m;
-  }
+  EXPECT_THAT([&] { p.dev.run(p.base, 3); },
+              ThrowsMessage<spec::DeviceError>(AllOf(HasSubstr("illegal instruction"),
+                                                     HasSubstr("instruction 1 of the program"))));
   // The device keeps working after an error.
   const auto ok = isa::program_bytes({isa::encode_config(3), isa::encode_finish()});
   p.dev.write(p.base, ok.data(), ok.size());
@@ -253,89 +228,100 @@ TEST(Device, FunctionalAndCosimReportTheSameCounters) {
   }
 }
 
+// The bf16 RTL device with its driver, and random operands drawn in order
+// from one generator, for the dense-layer tests.
+struct LayerBench {
+  explicit LayerBench(unsigned seed) : rng(seed) {}
+
+  // A matrix of random bf16 values (RawMatrix) or fp32 bit patterns (AccMatrix).
+  template <typename Matrix>
+  Matrix random(Eigen::Index rows, Eigen::Index cols) {
+    Matrix m(rows, cols);
+    for (Eigen::Index i = 0; i < m.size(); ++i) {
+      const float f = d(rng);
+      m.data()[i] =
+          sizeof(typename Matrix::Scalar) == 2 ? model::f32_to_bf16(f) : model::f32_to_bits(f);
+    }
+    return m;
+  }
+  // A device tensor holding m.
+  template <typename Matrix>
+  host::Tensor put(const Matrix& m) {
+    using T = typename Matrix::Scalar;
+    host::Tensor t = drv.alloc_tensor(m.rows(), m.cols(), sizeof(T));
+    drv.copy_in(t, std::span<const T>(m.data(), m.size()));
+    return t;
+  }
+  // The rows x cols tensor t read back.
+  template <typename Matrix>
+  Matrix get(const host::Tensor& t, Eigen::Index rows, Eigen::Index cols) {
+    Matrix m(rows, cols);
+    drv.copy_out(t, std::span<typename Matrix::Scalar>(m.data(), m.size()));
+    return m;
+  }
+  // The fold the host GEMM programs use (what the golden models need).
+  Eigen::Index fold(Eigen::Index k) const {
+    return static_cast<Eigen::Index>(host::gemm_program_fold(dev.params(), Dataflow::kWs, k));
+  }
+
+  int systemc = (sasim::mem::test::fresh_systemc(), 0);  // before the device
+  cosim::CosimDevice dev{config(Datapath::kBf16)};
+  host::Driver drv{dev};
+  std::mt19937 rng;
+  std::normal_distribution<float> d{0.0f, 0.5f};
+};
+
 // A dense layer of the training milestone (GEMM, bias, ReLU, bf16 copy) on
 // the RTL device through the host driver, bit-exact against the golden model.
 TEST(Device, DenseLayerForwardMatchesGolden) {
-  sasim::mem::test::fresh_systemc();
-  cosim::CosimDevice dev(config(Datapath::kBf16));
-  host::Driver drv(dev);
+  LayerBench b(9);
   const Eigen::Index M = 19, K = 37, N = 11;
-  std::mt19937 rng(9);
-  std::normal_distribution<float> d(0.0f, 0.5f);
-  model::RawMatrix x(M, K), w(K, N);
-  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = model::f32_to_bf16(d(rng));
-  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = model::f32_to_bf16(d(rng));
-  std::vector<std::uint32_t> bias(N);
-  for (auto& b : bias) b = model::f32_to_bits(d(rng));
-  host::Tensor tx = drv.alloc_tensor(M, K, 2), tw = drv.alloc_tensor(K, N, 2),
-               tb = drv.alloc_tensor(1, N, 4), tz = drv.alloc_tensor(M, N, 4),
-               ty = drv.alloc_tensor(M, N, 2);
-  drv.copy_in(tx, std::span<const std::uint16_t>(x.data(), x.size()));
-  drv.copy_in(tw, std::span<const std::uint16_t>(w.data(), w.size()));
-  drv.copy_in(tb, std::span<const std::uint32_t>(bias));
-  const spec::RunResult r = host::dense_forward(drv, tx, tw, tb, tz, ty, true);
+  const auto x = b.random<model::RawMatrix>(M, K);
+  const auto w = b.random<model::RawMatrix>(K, N);
+  const auto bias_m = b.random<model::AccMatrix>(1, N);
+  const std::vector<std::uint32_t> bias(bias_m.data(), bias_m.data() + N);
+  const host::Tensor tx = b.put(x), tw = b.put(w), tb = b.put(bias_m);
+  const host::Tensor tz = b.drv.alloc_tensor(M, N, 4), ty = b.drv.alloc_tensor(M, N, 2);
+  const spec::RunResult r = host::dense_forward(b.drv, tx, tw, tb, tz, ty, true);
   EXPECT_GT(r.cycles, 0u);
   EXPECT_GT(r.counters.at("core.vec_rows"), 0u);
-  const model::BiasAct g = model::dense_forward(
-      x, w, bias, true,
-      static_cast<Eigen::Index>(host::gemm_program_fold(dev.params(), Dataflow::kWs, K)));
-  model::AccMatrix z(M, N);
-  model::RawMatrix y(M, N);
-  drv.copy_out(tz, std::span<std::uint32_t>(z.data(), z.size()));
-  drv.copy_out(ty, std::span<std::uint16_t>(y.data(), y.size()));
-  EXPECT_TRUE((z.array() == g.z.array()).all());
-  EXPECT_TRUE((y.array() == g.y.array()).all());
+  const model::BiasAct g = model::dense_forward(x, w, bias, true, b.fold(K));
+  EXPECT_TRUE((b.get<model::AccMatrix>(tz, M, N).array() == g.z.array()).all());
+  EXPECT_TRUE((b.get<model::RawMatrix>(ty, M, N).array() == g.y.array()).all());
 }
 
 // The backward pass (ReLU mask, device transposes, dW, db, dX) and an SGD
 // step with momentum on the RTL device, bit-exact against the golden models.
 TEST(Device, DenseLayerBackwardAndUpdateMatchGolden) {
-  sasim::mem::test::fresh_systemc();
-  cosim::CosimDevice dev(config(Datapath::kBf16));
-  host::Driver drv(dev);
+  LayerBench b(10);
   const Eigen::Index M = 9, K = 11, N = 6;
-  std::mt19937 rng(10);
-  std::normal_distribution<float> d(0.0f, 0.5f);
-  model::RawMatrix x(M, K), w(K, N);
-  model::AccMatrix dy(M, N), z(M, N), w32(K, N), v(K, N);
-  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = model::f32_to_bf16(d(rng));
-  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = model::f32_to_bf16(d(rng));
-  for (Eigen::Index i = 0; i < dy.size(); ++i) dy.data()[i] = model::f32_to_bits(d(rng));
-  for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = model::f32_to_bits(d(rng));
-  for (Eigen::Index i = 0; i < w32.size(); ++i) w32.data()[i] = model::f32_to_bits(d(rng));
-  for (Eigen::Index i = 0; i < v.size(); ++i) v.data()[i] = model::f32_to_bits(d(rng));
-  host::Tensor tx = drv.alloc_tensor(M, K, 2), tw = drv.alloc_tensor(K, N, 2),
-               tdy = drv.alloc_tensor(M, N, 4), tz = drv.alloc_tensor(M, N, 4),
-               tdw = drv.alloc_tensor(K, N, 4), tdb = drv.alloc_tensor(1, N, 4),
-               tdx = drv.alloc_tensor(M, K, 4), tw32 = drv.alloc_tensor(K, N, 4),
-               tv = drv.alloc_tensor(K, N, 4), twbf = drv.alloc_tensor(K, N, 2);
-  drv.copy_in(tx, std::span<const std::uint16_t>(x.data(), x.size()));
-  drv.copy_in(tw, std::span<const std::uint16_t>(w.data(), w.size()));
-  drv.copy_in(tdy, std::span<const std::uint32_t>(dy.data(), dy.size()));
-  drv.copy_in(tz, std::span<const std::uint32_t>(z.data(), z.size()));
-  drv.copy_in(tw32, std::span<const std::uint32_t>(w32.data(), w32.size()));
-  drv.copy_in(tv, std::span<const std::uint32_t>(v.data(), v.size()));
+  const auto x = b.random<model::RawMatrix>(M, K);
+  const auto w = b.random<model::RawMatrix>(K, N);
+  const auto dy = b.random<model::AccMatrix>(M, N);
+  const auto z = b.random<model::AccMatrix>(M, N);
+  const auto w32 = b.random<model::AccMatrix>(K, N);
+  const auto v = b.random<model::AccMatrix>(K, N);
+  const host::Tensor tx = b.put(x), tw = b.put(w), tdy = b.put(dy), tz = b.put(z),
+                     tw32 = b.put(w32), tv = b.put(v);
+  host::Driver& drv = b.drv;
+  const host::Tensor tdw = drv.alloc_tensor(K, N, 4), tdb = drv.alloc_tensor(1, N, 4),
+                     tdx = drv.alloc_tensor(M, K, 4), twbf = drv.alloc_tensor(K, N, 2);
   host::dense_backward(drv, tx, tw, tdy, &tz, tdw, tdb, &tdx);
   const float lr = 0.05f, mu = 0.9f;
   host::sgd_update(drv, tw32, tdw, &twbf, lr, &tv, mu);
 
-  const auto fold =
-      static_cast<Eigen::Index>(host::gemm_program_fold(dev.params(), Dataflow::kWs, K));
-  const model::DenseGrads g = model::dense_backward(x, w, dy, &z, fold);
+  const model::DenseGrads g = model::dense_backward(x, w, dy, &z, b.fold(K));
   const model::SgdStep s = model::sgd_momentum_update(w32, g.dw, v, lr, mu);
   const auto out32 = [&](const host::Tensor& t, Eigen::Index r, Eigen::Index c) {
-    model::AccMatrix m(r, c);
-    drv.copy_out(t, std::span<std::uint32_t>(m.data(), m.size()));
-    return m;
+    return b.get<model::AccMatrix>(t, r, c);
   };
   EXPECT_TRUE((out32(tdw, K, N).array() == g.dw.array()).all()) << "dW";
   EXPECT_TRUE((out32(tdb, 1, N).array() == g.db.array()).all()) << "db";
   EXPECT_TRUE((out32(tdx, M, K).array() == g.dx.array()).all()) << "dX";
   EXPECT_TRUE((out32(tw32, K, N).array() == s.w32.array()).all()) << "W (fp32 master)";
   EXPECT_TRUE((out32(tv, K, N).array() == s.v.array()).all()) << "velocity";
-  model::RawMatrix wbf(K, N);
-  drv.copy_out(twbf, std::span<std::uint16_t>(wbf.data(), wbf.size()));
-  EXPECT_TRUE((wbf.array() == s.wbf.array()).all()) << "W (bf16 copy)";
+  EXPECT_TRUE((b.get<model::RawMatrix>(twbf, K, N).array() == s.wbf.array()).all())
+      << "W (bf16 copy)";
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // cycles and cache / DRAM statistics respond to the memory-system settings
 // (replacement and write policy, DRAM timing, page policy, L2 bypass, memory
 // model), as the README promises.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -18,6 +19,9 @@
 #include "support/sc_test.hpp"
 
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
@@ -116,14 +120,9 @@ TEST(DeviceJob, MakeDeviceBuildsBothKindsFromOneConfig) {
   EXPECT_GT(res[1].cycles, 0u);
   // The functional device refuses a memory it would have to hold in host RAM.
   const app::Config big = app::parse_config("memory: {size: 0x100000000}\n", "b.yaml");
-  try {
-    app::make_device(big, app::DeviceKind::kFunctional);
-    FAIL() << "4 GiB functional device accepted";
-  } catch (const app::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("b.yaml: memory.size: 4294967296 bytes is too large"),
-              std::string::npos)
-        << e.what();
-  }
+  EXPECT_THAT([&] { app::make_device(big, app::DeviceKind::kFunctional); },
+              ThrowsMessage<app::ConfigError>(
+                  HasSubstr("b.yaml: memory.size: 4294967296 bytes is too large")));
 }
 
 }  // namespace

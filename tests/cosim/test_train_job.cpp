@@ -36,20 +36,20 @@ TEST(TrainJob, CheckedRunResumesFromItsCheckpoint) {
   EXPECT_EQ(four.steps, 4u);
   EXPECT_NE(progress.str().find("step 4/4"), std::string::npos) << progress.str();
   EXPECT_NE(progress.str().find("mean loss of steps 4-4: "), std::string::npos) << progress.str();
-  const auto& ph = four.report.at("phases");
+  const auto& ph = four.stats.at("phases");
   for (const char* p : {"forward", "data_gradient", "weight_gradient", "update", "inference"}) {
     EXPECT_GT(ph.at(p).at("cycles").get<std::uint64_t>(), 0u) << p;
   }
   EXPECT_GT(ph.at("forward").at("macs").get<std::uint64_t>(), 0u);
   EXPECT_GT(ph.at("update").at("vector_rows").get<std::uint64_t>(), 0u);
-  EXPECT_EQ(four.report.at("losses").size(), 4u);
+  EXPECT_EQ(four.stats.at("losses").size(), 4u);
 
   sasim::mem::test::fresh_systemc();
   const app::TrainJobResult two = app::train_job(config("two", ", steps: 2"), progress);
   sasim::mem::test::fresh_systemc();
   const app::TrainJobResult more =
       app::train_job(config("more", ", steps: 2, resume: " + two.checkpoint), progress);
-  EXPECT_EQ(more.report.at("first_step").get<std::uint64_t>(), 2u);
+  EXPECT_EQ(more.stats.at("first_step").get<std::uint64_t>(), 2u);
   const auto a = host::load_checkpoint(four.checkpoint, {784, 16, 10}, true);
   const auto b = host::load_checkpoint(more.checkpoint, {784, 16, 10}, true);
   EXPECT_EQ(a.step, 4u);

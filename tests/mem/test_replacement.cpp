@@ -1,6 +1,7 @@
 // Replacement policies on their own: hand-computed victim sequences for every
 // policy, the eligible-way mask, and the name registry. (The same policies
 // driven through the cache: test_cache.cpp, ReplacementTrace.)
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -13,6 +14,9 @@
 #include "sasim/mem/replacement.hpp"
 
 namespace {
+
+using ::testing::StrEq;
+using ::testing::ThrowsMessage;
 
 using sasim::mem::make_replacement;
 using sasim::mem::replacement_names;
@@ -72,13 +76,9 @@ TEST(Replacement, RegistryNamesAndUnknownNameListsTheAllowedOnes) {
     EXPECT_EQ(p->ways(), 4u);
     EXPECT_EQ(p->all_ways(), kAll4);
   }
-  try {
-    make_replacement("mru", 2, 4, 1);
-    FAIL() << "no exception";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(),
-                 "unknown replacement policy 'mru' (allowed: lru, plru, fifo, random, srrip)");
-  }
+  EXPECT_THAT([] { make_replacement("mru", 2, 4, 1); },
+              ThrowsMessage<std::invalid_argument>(StrEq(
+                  "unknown replacement policy 'mru' (allowed: lru, plru, fifo, random, srrip)")));
   EXPECT_THROW(make_replacement("LRU", 2, 4, 1), std::invalid_argument);  // names are exact
 }
 

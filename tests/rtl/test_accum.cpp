@@ -14,6 +14,7 @@
 #include "Vsa_accum_bf16.h"
 #include "Vsa_accum_int8.h"
 #include "sasim/model/numerics.hpp"
+#include "support/rtl_unit.hpp"
 
 namespace {
 
@@ -39,13 +40,8 @@ std::uint32_t random_lane(model::Datapath dp, std::mt19937_64& rng) {
 
 template <class V>
 void random_sequence(model::Datapath dp, std::uint64_t seed) {
-  auto ctx = std::make_unique<VerilatedContext>();
-  auto a = std::make_unique<V>(ctx.get());
-  a->clk_i = 0;
-  a->rst_ni = 0;
-  a->eval();
-  a->rst_ni = 1;
-  a->eval();
+  sasim::test::RtlUnit<V> a;
+  a.reset();
   std::vector<Row> state(kWords);
   std::vector<bool> defined(kWords, false);
   std::deque<std::pair<int, Update>> pending;  // accepted, not yet visible to reads
@@ -77,7 +73,7 @@ void random_sequence(model::Datapath dp, std::uint64_t seed) {
     a->eval();
     a->clk_i = 0;
     a->eval();
-    ASSERT_FALSE(ctx->gotError());
+    ASSERT_FALSE(a.ctx->gotError());
     if (rd && expect_defined) {
       for (unsigned l = 0; l < kLanes; ++l) {
         ASSERT_EQ(a->rd_data_o[l], expect[l])
@@ -88,7 +84,6 @@ void random_sequence(model::Datapath dp, std::uint64_t seed) {
     if (upd) pending.push_back({t, u});
   }
   EXPECT_GT(checked, 3000u);
-  a->final();
 }
 
 TEST(Accum, Int8WritesAndAccumulationsMatchTheModel) {

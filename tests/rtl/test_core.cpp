@@ -17,6 +17,7 @@
 #include "sasim/isa/encode.hpp"
 #include "sasim/model/functional_device.hpp"
 #include "support/axi_test_memory.hpp"
+#include "support/gemm_case.hpp"
 
 namespace {
 
@@ -125,16 +126,10 @@ TEST(Core, DmaRoundTripsEveryLayout) {
   }
 }
 
-struct GemmCase {
-  Datapath dp;
-  Dataflow df;
-  unsigned m, k, n;
-};
-
-class CoreGemm : public ::testing::TestWithParam<GemmCase> {};
+class CoreGemm : public ::testing::TestWithParam<test::GemmCase> {};
 
 TEST_P(CoreGemm, MatchesGoldenDevice) {
-  const GemmCase g = GetParam();
+  const test::GemmCase g = GetParam();
   for (const auto& timing : {kFast, kRandom}) {
     Bench b(small(g.dp), timing, 7);
     std::mt19937 rng(g.m * 131 + g.k * 17 + g.n);
@@ -160,32 +155,23 @@ TEST_P(CoreGemm, MatchesGoldenDevice) {
       if (op == isa::Opcode::kGemm) steps += in.get(isa::gemm::kLen);
     }
     const cosim::CorePerf perf = b.core->perf();
-    EXPECT_EQ(perf[9], loads);
-    EXPECT_EQ(perf[10], execs);
-    EXPECT_EQ(perf[11], stores);
-    EXPECT_EQ(perf[5], steps);
-    EXPECT_GE(perf[0], steps);
+    const auto counter = [&](spec::CounterId id) { return perf[static_cast<std::size_t>(id)]; };
+    EXPECT_EQ(counter(spec::CounterId::kInsnLoad), loads);
+    EXPECT_EQ(counter(spec::CounterId::kInsnExec), execs);
+    EXPECT_EQ(counter(spec::CounterId::kInsnStore), stores);
+    EXPECT_EQ(counter(spec::CounterId::kArraySteps), steps);
+    EXPECT_GE(counter(spec::CounterId::kCycles), steps);
     b.expect_same(c, std::uint64_t{g.m} * g.n * 4, "C");
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, CoreGemm,
-                         ::testing::Values(GemmCase{Datapath::kInt8, Dataflow::kWs, 1, 1, 1},
-                                           GemmCase{Datapath::kInt8, Dataflow::kWs, 13, 7, 11},
-                                           GemmCase{Datapath::kInt8, Dataflow::kWs, 37, 29, 23},
-                                           GemmCase{Datapath::kInt8, Dataflow::kWs, 300, 200, 13},
-                                           GemmCase{Datapath::kInt8, Dataflow::kOs, 13, 7, 11},
-                                           GemmCase{Datapath::kInt8, Dataflow::kIs, 13, 7, 11},
-                                           GemmCase{Datapath::kBf16, Dataflow::kWs, 1, 1, 1},
-                                           GemmCase{Datapath::kBf16, Dataflow::kWs, 13, 7, 11},
-                                           GemmCase{Datapath::kBf16, Dataflow::kOs, 17, 9, 5},
-                                           GemmCase{Datapath::kBf16, Dataflow::kIs, 5, 9, 17}),
-                         [](const auto& info) {
-                           const GemmCase& g = info.param;
-                           return std::string(model::to_string(g.dp)) + "_" +
-                                  std::string(model::to_string(g.df)) + "_" + std::to_string(g.m) +
-                                  "x" + std::to_string(g.k) + "x" + std::to_string(g.n);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, CoreGemm,
+    ::testing::ValuesIn(test::gemm_cases({"int8 ws 1x1x1", "int8 ws 13x7x11", "int8 ws 37x29x23",
+                                          "int8 ws 300x200x13", "int8 os 13x7x11",
+                                          "int8 is 13x7x11", "bf16 ws 1x1x1", "bf16 ws 13x7x11",
+                                          "bf16 os 17x9x5", "bf16 is 5x9x17"})),
+    test::gemm_case_name);
 
 // Every vector operation over many rows, to the accumulator and to the
 // scratchpad, both datapaths: LOAD random accumulator rows, run the VEC, STORE

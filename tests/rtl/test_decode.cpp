@@ -9,6 +9,7 @@
 
 #include "Vsa_decode.h"
 #include "sasim/isa/encode.hpp"
+#include "support/rtl_unit.hpp"
 
 namespace {
 
@@ -27,10 +28,6 @@ struct Decoded {
 
 class Decoder {
  public:
-  Decoder()
-      : ctx_(std::make_unique<VerilatedContext>()),
-        top_(std::make_unique<Vsa_decode>(ctx_.get())) {}
-  ~Decoder() { top_->final(); }
   Decoded decode(const isa::Instruction& i) {
     for (int w = 0; w < 4; ++w)
       top_->insn_i[w] = static_cast<std::uint32_t>(i.words[w / 2] >> (32 * (w % 2)));
@@ -40,8 +37,8 @@ class Decoder {
   }
 
  private:
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Vsa_decode> top_;
+  sasim::test::RtlUnit<Vsa_decode> unit_;
+  Vsa_decode* const top_ = unit_.top.get();
 };
 
 TEST(Decode, EveryOpcodeGoesToItsQueueWithItsDependencyFlags) {

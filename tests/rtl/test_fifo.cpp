@@ -10,6 +10,7 @@
 #include "Vsa_fifo_d1.h"
 #include "Vsa_fifo_d2.h"
 #include "Vsa_fifo_d5.h"
+#include "support/rtl_unit.hpp"
 
 namespace {
 
@@ -39,13 +40,8 @@ std::uint64_t get(const T& port) {
 template <class V>
 void random_traffic(unsigned depth, std::uint64_t mask, double p_push, double p_pop,
                     std::uint64_t seed) {
-  auto ctx = std::make_unique<VerilatedContext>();
-  auto f = std::make_unique<V>(ctx.get());
-  f->rst_ni = 0;
-  f->clk_i = 0;
-  f->eval();
-  f->rst_ni = 1;
-  f->eval();
+  sasim::test::RtlUnit<V> f;
+  f.reset();
   std::deque<std::uint64_t> model;
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
@@ -77,10 +73,9 @@ void random_traffic(unsigned depth, std::uint64_t mask, double p_push, double p_
     }
     f->clk_i = 1;
     f->eval();
-    ASSERT_FALSE(ctx->gotError()) << "assertion in the FIFO, seed " << seed;
+    ASSERT_FALSE(f.ctx->gotError()) << "assertion in the FIFO, seed " << seed;
   }
   EXPECT_GT(moved, 1000u);
-  f->final();
 }
 
 TEST(Fifo, Depth1RandomTraffic) {
@@ -96,11 +91,8 @@ TEST(Fifo, Depth5WideRandomTraffic) {
 // A depth-2 FIFO is a skid buffer: with both sides always ready it moves one
 // entry per cycle.
 TEST(Fifo, Depth2SustainsOneTransferPerCycle) {
-  auto ctx = std::make_unique<VerilatedContext>();
-  auto f = std::make_unique<Vsa_fifo_d2>(ctx.get());
-  f->rst_ni = 0;
-  f->eval();
-  f->rst_ni = 1;
+  sasim::test::RtlUnit<Vsa_fifo_d2> f;
+  f.reset();
   unsigned pushed = 0, popped = 0;
   for (int cycle = 0; cycle < 100; ++cycle) {
     f->in_valid_i = 1;
@@ -118,7 +110,6 @@ TEST(Fifo, Depth2SustainsOneTransferPerCycle) {
   }
   EXPECT_EQ(pushed, 100u);
   EXPECT_EQ(popped, 99u);  // one cycle of latency
-  f->final();
 }
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include "Vsa_mac_bf16.h"
 #include "Vsa_mac_int8.h"
 #include "sasim/model/numerics.hpp"
+#include "support/rtl_unit.hpp"
 
 namespace {
 
@@ -36,31 +37,15 @@ using u16 = std::uint16_t;
 using u32 = std::uint32_t;
 using u64 = std::uint64_t;
 
-u64 test_seed() {
-  static const u64 seed = [] {
-    const char* s = std::getenv("SASIM_TEST_SEED");
-    return (s != nullptr && *s != '\0') ? std::strtoull(s, nullptr, 0)
-                                        : u64{0x5A51'3AC0'0000'0001ull};
-  }();
-  return seed;
-}
+u64 test_seed() { return sasim::test::test_seed(u64{0x5A51'3AC0'0000'0001ull}); }
 
-std::string hex(u64 v, int digits) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%0*llx", digits, static_cast<unsigned long long>(v));
-  return buf;
-}
+using sasim::test::hex;
 
 // One verilated sa_mac with its own context.
 template <class Model>
 class MacDut {
  public:
-  MacDut()
-      : ctx_{std::make_unique<VerilatedContext>()},
-        top_{std::make_unique<Model>(ctx_.get(), "sa_mac")} {}
-  MacDut(const MacDut&) = delete;
-  MacDut& operator=(const MacDut&) = delete;
-  ~MacDut() { top_->final(); }
+  MacDut() : unit_("sa_mac") {}
 
   struct Out {
     u32 prod;
@@ -75,8 +60,8 @@ class MacDut {
   }
 
  private:
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Model> top_;
+  sasim::test::RtlUnit<Model> unit_;
+  Model* const top_ = unit_.top.get();
 };
 
 // Drives a DUT and compares every case with the golden model; keeps the count

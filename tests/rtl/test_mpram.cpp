@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "Vsa_mpram.h"
+#include "support/rtl_unit.hpp"
 
 namespace {
 
@@ -21,20 +22,14 @@ constexpr unsigned kWords = 48, kLanes = 4, kRd = 2, kAddrW = 6;
 using Word = std::array<std::uint32_t, kLanes>;
 
 struct Ram {
-  std::unique_ptr<VerilatedContext> ctx = std::make_unique<VerilatedContext>();
-  std::unique_ptr<Vsa_mpram> top;
+  sasim::test::RtlUnit<Vsa_mpram> unit{"TOP", /*fatal=*/false};
+  Vsa_mpram* const top = unit.top.get();
+  VerilatedContext* const ctx = unit.ctx.get();
   Ram() {
-    ctx->fatalOnError(false);
-    top = std::make_unique<Vsa_mpram>(ctx.get());
-    top->rst_ni = 0;
-    top->clk_i = 0;
     top->rd_en_i = 0;
     top->wr_en_i = 0;
-    top->eval();
-    top->rst_ni = 1;
-    top->eval();
+    unit.reset();
   }
-  ~Ram() { top->final(); }
   void cycle() {
     top->clk_i = 1;
     top->eval();

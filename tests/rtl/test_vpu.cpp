@@ -32,6 +32,7 @@
 #include "sasim/model/numerics.hpp"
 #include "sasim/model/vector.hpp"
 #include "sasim/spec/contract.hpp"
+#include "support/rtl_unit.hpp"
 
 namespace {
 
@@ -48,20 +49,9 @@ using Row = std::array<u32, kLanes>;
 constexpr VecOp kAllOps[] = {VecOp::kAddRow, VecOp::kRelu,   VecOp::kReluMask, VecOp::kScale,
                              VecOp::kAxpy,   VecOp::kToBf16, VecOp::kToInt8,   VecOp::kCopy};
 
-u64 test_seed() {
-  static const u64 seed = [] {
-    const char* s = std::getenv("SASIM_TEST_SEED");
-    return (s != nullptr && *s != '\0') ? std::strtoull(s, nullptr, 0)
-                                        : u64{0x5A51'3AC0'0000'0007ull};
-  }();
-  return seed;
-}
+u64 test_seed() { return sasim::test::test_seed(u64{0x5A51'3AC0'0000'0007ull}); }
 
-std::string hex(u64 v, int digits = 8) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%0*llx", digits, static_cast<unsigned long long>(v));
-  return buf;
-}
+using sasim::test::hex;
 
 std::string op_name(VecOp op) { return std::string(sasim::isa::name_of(op)); }
 
@@ -277,21 +267,12 @@ template <class Model>
 class VpuBench {
  public:
   explicit VpuBench(u64 seed)
-      : ctx_{std::make_unique<VerilatedContext>()},
-        top_{std::make_unique<Model>(ctx_.get(), "sa_vpu")},
+      : unit_("sa_vpu", /*fatal=*/false),  // a failed SVA fails the test (gotError)
         rng_{seed ^ 0x9E3779B97F4A7C15ull} {
-    ctx_->fatalOnError(false);  // a failed SVA fails the test (gotError) instead of aborting
-    top_->clk_i = 0;
-    top_->rst_ni = 0;
     top_->in_valid_i = 0;
     top_->out_ready_i = 0;
-    top_->eval();
-    top_->rst_ni = 1;
-    top_->eval();
+    unit_.reset();
   }
-  VpuBench(const VpuBench&) = delete;
-  VpuBench& operator=(const VpuBench&) = delete;
-  ~VpuBench() { top_->final(); }
 
   struct Stats {
     u64 cycles = 0;
@@ -365,7 +346,7 @@ class VpuBench {
       }
       top_->clk_i = 1;
       top_->eval();
-      if (ctx_->gotError()) return fail(cycle, "assertion failed in sa_vpu");
+      if (unit_.ctx->gotError()) return fail(cycle, "assertion failed in sa_vpu");
       ++st.cycles;
     }
     st.rows += items.size();
@@ -403,8 +384,8 @@ class VpuBench {
            << "cycle " << cycle << ": " << what << " (seed " << hex(test_seed(), 16) << ")";
   }
 
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Model> top_;
+  sasim::test::RtlUnit<Model> unit_;
+  Model* const top_ = unit_.top.get();
   std::mt19937_64 rng_;
 };
 
@@ -420,29 +401,17 @@ void report(const char* what, u64 rows, u64 lanes, u64 cycles) {
 // Handshake patterns: (p_valid, p_ready).
 constexpr std::pair<double, double> kGaps[] = {{1.0, 1.0}, {0.7, 0.6}, {0.3, 0.9}, {0.95, 0.25}};
 
-// Every op in turn (rows_per_op rows each), under every handshake pattern.
+// Under every handshake pattern: every op in turn, `rows` rows each, or
+// (mixed) a random op per row, `rows` / 8 rows in all (ops of different kinds
+// back to back in the pipeline).
 template <class Model>
-void every_op(Datapath dp, unsigned rows_per_op, u64 salt, const char* what) {
+void op_sequences(Datapath dp, unsigned rows, bool mixed, u64 salt, const char* what) {
   Gen gen{dp, test_seed() ^ salt};
   VpuBench<Model> bench{test_seed() ^ salt};
   Stats<Model> st;
   const std::vector<VecOp> ops(std::begin(kAllOps), std::end(kAllOps));
   for (const auto& [pv, pr] : kGaps) {
-    const auto items = gen.items(ops, rows_per_op, false);
-    ASSERT_TRUE(bench.run(items, pv, pr, st)) << "p_valid " << pv << " p_ready " << pr;
-  }
-  report(what, st.rows, st.lanes, st.cycles);
-}
-
-// A random op per row: ops of different kinds back to back in the pipeline.
-template <class Model>
-void mixed_ops(Datapath dp, unsigned rows, u64 salt, const char* what) {
-  Gen gen{dp, test_seed() ^ salt};
-  VpuBench<Model> bench{test_seed() ^ salt};
-  Stats<Model> st;
-  const std::vector<VecOp> ops(std::begin(kAllOps), std::end(kAllOps));
-  for (const auto& [pv, pr] : kGaps) {
-    const auto items = gen.items(ops, rows / 8, true);
+    const auto items = gen.items(ops, mixed ? rows / 8 : rows, mixed);
     ASSERT_TRUE(bench.run(items, pv, pr, st)) << "p_valid " << pv << " p_ready " << pr;
   }
   report(what, st.rows, st.lanes, st.cycles);
@@ -501,21 +470,18 @@ TEST(VectorUnitRtl, bf16_product_exponent_sweep) {
 // changes while valid && !ready, and an op outside the ISA's vec_op enum.
 TEST(VectorUnitRtl, assertions_flag_protocol_errors) {
   for (const int which : {0, 1, 2, 3}) {
-    auto ctx = std::make_unique<VerilatedContext>();
-    ctx->fatalOnError(false);
-    auto top = std::make_unique<Vsa_vpu_bf16>(ctx.get(), "sa_vpu");
+    sasim::test::RtlUnit<Vsa_vpu_bf16> unit("sa_vpu", /*fatal=*/false);
+    Vsa_vpu_bf16* const top = unit.top.get();
+    VerilatedContext* const ctx = unit.ctx.get();
     auto tick = [&] {
       top->clk_i = 0;
       top->eval();
       top->clk_i = 1;
       top->eval();
     };
-    top->clk_i = 0;
-    top->rst_ni = 0;
     top->in_valid_i = 0;
     top->out_ready_i = 0;
-    top->eval();
-    top->rst_ni = 1;
+    unit.reset();
     top->in_op_i = static_cast<std::uint8_t>(VecOp::kAddRow);
     top->in_valid_i = 1;
     if (which < 3) {
@@ -534,21 +500,20 @@ TEST(VectorUnitRtl, assertions_flag_protocol_errors) {
     tick();
     // Case 0 holds the payload: no error.
     EXPECT_EQ(ctx->gotError(), which != 0) << "case " << which;
-    top->final();
   }
 }
 
 TEST(VectorUnitRtl, int8_every_op) {
-  every_op<Vsa_vpu_int8>(Datapath::kInt8, 4000, 0x11, "int8_every_op");
+  op_sequences<Vsa_vpu_int8>(Datapath::kInt8, 4000, false, 0x11, "int8_every_op");
 }
 TEST(VectorUnitRtl, bf16_every_op) {
-  every_op<Vsa_vpu_bf16>(Datapath::kBf16, 8000, 0x12, "bf16_every_op");
+  op_sequences<Vsa_vpu_bf16>(Datapath::kBf16, 8000, false, 0x12, "bf16_every_op");
 }
 TEST(VectorUnitRtl, int8_mixed_ops) {
-  mixed_ops<Vsa_vpu_int8>(Datapath::kInt8, 16000, 0x21, "int8_mixed_ops");
+  op_sequences<Vsa_vpu_int8>(Datapath::kInt8, 16000, true, 0x21, "int8_mixed_ops");
 }
 TEST(VectorUnitRtl, bf16_mixed_ops) {
-  mixed_ops<Vsa_vpu_bf16>(Datapath::kBf16, 16000, 0x22, "bf16_mixed_ops");
+  op_sequences<Vsa_vpu_bf16>(Datapath::kBf16, 16000, true, 0x22, "bf16_mixed_ops");
 }
 TEST(VectorUnitRtl, int8_latency_and_full_rate) { full_rate<Vsa_vpu_int8>(Datapath::kInt8, 0x31); }
 TEST(VectorUnitRtl, bf16_latency_and_full_rate) { full_rate<Vsa_vpu_bf16>(Datapath::kBf16, 0x32); }

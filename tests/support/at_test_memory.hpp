@@ -30,6 +30,8 @@
 #include <tlm>
 #include <vector>
 
+#include "sasim/mem/callbacks.hpp"
+
 namespace sasim::mem::test {
 
 class AtTestMemory : public sc_core::sc_module {
@@ -57,9 +59,7 @@ class AtTestMemory : public sc_core::sc_module {
         mem_(size),
         req_peq_("req_peq", this, &AtTestMemory::on_end_req_due),
         resp_peq_("resp_peq", this, &AtTestMemory::on_resp_ready) {
-    socket.register_nb_transport_fw(this, &AtTestMemory::nb_transport_fw);
-    socket.register_b_transport(this, &AtTestMemory::b_transport);
-    socket.register_transport_dbg(this, &AtTestMemory::transport_dbg);
+    mem::Callbacks::target(socket, this);
     SC_METHOD(try_respond);
     sensitive << retry_;
     dont_initialize();
@@ -68,6 +68,7 @@ class AtTestMemory : public sc_core::sc_module {
   std::uint8_t& at(std::uint64_t addr) { return mem_.at(addr - base_); }
 
  private:
+  friend struct mem::Callbacks;
   bool in_range(const Payload& gp) const {
     const std::uint64_t a = gp.get_address();
     return a >= base_ && a - base_ + gp.get_data_length() <= mem_.size();

@@ -2,6 +2,7 @@
 // against an independent double-precision implementation, softmax
 // cross-entropy, gradients against central finite differences, the SGD and
 // momentum updates, determinism, and training on synthetic and real data.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,6 +20,9 @@
 #include "sasim/model/mlp.hpp"
 
 namespace {
+
+using ::testing::StrEq;
+using ::testing::ThrowsMessage;
 
 namespace host = sasim::host;
 using sasim::model::MlpConfig;
@@ -127,12 +131,9 @@ TEST(MlpConfig, ValidateNamesFieldAndRange) {
             "are 8-bit)");
   EXPECT_THROW(ReferenceMlp(MlpConfig{.layers = {4}}), std::invalid_argument);
   // The config loader names its own keys.
-  try {
-    MlpConfig{.batch = 0}.validate("train.");
-    FAIL() << "batch 0 accepted";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()), "train.batch: 0 is out of range (allowed 1..4095)");
-  }
+  EXPECT_THAT([] { MlpConfig{.batch = 0}.validate("train."); },
+              ThrowsMessage<std::invalid_argument>(
+                  StrEq("train.batch: 0 is out of range (allowed 1..4095)")));
 }
 
 // --- Initialisation ------------------------------------------------------------

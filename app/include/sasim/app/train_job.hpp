@@ -21,7 +21,7 @@ struct TrainJobResult {
   double reference_accuracy = 0;         // fp32 reference trainer, same batches
   double first_loss = 0, last_loss = 0;  // mean of the first / last (up to) 10 steps
   std::string checkpoint;                // written here
-  nlohmann::json report;                 // <out_dir>/<name>/train_report.json
+  nlohmann::json stats;                  // <out_dir>/<name>/train_report.json
 };
 
 // Progress (a line per step, rewritten in place) goes to `progress`. Throws

@@ -63,15 +63,12 @@ class VerilatedArray final : public ArrayModel {
   const spec::CoreSpec& spec() const override { return spec_; }
 
   void reset() override {
-    top_->clk_i = 0;
-    top_->rst_ni = 0;
     top_->pre_valid_i = 0;
     top_->in_valid_i = 0;
     top_->out_ready_i = 1;
     top_->dataflow_i = 0;
-    for (int i = 0; i < 4; ++i) edge();
-    top_->rst_ni = 1;
-    settle();
+    v_.reset();
+    v_.check(spec::array_name(spec_), 0);
     cycle_ = 0;
   }
 
@@ -121,12 +118,6 @@ class VerilatedArray final : public ArrayModel {
   std::uint64_t cycle() const override { return cycle_; }
 
  private:
-  void edge() {
-    top_->clk_i = 1;
-    v_.eval();
-    top_->clk_i = 0;
-    v_.eval();
-  }
   spec::CoreSpec spec_;
   unsigned width_;
   VerilatedTop<VTop> v_;

@@ -28,22 +28,14 @@ class VerilatedCore final : public CoreModel {
   unsigned bus_bytes() const override { return spec_.bus_bytes; }
 
   void reset() override {
-    top_->rst_ni = 0;
     top_->start_i = 0;
     top_->m_ar_ready_i = 0;
     top_->m_r_valid_i = 0;
     top_->m_aw_ready_i = 0;
     top_->m_w_ready_i = 0;
     top_->m_b_valid_i = 0;
-    for (int i = 0; i < 4; ++i) {
-      top_->clk_i = 0;
-      eval();
-      top_->clk_i = 1;
-      eval();
-    }
-    top_->clk_i = 0;
-    top_->rst_ni = 1;
-    eval();
+    v_.reset();
+    check();
     start_pending_ = false;
     progressed_ = false;
   }
@@ -144,8 +136,9 @@ class VerilatedCore final : public CoreModel {
  private:
   void eval() {
     v_.eval();
-    v_.check("sa_core (" + spec::core_name(spec_) + ")", cycle_);
+    check();
   }
+  void check() { v_.check("sa_core (" + spec::core_name(spec_) + ")", cycle_); }
 
   spec::CoreSpec spec_;
   VerilatedTop<VTop> v_;

@@ -49,6 +49,19 @@ struct VerilatedTop {
     ctx->timeInc(500);
     if (trace) trace->dump(ctx->time());
   }
+  // Holds rst_ni low for `cycles` clock cycles with the inputs the caller
+  // set, then releases it with the clock low and evaluates once more.
+  void reset(unsigned cycles = 4) {
+    top->rst_ni = 0;
+    for (unsigned i = 0; i < cycles; ++i) {
+      top->clk_i = 1;
+      eval();
+      top->clk_i = 0;
+      eval();
+    }
+    top->rst_ni = 1;
+    eval();
+  }
   // Throws RtlError naming `what` and the cycle after an assertion failure.
   void check(const std::string& what, std::uint64_t cycle) {
     if (!ctx->gotError()) return;

@@ -112,6 +112,7 @@
 #include <vector>
 
 #include "sasim/mem/backing_store.hpp"
+#include "sasim/mem/callbacks.hpp"
 #include "sasim/mem/simple_memory.hpp"
 #include "sasim/mem/stats.hpp"
 
@@ -223,6 +224,7 @@ class Dram : public sc_core::sc_module {
   Location decode(std::uint64_t addr) const;
 
  private:
+  friend struct mem::Callbacks;
   struct Burst;
   struct Request;
   struct Bank;

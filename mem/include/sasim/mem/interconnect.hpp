@@ -58,6 +58,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sasim/mem/callbacks.hpp"
 #include "sasim/mem/stats.hpp"
 
 namespace sasim::mem {
@@ -115,6 +116,7 @@ class Interconnect : public sc_core::sc_module {
   int route(std::uint64_t addr, unsigned len) const;
 
  private:
+  friend struct mem::Callbacks;
   using Payload = tlm::tlm_generic_payload;
 
   struct Pending {  // a request waiting for the shared path (one per initiator port at most)

@@ -59,6 +59,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sasim/mem/callbacks.hpp"
+
 namespace sasim::mem {
 
 class ProtocolChecker : public sc_core::sc_module {
@@ -105,6 +107,7 @@ class ProtocolChecker : public sc_core::sc_module {
   void check_idle();
 
  private:
+  friend struct mem::Callbacks;
   enum class State { kRequest, kRequestEnded, kResponse };
 
   // The transaction as seen at BEGIN_REQ, and its progress on this hop.
@@ -121,10 +124,23 @@ class ProtocolChecker : public sc_core::sc_module {
   };
 
   using Payload = tlm::tlm_generic_payload;
+  // The request and the response channel of this hop: the transaction that
+  // holds it (from BEGIN_x to END_x) and when the last one gave it up.
+  struct Channel {
+    const Payload* owner = nullptr;
+    sc_core::sc_time free_at;  // effective time of the last END_x
+    void release(const Payload& gp, sc_core::sc_time t) {
+      if (owner != &gp) return;
+      owner = nullptr;
+      free_at = t;
+    }
+  };
 
   // Socket callbacks.
   tlm::tlm_sync_enum nb_transport_fw(Payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay);
   tlm::tlm_sync_enum nb_transport_bw(Payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay);
+  tlm::tlm_sync_enum nb_transport(Payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay,
+                                  bool forward);
   void b_transport(Payload& gp, sc_core::sc_time& delay);
   unsigned transport_dbg(Payload& gp);
   bool get_direct_mem_ptr(Payload& gp, tlm::tlm_dmi& dmi);
@@ -136,6 +152,8 @@ class ProtocolChecker : public sc_core::sc_module {
   void target_phase(Payload& gp, const tlm::tlm_phase& phase, sc_core::sc_time t,
                     const char* where);
   void begin_request(Payload& gp, sc_core::sc_time t);
+  void check_exclusion(const char* rule, Payload& gp, sc_core::sc_time t, const Channel& channel,
+                       const char* phase, const char* what);
   void end_request(Payload& gp, Txn& txn, sc_core::sc_time t);
   void begin_response(Payload& gp, sc_core::sc_time t, const char* where);
   void end_response(Payload& gp, sc_core::sc_time t, const char* where);
@@ -161,10 +179,7 @@ class ProtocolChecker : public sc_core::sc_module {
   std::vector<std::string> violations_;
   std::unordered_map<const Payload*, Txn> txns_;
   std::unordered_map<const Payload*, unsigned> b_calls_in_progress_;
-  const Payload* request_owner_ = nullptr;  // request in progress on this hop
-  sc_core::sc_time request_free_at_;        // effective time of the last END_REQ
-  const Payload* response_owner_ = nullptr;
-  sc_core::sc_time response_free_at_;
+  Channel request_, response_;
   std::uint64_t started_ = 0, completed_ = 0, b_calls_ = 0;
 };
 

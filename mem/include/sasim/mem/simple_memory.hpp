@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "sasim/mem/backing_store.hpp"
+#include "sasim/mem/callbacks.hpp"
 #include "sasim/mem/stats.hpp"
 
 namespace sasim::mem {
@@ -137,6 +138,7 @@ class IdealMemory : public sc_core::sc_module {
   IdealMemory(sc_core::sc_module_name name, BackingStore& store, mem::StatsRegistry& stats);
 
  private:
+  friend struct mem::Callbacks;
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -171,6 +173,7 @@ class FixedLatencyMemory : public sc_core::sc_module {
   std::uint64_t transfer_ps(std::uint64_t bytes) const;
 
  private:
+  friend struct mem::Callbacks;
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
