@@ -1,7 +1,6 @@
 // sasim command line: thin argument parsing on top of the sasim libraries.
 #include <boost/program_options.hpp>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -12,6 +11,7 @@
 #include "sasim/app/train_job.hpp"
 #include "sasim/cosim/array_model.hpp"
 #include "sasim/cosim/core_model.hpp"
+#include "sasim/host/files.hpp"
 
 namespace po = boost::program_options;
 using namespace sasim;
@@ -19,18 +19,23 @@ using namespace sasim;
 namespace {
 
 // The options every job takes: the config file (also positional), the output
-// directory and, where `waves_help` is set, --waves. Returns the loaded
-// config with the overrides applied, or nothing after --help.
+// directory and, where `waves_help` is set, --waves; train also --resume.
+// Returns the loaded config with the overrides applied, or nothing after
+// --help. Anything else on the command line is an error.
 std::optional<app::Config> job_config(const std::vector<std::string>& args,
                                       const std::string& usage, std::string config_path,
-                                      const char* waves_help = nullptr) {
+                                      const char* waves_help, bool resume_option) {
   std::string out_dir;
-  bool waves = false;
+  bool waves = false, resume = false;
   po::options_description desc(usage);
   desc.add_options()("help,h", "show this help")(
       "config,c", po::value(&config_path)->default_value(config_path), "YAML configuration")(
       "out,o", po::value(&out_dir), "directory for the statistics and the effective config");
   if (waves_help) desc.add_options()("waves,w", po::bool_switch(&waves), waves_help);
+  if (resume_option)
+    desc.add_options()("resume", po::bool_switch(&resume),
+                       "continue from <out>/<name>/checkpoint.bin when it exists (a killed run "
+                       "resumes where it stopped and ends as it would have)");
   po::positional_options_description pos;
   pos.add("config", 1);
   po::variables_map vm;
@@ -43,17 +48,26 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
   app::Config cfg = app::load_config(config_path);
   if (waves) cfg.run.waves = true;
   if (!out_dir.empty()) cfg.run.out_dir = out_dir;
+  if (resume) {
+    const auto ck = std::filesystem::path(cfg.run.out_dir) / cfg.name / "checkpoint.bin";
+    if (std::filesystem::exists(ck))
+      cfg.train.resume = ck.string();
+    else
+      std::cerr << "sasim train: no checkpoint at " << ck.string() << ", starting fresh\n";
+  }
+  // Before anything runs: the results must have a place to go.
+  host::prepare_output_dir(std::filesystem::path(cfg.run.out_dir) / cfg.name);
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   return cfg;
 }
 
-// Writes <out_dir>/<name>/<stats_file> and the effective config beside it.
+// Writes <out_dir>/<name>/<stats_file> and the effective config beside it,
+// each whole or not at all (host::FileError, exit status 2).
 void write_outputs(const app::Config& cfg, const std::string& stats_file,
                    const nlohmann::json& stats) {
   const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / stats_file) << stats.dump(2) << "\n";
-  std::ofstream(dir / "config.yaml") << app::to_yaml(cfg);
+  host::write_file_atomic(dir / stats_file, stats.dump(2) + "\n");
+  host::write_file_atomic(dir / "config.yaml", app::to_yaml(cfg));
   std::cout << "  statistics       " << (dir / stats_file).string() << "\n";
 }
 
@@ -73,7 +87,7 @@ template <typename Job, typename Summary>
 int job_command(const JobCommand& c, const std::vector<std::string>& args, Job job,
                 Summary summary) {
   const auto cfg = job_config(args, std::string("sasim ") + c.name + " [options]", c.default_config,
-                              c.waves_help);
+                              c.waves_help, c.name == std::string("train"));
   if (!cfg) return 0;
   const auto r = job(*cfg);
   std::cout << summary(*cfg, r);
@@ -121,7 +135,7 @@ int main(int argc, char** argv) {
       "memory system), checked against the golden model\n"
       "  array [--config FILE] [--waves] [--out DIR] GEMM on the bare array (cycle formula "
       "check)\n"
-      "  train [--config FILE] [--out DIR]            train the MLP on Fashion-MNIST on the "
+      "  train [--config FILE] [--out DIR] [--resume] train the MLP on Fashion-MNIST on the "
       "device (configs/train.yaml)\n"
       "  mem [--config FILE] [--out DIR]              synthetic traffic through the memory "
       "system\n"
@@ -135,7 +149,13 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (cmd == "run" || cmd == "array" || cmd == "train" || cmd == "mem") return cmd_job(cmd, args);
-    if (cmd == "variants") return cmd_variants();
+    if (cmd == "variants") {
+      if (!args.empty()) {
+        std::cerr << "sasim variants: unexpected argument '" << args[0] << "'\n";
+        return 1;
+      }
+      return cmd_variants();
+    }
     std::cerr << "sasim: unknown command '" << cmd << "'\n" << usage;
     return 1;
   } catch (const po::error& e) {

@@ -1,9 +1,13 @@
 #include "sasim/app/config.hpp"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <bit>
-#include <fstream>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <map>
@@ -12,10 +16,18 @@
 
 #include "sasim/cosim/array_model.hpp"
 #include "sasim/cosim/core_model.hpp"
+#include "sasim/host/files.hpp"
+#include "sasim/mem/config_check.hpp"
 
 namespace sasim::app {
 
 namespace {
+
+// At most the first 40 characters of a value, for messages.
+std::string short_text(const std::string& s) {
+  return s.size() <= 40 ? s : s.substr(0, 40) + "... (" + std::to_string(s.size()) + " characters)";
+}
+constexpr std::size_t kMaxString = 4096;  // paths and names
 
 // Walks one YAML mapping, remembers which keys were read, and reports the
 // file and key path with every error.
@@ -28,8 +40,11 @@ class Section {
     if (node_ && node_.IsMap()) {
       std::set<std::string> keys;
       for (const auto& kv : node_) {
+        if (!kv.first.IsScalar())
+          fail(path_.empty() ? std::string("<top level>") : path_,
+               "a key must be a name, not a list or a mapping");
         const std::string k = kv.first.as<std::string>();
-        if (!keys.insert(k).second) fail(key(k), "duplicate key");
+        if (!keys.insert(k).second) fail(key(short_text(k)), "duplicate key");
       }
     }
   }
@@ -57,31 +72,25 @@ class Section {
             const std::string& allowed = "") {
     const YAML::Node n = get(k);
     if (!n) return;
-    std::uint64_t v = 0;
-    try {
-      const std::string s = n.as<std::string>();
-      if (s.empty() || s[0] == '-') throw YAML::BadConversion(n.Mark());
-      v = n.as<std::uint64_t>();
-    } catch (const YAML::Exception&) {
-      fail(key(k),
-           "'" + scalar(n) + "' is not a whole number (allowed " +
-               (allowed.empty() ? std::to_string(lo) + ".." + std::to_string(hi) : allowed) + ")");
-    }
-    if (v < lo || v > hi) {
-      fail(key(k), std::to_string(v) + " is out of range (allowed " + std::to_string(lo) + ".." +
-                       std::to_string(hi) + ")");
-    }
-    out = static_cast<T>(v);
+    out = static_cast<T>(whole_number(n, key(k), lo, hi, allowed));
   }
 
   void number(const std::string& k, double& out) {
     const YAML::Node n = get(k);
     if (!n) return;
+    // A leading zero (050) reads as octal in YAML 1.1 and as decimal in 1.2: refused.
+    if (n.IsScalar()) {
+      const std::string& t = n.Scalar();
+      const std::size_t d = (!t.empty() && (t[0] == '+' || t[0] == '-')) ? 1 : 0;
+      if (t.size() > d + 1 && t[d] == '0' && std::isdigit(static_cast<unsigned char>(t[d + 1])))
+        fail(key(k), "'" + short_text(t) + "' has a leading zero (write it without)");
+    }
     try {
       out = n.as<double>();
     } catch (const YAML::Exception&) {
       fail(key(k), "'" + scalar(n) + "' is not a number");
     }
+    if (!std::isfinite(out)) fail(key(k), "'" + scalar(n) + "' is not a finite number");
   }
 
   void boolean(const std::string& k, bool& out) {
@@ -97,8 +106,11 @@ class Section {
   void string(const std::string& k, std::string& out) {
     const YAML::Node n = get(k);
     if (!n) return;
-    if (!n.IsScalar()) fail(key(k), "must be a string");
+    if (!n.IsScalar()) fail(key(k), "must be a string, not " + kind(n));
     out = n.as<std::string>();
+    if (out.size() > kMaxString)
+      fail(key(k), "'" + short_text(out) + "' is longer than " + std::to_string(kMaxString) +
+                       " characters");
   }
 
   template <typename E>
@@ -107,9 +119,10 @@ class Section {
               const std::string& allowed) {
     const YAML::Node n = get(k);
     if (!n) return;
-    const std::string s = n.IsScalar() ? n.as<std::string>() : std::string();
+    if (!n.IsScalar()) fail(key(k), "must be one value (allowed " + allowed + "), not " + kind(n));
+    const std::string s = n.as<std::string>();
     const auto v = parse(s);
-    if (!v) fail(key(k), "'" + s + "' is not allowed (allowed " + allowed + ")");
+    if (!v) fail(key(k), "'" + short_text(s) + "' is not allowed (allowed " + allowed + ")");
     out = *v;
   }
 
@@ -126,21 +139,8 @@ class Section {
     }
     std::vector<unsigned> v;
     for (std::size_t i = 0; i < n.size(); ++i) {
-      std::uint64_t x = 0;
-      try {
-        const std::string s = n[i].as<std::string>();
-        if (s.empty() || s[0] == '-') throw YAML::BadConversion(n[i].Mark());
-        x = n[i].as<std::uint64_t>();
-      } catch (const YAML::Exception&) {
-        fail(key(k) + "[" + std::to_string(i) + "]",
-             "'" + scalar(n[i]) + "' is not a whole number");
-      }
-      if (x < lo || x > hi) {
-        fail(key(k) + "[" + std::to_string(i) + "]",
-             std::to_string(x) + " is out of range (allowed " + std::to_string(lo) + ".." +
-                 std::to_string(hi) + ")");
-      }
-      v.push_back(static_cast<unsigned>(x));
+      v.push_back(static_cast<unsigned>(
+          whole_number(n[i], key(k) + "[" + std::to_string(i) + "]", lo, hi, "")));
     }
     out = v;
   }
@@ -156,7 +156,46 @@ class Section {
 
  private:
   static std::string scalar(const YAML::Node& n) {
-    return n.IsScalar() ? n.Scalar() : std::string("<not a scalar>");
+    return n.IsScalar() ? short_text(n.Scalar()) : "<" + kind(n) + ">";
+  }
+  static std::string kind(const YAML::Node& n) {
+    return n.IsSequence() ? "a list" : n.IsMap() ? "a mapping" : "a value";
+  }
+  // A whole number in lo..hi: decimal (no leading zero) or 0x hex; a number
+  // that is not whole, negative or too large is named as such.
+  std::uint64_t whole_number(const YAML::Node& n, const std::string& where, std::uint64_t lo,
+                             std::uint64_t hi, const std::string& allowed) const {
+    const std::string range =
+        allowed.empty() ? std::to_string(lo) + ".." + std::to_string(hi) : allowed;
+    if (!n.IsScalar())
+      fail(where, "must be a whole number (allowed " + range + "), not " + kind(n));
+    const std::string s = n.Scalar();
+    const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+                     s.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
+    const bool dec = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+    if (dec && s.size() > 1 && s[0] == '0')
+      fail(where, "'" + short_text(s) + "' has a leading zero (write it without; 0x for hex)");
+    if (hex || dec) {
+      errno = 0;
+      const unsigned long long v = std::strtoull(s.c_str(), nullptr, hex ? 16 : 10);
+      if (errno == ERANGE)
+        fail(where, "'" + short_text(s) + "' is out of range (allowed " + range + ")");
+      if (v < lo || v > hi)
+        fail(where, std::to_string(v) + " is out of range (allowed " + range + ")");
+      return v;
+    }
+    double d = 0;
+    try {
+      d = n.as<double>();
+    } catch (const YAML::Exception&) {
+      fail(where, "'" + short_text(s) + "' is not a whole number (allowed " + range + ")");
+    }
+    if (std::isfinite(d) && d == std::floor(d)) {  // 1e3, -1, 1e308
+      if (d < static_cast<double>(lo) || d > static_cast<double>(hi))
+        fail(where, "'" + short_text(s) + "' is out of range (allowed " + range + ")");
+      return static_cast<std::uint64_t>(d);
+    }
+    fail(where, "'" + short_text(s) + "' is not a whole number (allowed " + range + ")");
   }
   YAML::Node node_;
   std::string path_;
@@ -416,6 +455,7 @@ void train_fields(V& v, C& c) {
   v.boolean("check", c.check);
   v.string("data_dir", c.data_dir);
   v.string("resume", c.resume);
+  v.uint("checkpoint_every", c.checkpoint_every, 0, 100'000'000);
 }
 
 // The whole file, section by section (reading order matters: later ranges
@@ -432,14 +472,15 @@ void config_fields(V& v, C& c) {
   v.child("train", [&](V& s) { train_fields(s, c.train); });
 }
 
-// The components validate their own configuration (one place per range); the
-// YAML layer adds the file and the section to their message.
+// The components validate their own configuration (one place per range) with
+// messages "<key>: ..."; the YAML layer puts the file and the section before
+// the key.
 template <typename F>
 void validated(const std::string& source, const std::string& section, F&& check) {
   try {
     check();
   } catch (const std::invalid_argument& e) {
-    throw ConfigError(source + ": " + (section.empty() ? "" : section + ": ") + e.what());
+    throw ConfigError(source + ": " + (section.empty() ? "" : section + ".") + e.what());
   }
 }
 
@@ -465,7 +506,26 @@ void validate_config(const Config& cfg) {
     fail("traffic.request_bytes",
          std::to_string(t.request_bytes) + " is larger than l2.line_bytes (" +
              std::to_string(cfg.l2.line_bytes) + "): the L2 does not split requests across lines");
+  // The optimizer runs in binary32: lr and momentum must be in range as the
+  // doubles written and as the floats used (1e-300 is 0, -1e-300 is -0).
+  const TrainConfig& tr = cfg.train;
+  if (!(tr.lr > 0 && tr.lr <= 100 && static_cast<float>(tr.lr) > 0))
+    fail("train.lr", mem::number_text(tr.lr) + " is out of range (allowed (0, 100])");
+  if (!(tr.momentum >= 0 && tr.momentum < 1 && static_cast<float>(tr.momentum) < 1))
+    fail("train.momentum", mem::number_text(tr.momentum) + " is out of range (allowed [0, 1))");
   validated(src, "", [&] { mlp_config(cfg).validate("train."); });
+  // The GEMM jobs hold A, B (2 bytes an element) and two copies of C (4) in
+  // host memory: at most half of this machine's.
+  const double host_bytes =
+      (double(cfg.gemm.m) * double(cfg.gemm.k) + double(cfg.gemm.k) * double(cfg.gemm.n)) * 2 +
+      double(cfg.gemm.m) * double(cfg.gemm.n) * 8;
+  const double phys = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  if (phys > 0 && host_bytes > phys / 2)
+    fail("gemm", std::to_string(cfg.gemm.m) + "x" + std::to_string(cfg.gemm.k) + "x" +
+                     std::to_string(cfg.gemm.n) + " needs " +
+                     std::to_string(std::uint64_t(host_bytes) >> 20) +
+                     " MiB of host memory, more than half of this machine's " +
+                     std::to_string(std::uint64_t(phys) >> 20) + " MiB");
 }
 
 }  // namespace
@@ -485,7 +545,12 @@ spec::DeviceSpec Config::device() const { return spec::device_of(core, memory.si
 Config parse_config(const std::string& text, const std::string& source) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    // One document: a second one ('---') would otherwise be ignored.
+    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1)
+      throw ConfigError(source + ": " + std::to_string(docs.size()) +
+                        " YAML documents ('---'); a configuration is one");
+    if (!docs.empty()) root = docs[0];
   } catch (const YAML::Exception& e) {
     throw ConfigError(source + ": not valid YAML: " + e.what());
   }
@@ -501,11 +566,13 @@ Config parse_config(const std::string& text, const std::string& source) {
 }
 
 Config load_config(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path.string() + ": cannot open the configuration file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path.string());
+  std::string text;
+  try {
+    text = host::read_file(path, kMaxConfigBytes, "configuration file");
+  } catch (const host::FileError& e) {
+    throw ConfigError(e.what());
+  }
+  return parse_config(text, path.string());
 }
 
 void require_array_variant(const Config& cfg) {

@@ -17,6 +17,15 @@ namespace sasim::app {
 
 RunJobResult run_job(const Config& cfg) {
   const model::Datapath dp = cfg.core.datapath;
+  // A, B and C must fit the device memory (before anything is allocated).
+  const std::uint64_t eb_bytes = dp == model::Datapath::kBf16 ? 2 : 1;
+  const double need = double(cfg.gemm.m) * double(cfg.gemm.k) * double(eb_bytes) +
+                      double(cfg.gemm.k) * double(cfg.gemm.n) * double(eb_bytes) +
+                      double(cfg.gemm.m) * double(cfg.gemm.n) * 4;
+  if (need > double(cfg.memory.size))
+    throw ConfigError(cfg.source + ": gemm: A, B and C need " +
+                      std::to_string(std::uint64_t(need)) +
+                      " bytes of device memory, memory.size is " + std::to_string(cfg.memory.size));
   const auto M = static_cast<Eigen::Index>(cfg.gemm.m), K = static_cast<Eigen::Index>(cfg.gemm.k),
              N = static_cast<Eigen::Index>(cfg.gemm.n);
   std::mt19937_64 rng(cfg.gemm.seed);

@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "sasim/app/device.hpp"
+#include "sasim/host/checkpoint.hpp"
 #include "sasim/host/dataset.hpp"
+#include "sasim/host/files.hpp"
 #include "sasim/host/gemm_kernel.hpp"
 #include "sasim/host/mlp_trainer.hpp"
 #include "sasim/model/mlp_golden.hpp"
@@ -67,15 +69,32 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   const TrainConfig& t = cfg.train;
   if (t.layers.size() < 2) throw ConfigError(cfg.source + ": train.layers: at least two entries");
   const model::MlpConfig m = mlp_config(cfg);
-  const host::Dataset train =
-      host::subset(host::load_fashion_mnist(t.data_dir, host::Split::kTrain), 0, t.train_images);
-  const host::Dataset test =
-      host::subset(host::load_fashion_mnist(t.data_dir, host::Split::kTest), 0, t.test_images);
+  if (cfg.core.dataflow != model::Dataflow::kWs)
+    throw ConfigError(cfg.source +
+                      ": core.dataflow: " + std::string(model::to_string(cfg.core.dataflow)) +
+                      " is not supported by sasim train (its kernels run weight-stationary: ws)");
+  // The first n images of a split; the key names the count when the files hold fewer.
+  const auto load = [&](host::Split split, std::uint64_t n, const char* key) {
+    const host::Dataset all = host::load_fashion_mnist(t.data_dir, split);
+    if (n > all.count)
+      throw ConfigError(cfg.source + ": train." + key + ": " + std::to_string(n) +
+                        " images asked, the " +
+                        (split == host::Split::kTrain ? "training" : "test") + " files in " +
+                        t.data_dir + " hold " + std::to_string(all.count));
+    return host::subset(all, 0, n);
+  };
+  const host::Dataset train = load(host::Split::kTrain, t.train_images, "train_images");
+  const host::Dataset test = load(host::Split::kTest, t.test_images, "test_images");
   if (train.features() != t.layers.front())
     throw ConfigError(cfg.source + ": train.layers: the first entry must be " +
                       std::to_string(train.features()) + " (the image pixels)");
   const std::uint64_t per_epoch = t.train_images / t.batch;
-  const std::uint64_t total = t.steps ? t.steps : std::uint64_t{t.epochs} * per_epoch;
+  // The whole run: steps 0..end-1; a resumed run does the ones after its checkpoint.
+  const std::uint64_t end = t.steps ? t.steps : std::uint64_t{t.epochs} * per_epoch;
+  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
+  host::prepare_output_dir(dir);
+  const std::string checkpoint = (dir / "checkpoint.bin").string();
+  const host::RunFingerprint fingerprint{m, t.train_images};
 
   const std::unique_ptr<cosim::CosimDevice> device = make_cosim_device(cfg);
   cosim::CosimDevice& dev = *device;
@@ -83,10 +102,15 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   std::uint64_t start = 0;
   model::MlpState init = model::mlp_init(m);
   if (!t.resume.empty()) {
-    host::Checkpoint c = host::load_checkpoint(t.resume, t.layers, m.momentum > 0);
-    init = std::move(c.state);
-    start = c.step;
+    try {
+      host::Checkpoint c = host::load_checkpoint(t.resume, fingerprint, end);
+      init = std::move(c.state);
+      start = c.step;
+    } catch (const host::CheckpointError& e) {
+      throw ConfigError(cfg.source + ": train.resume: " + e.what());
+    }
   }
+  const std::uint64_t total = end - start;  // steps of this job
   host::DeviceMlp mlp(drv, m, init);
   model::MlpState gold = init;
   model::ReferenceMlp ref(m);
@@ -116,7 +140,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     return host::make_batch(train, order, (s % per_epoch) * t.batch, t.batch);
   };
   // The fp32 reference, trained on the same batches from the start.
-  for (std::uint64_t s = 0; s < start + total; ++s) {
+  for (std::uint64_t s = 0; s < end; ++s) {
     const model::Batch b = batch_at(s);
     ref.train_batch(b.x, b.labels);
   }
@@ -124,7 +148,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   const std::uint64_t report_every = std::max<std::uint64_t>(1, total / 10);
   double interval_loss = 0;
   std::uint64_t interval_steps = 0;
-  for (std::uint64_t s = start; s < start + total; ++s) {
+  for (std::uint64_t s = start; s < end; ++s) {
     const model::Batch b = batch_at(s);
     const model::RawMatrix x = model::to_bf16_input(b.x);
     const host::StepStats st = mlp.step(x, b.labels);
@@ -147,8 +171,8 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     char line[200];
     std::snprintf(line, sizeof line,
                   "\rstep %llu/%llu  loss %.4f  simulated cycles %.3g  elapsed %s  ETA %s   ",
-                  static_cast<unsigned long long>(s + 1),
-                  static_cast<unsigned long long>(start + total), st.loss,
+                  static_cast<unsigned long long>(s + 1), static_cast<unsigned long long>(end),
+                  st.loss,
                   double(fwd.run.cycles + dgrad.run.cycles + wgrad.run.cycles + upd.run.cycles),
                   duration(el).c_str(), duration(el / double(done) * double(total - done)).c_str());
     progress << line << std::flush;
@@ -164,6 +188,8 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
       interval_loss = 0;
       interval_steps = 0;
     }
+    if (t.checkpoint_every && (s + 1) % t.checkpoint_every == 0 && s + 1 < end)
+      host::save_checkpoint(checkpoint, mlp.state(), s + 1, fingerprint);
   }
   const double train_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -193,15 +219,15 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   r.steps = total;
   r.device_accuracy = double(correct) / double(test.count);
   r.reference_accuracy = ref.evaluate(test.samples());
-  const std::size_t k = std::max<std::size_t>(1, std::min<std::size_t>(10, losses.size() / 2));
+  // (A resumed run whose checkpoint is at the end trains no step: no losses.)
+  const std::size_t k =
+      losses.empty() ? 0 : std::max<std::size_t>(1, std::min<std::size_t>(10, losses.size() / 2));
   for (std::size_t i = 0; i < k; ++i) {
     r.first_loss += losses[i] / double(k);
     r.last_loss += losses[losses.size() - 1 - i] / double(k);
   }
-  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
-  std::filesystem::create_directories(dir);
-  r.checkpoint = (dir / "checkpoint.bin").string();
-  host::save_checkpoint(r.checkpoint, mlp.state(), start + total, t.layers);
+  r.checkpoint = checkpoint;
+  host::save_checkpoint(r.checkpoint, mlp.state(), end, fingerprint);
   const double pes = double(cfg.core.rows) * cfg.core.cols;
   const std::uint64_t cycles =
       fwd.run.cycles + dgrad.run.cycles + wgrad.run.cycles + upd.run.cycles;
@@ -226,9 +252,9 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
         {"inference", inf.json(pes, cfg)}}},
       {"training_cycles", cycles},
       {"wall_seconds_training", train_secs},
-      {"wall_seconds_per_step", train_secs / double(total)},
-      {"sim_cycles_per_s", double(cycles) / train_secs},
-      {"sim_macs_per_s", double(fwd.macs + dgrad.macs + wgrad.macs) / train_secs},
+      {"wall_seconds_per_step", total ? train_secs / double(total) : 0.0},
+      {"sim_cycles_per_s", total ? double(cycles) / train_secs : 0.0},
+      {"sim_macs_per_s", total ? double(fwd.macs + dgrad.macs + wgrad.macs) / train_secs : 0.0},
       {"checkpoint", r.checkpoint},
   };
   return r;

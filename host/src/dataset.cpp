@@ -96,6 +96,9 @@ void shuffle(std::vector<T>& v, std::mt19937_64& rng) {
 IdxFile read_idx(const fs::path& path, std::uint32_t expected_magic) {
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
+  // status() reports a folder it may not search (EACCES) as an error, not as a missing file.
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    fail(path, "cannot access: " + ec.message());
   if (!fs::exists(st)) fail(path, "file not found");
   if (!fs::is_regular_file(st)) fail(path, "not a regular file");
   if (fs::file_size(path, ec) == 0 && !ec) fail(path, "empty file (expected a gzip IDX file)");

@@ -1,7 +1,5 @@
 #include "sasim/host/mlp_trainer.hpp"
 
-#include <cstring>
-#include <fstream>
 #include <stdexcept>
 
 #include "sasim/host/mlp_kernels.hpp"
@@ -151,96 +149,6 @@ model::MlpState DeviceMlp::state() {
     }
   }
   return s;
-}
-
-namespace {
-
-constexpr char kMagic[8] = {'S', 'A', 'S', 'I', 'M', 'C', 'K', '1'};
-
-template <typename M>
-void write_matrix(std::ofstream& f, const M& m) {
-  f.write(reinterpret_cast<const char*>(m.data()),
-          static_cast<std::streamsize>(m.size() * sizeof(*m.data())));
-}
-void write_u64(std::ofstream& f, std::uint64_t v) { f.write(reinterpret_cast<const char*>(&v), 8); }
-
-struct Reader {
-  std::ifstream f;
-  std::string path;
-  void read(void* dst, std::size_t n, const char* what) {
-    f.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
-    if (f.gcount() != static_cast<std::streamsize>(n))
-      throw std::runtime_error(path + ": checkpoint truncated (reading " + what + ")");
-  }
-  std::uint64_t u64(const char* what) {
-    std::uint64_t v = 0;
-    read(&v, 8, what);
-    return v;
-  }
-  template <typename M>
-  M matrix(Eigen::Index r, Eigen::Index c, const char* what) {
-    M m(r, c);
-    read(m.data(), static_cast<std::size_t>(m.size()) * sizeof(*m.data()), what);
-    return m;
-  }
-};
-
-}  // namespace
-
-void save_checkpoint(const std::string& path, const model::MlpState& s, std::uint64_t step,
-                     const std::vector<unsigned>& layers) {
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error(path + ": cannot write the checkpoint");
-  f.write(kMagic, 8);
-  write_u64(f, step);
-  write_u64(f, layers.size());
-  for (unsigned n : layers) write_u64(f, n);
-  write_u64(f, s.vw.empty() ? 0 : 1);
-  for (std::size_t l = 0; l < s.w32.size(); ++l) {
-    write_matrix(f, s.w32[l]);
-    write_matrix(f, s.b32[l]);
-    write_matrix(f, s.wbf[l]);
-    if (!s.vw.empty()) {
-      write_matrix(f, s.vw[l]);
-      write_matrix(f, s.vb[l]);
-    }
-  }
-  if (!f) throw std::runtime_error(path + ": writing the checkpoint failed");
-}
-
-Checkpoint load_checkpoint(const std::string& path, const std::vector<unsigned>& layers,
-                           bool momentum) {
-  Reader r{std::ifstream(path, std::ios::binary), path};
-  if (!r.f) throw std::runtime_error(path + ": cannot open the checkpoint");
-  char magic[8];
-  r.read(magic, 8, "the header");
-  if (std::memcmp(magic, kMagic, 8) != 0)
-    throw std::runtime_error(path + ": not a sasim checkpoint (bad magic)");
-  Checkpoint c;
-  c.step = r.u64("the step");
-  const std::uint64_t n = r.u64("the layer count");
-  std::vector<unsigned> got;
-  for (std::uint64_t i = 0; i < n && i < 64; ++i)
-    got.push_back(static_cast<unsigned>(r.u64("the layers")));
-  if (got != layers)
-    throw std::runtime_error(path + ": the checkpoint's layers differ from train.layers");
-  const bool mom = r.u64("the momentum flag") != 0;
-  if (mom != momentum)
-    throw std::runtime_error(path + ": the checkpoint " + (mom ? "has" : "has no") +
-                             " momentum state, train.momentum " +
-                             (momentum ? "needs" : "needs none"));
-  for (std::size_t l = 0; l + 1 < layers.size(); ++l) {
-    const auto in = static_cast<Eigen::Index>(layers[l]),
-               out = static_cast<Eigen::Index>(layers[l + 1]);
-    c.state.w32.push_back(r.matrix<model::AccMatrix>(in, out, "the weights"));
-    c.state.b32.push_back(r.matrix<model::AccMatrix>(1, out, "the biases"));
-    c.state.wbf.push_back(r.matrix<model::RawMatrix>(in, out, "the bf16 weights"));
-    if (mom) {
-      c.state.vw.push_back(r.matrix<model::AccMatrix>(in, out, "the velocities"));
-      c.state.vb.push_back(r.matrix<model::AccMatrix>(1, out, "the velocities"));
-    }
-  }
-  return c;
 }
 
 }  // namespace sasim::host

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sasim/mem/config_check.hpp"
+
 namespace sasim::mem {
 
 using sc_core::sc_time;
@@ -23,16 +25,7 @@ bool in_pow2_range(std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
 }  // namespace
 
 unsigned validate(const CacheConfig& cfg) {
-  const auto fail = [](const std::string& key, const std::string& msg) {
-    throw std::invalid_argument("cache." + key + ": " + msg);
-  };
-  const auto range = [&](const std::string& key, std::uint64_t v, std::uint64_t lo,
-                         std::uint64_t hi) {
-    if (v < lo || v > hi) {
-      fail(key, std::to_string(v) + " is out of range (allowed " + std::to_string(lo) + ".." +
-                    std::to_string(hi) + ")");
-    }
-  };
+  const auto fail = [](const std::string& key, const std::string& msg) { config_fail(key, msg); };
   if (!in_pow2_range(cfg.size_bytes, 1ULL << 10, 64ULL << 20)) {
     fail("size_bytes",
          std::to_string(cfg.size_bytes) + " is not allowed (a power of two in 1024..67108864)");
@@ -41,20 +34,20 @@ unsigned validate(const CacheConfig& cfg) {
     fail("line_bytes",
          std::to_string(cfg.line_bytes) + " is not allowed (a power of two in 16..1024)");
   }
-  range("ways", cfg.ways, 1, 64);
-  range("hit_latency_cycles", cfg.hit_latency_cycles, 0, 1000);
-  range("mshrs", cfg.mshrs, 1, 256);
-  if (!std::isfinite(cfg.clock_mhz) || cfg.clock_mhz <= 0 || cfg.clock_mhz > 100000) {
-    fail("clock_mhz", std::to_string(cfg.clock_mhz) + " is out of range (allowed (0, 100000])");
-  }
+  check_uint("ways", cfg.ways, 1, 64);
+  check_uint("hit_latency_cycles", cfg.hit_latency_cycles, 0, 1000);
+  check_uint("mshrs", cfg.mshrs, 1, 256);
+  check_real("clock_mhz", cfg.clock_mhz, 1, 100000);
   const auto names = replacement_names();
   if (std::find(names.begin(), names.end(), cfg.replacement) == names.end()) {
     std::string allowed;
     for (const auto& n : names) allowed += (allowed.empty() ? "" : ", ") + n;
-    fail("replacement", "'" + cfg.replacement + "' is not allowed (allowed " + allowed + ")");
+    fail("replacement",
+         "'" + cfg.replacement.substr(0, 60) + "' is not allowed (allowed " + allowed + ")");
   }
   if (cfg.write_policy != "wb_wa" && cfg.write_policy != "wt_nwa") {
-    fail("write_policy", "'" + cfg.write_policy + "' is not allowed (allowed wb_wa, wt_nwa)");
+    fail("write_policy",
+         "'" + cfg.write_policy.substr(0, 60) + "' is not allowed (allowed wb_wa, wt_nwa)");
   }
   const std::uint64_t set_bytes = std::uint64_t{cfg.line_bytes} * cfg.ways;
   if (cfg.size_bytes < set_bytes || cfg.size_bytes % set_bytes != 0) {
@@ -381,7 +374,7 @@ void Cache::accept(tlm_generic_payload& t) {
   ++misses_;
   if (const int mi = find_fill_mshr(la); mi >= 0) {
     ++mshr_merges_;
-    mshrs_[mi].targets.push_back(&t);
+    mshrs_[mi].targets.emplace_back(&t, now + hit_time_);
     return;
   }
   // Primary miss: allocate an MSHR and a way, write back a dirty victim.
@@ -407,7 +400,7 @@ void Cache::accept(tlm_generic_payload& t) {
   m.line_addr = la;
   m.set = set;
   m.way = way;
-  m.targets.assign(1, &t);
+  m.targets.assign(1, {&t, now + hit_time_});
   m.issue_at = now + hit_time_;
   m.wait_writeback = writebacks_in_flight_.count(la) != 0;
   m.down = pool_->get(tlm::TLM_READ_COMMAND, la);
@@ -545,16 +538,17 @@ void Cache::on_down_response(tlm_generic_payload& t) {
       if (t.is_response_ok()) {
         l.valid = true;
         repl_->insert(m.set, m.way);
-        for (tlm_generic_payload* tgt : m.targets) {
+        for (const auto& [tgt, tag_done] : m.targets) {
           if (tgt->is_write()) l.dirty = true;
           ++l.pins;
-          push_resp(tgt, now, Action::kComplete, static_cast<int>(m.set), static_cast<int>(m.way));
+          push_resp(tgt, std::max(now, tag_done), Action::kComplete, static_cast<int>(m.set),
+                    static_cast<int>(m.way));
         }
       } else {  // the fill failed: the line stays invalid, every access gets the error
         l.valid = false;
-        for (tlm_generic_payload* tgt : m.targets) {
+        for (const auto& [tgt, tag_done] : m.targets) {
           tgt->set_response_status(t.get_response_status());
-          push_resp(tgt, now, Action::kNone);
+          push_resp(tgt, std::max(now, tag_done), Action::kNone);
         }
       }
       m.busy = false;

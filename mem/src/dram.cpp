@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "sasim/mem/config_check.hpp"
+
 namespace sasim::mem {
 
 namespace {
@@ -84,22 +86,13 @@ std::unique_ptr<T> make_from(const std::array<RegistryEntry<T>, N>& table, const
     if (name == e.name) return e.make();
   std::string allowed;
   for (const auto& e : table) allowed += (allowed.empty() ? "" : ", ") + std::string(e.name);
-  throw std::invalid_argument(std::string("unknown ") + what + " '" + name +
+  throw std::invalid_argument(std::string("unknown ") + what + " '" + name.substr(0, 60) +
                               "' (allowed: " + allowed + ")");
 }
 
 // ---------------------------------------------------------------------------
 // Configuration checks.
 // ---------------------------------------------------------------------------
-
-void check_range(const char* field, std::uint64_t v, std::uint64_t lo, std::uint64_t hi,
-                 bool pow2 = false) {
-  if (v < lo || v > hi || (pow2 && !std::has_single_bit(v))) {
-    throw std::invalid_argument("DramConfig." + std::string(field) + " = " + std::to_string(v) +
-                                " outside [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                                "]" + (pow2 ? " or not a power of two" : ""));
-  }
-}
 
 // Splits "row:rank:bank:column:channel" into its names, most significant first.
 std::vector<std::string> split_mapping(const std::string& s) {
@@ -136,43 +129,49 @@ std::unique_ptr<DramScheduler> make_dram_scheduler(const std::string& name) {
 std::vector<std::string> dram_scheduler_names() { return names_of(kSchedulers); }
 
 void DramConfig::validate() const {
-  check_range("channels", channels, 1, 16, true);
-  check_range("ranks", ranks, 1, 4, true);
-  check_range("banks", banks, 1, 32, true);
-  check_range("bus_width_bits", bus_width_bits, 16, 256, true);
-  if (data_rate != 1 && data_rate != 2 && data_rate != 4) {
-    throw std::invalid_argument("DramConfig.data_rate = " + std::to_string(data_rate) +
-                                " not one of 1, 2, 4");
+  check_uint("channels", channels, 1, 16, true);
+  check_uint("ranks", ranks, 1, 4, true);
+  check_uint("banks", banks, 1, 32, true);
+  check_uint("bus_width_bits", bus_width_bits, 16, 256, true);
+  if (data_rate != 1 && data_rate != 2 && data_rate != 4)
+    config_fail("data_rate", std::to_string(data_rate) + " is not allowed (allowed 1, 2, 4)");
+  check_real("clock_mhz", clock_mhz, 100, 5000);
+  check_uint("burst_length", burst_length, data_rate, 32, true);
+  check_uint("row_bytes", row_bytes, burst_bytes(), 1 << 20, true);
+  check_uint("tCL", tCL, 1, 1000);
+  check_uint("tRCD", tRCD, 1, 1000);
+  check_uint("tRP", tRP, 1, 1000);
+  check_uint("tRAS", tRAS, 1, 1000);
+  check_uint("tCWL", tCWL, 1, 1000);
+  check_uint("tWR", tWR, 0, 1000);
+  check_uint("tRTP", tRTP, 0, 1000);
+  check_uint("tCCD", tCCD, 1, 1000);
+  check_uint("tRRD", tRRD, 0, 1000);
+  check_uint("tWTR", tWTR, 0, 1000);
+  check_uint("tRFC", tRFC, 1, 100000);
+  check_uint("tREFI", tREFI, std::uint64_t{tRFC} + 1, 1000000);
+  check_uint("queue_depth", queue_depth, 1, 1024);
+  check_uint("frontend_latency_cycles", frontend_latency_cycles, 0, 1000);
+  try {
+    make_dram_page_policy(page_policy);
+  } catch (const std::invalid_argument& e) {
+    config_fail("page_policy", e.what());
   }
-  if (!(clock_mhz >= 100 && clock_mhz <= 5000)) {
-    throw std::invalid_argument("DramConfig.clock_mhz = " + std::to_string(clock_mhz) +
-                                " outside [100, 5000]");
+  try {
+    make_dram_scheduler(scheduler);
+  } catch (const std::invalid_argument& e) {
+    config_fail("scheduler", e.what());
   }
-  check_range("burst_length", burst_length, data_rate, 32, true);
-  check_range("row_bytes", row_bytes, burst_bytes(), 1 << 20, true);
-  check_range("tCL", tCL, 1, 1000);
-  check_range("tRCD", tRCD, 1, 1000);
-  check_range("tRP", tRP, 1, 1000);
-  check_range("tRAS", tRAS, 1, 1000);
-  check_range("tCWL", tCWL, 1, 1000);
-  check_range("tWR", tWR, 0, 1000);
-  check_range("tRTP", tRTP, 0, 1000);
-  check_range("tCCD", tCCD, 1, 1000);
-  check_range("tRRD", tRRD, 0, 1000);
-  check_range("tWTR", tWTR, 0, 1000);
-  check_range("tRFC", tRFC, 1, 100000);
-  check_range("tREFI", tREFI, std::uint64_t{tRFC} + 1, 1000000);
-  check_range("queue_depth", queue_depth, 1, 1024);
-  check_range("frontend_latency_cycles", frontend_latency_cycles, 0, 1000);
-  make_dram_page_policy(page_policy);
-  make_dram_scheduler(scheduler);
   const auto parts = split_mapping(address_mapping);
   bool ok = parts.size() == kFieldNames.size();
   for (const char* f : kFieldNames) ok = ok && std::count(parts.begin(), parts.end(), f) == 1;
   if (!ok) {
-    throw std::invalid_argument("DramConfig.address_mapping = '" + address_mapping +
-                                "' must name row, rank, bank, channel and column once each, "
-                                "':'-separated, most significant first");
+    std::string msg = "'";
+    msg.append(address_mapping, 0, 60);
+    msg +=
+        "' must name row, rank, bank, channel and column once each, ':'-separated, most "
+        "significant first";
+    config_fail("address_mapping", msg);
   }
 }
 

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sasim/mem/config_check.hpp"
+
 namespace sasim::mem {
 
 namespace {
@@ -94,7 +96,7 @@ std::unique_ptr<Arbiter> make_arbiter(const std::string& name) {
   const auto& registry = arbiter_registry();
   const auto it = registry.find(name);
   if (it == registry.end()) {
-    throw std::invalid_argument("unknown arbitration policy '" + name +
+    throw std::invalid_argument("unknown arbitration policy '" + name.substr(0, 60) +
                                 "' (allowed: " + join(arbiter_names()) + ")");
   }
   return it->second();
@@ -107,19 +109,14 @@ std::vector<std::string> arbiter_names() {
 }
 
 void InterconnectConfig::validate() const {
-  if (!(clock_mhz > 0 && clock_mhz <= 100000)) {
-    throw std::invalid_argument("interconnect: clock_mhz = " + std::to_string(clock_mhz) +
-                                " outside (0, 100000]");
+  check_real("clock_mhz", clock_mhz, 1, 100000);
+  check_uint("width_bytes", width_bytes, 4, 1024);
+  check_uint("latency_cycles", latency_cycles, 0, 1000);
+  try {
+    make_arbiter(arbitration);
+  } catch (const std::invalid_argument& e) {
+    config_fail("arbitration", e.what());
   }
-  if (width_bytes < 4 || width_bytes > 1024) {
-    throw std::invalid_argument("interconnect: width_bytes = " + std::to_string(width_bytes) +
-                                " outside [4, 1024]");
-  }
-  if (latency_cycles > 1000) {
-    throw std::invalid_argument("interconnect: latency_cycles = " + std::to_string(latency_cycles) +
-                                " outside [0, 1000]");
-  }
-  make_arbiter(arbitration);  // throws for an unknown name
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ namespace sasim::mem {
 
 void MainMemoryConfig::validate() const {
   if (model != "dram" && model != "fixed" && model != "ideal") {
-    throw std::invalid_argument("memory.model: '" + model +
+    throw std::invalid_argument("memory.model: '" + model.substr(0, 60) +
                                 "' is not allowed (allowed dram, fixed, ideal)");
   }
   constexpr std::uint64_t kMin = std::uint64_t{1} << 20, kMax = std::uint64_t{1} << 40;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "sasim/mem/config_check.hpp"
+
 namespace sasim::mem {
 
 namespace {
@@ -210,18 +212,10 @@ unsigned int IdealMemory::transport_dbg(tlm::tlm_generic_payload& trans) {
 // ---------------------------------------------------------------------------
 
 void FixedLatencyConfig::validate() const {
-  if (!(std::isfinite(latency_ns) && latency_ns >= 0)) {
-    throw std::invalid_argument("FixedLatencyConfig.latency_ns = " + std::to_string(latency_ns) +
-                                " outside [0, inf)");
-  }
-  if (!(std::isfinite(bandwidth_gbps) && bandwidth_gbps > 0)) {
-    throw std::invalid_argument("FixedLatencyConfig.bandwidth_gbps = " +
-                                std::to_string(bandwidth_gbps) + " outside (0, inf)");
-  }
-  if (queue_depth < 1 || queue_depth > 1024) {
-    throw std::invalid_argument("FixedLatencyConfig.queue_depth = " + std::to_string(queue_depth) +
-                                " outside [1, 1024]");
-  }
+  // Up to 1 ms and down to 1 MB/s: beyond them a run only ends in the watchdog.
+  check_real("latency_ns", latency_ns, 0, 1e6);
+  check_real("bandwidth_gbps", bandwidth_gbps, 1e-3, 1e6);
+  check_uint("queue_depth", queue_depth, 1, 1024);
 }
 
 FixedLatencyMemory::FixedLatencyMemory(sc_core::sc_module_name name,

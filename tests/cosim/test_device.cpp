@@ -20,6 +20,7 @@
 #include "sasim/model/functional_device.hpp"
 #include "sasim/model/numerics.hpp"
 #include "sasim/model/train_golden.hpp"
+#include "support/device_pair.hpp"
 #include "support/gemm_case.hpp"
 #include "support/sc_test.hpp"
 
@@ -31,6 +32,7 @@ using model::Datapath;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
+using Pair = test::DevicePair;
 
 cosim::DeviceConfig config(Datapath dp, bool big = false) {
   cosim::DeviceConfig c;
@@ -38,57 +40,6 @@ cosim::DeviceConfig config(Datapath dp, bool big = false) {
   c.memory.memory.size = std::uint64_t{64} << 20;
   return c;
 }
-
-// Both devices report every contract counter under the same name (the
-// functional device those the program alone determines), with the same values
-// and instruction counts.
-void expect_same_counters(const spec::Counters& functional, const spec::RunResult& r) {
-  for (const spec::CounterInfo& k : spec::kCounters) {
-    const std::string n = "core." + std::string(k.name);
-    EXPECT_TRUE(r.counters.contains(n)) << n;
-    EXPECT_EQ(functional.contains(n), k.functional) << n;
-  }
-  for (const auto& [n, v] : functional) EXPECT_EQ(r.counters.at(n), v) << n;
-  EXPECT_EQ(r.instructions(), spec::instructions(functional));
-}
-
-// The device and its golden twin, loaded with the same bytes.
-struct Pair {
-  cosim::CosimDevice dev;
-  model::FunctionalDevice golden;
-  std::uint64_t base;
-
-  explicit Pair(const cosim::DeviceConfig& c)
-      : dev((sasim::mem::test::fresh_systemc(), c)),
-        golden(dev.params()),
-        base(dev.params().dram_base) {}
-
-  void write(std::uint64_t addr, const std::vector<std::uint8_t>& v) {
-    dev.write(addr, v.data(), v.size());
-    golden.write_dram(addr, v);
-  }
-  void random(std::uint64_t addr, std::uint64_t len, std::mt19937& rng) {
-    std::vector<std::uint8_t> v(len);
-    for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-    write(addr, v);
-  }
-  spec::RunResult run(const std::vector<isa::Instruction>& prog) {
-    const std::uint64_t at = base + (std::uint64_t{60} << 20);
-    const auto w = isa::program_bytes(prog);
-    dev.write(at, w.data(), w.size());
-    spec::RunResult r = dev.run(at, prog.size());
-    expect_same_counters(golden.run(prog), r);
-    EXPECT_EQ(r.instructions(), prog.size());
-    return r;
-  }
-  void expect_same(std::uint64_t addr, std::uint64_t len) {
-    std::vector<std::uint8_t> got(len);
-    dev.read(addr, got.data(), len);
-    const auto want = golden.read_dram(addr, len);
-    for (std::uint64_t i = 0; i < len; ++i)
-      ASSERT_EQ(unsigned{got[i]}, unsigned{want[i]}) << "byte " << i << " of " << len;
-  }
-};
 
 class DeviceGemm : public ::testing::TestWithParam<test::GemmCase> {};
 

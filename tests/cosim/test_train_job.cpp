@@ -1,15 +1,20 @@
 // The training job end to end on the RTL device (a small hidden layer keeps it
 // quick): checked against the golden step after every step, a checkpoint that
-// a later run resumes from (2 + 2 steps give the same parameters, bit for bit,
-// as 4 steps in one run), the report's per-phase statistics, config errors.
+// a later run resumes from (a 4-step run stopped after 2 and resumed ends with
+// the same checkpoint, bit for bit, as 4 steps in one run), the report's
+// per-phase statistics, config errors and what the job cannot honour.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "sasim/app/config.hpp"
 #include "sasim/app/train_job.hpp"
+#include "sasim/host/checkpoint.hpp"
 #include "sasim/host/dataset.hpp"
 #include "sasim/host/mlp_trainer.hpp"
 #include "support/sc_test.hpp"
@@ -17,6 +22,9 @@
 namespace {
 
 using namespace sasim;  // spec, isa, model, mem, cosim, host, app
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 app::Config config(const std::string& name, const std::string& extra) {
   return app::parse_config(
@@ -46,12 +54,15 @@ TEST(TrainJob, CheckedRunResumesFromItsCheckpoint) {
 
   sasim::mem::test::fresh_systemc();
   const app::TrainJobResult two = app::train_job(config("two", ", steps: 2"), progress);
+  // The same run continued: `steps` is the length of the whole run.
   sasim::mem::test::fresh_systemc();
-  const app::TrainJobResult more =
-      app::train_job(config("more", ", steps: 2, resume: " + two.checkpoint), progress);
+  const app::Config more_cfg = config("more", ", steps: 4, resume: " + two.checkpoint);
+  const app::TrainJobResult more = app::train_job(more_cfg, progress);
   EXPECT_EQ(more.stats.at("first_step").get<std::uint64_t>(), 2u);
-  const auto a = host::load_checkpoint(four.checkpoint, {784, 16, 10}, true);
-  const auto b = host::load_checkpoint(more.checkpoint, {784, 16, 10}, true);
+  EXPECT_EQ(more.steps, 2u);
+  const host::RunFingerprint fp{app::mlp_config(more_cfg), more_cfg.train.train_images};
+  const auto a = host::load_checkpoint(four.checkpoint, fp, 4);
+  const auto b = host::load_checkpoint(more.checkpoint, fp, 4);
   EXPECT_EQ(a.step, 4u);
   EXPECT_EQ(b.step, 4u);
   for (std::size_t l = 0; l < 2; ++l) {
@@ -59,8 +70,74 @@ TEST(TrainJob, CheckedRunResumesFromItsCheckpoint) {
     EXPECT_TRUE((a.state.vw[l].array() == b.state.vw[l].array()).all()) << l;
     EXPECT_TRUE((a.state.b32[l].array() == b.state.b32[l].array()).all()) << l;
   }
+  EXPECT_EQ(host::checkpoint_bytes(a.state, a.step, fp),
+            host::checkpoint_bytes(b.state, b.step, fp));
   EXPECT_DOUBLE_EQ(four.device_accuracy, more.device_accuracy);
-  EXPECT_THROW(host::load_checkpoint(four.checkpoint, {784, 32, 10}, true), std::runtime_error);
+  host::RunFingerprint wider = fp;
+  wider.mlp.layers = {784, 32, 10};
+  EXPECT_THROW(host::load_checkpoint(four.checkpoint, wider, 4), host::CheckpointError);
+  // A damaged checkpoint stops the run before it starts, naming the key.
+  {
+    std::fstream f(two.checkpoint, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5A');
+  }
+  sasim::mem::test::fresh_systemc();
+  EXPECT_THAT(
+      [&] { app::train_job(config("bad", ", steps: 4, resume: " + two.checkpoint), progress); },
+      ThrowsMessage<app::ConfigError>(
+          AllOf(HasSubstr("bad.yaml: train.resume: "), HasSubstr("damaged"))));
+}
+
+// What the training job cannot honour stops it before it trains: another
+// dataflow, and data files with fewer images than asked (named with the key).
+TEST(TrainJob, RefusesWhatItCannotHonour) {
+  std::ostringstream progress;
+  sasim::mem::test::fresh_systemc();
+  const app::Config os =
+      app::parse_config("core: {rows: 16, cols: 16, datapath: bf16, dataflow: os}\n", "os.yaml");
+  EXPECT_THAT([&] { app::train_job(os, progress); },
+              ThrowsMessage<app::ConfigError>(
+                  HasSubstr("os.yaml: core.dataflow: os is not supported by sasim train")));
+  // A data folder with 40 training and 5 test images.
+  const std::filesystem::path dir = std::filesystem::path(SASIM_BINARY_DIR) / "few_images";
+  std::filesystem::create_directories(dir);
+  const auto write_idx = [&](const std::string& name, std::uint32_t magic,
+                             const std::vector<std::uint32_t>& dims) {
+    std::string b;
+    std::uint64_t n = 1;
+    const auto put32 = [&](std::uint32_t v) {
+      for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<char>(v >> s));
+    };
+    put32(magic);
+    for (std::uint32_t d : dims) {
+      put32(d);
+      n *= d;
+    }
+    b.append(n, '\0');
+    gzFile f = gzopen((dir / name).c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(gzwrite(f, b.data(), static_cast<unsigned>(b.size())), static_cast<int>(b.size()));
+    gzclose(f);
+  };
+  write_idx("train-images-idx3-ubyte.gz", 0x803, {40, 28, 28});
+  write_idx("train-labels-idx1-ubyte.gz", 0x801, {40});
+  write_idx("t10k-images-idx3-ubyte.gz", 0x803, {5, 28, 28});
+  write_idx("t10k-labels-idx1-ubyte.gz", 0x801, {5});
+  const std::string core = "core: {rows: 16, cols: 16, datapath: bf16}\n";
+  const app::Config many = app::parse_config(
+      core + "train: {data_dir: " + dir.string() + ", train_images: 64}\n", "many.yaml");
+  EXPECT_THAT([&] { app::train_job(many, progress); },
+              ThrowsMessage<app::ConfigError>(HasSubstr(
+                  "many.yaml: train.train_images: 64 images asked, the training files in " +
+                  dir.string() + " hold 40")));
+  const app::Config tests = app::parse_config(
+      core + "train: {data_dir: " + dir.string() + ", train_images: 40, test_images: 6}\n",
+      "tests.yaml");
+  EXPECT_THAT([&] { app::train_job(tests, progress); },
+              ThrowsMessage<app::ConfigError>(
+                  HasSubstr("tests.yaml: train.test_images: 6 images asked, the test files in " +
+                            dir.string() + " hold 5")));
 }
 
 TEST(TrainJob, ConfigErrorsNameTheKey) {
@@ -76,7 +153,7 @@ TEST(TrainJob, ConfigErrorsNameTheKey) {
   EXPECT_EQ(error_of("train: {layers: [784]}"),
             "t.yaml: train.layers: must be a list of 2..16 whole numbers");
   EXPECT_EQ(error_of("train: {layers: [784, -3, 10]}"),
-            "t.yaml: train.layers[1]: '-3' is not a whole number");
+            "t.yaml: train.layers[1]: '-3' is out of range (allowed 1..4096)");
   sasim::mem::test::fresh_systemc();
   std::ostringstream progress;
   const app::Config int8 = app::parse_config("core: {rows: 16, cols: 16}\n", "t.yaml");

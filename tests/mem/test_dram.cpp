@@ -606,7 +606,7 @@ TEST(Dram, InvalidConfigurationsAndUnknownNamesThrow) {
   throws_with(c, "channels");
   c = {};
   c.channels = 32;
-  throws_with(c, "[1, 16]");
+  throws_with(c, "1..16");
   c = {};
   c.bus_width_bits = 8;
   throws_with(c, "bus_width_bits");

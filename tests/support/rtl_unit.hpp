@@ -1,15 +1,12 @@
 // What the tests of single verilated RTL units share: the model with its own
-// context and reset, the random seed (SASIM_TEST_SEED overrides it) and hex
-// formatting for messages.
+// context and reset (and, from test_seed.hpp, the seed and hex formatting).
 #pragma once
 
 #include <verilated.h>
 
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <string>
+
+#include "support/test_seed.hpp"
 
 namespace sasim::test {
 
@@ -41,17 +38,5 @@ struct RtlUnit {
   std::unique_ptr<VerilatedContext> ctx;
   std::unique_ptr<V> top;
 };
-
-// The seed of a randomised test: SASIM_TEST_SEED when set, else `fallback`.
-inline std::uint64_t test_seed(std::uint64_t fallback) {
-  const char* s = std::getenv("SASIM_TEST_SEED");
-  return (s != nullptr && *s != '\0') ? std::strtoull(s, nullptr, 0) : fallback;
-}
-
-inline std::string hex(std::uint64_t v, int digits = 8) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%0*llx", digits, static_cast<unsigned long long>(v));
-  return buf;
-}
 
 }  // namespace sasim::test

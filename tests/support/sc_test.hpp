@@ -2,8 +2,10 @@
 //
 // Every test gets a fresh simulation context: SystemC 2.3 has no API to reset its kernel;
 // replacing the current context is the established way to run several independent simulations
-// in one process. The previous context is intentionally leaked (its destructor would tear down
-// modules that the finished test still owns).
+// in one process. The previous context is deleted (with its processes and their coroutine
+// stacks) when no module of it is left, and kept otherwise (its destructor would tear down
+// modules that a finished test still owns): thousands of simulations in one process (the random
+// device programs) would otherwise exhaust the process's memory mappings.
 //
 // sc_main: libsystemc references it, gtest_main provides main(). The one definition the mem
 // tests link comes with sasim_mem (mem/src/sc_main.cpp, see mem/CMakeLists.txt); no test file
@@ -23,8 +25,22 @@
 namespace sasim::mem::test {
 
 inline void fresh_systemc() {
+  // Only a context made here is deleted (SystemC's first one is referred to
+  // from its static objects).
+  static sc_core::sc_simcontext* made = nullptr;
+  sc_core::sc_simcontext* const old = sc_core::sc_curr_simcontext;
   sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();  // owned by SystemC globals
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+  const bool ours = old != nullptr && old == made;
+  made = sc_core::sc_curr_simcontext;
+  if (ours) {
+    // A destroyed module leaves its processes behind as top-level objects;
+    // anything else is a module still alive.
+    bool only_processes = true;
+    for (sc_core::sc_object* o : sc_core::sc_get_top_level_objects(old))
+      only_processes = only_processes && dynamic_cast<sc_core::sc_process_b*>(o) != nullptr;
+    if (only_processes) delete old;
+  }
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
 }
 

@@ -78,14 +78,13 @@ TEST(Config, OutOfRangeNamesKeyAndRange) {
             "t.yaml: core.cols: 129 is out of range (allowed 2..128)");
   EXPECT_EQ(error_of("gemm: {m: 0}"), "t.yaml: gemm.m: 0 is out of range (allowed 1..65536)");
   EXPECT_EQ(error_of("core: {clock_mhz: 0}"),
-            "t.yaml: core.clock_mhz: 0 is out of range (allowed (0, 10000])");
+            "t.yaml: core.clock_mhz: 0 is out of range (allowed [1, 10000])");
   EXPECT_EQ(error_of("run: {watchdog_cycles: 0}"),
             "t.yaml: run.watchdog_cycles: 0 is out of range (allowed 1..1000000000)");
 }
 
 TEST(Config, WrongTypesAreRejected) {
-  EXPECT_EQ(error_of("gemm: {k: -3}"),
-            "t.yaml: gemm.k: '-3' is not a whole number (allowed 1..65536)");
+  EXPECT_EQ(error_of("gemm: {k: -3}"), "t.yaml: gemm.k: '-3' is out of range (allowed 1..65536)");
   EXPECT_EQ(error_of("gemm: {k: 2.5}"),
             "t.yaml: gemm.k: '2.5' is not a whole number (allowed 1..65536)");
   EXPECT_EQ(error_of("run: {waves: maybe}"),
@@ -182,18 +181,16 @@ TEST(Config, MemorySystemSectionsAreRead) {
 }
 
 TEST(Config, MemorySystemErrorsNameFileSectionAndRange) {
-  EXPECT_EQ(error_of("l2: {replacement: mru}"),
-            "t.yaml: l2: cache.replacement: 'mru' is not allowed (allowed lru, plru, fifo, random, "
-            "srrip)");
+  EXPECT_EQ(
+      error_of("l2: {replacement: mru}"),
+      "t.yaml: l2.replacement: 'mru' is not allowed (allowed lru, plru, fifo, random, srrip)");
   EXPECT_EQ(error_of("l2: {colour: red}"), "t.yaml: l2.colour: unknown key");
   EXPECT_EQ(error_of("memory: {model: hbm}"),
             "t.yaml: memory.model: 'hbm' is not allowed (allowed dram, fixed, ideal)");
-  EXPECT_EQ(error_of("memory: {dram: {tCL: 0}}").rfind("t.yaml: memory.dram: ", 0), 0u)
-      << error_of("memory: {dram: {tCL: 0}}");
-  EXPECT_NE(error_of("memory: {dram: {tCL: 0}}").find("tCL"), std::string::npos);
-  EXPECT_NE(error_of("interconnect: {width_bytes: 2}").find("t.yaml: interconnect: "),
-            std::string::npos);
-  EXPECT_NE(error_of("interconnect: {width_bytes: 2}").find("[4, 1024]"), std::string::npos);
+  EXPECT_EQ(error_of("memory: {dram: {tCL: 0}}"),
+            "t.yaml: memory.dram.tCL: 0 is out of range (allowed 1..1000)");
+  EXPECT_EQ(error_of("interconnect: {width_bytes: 2}"),
+            "t.yaml: interconnect.width_bytes: 2 is out of range (allowed 4..1024)");
   EXPECT_EQ(error_of("memory: {size: 5}"),
             "t.yaml: memory.size: 5 is out of range (allowed 1048576..1099511627776)");
 }
@@ -204,7 +201,7 @@ TEST(Config, MalformedYamlAndMissingFile) {
     app::load_config("/nonexistent/x.yaml");
     FAIL();
   } catch (const app::ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()), "/nonexistent/x.yaml: cannot open the configuration file");
+    EXPECT_EQ(std::string(e.what()), "/nonexistent/x.yaml: configuration file does not exist");
   }
 }
 

@@ -50,14 +50,17 @@ struct TrainConfig {
   double lr = 0.01;
   double momentum = 0.9;
   unsigned batch = 32;
-  std::uint64_t steps = 0;  // 0: `epochs` passes over the training images
+  std::uint64_t steps = 0;  // steps of the whole run (0: `epochs` passes over the training images)
   unsigned epochs = 1;
   std::uint64_t train_images = 60000;  // the first n of the training split
   std::uint64_t test_images = 10000;   // the first n of the test split
   std::uint64_t seed = 1;              // initialisation and shuffling
   bool check = false;                  // compare with the golden step after every step
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
-  std::string resume;  // a checkpoint to start from ("": fresh)
+  std::string resume;  // a checkpoint to continue from ("": fresh); the run still ends at `steps`
+  // The checkpoint is written every checkpoint_every steps (0: at the end only),
+  // so a killed run resumes from its last one.
+  std::uint64_t checkpoint_every = 100;
 };
 
 struct Config {
@@ -79,7 +82,10 @@ struct Config {
 // The MLP of the train section (layers, optimizer, batch, seed).
 model::MlpConfig mlp_config(const Config& cfg);
 
-// Loads and validates `path`. Unknown keys are errors (they are usually typos).
+// Loads and validates `path`: a regular file of at most kMaxConfigBytes
+// holding one YAML document. Unknown keys are errors (they are usually
+// typos); whole numbers are decimal without leading zeros, or 0x hex.
+inline constexpr std::uint64_t kMaxConfigBytes = 1 << 20;
 Config load_config(const std::filesystem::path& path);
 // Parses YAML text; `source` names it in error messages.
 Config parse_config(const std::string& yaml_text, const std::string& source);

@@ -63,18 +63,4 @@ class DeviceMlp {
   std::vector<Layer> layers_;
 };
 
-// Checkpoints: the training state and the number of steps done, in a binary
-// file ("SASIMCK1", little endian: step, layer count, layer sizes, a momentum
-// flag, then per layer w32, b32, wbf and the velocities). load_checkpoint
-// throws std::runtime_error naming the file for a missing, truncated or
-// foreign file, and when its layers differ from `layers`.
-void save_checkpoint(const std::string& path, const model::MlpState& s, std::uint64_t step,
-                     const std::vector<unsigned>& layers);
-struct Checkpoint {
-  model::MlpState state;
-  std::uint64_t step = 0;
-};
-Checkpoint load_checkpoint(const std::string& path, const std::vector<unsigned>& layers,
-                           bool momentum);
-
 }  // namespace sasim::host

@@ -26,7 +26,11 @@
 //    status and leaves the line invalid; a failed write-back is ignored.
 //  - Secondary miss (the line already has an MSHR): merged into that MSHR
 //    (mshr_merges, also counted as a miss); all of an MSHR's accesses answer
-//    in arrival order when the fill arrives.
+//    in arrival order when the fill arrives, each no earlier than the end of
+//    its own tag check (H cycles after acceptance). So no response of the
+//    cache comes sooner than H cycles after its request was accepted: the
+//    bound the RTL <-> TLM bridge's temporal decoupling relies on
+//    (cosim::memory_path_min_latency).
 //  - Backpressure: a primary miss needs a free MSHR and a replaceable way
 //    (not waiting for its own fill, no access in flight to it). Without one,
 //    END_REQ is withheld until one frees. mshr_full_stall_cycles /
@@ -74,6 +78,7 @@
 #include <tlm>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "sasim/mem/backing_store.hpp"
@@ -150,7 +155,9 @@ class Cache : public sc_core::sc_module {
     bool wait_writeback = false;
     sc_core::sc_time issue_at;
     tlm::tlm_generic_payload* down = nullptr;
-    std::vector<tlm::tlm_generic_payload*> targets;
+    // The accesses waiting for the fill, each with the end of its own tag
+    // check (acceptance + H): its earliest response.
+    std::vector<std::pair<tlm::tlm_generic_payload*, sc_core::sc_time>> targets;
   };
   struct Resp {
     sc_core::sc_time ready;

@@ -1,0 +1,58 @@
+// Training checkpoints: the training state and the number of steps done, in
+// a file that checks itself.
+//
+// Layout (little endian): "SASIMCKP", u64 format version (2), u64 step, the
+// fingerprint of the run (u64 layer count, u64 per layer, u64 momentum flag,
+// f32 bits of lr and momentum, u64 batch, seed, training images, numerics
+// version), then per layer w32, b32, wbf (and vw, vb with momentum), and a
+// CRC-32 (zlib) of everything before it.
+//
+// load_checkpoint throws CheckpointError naming the file and what is wrong:
+// missing or unreadable; not a checkpoint; another format version; truncated or
+// with bytes appended; damaged (checksum); written by another run (which
+// fingerprint field differs, with both values); a step past the run's end;
+// non-finite parameters or bf16 weights that are not the rounding of the fp32
+// ones. Sizes and the step are checked before anything is allocated or
+// replayed. save_checkpoint writes through host::write_file_atomic.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "sasim/model/mlp.hpp"
+#include "sasim/model/mlp_golden.hpp"
+
+namespace sasim::host {
+
+class CheckpointError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What a checkpoint must agree with to continue a run bit for bit: the MLP
+// (layers, lr, momentum, batch, seed) and the number of training images (the
+// shuffling depends on it).
+struct RunFingerprint {
+  model::MlpConfig mlp;
+  std::uint64_t train_images = 0;
+};
+
+// The rounding rules of the device numerics the state was computed with;
+// raised when they change.
+inline constexpr std::uint64_t kNumericsVersion = 1;
+
+std::string checkpoint_bytes(const model::MlpState& s, std::uint64_t step,
+                             const RunFingerprint& run);
+void save_checkpoint(const std::string& path, const model::MlpState& s, std::uint64_t step,
+                     const RunFingerprint& run);
+
+struct Checkpoint {
+  model::MlpState state;
+  std::uint64_t step = 0;
+};
+// `max_step`: the last step of the run that resumes (a later step is an error).
+Checkpoint load_checkpoint(const std::string& path, const RunFingerprint& run,
+                           std::uint64_t max_step);
+
+}  // namespace sasim::host
