@@ -152,16 +152,8 @@ void DramConfig::validate() const {
   check_uint("tREFI", tREFI, std::uint64_t{tRFC} + 1, 1000000);
   check_uint("queue_depth", queue_depth, 1, 1024);
   check_uint("frontend_latency_cycles", frontend_latency_cycles, 0, 1000);
-  try {
-    make_dram_page_policy(page_policy);
-  } catch (const std::invalid_argument& e) {
-    config_fail("page_policy", e.what());
-  }
-  try {
-    make_dram_scheduler(scheduler);
-  } catch (const std::invalid_argument& e) {
-    config_fail("scheduler", e.what());
-  }
+  check_name("page_policy", [&] { make_dram_page_policy(page_policy); });
+  check_name("scheduler", [&] { make_dram_scheduler(scheduler); });
   const auto parts = split_mapping(address_mapping);
   bool ok = parts.size() == kFieldNames.size();
   for (const char* f : kFieldNames) ok = ok && std::count(parts.begin(), parts.end(), f) == 1;

@@ -112,11 +112,7 @@ void InterconnectConfig::validate() const {
   check_real("clock_mhz", clock_mhz, 1, 100000);
   check_uint("width_bytes", width_bytes, 4, 1024);
   check_uint("latency_cycles", latency_cycles, 0, 1000);
-  try {
-    make_arbiter(arbitration);
-  } catch (const std::invalid_argument& e) {
-    config_fail("arbitration", e.what());
-  }
+  check_name("arbitration", [&] { make_arbiter(arbitration); });
 }
 
 // ---------------------------------------------------------------------------

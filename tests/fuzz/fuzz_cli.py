@@ -19,16 +19,16 @@ Usage: fuzz_cli.py --sasim build/app/sasim --cases 300 --seed 1 [--work DIR]
 Prints one line per failing case and a summary; exit status 1 on any failure.
 Every case is reproducible from (seed, case number).
 """
-import argparse
 import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
+
+from common import DATA, arguments
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
@@ -139,9 +139,6 @@ class Case:
         # What an error message must name (one of): by default the config file
         # or the key; set for command-line and path cases.
         self.names = names
-
-
-DATA = "/usr/share/datasets/fashion-mnist"
 
 
 def make_case(rng, n):
@@ -326,14 +323,8 @@ def rng_bytes(n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sasim", required=True)
-    ap.add_argument("--cases", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--timeout", type=float, default=120)
-    ap.add_argument("--work")
-    args = ap.parse_args()
-    args.sasim = os.path.abspath(args.sasim)  # the cases run in their own folders
+    args = arguments(__doc__, cases=(int, 300), seed=(int, 1), timeout=(float, 120),
+                     work=(str, None))
     work = args.work or tempfile.mkdtemp(prefix="sasim_fuzz_")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)

@@ -13,7 +13,6 @@ byte the uninterrupted run's, its test accuracy the same.
 
 Usage: kill_train.py --sasim build/app/sasim --kills 20 --seed 1
 """
-import argparse
 import json
 import os
 import random
@@ -24,6 +23,8 @@ import sys
 import tempfile
 import time
 import zlib
+
+from common import DATA, arguments
 
 CONFIG = """core: {rows: 16, cols: 16, datapath: bf16, spad_rows: 8192, acc_rows: 1024}
 train:
@@ -78,14 +79,8 @@ def accuracy(stdout):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sasim", required=True)
-    ap.add_argument("--kills", type=int, default=20)
-    ap.add_argument("--steps", type=int, default=40)
-    ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
-    args.sasim = os.path.abspath(args.sasim)
-    if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
+    args = arguments(__doc__, kills=(int, 20), steps=(int, 40), seed=(int, 1))
+    if not os.path.isdir(DATA):
         print("kill_train: skipped: dataset-fashion-mnist is not installed (./sasim installs it)")
         return 77
     rng = random.Random(args.seed)

@@ -661,11 +661,11 @@ TEST(Cache, MergedMissAnswersNoSoonerThanItsTagCheck) {
   const auto r0 = in.read(0x100, 4);         // fill sent at 10 ns, back at 15 ns
   const auto r1 = in.read(0x104, 4, ns(8));  // merges; its tag check ends at 18 ns
   ASSERT_TRUE(b.run());
+  b.expect_clean_protocol();
+  EXPECT_EQ(b.stat("mshr_merges"), 1u);
   EXPECT_EQ(in.record(r0).begin_resp, ns(15));
   EXPECT_EQ(in.record(r1).end_req, ns(8));
   EXPECT_EQ(in.record(r1).begin_resp, ns(18));
-  EXPECT_EQ(b.stat("mshr_merges"), 1u);
-  b.expect_clean_protocol();
 }
 
 // Two MSHRs, three misses to different lines: the third request (BEGIN_REQ at

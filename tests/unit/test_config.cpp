@@ -8,6 +8,7 @@
 
 #include "sasim/app/config.hpp"
 #include "sasim/spec/contract.hpp"
+#include "support/config_error.hpp"
 
 namespace {
 
@@ -18,14 +19,7 @@ using ::testing::ThrowsMessage;
 namespace app = sasim::app;
 namespace spec = sasim::spec;
 
-std::string error_of(const std::string& yaml) {
-  try {
-    app::parse_config(yaml, "t.yaml");
-  } catch (const app::ConfigError& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+std::string error_of(const std::string& yaml) { return sasim::test::config_error_of(yaml); }
 
 TEST(Config, DefaultConfigLoads) {
   const app::Config c = app::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/default.yaml");

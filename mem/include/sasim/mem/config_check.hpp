@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 namespace sasim::mem {
@@ -16,6 +17,16 @@ void check_uint(const std::string& key, std::uint64_t v, std::uint64_t lo, std::
                 bool pow2 = false);
 // A finite value in [lo, hi].
 void check_real(const std::string& key, double v, double lo, double hi);
+// A name a registry must know: make(name) throws std::invalid_argument
+// listing the allowed names, which becomes the message of `key`.
+template <typename Make>
+void check_name(const std::string& key, Make&& make) {
+  try {
+    make();
+  } catch (const std::invalid_argument& e) {
+    config_fail(key, e.what());
+  }
+}
 // v as a message shows it (%g: 1e-300, 0.5, 1600).
 std::string number_text(double v);
 
