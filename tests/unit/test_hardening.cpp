@@ -4,10 +4,12 @@
 // silently. Each test is one class of problem a hostile but fair user found.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <bit>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +50,11 @@ class Tmp {
   }
   fs::path operator/(const std::string& n) const { return dir_ / n; }
   const fs::path& path() const { return dir_; }
+  std::size_t files() const {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir_)) n += e.is_regular_file();
+    return n;
+  }
 
  private:
   fs::path dir_;
@@ -70,9 +77,7 @@ TEST(Files, AtomicWriteReplacesWholeAndLeavesNoTemporary) {
   host::write_file_atomic(t / "a.json", "old");
   host::write_file_atomic(t / "a.json", "new contents");
   EXPECT_EQ(slurp(t / "a.json"), "new contents");
-  std::size_t files = 0;
-  for (const auto& e : fs::directory_iterator(t.path())) files += e.is_regular_file();
-  EXPECT_EQ(files, 1u);  // no temporary left behind
+  EXPECT_EQ(t.files(), 1u);  // no temporary left behind
 }
 
 TEST(Files, UnwritableOutputsAreErrorsNamingThePath) {
@@ -92,6 +97,30 @@ TEST(Files, UnwritableOutputsAreErrorsNamingThePath) {
               ThrowsMessage<host::FileError>(HasSubstr("is not a regular file")));
   EXPECT_TRUE(fs::is_character_file("/dev/null"));
   EXPECT_NO_THROW(host::prepare_output_dir(t / "new" / "nested"));
+}
+
+// A full device (here: the file size limit, EFBIG) is an error, and the file
+// it would have replaced stays as it was.
+TEST(Files, AFailedWriteIsAnErrorAndKeepsTheOldFile) {
+  Tmp t;
+  host::write_file_atomic(t / "stats.json", "old");
+  struct rlimit old_limit {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // write() fails instead
+  struct rlimit small = old_limit;
+  small.rlim_cur = 4096;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string error;
+  try {
+    host::write_file_atomic(t / "stats.json", std::string(100000, 'x'));
+  } catch (const host::FileError& e) {
+    error = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_THAT(error, HasSubstr("stats.json: cannot write"));
+  EXPECT_EQ(slurp(t / "stats.json"), "old");
+  EXPECT_EQ(t.files(), 1u);  // the temporary is gone
 }
 
 TEST(Files, ReadFileRefusesWhatIsNotASmallRegularFile) {
