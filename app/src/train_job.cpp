@@ -111,7 +111,18 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     }
   }
   const std::uint64_t total = end - start;  // steps of this job
-  host::DeviceMlp mlp(drv, m, init);
+  // The parameters, optimizer state and activations live in device memory.
+  const auto device_mlp = [&] {
+    try {
+      return std::make_unique<host::DeviceMlp>(drv, m, init);
+    } catch (const host::DeviceOutOfMemory& e) {
+      throw ConfigError(cfg.source + ": memory.size: " + std::to_string(cfg.memory.size) +
+                        " bytes do not hold the MLP of train.layers with train.batch " +
+                        std::to_string(t.batch) + " (" + e.what() + ")");
+    }
+  };
+  const std::unique_ptr<host::DeviceMlp> mlp_ptr = device_mlp();
+  host::DeviceMlp& mlp = *mlp_ptr;
   model::MlpState gold = init;
   model::ReferenceMlp ref(m);
   const auto fold = static_cast<Eigen::Index>(

@@ -140,6 +140,26 @@ TEST(TrainJob, RefusesWhatItCannotHonour) {
                             dir.string() + " hold 5")));
 }
 
+// An MLP that does not fit the device memory is a configuration error naming
+// memory.size, before any step.
+TEST(TrainJob, MlpLargerThanTheDeviceMemoryNamesMemorySize) {
+  if (!host::fashion_mnist_installed())
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
+                 << "); ./sasim installs it";
+  std::ostringstream progress;
+  sasim::mem::test::fresh_systemc();
+  const app::Config c = app::parse_config(
+      "core: {rows: 16, cols: 16, datapath: bf16}\nmemory: {size: 0x100000}\n"
+      "train: {layers: [784, 512, 10], steps: 1, train_images: 64, test_images: 32}\n"
+      "run: {out_dir: " +
+          std::string(SASIM_BINARY_DIR) + "/train_out}\n",
+      "small.yaml");
+  EXPECT_THAT([&] { app::train_job(c, progress); },
+              ThrowsMessage<app::ConfigError>(HasSubstr(
+                  "small.yaml: memory.size: 1048576 bytes do not hold the MLP of train.layers")));
+  EXPECT_EQ(progress.str(), "");  // not one step
+}
+
 TEST(TrainJob, ConfigErrorsNameTheKey) {
   const auto error_of = [](const std::string& yaml) {
     try {
