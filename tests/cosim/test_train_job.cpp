@@ -34,10 +34,17 @@ app::Config config(const std::string& name, const std::string& extra) {
       name + ".yaml");
 }
 
-TEST(TrainJob, CheckedRunResumesFromItsCheckpoint) {
-  if (!host::fashion_mnist_installed())
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
-                 << "); ./sasim installs it";
+// The tests that train on Fashion-MNIST (skipped, saying so, without it).
+class TrainJobOnData : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!host::fashion_mnist_installed())
+      GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
+                   << "); ./sasim installs it";
+  }
+};
+
+TEST_F(TrainJobOnData, CheckedRunResumesFromItsCheckpoint) {
   std::ostringstream progress;
   sasim::mem::test::fresh_systemc();
   const app::TrainJobResult four = app::train_job(config("four", ", steps: 4"), progress);
@@ -142,10 +149,7 @@ TEST(TrainJob, RefusesWhatItCannotHonour) {
 
 // An MLP that does not fit the device memory is a configuration error naming
 // memory.size, before any step.
-TEST(TrainJob, MlpLargerThanTheDeviceMemoryNamesMemorySize) {
-  if (!host::fashion_mnist_installed())
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
-                 << "); ./sasim installs it";
+TEST_F(TrainJobOnData, MlpLargerThanTheDeviceMemoryNamesMemorySize) {
   std::ostringstream progress;
   sasim::mem::test::fresh_systemc();
   const app::Config c = app::parse_config(
