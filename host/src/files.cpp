@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -57,7 +58,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
     throw FileError(path.string() + ": exists and is not a regular file; not replaced");
   // The temporary name is unique per process and call, in the target's folder
   // (rename is atomic only within one file system).
-  static unsigned counter = 0;
+  static std::atomic<unsigned> counter{0};  // unique across threads too
   std::filesystem::path tmp = path;
   tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
