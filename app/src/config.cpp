@@ -506,13 +506,9 @@ void validate_config(const Config& cfg) {
     fail("traffic.request_bytes",
          std::to_string(t.request_bytes) + " is larger than l2.line_bytes (" +
              std::to_string(cfg.l2.line_bytes) + "): the L2 does not split requests across lines");
-  // The optimizer runs in binary32: lr and momentum must be in range as the
-  // doubles written and as the floats used (1e-300 is 0, -1e-300 is -0).
-  const TrainConfig& tr = cfg.train;
-  if (!(tr.lr > 0 && tr.lr <= 100 && static_cast<float>(tr.lr) > 0))
-    fail("train.lr", mem::number_text(tr.lr) + " is out of range (allowed (0, 100])");
-  if (!(tr.momentum >= 0 && tr.momentum < 1 && static_cast<float>(tr.momentum) < 1))
-    fail("train.momentum", mem::number_text(tr.momentum) + " is out of range (allowed [0, 1))");
+  // Before the conversion to binary32 in mlp_config().
+  validated(src, "",
+            [&] { model::MlpConfig::validate_rates(cfg.train.lr, cfg.train.momentum, "train."); });
   validated(src, "", [&] { mlp_config(cfg).validate("train."); });
   // The GEMM jobs hold A, B (2 bytes an element) and two copies of C (4) in
   // host memory: at most half of this machine's.

@@ -72,9 +72,15 @@ void MlpConfig::validate(const std::string& prefix) const {
     bad_field(prefix + "layers (the last entry, classes)", layers.back(),
               "1.." + n(kMaxClasses) + ", labels are 8-bit");
   }
-  if (!std::isfinite(lr) || lr <= 0.0f || lr > 100.0f) bad_field(prefix + "lr", lr, "(0, 100]");
-  if (!(momentum >= 0.0f && momentum < 1.0f)) bad_field(prefix + "momentum", momentum, "[0, 1)");
+  validate_rates(lr, momentum, prefix);
   if (batch < 1 || batch > kMaxBatch) bad_field(prefix + "batch", batch, "1.." + n(kMaxBatch));
+}
+
+void MlpConfig::validate_rates(double lr, double momentum, const std::string& prefix) {
+  if (!(lr > 0 && lr <= kMaxLr && static_cast<float>(lr) > 0.0f))
+    bad_field(prefix + "lr", lr, "(0, " + std::to_string(static_cast<int>(kMaxLr)) + "]");
+  if (!(momentum >= 0 && momentum < 1 && static_cast<float>(momentum) < 1.0f))
+    bad_field(prefix + "momentum", momentum, "[0, 1)");
 }
 
 ReferenceMlp::ReferenceMlp(MlpConfig config) : config_(std::move(config)) {

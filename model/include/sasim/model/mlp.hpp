@@ -87,11 +87,17 @@ struct MlpConfig {
   // The batch is a count field of the device's programs (isa::kMaxCount).
   static constexpr unsigned kMaxBatch = static_cast<unsigned>(isa::kMaxCount);
 
+  static constexpr double kMaxLr = 100.0;
+
   // Throws std::invalid_argument naming the field (after `prefix`), its value
   // and the allowed range: layers has 2..kMaxLayers entries, each
-  // 1..kMaxWidth, the last (classes) at most kMaxClasses; lr finite in
-  // (0, 100]; momentum in [0, 1); batch 1..kMaxBatch.
+  // 1..kMaxWidth, the last (classes) at most kMaxClasses; lr and momentum as
+  // validate_rates; batch 1..kMaxBatch.
   void validate(const std::string& prefix = "mlp.") const;
+  // The one range check of the optimizer's rates, for the values as written
+  // (a config's doubles) and as the binary32 the optimizer uses (1e-300 is 0
+  // there, -1e-300 is -0): lr in (0, kMaxLr], momentum in [0, 1).
+  static void validate_rates(double lr, double momentum, const std::string& prefix = "mlp.");
 };
 
 class ReferenceMlp {
