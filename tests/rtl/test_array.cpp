@@ -208,8 +208,9 @@ TEST(ArrayControl, UnbuiltVariantIsRejected) {
                         HasSubstr("-DSASIM_ARRAY_VARIANTS="))));
 }
 
-// Waves: an FST file appears and gtkwave's fst2vcd reads it back with the
-// array's signals in it.
+// Waves: an FST file appears, under its name only once the model is gone (it
+// is streamed to a temporary: a killed run leaves no truncated FST), and
+// gtkwave's fst2vcd reads it back with the array's signals in it.
 TEST(ArrayWaves, FstFileIsWrittenAndReadable) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "sasim_test_waves";
   std::filesystem::create_directories(dir);
@@ -222,8 +223,11 @@ TEST(ArrayWaves, FstFileIsWrittenAndReadable) {
     const RawMatrix a = model::random_operands(Datapath::kBf16, 5, 4, rng, OperandMix::kUniform);
     const RawMatrix b = model::random_operands(Datapath::kBf16, 4, 4, rng, OperandMix::kUniform);
     cosim::run_gemm(*array, Dataflow::kWs, a, b);
+    EXPECT_FALSE(std::filesystem::exists(fst)) << "the FST has its name before it is complete";
   }
   ASSERT_TRUE(std::filesystem::exists(fst));
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
   EXPECT_GT(std::filesystem::file_size(fst), 100u);
   const std::string vcd = (dir / "array.vcd").string();
   const std::string cmd = "fst2vcd " + fst.string() + " -o " + vcd + " > /dev/null 2>&1";

@@ -1,13 +1,21 @@
 // VerilatedTop: one Verilator-generated model with its own context and, when
 // asked, an FST trace: what VerilatedArray and VerilatedCore share. Assertion
 // failures and $error do not abort the process; check() turns them into
-// RtlError.
+// RtlError. The trace is streamed to <wave_file>.tmp.<pid> and renamed to
+// wave_file when the model is destroyed (after a failed run too: that is when
+// a waveform is wanted), so a killed run never leaves a truncated FST under
+// the asked name.
 #pragma once
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <verilated.h>
 #include <verilated_fst_c.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -31,13 +39,24 @@ struct VerilatedTop {
     if (!wave_file.empty()) {
       trace = std::make_unique<VerilatedFstC>();
       top->trace(trace.get(), 99);
-      trace->open(wave_file.c_str());
-      if (!trace->isOpen()) throw std::runtime_error("cannot open wave file " + wave_file);
+      wave_tmp = wave_file + ".tmp." + std::to_string(::getpid());
+      trace->open(wave_tmp.c_str());
+      if (!trace->isOpen()) throw std::runtime_error("cannot open wave file " + wave_tmp);
+      this->wave_file = wave_file;
     }
   }
   ~VerilatedTop() {
-    if (trace) trace->close();
     top->final();
+    if (!trace) return;
+    trace->close();
+    const int fd = ::open(wave_tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+    if (std::rename(wave_tmp.c_str(), wave_file.c_str()) != 0)
+      std::fprintf(stderr, "sasim: cannot rename %s to %s: %s\n", wave_tmp.c_str(),
+                   wave_file.c_str(), std::strerror(errno));
   }
   VerilatedTop(const VerilatedTop&) = delete;
   VerilatedTop& operator=(const VerilatedTop&) = delete;
@@ -73,6 +92,7 @@ struct VerilatedTop {
   std::unique_ptr<VerilatedContext> ctx;
   std::unique_ptr<VTop> top;
   std::unique_ptr<VerilatedFstC> trace;
+  std::string wave_file, wave_tmp;  // empty without a trace
 };
 
 }  // namespace sasim::cosim
