@@ -19,18 +19,23 @@ using namespace sasim;
 namespace {
 
 // The options every job takes: the config file (also positional), the output
-// directory and, where `waves_help` is set, --waves; train also --resume.
+// directory, --set overrides and, where `waves_help` is set, --waves; train
+// also --resume.
 // Returns the loaded config with the overrides applied, or nothing after
 // --help. Anything else on the command line is an error.
 std::optional<app::Config> job_config(const std::vector<std::string>& args,
                                       const std::string& usage, std::string config_path,
                                       const char* waves_help, bool resume_option) {
   std::string out_dir;
+  std::vector<std::string> overrides;
   bool waves = false, resume = false;
   po::options_description desc(usage);
   desc.add_options()("help,h", "show this help")(
       "config,c", po::value(&config_path)->default_value(config_path), "YAML configuration")(
-      "out,o", po::value(&out_dir), "directory for the statistics and the effective config");
+      "out,o", po::value(&out_dir), "directory for the statistics and the effective config")(
+      "set,s", po::value(&overrides)->composing(),
+      "KEY=VALUE: set a config key (e.g. core.rows=32, l2.replacement=srrip); repeatable, "
+      "checked like the file");
   if (waves_help) desc.add_options()("waves,w", po::bool_switch(&waves), waves_help);
   if (resume_option)
     desc.add_options()("resume", po::bool_switch(&resume),
@@ -45,7 +50,7 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
     std::cout << desc << "\n";
     return std::nullopt;
   }
-  app::Config cfg = app::load_config(config_path);
+  app::Config cfg = app::load_config(config_path, overrides);
   if (waves) cfg.run.waves = true;
   if (!out_dir.empty()) cfg.run.out_dir = out_dir;
   if (resume) {
@@ -140,7 +145,9 @@ int main(int argc, char** argv) {
       "  mem [--config FILE] [--out DIR]              synthetic traffic through the memory "
       "system\n"
       "  variants                                     list the verilated core and array "
-      "variants\n";
+      "variants\n"
+      "Every job command also takes --set KEY=VALUE (repeatable) to change one config key, e.g.\n"
+      "  sasim run --set core.dataflow=os --set l2.replacement=srrip\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << usage;
     return argc < 2 ? 1 : 0;

@@ -538,7 +538,54 @@ model::MlpConfig mlp_config(const Config& cfg) {
 
 spec::DeviceSpec Config::device() const { return spec::device_of(core, memory.size, memory.base); }
 
-Config parse_config(const std::string& text, const std::string& source) {
+namespace {
+
+// Sets one `key.path=value` of --set in the document, creating sections that
+// are absent; the value is YAML (a number, a name, a list such as [784, 64, 10]).
+// The loader then checks the key and value exactly as if the file held them.
+void apply_override(YAML::Node& root, const std::string& set, const std::string& source) {
+  const auto bad = [&](const std::string& why) {
+    throw ConfigError(source + ": --set '" + short_text(set) + "': " + why);
+  };
+  const auto eq = set.find('=');
+  if (eq == std::string::npos || eq == 0) bad("expected key.path=value (e.g. core.rows=32)");
+  std::vector<std::string> path;
+  std::stringstream keys(set.substr(0, eq));
+  for (std::string k; std::getline(keys, k, '.');) {
+    if (k.empty() || k.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != k.npos)
+      bad("'" + short_text(k) + "' is not a key name (lower-case letters, digits, _)");
+    path.push_back(k);
+  }
+  if (path.empty() || set[eq - 1] == '.') bad("expected key.path=value (e.g. core.rows=32)");
+  YAML::Node value;
+  try {
+    const std::vector<YAML::Node> docs = YAML::LoadAll(set.substr(eq + 1));
+    if (docs.size() != 1) bad("the value must be one YAML value");
+    value = docs[0];
+  } catch (const YAML::Exception& e) {
+    bad(std::string("the value is not valid YAML: ") + e.what());
+  }
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  // Walks by reassignment (yaml-cpp nodes are handles; reset() rebinds one).
+  YAML::Node node;
+  node.reset(root);
+  std::string at;
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+    at += (at.empty() ? "" : ".") + path[i];
+    if (!node.IsMap()) bad("'" + at + "' is inside a value, not a section");
+    YAML::Node next = node[path[i]];
+    if (!next.IsDefined() || next.IsNull()) next = YAML::Node(YAML::NodeType::Map);
+    node[path[i]] = next;
+    node.reset(next);
+  }
+  if (!node.IsMap()) bad("'" + at + "' is a value, not a section");
+  node[path.back()] = value;
+}
+
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& source,
+                    const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
     // One document: a second one ('---') would otherwise be ignored.
@@ -550,6 +597,7 @@ Config parse_config(const std::string& text, const std::string& source) {
   } catch (const YAML::Exception& e) {
     throw ConfigError(source + ": not valid YAML: " + e.what());
   }
+  for (const std::string& o : overrides) apply_override(root, o, source);
   Config cfg;
   cfg.source = source;
   cfg.name = std::filesystem::path(source).stem().string();
@@ -561,14 +609,14 @@ Config parse_config(const std::string& text, const std::string& source) {
   return cfg;
 }
 
-Config load_config(const std::filesystem::path& path) {
+Config load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
   std::string text;
   try {
     text = host::read_file(path, kMaxConfigBytes, "configuration file");
   } catch (const host::FileError& e) {
     throw ConfigError(e.what());
   }
-  return parse_config(text, path.string());
+  return parse_config(text, path.string(), overrides);
 }
 
 void require_array_variant(const Config& cfg) {

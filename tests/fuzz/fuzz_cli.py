@@ -163,6 +163,9 @@ def make_case(rng, n):
         v = rng.choice(pool)
         if v == "1e-300" and key.endswith(("write_fraction", "momentum", "latency_ns", ".lr")):
             v = "-1e-300"  # 1e-300 is legal for these (0 is)
+        if rng.random() < 0.3:  # the same value through --set: the same checks
+            return Case(cmd, "bad", f"--set {key}={v}", emit(cfg), args=["--set", f"{key}={v}"],
+                        key=key)
         set_path(cfg, path, v)
         return Case(cmd, "bad", f"{key}: {v}", emit(cfg), key=key)
     if r < 38 and isinstance(value, str):

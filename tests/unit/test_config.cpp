@@ -102,6 +102,50 @@ TEST(Config, UnknownKeysAreRejected) {
   EXPECT_EQ(error_of("cache: {size: 4}"), "t.yaml: cache: unknown key");
 }
 
+// --set: key.path=value applied to the document, with the file's checks and
+// messages, recorded in the effective config.
+std::string override_error(const std::string& yaml, const std::string& set) {
+  try {
+    app::parse_config(yaml, "t.yaml", {set});
+  } catch (const app::ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+TEST(Config, SetOverridesKeysLikeTheFile) {
+  const app::Config c = app::parse_config(
+      "core: {rows: 4, cols: 4}\nl2: {replacement: lru}\n", "t.yaml",
+      {"core.rows=8", "l2.replacement=srrip", "train.layers=[784, 64, 10]", "gemm.m=0x10"});
+  EXPECT_EQ(c.core.rows, 8u);
+  EXPECT_EQ(c.core.cols, 4u);
+  EXPECT_EQ(c.train.layers, (std::vector<unsigned>{784, 64, 10}));
+  EXPECT_EQ(c.gemm.m, 16u);
+  const std::string eff = app::to_yaml(c);
+  EXPECT_THAT(eff, HasSubstr("replacement: srrip"));
+  EXPECT_EQ(app::to_yaml(app::parse_config(eff, "t.yaml")), eff);
+  // The last of two settings of one key wins, as on a command line.
+  EXPECT_EQ(app::parse_config("", "t.yaml", {"core.rows=8", "core.rows=16"}).core.rows, 16u);
+}
+
+TEST(Config, SetErrorsAreTheFilesErrors) {
+  EXPECT_EQ(override_error("", "core.rows=300"), error_of("core: {rows: 300}"));
+  EXPECT_EQ(override_error("", "core.rows=010"), error_of("core: {rows: 010}"));
+  EXPECT_EQ(override_error("", "core.rowz=4"), "t.yaml: core.rowz: unknown key");
+  EXPECT_EQ(override_error("", "l2.replacement=mru"), error_of("l2: {replacement: mru}"));
+  EXPECT_EQ(override_error("", "core.rows"),
+            "t.yaml: --set 'core.rows': expected key.path=value (e.g. core.rows=32)");
+  EXPECT_EQ(override_error("", "core..rows=4"),
+            "t.yaml: --set 'core..rows=4': '' is not a key name (lower-case letters, digits, _)");
+  EXPECT_EQ(override_error("", "core.=4"),
+            "t.yaml: --set 'core.=4': expected key.path=value (e.g. core.rows=32)");
+  EXPECT_EQ(override_error("core: {rows: 4}", "core.rows.x=4"),
+            "t.yaml: --set 'core.rows.x=4': 'core.rows' is a value, not a section");
+  EXPECT_EQ(override_error("", "core.rows.x=4"), error_of("core: {rows: {x: 4}}"));
+  EXPECT_THAT(override_error("", "core.rows=[1, "),
+              HasSubstr("t.yaml: --set 'core.rows=[1, ': the value is not valid YAML"));
+}
+
 TEST(Config, UnbuiltVariantsAreRejected) {
   const app::Config cfg = app::parse_config("core: {rows: 6, cols: 6}", "t.yaml");
   EXPECT_THAT([&] { app::require_array_variant(cfg); },

@@ -85,10 +85,15 @@ model::MlpConfig mlp_config(const Config& cfg);
 // Loads and validates `path`: a regular file of at most kMaxConfigBytes
 // holding one YAML document. Unknown keys are errors (they are usually
 // typos); whole numbers are decimal without leading zeros, or 0x hex.
+// `overrides` (the command line's --set) are `key.path=value` entries applied
+// to the document before it is read, so they get the file's checks and
+// messages and show in the effective config.
 inline constexpr std::uint64_t kMaxConfigBytes = 1 << 20;
-Config load_config(const std::filesystem::path& path);
+Config load_config(const std::filesystem::path& path,
+                   const std::vector<std::string>& overrides = {});
 // Parses YAML text; `source` names it in error messages.
-Config parse_config(const std::string& yaml_text, const std::string& source);
+Config parse_config(const std::string& yaml_text, const std::string& source,
+                    const std::vector<std::string>& overrides = {});
 // The array-only job needs cfg.core's array verilated (SASIM_ARRAY_VARIANTS),
 // the device jobs cfg.core (SASIM_CORE_VARIANTS). Throw ConfigError naming the
 // file, the built variants and how to build this one otherwise.
