@@ -1,16 +1,22 @@
 // sasim command line: thin argument parsing on top of the sasim libraries.
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "sasim/app/array_job.hpp"
 #include "sasim/app/config.hpp"
 #include "sasim/app/mem_job.hpp"
 #include "sasim/app/run_job.hpp"
+#include "sasim/app/sweep.hpp"
+#include "sasim/app/sweep_runner.hpp"
 #include "sasim/app/train_job.hpp"
 #include "sasim/cosim/array_model.hpp"
 #include "sasim/cosim/core_model.hpp"
+#include "sasim/cosim/variant_cache.hpp"
 #include "sasim/host/files.hpp"
 
 namespace po = boost::program_options;
@@ -120,13 +126,71 @@ int cmd_job(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int cmd_variants() {
-  std::cout << "cores (SASIM_CORE_VARIANTS, for run):\n";
+  std::cout << "cores linked in (SASIM_CORE_VARIANTS, for run and train):\n";
   for (const auto& s : cosim::built_core_variants())
     std::cout << "  " << spec::core_name(s) << "\n";
-  std::cout << "arrays (SASIM_ARRAY_VARIANTS, for array):\n";
+  std::cout << "arrays linked in (SASIM_ARRAY_VARIANTS, for array):\n";
   for (const auto& s : cosim::built_array_variants())
     std::cout << "  " << spec::array_name(s) << "\n";
+  std::cout << "built on demand, in " << cosim::variant_cache_dir().string() << " (key "
+            << cosim::variant_key() << "):\n";
+  for (const auto& s : cosim::cached_variants(cosim::VariantKind::kCore))
+    std::cout << "  core " << spec::core_name(s) << "\n";
+  for (const auto& s : cosim::cached_variants(cosim::VariantKind::kArray))
+    std::cout << "  array " << spec::array_name(s) << "\n";
+  std::cout << "Any other legal core or array is built there when a config first asks for it.\n";
   return 0;
+}
+
+// sasim sweep: the points of a sweep file on a local process pool.
+int cmd_sweep(const std::vector<std::string>& args) {
+  std::string file, out_dir = "out/sweeps";
+  std::vector<std::string> overrides;
+  unsigned jobs = 0, build_jobs = 1;
+  bool skip_invalid = false;
+  po::options_description desc("sasim sweep --config FILE [options]");
+  desc.add_options()("help,h", "show this help")("config,c", po::value(&file),
+                                                 "the sweep file (configs/sweeps/)")(
+      "out,o", po::value(&out_dir)->default_value(out_dir),
+      "results go to <out>/<sweep name>/ (sweep.csv, sweep.jsonl, plots/, points/)")(
+      "jobs,j", po::value(&jobs)->default_value(0), "points run at once (0: the machine's cores)")(
+      "build-jobs", po::value(&build_jobs)->default_value(1),
+      "missing cores verilated at once (each build uses cores/build-jobs compilers)")(
+      "set,s", po::value(&overrides)->composing(),
+      "KEY=VALUE applied to every point (after the sweep file's set)")(
+      "skip-invalid", po::bool_switch(&skip_invalid),
+      "run the points whose config is valid and record the others as failed (default: a "
+      "sweep with an invalid point does not start)");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (file.empty()) throw po::error("--config FILE is required (see configs/sweeps/)");
+  if (jobs > 1024) throw po::error("--jobs " + std::to_string(jobs) + " is out of range (0..1024)");
+  if (build_jobs < 1 || build_jobs > 64)
+    throw po::error("--build-jobs " + std::to_string(build_jobs) + " is out of range (1..64)");
+  // Every process of the sweep (and its points) shares the build slots.
+  setenv("SASIM_BUILD_SLOTS", std::to_string(build_jobs).c_str(), 1);
+  const app::Sweep sweep = app::load_sweep(file, overrides, skip_invalid);
+  app::SweepOptions o;
+  o.out_dir = out_dir;
+  o.jobs = jobs;
+  o.build_jobs = build_jobs;
+  o.progress_bar = ::isatty(STDERR_FILENO);
+  const app::SweepSummary r = app::run_sweep(sweep, o, std::cerr);
+  std::cout << "sasim sweep: " << r.points << " points: " << r.ran << " run, " << r.reused
+            << " reused, " << r.failed << " failed, in " << static_cast<long>(r.wall_seconds + 0.5)
+            << " s\n"
+            << "  table            " << (r.dir / "sweep.csv").string() << "\n"
+            << "  every counter    " << (r.dir / "sweep.jsonl").string() << "\n";
+  if (!sweep.plots.empty())
+    std::cout << "  plots            " << (r.dir / "plots").string() << "/\n";
+  return r.failed ? 4 : 0;
 }
 
 }  // namespace
@@ -144,6 +208,8 @@ int main(int argc, char** argv) {
       "device (configs/train.yaml)\n"
       "  mem [--config FILE] [--out DIR]              synthetic traffic through the memory "
       "system\n"
+      "  sweep --config FILE [--jobs N] [--out DIR]   run the points of a sweep file "
+      "(configs/sweeps/): sweep.csv, sweep.jsonl, plots\n"
       "  variants                                     list the verilated core and array "
       "variants\n"
       "Every job command also takes --set KEY=VALUE (repeatable) to change one config key, e.g.\n"
@@ -156,6 +222,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
     if (cmd == "run" || cmd == "array" || cmd == "train" || cmd == "mem") return cmd_job(cmd, args);
+    if (cmd == "sweep") return cmd_sweep(args);
     if (cmd == "variants") {
       if (!args.empty()) {
         std::cerr << "sasim variants: unexpected argument '" << args[0] << "'\n";
@@ -168,6 +235,9 @@ int main(int argc, char** argv) {
   } catch (const po::error& e) {
     std::cerr << "sasim " << cmd << ": " << e.what() << "\n";
     return 1;
+  } catch (const app::SweepError& e) {
+    std::cerr << "sasim sweep: " << e.what() << "\n";
+    return 2;
   } catch (const app::ConfigError& e) {
     std::cerr << "sasim: configuration error: " << e.what() << "\n";
     return 2;

@@ -619,24 +619,6 @@ Config load_config(const std::filesystem::path& path, const std::vector<std::str
   return parse_config(text, path.string(), overrides);
 }
 
-void require_array_variant(const Config& cfg) {
-  if (cosim::is_array_built(cfg.core)) return;
-  try {
-    cosim::make_array_model(cfg.core);  // throws, naming the built variants
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(cfg.source + ": core: " + e.what());
-  }
-}
-
-void require_core_variant(const Config& cfg) {
-  if (cosim::is_core_built(cfg.core)) return;
-  try {
-    cosim::make_core_model(cfg.core);  // throws, naming the built variants
-  } catch (const std::invalid_argument& e) {
-    throw ConfigError(cfg.source + ": core: " + e.what());
-  }
-}
-
 std::string to_yaml(const Config& c) {
   YAML::Emitter e;
   e << YAML::BeginMap;

@@ -21,7 +21,6 @@ cosim::DeviceConfig device_config(const Config& cfg, const DeviceOptions& opt) {
 }
 
 std::unique_ptr<cosim::CosimDevice> make_cosim_device(const Config& cfg, const DeviceOptions& opt) {
-  require_core_variant(cfg);
   return std::make_unique<cosim::CosimDevice>(device_config(cfg, opt));
 }
 

@@ -41,6 +41,9 @@ struct Phase {
     if (cfg.memory.model == "dram") {
       j["dram_bytes_read"] = c("device.mem.dram.bytes_read");
       j["dram_bytes_written"] = c("device.mem.dram.bytes_written");
+      j["dram_row_hits"] = c("device.mem.dram.row_hits");
+      j["dram_row_misses"] = c("device.mem.dram.row_misses");
+      j["dram_row_conflicts"] = c("device.mem.dram.row_conflicts");
     }
     if (!cfg.l2.bypass) {
       j["l2_hits"] = c("device.mem.l2.hits");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <span>
@@ -15,6 +16,7 @@
 #include "sasim/app/config.hpp"
 #include "sasim/app/device.hpp"
 #include "sasim/app/run_job.hpp"
+#include "sasim/cosim/variant_cache.hpp"
 #include "sasim/host/driver.hpp"
 #include "support/sc_test.hpp"
 
@@ -78,10 +80,22 @@ TEST(DeviceJob, MemorySettingsChangeCyclesAndStatistics) {
   }
 }
 
-TEST(DeviceJob, UnbuiltCoreIsAConfigError) {
+// A core that is not linked in is built into the variant cache (the build
+// itself: tests/sweep/test_variants.py); when that cannot happen the run
+// stops with an error that says why, before it simulates anything.
+TEST(DeviceJob, UnbuildableCoreIsAClearError) {
   sasim::mem::test::fresh_systemc();
+  const char* old = std::getenv("SASIM_VARIANT_CACHE");
+  const std::string saved = old ? old : "";
+  ::setenv("SASIM_VARIANT_CACHE", "/proc/sasim-no-cache", 1);
   const app::Config cfg = app::parse_config("core: {rows: 6, cols: 6}", "t.yaml");
-  EXPECT_THROW(app::run_job(cfg), app::ConfigError);
+  EXPECT_THAT([&] { app::run_job(cfg); },
+              ThrowsMessage<cosim::VariantBuildError>(
+                  HasSubstr("cannot create the variant cache /proc/sasim-no-cache")));
+  if (old)
+    ::setenv("SASIM_VARIANT_CACHE", saved.c_str(), 1);
+  else
+    ::unsetenv("SASIM_VARIANT_CACHE");
 }
 
 // One function builds both kinds of device from a config; the same GEMM

@@ -146,19 +146,7 @@ TEST(Config, SetErrorsAreTheFilesErrors) {
               HasSubstr("t.yaml: --set 'core.rows=[1, ': the value is not valid YAML"));
 }
 
-TEST(Config, UnbuiltVariantsAreRejected) {
-  const app::Config cfg = app::parse_config("core: {rows: 6, cols: 6}", "t.yaml");
-  EXPECT_THAT([&] { app::require_array_variant(cfg); },
-              ThrowsMessage<app::ConfigError>(HasSubstr(
-                  "t.yaml: core: array int8_6x6 is legal but not verilated into this build")));
-  // ... and says how to build it.
-  EXPECT_THAT(
-      [&] { app::require_core_variant(cfg); },
-      ThrowsMessage<app::ConfigError>(
-          AllOf(HasSubstr("t.yaml: core: core int8_6x6_s8192_a1024_b16 is legal but not verilated "
-                          "into this build"),
-                HasSubstr("-DSASIM_CORE_VARIANTS=\""),
-                HasSubstr(";int8_6x6_s8192_a1024_b16\" && ./sasim build"))));
+TEST(Config, IllegalCoresAreRejected) {
   EXPECT_EQ(error_of("core: {bus_bytes: 24}"),
             "t.yaml: core.bus_bytes: 24 is not allowed (allowed 16, 32, 64)");
 }

@@ -94,12 +94,6 @@ Config load_config(const std::filesystem::path& path,
 // Parses YAML text; `source` names it in error messages.
 Config parse_config(const std::string& yaml_text, const std::string& source,
                     const std::vector<std::string>& overrides = {});
-// The array-only job needs cfg.core's array verilated (SASIM_ARRAY_VARIANTS),
-// the device jobs cfg.core (SASIM_CORE_VARIANTS). Throw ConfigError naming the
-// file, the built variants and how to build this one otherwise.
-void require_array_variant(const Config& cfg);
-void require_core_variant(const Config& cfg);
-
 // The effective configuration (defaults filled in), as YAML.
 std::string to_yaml(const Config& cfg);
 

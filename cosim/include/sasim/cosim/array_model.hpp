@@ -66,13 +66,15 @@ class ArrayModel {
 };
 
 // The arrays verilated into this build (SASIM_ARRAY_VARIANTS in CMake): only
-// datapath, rows and cols of each spec matter.
+// datapath, rows and cols of each spec matter. is_array_built: linked in or
+// in the variant cache (variant_cache.hpp), i.e. usable without a build.
 std::vector<spec::CoreSpec> built_array_variants();
 bool is_array_built(const spec::CoreSpec& s);
 
 // Creates the verilated array of s; throws spec::SpecError for a core outside
-// the contract's ranges and std::invalid_argument naming the built variants
-// and the build command when the array was not verilated into this build.
+// the contract's ranges. An array that is not linked in comes from the
+// variant cache, built there first when missing (VariantBuildError if that
+// fails).
 std::unique_ptr<ArrayModel> make_array_model(const spec::CoreSpec& s,
                                              const ArrayModelOptions& options = {});
 

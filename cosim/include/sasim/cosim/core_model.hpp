@@ -44,11 +44,13 @@ struct CoreModelOptions {
 };
 
 // The cores verilated into this build (SASIM_CORE_VARIANTS in CMake).
+// is_core_built: linked in or in the variant cache (variant_cache.hpp), i.e.
+// usable without a build.
 std::vector<spec::CoreSpec> built_core_variants();
 bool is_core_built(const spec::CoreSpec& s);
-// Throws spec::SpecError for a core outside the contract's ranges, and
-// std::invalid_argument naming the built variants and the build command when
-// `s` is legal but was not verilated into this build.
+// Throws spec::SpecError for a core outside the contract's ranges. A core that
+// is not linked in comes from the variant cache, built there first when
+// missing (VariantBuildError if that fails).
 std::unique_ptr<CoreModel> make_core_model(const spec::CoreSpec& s,
                                            const CoreModelOptions& options = {});
 

@@ -29,7 +29,7 @@
 namespace sasim::cosim {
 
 struct DeviceConfig {
-  spec::CoreSpec core;  // must be a verilated variant (is_core_built)
+  spec::CoreSpec core;  // built into the variant cache when not linked in
   mem::MemorySystemConfig memory;
   bool lockstep = false;                   // bridge reference mode: one wait() per cycle
   std::uint64_t watchdog_cycles = 100000;  // cycles without progress end a run

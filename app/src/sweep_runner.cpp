@@ -1,0 +1,516 @@
+#include "sasim/app/sweep_runner.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "sasim/cosim/array_model.hpp"
+#include "sasim/cosim/core_model.hpp"
+#include "sasim/cosim/subprocess.hpp"
+#include "sasim/cosim/variant_cache.hpp"
+#include "sasim/host/files.hpp"
+
+namespace sasim::app {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kMaxResultBytes = 64 << 20;
+
+const char* stats_file_of(const std::string& command) {
+  if (command == "array") return "array_stats.json";
+  if (command == "mem") return "mem_stats.json";
+  if (command == "train") return "train_report.json";
+  return "stats.json";
+}
+
+fs::path point_dir(const fs::path& sweep_dir, const SweepPoint& p) {
+  return sweep_dir / "points" / p.id;
+}
+
+std::string hex_crc(const std::string& text) {
+  const auto* b = reinterpret_cast<const Bytef*>(text.data());
+  const auto n = static_cast<uInt>(text.size());
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%08lx%08lx", crc32(crc32(0L, Z_NULL, 0), b, n) & 0xffffffffUL,
+                adler32(adler32(0L, Z_NULL, 0), b, n) & 0xffffffffUL);
+  return buf;
+}
+
+// The error a failed point reports: the last line of its log that says
+// "error", else its last line.
+std::string error_of_log(const fs::path& log) {
+  std::ifstream in(log);
+  std::string last, last_error;
+  for (std::string l; std::getline(in, l);) {
+    if (l.empty()) continue;
+    last = l;
+    std::string lower = l;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (lower.find("error") != std::string::npos) last_error = l;
+  }
+  std::string e = last_error.empty() ? last : last_error;
+  if (e.size() > 400) e = e.substr(0, 400) + "...";
+  return e;
+}
+
+// A number at a JSON pointer, or null.
+json at(const json& j, const char* pointer) {
+  const json::json_pointer p(pointer);
+  return j.contains(p) && j.at(p).is_number() ? j.at(p) : json();
+}
+
+double num(const json& j, const char* pointer) {
+  const json v = at(j, pointer);
+  return v.is_null() ? 0.0 : v.get<double>();
+}
+
+// The metrics of sweep_metrics() from one point's statistics.
+json metrics_of(const std::string& command, const Config& cfg, const json& stats) {
+  json m = json::object();
+  for (const auto& k : sweep_metrics()) m[k] = nullptr;
+  if (stats.is_null()) return m;
+  const double pes = double(cfg.core.rows) * cfg.core.cols;
+  const double clock_hz = cfg.core.clock_mhz * 1e6;
+  double rd = 0, wr = 0, hits = 0, misses = 0, rh = 0, rm = 0, rc = 0;
+  bool has_dram = false, has_l2 = false;
+  if (command == "train") {
+    double cycles = num(stats, "/training_cycles"), macs = 0;
+    for (const char* ph : {"forward", "data_gradient", "weight_gradient", "update"}) {
+      const json& p = stats.at("phases").at(ph);
+      macs += p.value("macs", 0.0);
+      has_dram |= p.contains("dram_bytes_read");
+      has_l2 |= p.contains("l2_hits");
+      rd += p.value("dram_bytes_read", 0.0);
+      wr += p.value("dram_bytes_written", 0.0);
+      hits += p.value("l2_hits", 0.0);
+      misses += p.value("l2_misses", 0.0);
+      rh += p.value("dram_row_hits", 0.0);
+      rm += p.value("dram_row_misses", 0.0);
+      rc += p.value("dram_row_conflicts", 0.0);
+    }
+    m["cycles"] = cycles;
+    m["macs"] = macs;
+    m["simulated_us"] = cycles / cfg.core.clock_mhz;
+    if (cycles > 0) {
+      m["pe_utilization"] = macs / (pes * cycles);
+      m["achieved_macs_per_s"] = macs * clock_hz / cycles;
+    }
+    m["match"] = stats.value("checked_against_golden", false) ? json(true) : json();
+    m["wall_seconds"] = at(stats, "/wall_seconds_training");
+  } else if (command == "mem") {
+    m["cycles"] = nullptr;
+    m["simulated_us"] = num(stats, "/derived/elapsed_ns") * 1e-3;
+  } else {
+    const bool array = command == "array";
+    m["cycles"] = at(stats, array ? "/counters/cycles" : "/derived/cycles");
+    m["macs"] = at(stats, array ? "/counters/macs" : "/derived/macs");
+    m["simulated_us"] = at(stats, "/derived/simulated_us");
+    m["pe_utilization"] = at(stats, "/derived/pe_utilization");
+    m["achieved_macs_per_s"] = at(stats, "/derived/achieved_macs_per_s");
+    m["match"] = stats.contains("match") ? stats.at("match") : json();
+    m["wall_seconds"] = at(stats, array ? "/derived/wall_seconds" : "/derived/wall_seconds");
+  }
+  if (command != "train" && stats.contains("counters")) {
+    const json& c = stats.at("counters");
+    const auto get = [&](const char* k, bool& has) {
+      const auto it = c.find(k);
+      if (it == c.end() || !it->is_number()) return 0.0;
+      has = true;
+      return it->get<double>();
+    };
+    rd = get("device.mem.dram.bytes_read", has_dram);
+    wr = get("device.mem.dram.bytes_written", has_dram);
+    rh = get("device.mem.dram.row_hits", has_dram);
+    rm = get("device.mem.dram.row_misses", has_dram);
+    rc = get("device.mem.dram.row_conflicts", has_dram);
+    hits = get("device.mem.l2.hits", has_l2);
+    misses = get("device.mem.l2.misses", has_l2);
+    if (command == "mem") {
+      rd = get("mem.dram.bytes_read", has_dram) + rd;
+      wr = get("mem.dram.bytes_written", has_dram) + wr;
+    }
+  }
+  const double us = m["simulated_us"].is_number() ? m["simulated_us"].get<double>() : 0.0;
+  if (has_dram) {
+    m["dram_bytes"] = rd + wr;
+    if (us > 0) m["dram_gbps"] = (rd + wr) / (us * 1e3);
+    if (rh + rm + rc > 0) m["row_hit_rate"] = rh / (rh + rm + rc);
+  }
+  if (has_l2 && hits + misses > 0) m["l2_hit_rate"] = hits / (hits + misses);
+  return m;
+}
+
+std::string csv_field(const json& v) {
+  std::string s;
+  if (v.is_null()) return "";
+  if (v.is_string())
+    s = v.get<std::string>();
+  else if (v.is_boolean())
+    s = v.get<bool>() ? "true" : "false";
+  else if (v.is_number_float()) {
+    char b[40];
+    std::snprintf(b, sizeof b, "%.6g", v.get<double>());
+    s = b;
+  } else
+    s = v.dump();
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+  return q + "\"";
+}
+
+std::string duration(double s) {
+  char b[32];
+  if (s >= 3600)
+    std::snprintf(b, sizeof b, "%dh%02dm", int(s / 3600), int(s / 60) % 60);
+  else if (s >= 60)
+    std::snprintf(b, sizeof b, "%dm%02ds", int(s / 60), int(s) % 60);
+  else
+    std::snprintf(b, sizeof b, "%.0fs", s);
+  return b;
+}
+
+// A stored result that is still valid for this point, or null.
+json stored_result(const Sweep& s, const SweepPoint& p, const fs::path& dir) {
+  const fs::path f = point_dir(dir, p) / "result.json";
+  std::error_code ec;
+  if (!fs::exists(f, ec)) return json();
+  try {
+    json r = json::parse(host::read_file(f, kMaxResultBytes, "point result"));
+    if (r.value("key", "") == point_key(s, p)) return r;
+  } catch (const std::exception&) {
+    // Unreadable: written by something else; run the point again.
+  }
+  return json();
+}
+
+json failed_result(const Sweep& s, const SweepPoint& p, const std::string& error) {
+  json values = json::object();
+  for (const auto& [k, v] : p.values) values[k] = v;
+  return {{"index", p.index}, {"id", p.id},        {"key", point_key(s, p)},
+          {"values", values}, {"status", "error"}, {"exit_code", nullptr},
+          {"error", error},   {"wall_seconds", 0}, {"stats", nullptr}};
+}
+
+// The variant a point needs built (cores for run and train, arrays for
+// array; mem needs none).
+std::optional<std::pair<cosim::VariantKind, spec::CoreSpec>> variant_of(const Sweep& s,
+                                                                        const SweepPoint& p) {
+  if (!p.error.empty() || s.command == "mem") return std::nullopt;
+  if (s.command == "array") return std::make_pair(cosim::VariantKind::kArray, p.config.core);
+  return std::make_pair(cosim::VariantKind::kCore, p.config.core);
+}
+
+std::string variant_label(cosim::VariantKind k, const spec::CoreSpec& c) {
+  return k == cosim::VariantKind::kCore ? "core " + spec::core_variant(c)
+                                        : "array " + spec::array_variant(c);
+}
+
+bool variant_ready(cosim::VariantKind k, const spec::CoreSpec& c) {
+  return k == cosim::VariantKind::kCore ? cosim::is_core_built(c) : cosim::is_array_built(c);
+}
+
+class Progress {
+ public:
+  Progress(std::ostream& out, bool bar, std::size_t total)
+      : out_(out), bar_(bar), total_(total), t0_(Clock::now()) {}
+  void point(std::size_t done, std::size_t failed, std::size_t running, std::size_t todo_at_start,
+             std::size_t ran, const std::string& last) {
+    const double el = std::chrono::duration<double>(Clock::now() - t0_).count();
+    const std::size_t left = todo_at_start - ran;
+    std::string eta = ran ? duration(el / double(ran) * double(left)) : "?";
+    char line[256];
+    const int width = 30;
+    const int fill = total_ ? int(width * double(done) / double(total_)) : width;
+    std::snprintf(line, sizeof line, "[%s%s] %zu/%zu points, %zu failed, %zu running, %s, ETA %s",
+                  std::string(fill, '#').c_str(), std::string(width - fill, '.').c_str(), done,
+                  total_, failed, running, duration(el).c_str(), left ? eta.c_str() : "0s");
+    if (bar_)
+      out_ << "\r" << line << "\033[K" << std::flush;
+    else
+      out_ << "sasim sweep: " << line << (last.empty() ? "" : " | " + last) << "\n" << std::flush;
+  }
+  void end() {
+    if (bar_) out_ << "\n";
+  }
+
+ private:
+  std::ostream& out_;
+  bool bar_;
+  std::size_t total_;
+  Clock::time_point t0_;
+};
+
+}  // namespace
+
+std::string point_key(const Sweep& s, const SweepPoint& p) {
+  std::string text = s.command + "\n" + cosim::variant_key() + "\n";
+  try {
+    text += host::read_file(s.base, 1 << 20, "configuration file");
+  } catch (const host::FileError&) {
+  }
+  for (const auto& [k, v] : s.set) text += k + "=" + v + "\n";
+  for (const auto& [k, v] : p.values) text += k + "=" + v + "\n";
+  return hex_crc(text);
+}
+
+json run_point(const Sweep& s, const SweepPoint& p, const fs::path& sweep_dir) {
+  const fs::path dir = point_dir(sweep_dir, p);
+  json result;
+  if (!p.error.empty()) {
+    result = failed_result(s, p, p.error);
+  } else {
+    std::error_code ec;
+    fs::remove_all(dir, ec);  // no stale statistics from an interrupted run
+    fs::create_directories(dir);
+    std::vector<std::string> argv = {fs::read_symlink("/proc/self/exe").string(),
+                                     s.command,
+                                     "--config",
+                                     s.base.string(),
+                                     "--out",
+                                     dir.string()};
+    for (const auto& [k, v] : s.set) argv.insert(argv.end(), {"--set", k + "=" + v});
+    for (const auto& [k, v] : p.values) argv.insert(argv.end(), {"--set", k + "=" + v});
+    const auto t0 = Clock::now();
+    const int rc = cosim::run_process(argv, dir / "log.txt");
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    result = failed_result(s, p, "");
+    result["exit_code"] = rc;
+    result["wall_seconds"] = wall;
+    const fs::path stats = dir / p.config.name / stats_file_of(s.command);
+    if (rc == 0 || rc == 3) {
+      try {
+        result["stats"] = json::parse(host::read_file(stats, kMaxResultBytes, "point statistics"));
+      } catch (const std::exception& e) {
+        result["error"] = std::string("no statistics: ") + e.what();
+      }
+    }
+    if (rc == 0 && !result["stats"].is_null()) {
+      result["status"] = "ok";
+    } else if (rc == 3) {
+      result["status"] = "mismatch";
+      result["error"] = "the device result differs from the golden model (see " +
+                        (dir / "log.txt").string() + ")";
+    } else if (result["error"].get<std::string>().empty()) {
+      result["error"] = "exit status " + std::to_string(rc) + ": " + error_of_log(dir / "log.txt");
+    }
+  }
+  fs::create_directories(dir);
+  host::write_file_atomic(dir / "result.json", result.dump(1) + "\n");
+  return result;
+}
+
+json table_row(const Sweep& s, const SweepPoint& p, const json& r) {
+  json row = json::object();
+  row["point"] = p.index;
+  row["id"] = p.id;
+  for (const auto& [k, v] : p.values) row[k] = v;
+  row["status"] = r.value("status", "error");
+  row["error"] = r.value("error", "");
+  json m = metrics_of(s.command, p.config,
+                      r.is_object() && r.contains("stats") ? r.at("stats") : json());
+  m["wall_seconds"] = r.value("wall_seconds", 0.0);
+  for (const auto& k : sweep_metrics()) row[k] = m[k];
+  return row;
+}
+
+void write_tables(const Sweep& s, const std::vector<json>& results, const fs::path& dir) {
+  std::vector<std::string> cols = {"point", "id"};
+  cols.insert(cols.end(), s.axis_keys.begin(), s.axis_keys.end());
+  cols.insert(cols.end(), {"status", "error"});
+  cols.insert(cols.end(), sweep_metrics().begin(), sweep_metrics().end());
+  std::string csv, jsonl;
+  for (std::size_t i = 0; i < cols.size(); ++i) csv += (i ? "," : "") + cols[i];
+  csv += "\n";
+  for (const auto& p : s.points) {
+    const json& r = results[p.index];
+    if (r.is_null()) continue;
+    const json row = table_row(s, p, r);
+    for (std::size_t i = 0; i < cols.size(); ++i) csv += (i ? "," : "") + csv_field(row[cols[i]]);
+    csv += "\n";
+    json full = row;
+    full["config_file"] = (fs::path("points") / p.id / p.config.name / "config.yaml").string();
+    full["stats"] = r.contains("stats") ? r.at("stats") : json();
+    jsonl += full.dump() + "\n";
+  }
+  host::write_file_atomic(dir / "sweep.csv", csv);
+  host::write_file_atomic(dir / "sweep.jsonl", jsonl);
+}
+
+SweepSummary run_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out) {
+  const auto t0 = Clock::now();
+  SweepSummary sum;
+  sum.dir = o.out_dir / s.name;
+  sum.points = s.points.size();
+  host::prepare_output_dir(sum.dir / "points");
+  {
+    json manifest = {{"sweep", s.source},   {"command", s.command},      {"base", s.base.string()},
+                     {"axes", s.axis_keys}, {"points", s.points.size()}, {"excluded", s.excluded}};
+    host::write_file_atomic(sum.dir / "sweep.json", manifest.dump(2) + "\n");
+  }
+
+  // Finished points are kept; the others are to run.
+  std::vector<json> results(s.points.size());
+  std::vector<std::size_t> todo;
+  for (const auto& p : s.points) {
+    results[p.index] = stored_result(s, p, sum.dir);
+    if (results[p.index].is_null())
+      todo.push_back(p.index);
+    else
+      ++sum.reused;
+  }
+  out << "sasim sweep: " << s.source << ": " << s.points.size() << " points (" << s.excluded
+      << " excluded), " << sum.reused << " already done, " << todo.size() << " to run -> "
+      << sum.dir.string() << "\n"
+      << std::flush;
+
+  // The cores the points need, built once each, at most build_jobs at a time.
+  std::map<std::string, std::pair<cosim::VariantKind, spec::CoreSpec>> missing;
+  for (const std::size_t i : todo)
+    if (const auto v = variant_of(s, s.points[i]); v && !variant_ready(v->first, v->second))
+      missing.emplace(variant_label(v->first, v->second), *v);
+  std::map<std::string, std::string> build_errors;
+  if (!missing.empty()) {
+    out << "sasim sweep: building " << missing.size() << " missing variant(s) (" << o.build_jobs
+        << " at a time): ";
+    for (const auto& [name, v] : missing)
+      out << name << (name == missing.rbegin()->first ? "\n" : ", ");
+    out << std::flush;
+    std::mutex m;
+    auto next = missing.begin();
+    std::size_t done = 0;
+    const auto worker = [&] {
+      for (;;) {
+        std::pair<std::string, std::pair<cosim::VariantKind, spec::CoreSpec>> job;
+        {
+          std::lock_guard<std::mutex> l(m);
+          if (next == missing.end()) return;
+          job = *next++;
+          out << "sasim sweep: building " << job.first << " (log "
+              << (cosim::variant_entry(job.second.first, job.second.second) / "build.log").string()
+              << ")\n"
+              << std::flush;
+        }
+        std::ostringstream log;  // the builder's own lines: the ones above say it all
+        std::string err;
+        const auto b0 = Clock::now();
+        try {
+          cosim::build_variant(job.second.first, job.second.second, log);
+        } catch (const std::exception& e) {
+          err = e.what();
+        }
+        const double secs = std::chrono::duration<double>(Clock::now() - b0).count();
+        std::lock_guard<std::mutex> l(m);
+        ++done;
+        if (!err.empty()) build_errors[job.first] = err;
+        out << "sasim sweep: [" << done << "/" << missing.size() << " built] " << job.first
+            << (err.empty() ? " in " + duration(secs) : " FAILED: " + err) << "\n"
+            << std::flush;
+      }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < std::max(1u, o.build_jobs); ++t) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+  }
+
+  // The pool: one process per point, `jobs` at a time.
+  const unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  Progress progress(out, o.progress_bar, s.points.size());
+  std::size_t done = sum.reused, failed = 0;
+  for (const auto& r : results)
+    if (!r.is_null() && r.value("status", "") != "ok") ++failed;
+  const std::size_t todo_at_start = todo.size();
+  std::map<pid_t, std::size_t> running;
+  std::size_t next = 0;
+  std::string last;
+  const pid_t parent = ::getpid();
+  // A point runs in a child of its own (run_point in a forked sasim), so the
+  // pool waits on processes and never on threads.
+  while (next < todo.size() || !running.empty()) {
+    while (running.size() < jobs && next < todo.size()) {
+      const SweepPoint& p = s.points[todo[next++]];
+      if (const auto v = variant_of(s, p)) {
+        const auto err = build_errors.find(variant_label(v->first, v->second));
+        if (err != build_errors.end()) {
+          results[p.index] =
+              failed_result(s, p, "building " + err->first + " failed: " + err->second);
+          fs::create_directories(point_dir(sum.dir, p));
+          host::write_file_atomic(point_dir(sum.dir, p) / "result.json",
+                                  results[p.index].dump(1) + "\n");
+          ++done, ++failed, ++sum.ran;
+          continue;
+        }
+      }
+      const pid_t pid = ::fork();
+      if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+      if (pid == 0) {
+        // Dies with the sweep (its own child, the point's sasim, too): a
+        // killed sweep leaves nothing running that could write a result later.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(1);
+        int rc = 0;
+        try {
+          run_point(s, p, sum.dir);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "sasim sweep: point %zu: %s\n", p.index, e.what());
+          rc = 1;
+        }
+        std::fflush(nullptr);
+        ::_exit(rc);
+      }
+      running[pid] = p.index;
+    }
+    if (running.empty()) break;
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+    }
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const SweepPoint& p = s.points[it->second];
+    running.erase(it);
+    results[p.index] = stored_result(s, p, sum.dir);
+    if (results[p.index].is_null())
+      results[p.index] = failed_result(
+          s, p, "the point's runner ended with status " + std::to_string(cosim::exit_code(status)));
+    ++done, ++sum.ran;
+    const bool ok = results[p.index].value("status", "") == "ok";
+    if (!ok) ++failed;
+    last = "point " + std::to_string(p.index) + " " + p.set_text() + ": " +
+           (ok ? "ok" : results[p.index].value("status", "error"));
+    write_tables(s, results, sum.dir);
+    progress.point(done, failed, running.size(), todo_at_start, sum.ran, last);
+  }
+  progress.end();
+  write_tables(s, results, sum.dir);
+  const auto plots = write_plots(s, results, sum.dir, out);
+  sum.failed = failed;
+  sum.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace sasim::app
