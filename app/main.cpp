@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -23,6 +24,19 @@ namespace po = boost::program_options;
 using namespace sasim;
 
 namespace {
+
+// Parses a command's options, the first positional argument being --config;
+// false after printing the help (--help).
+bool parse_options(const std::vector<std::string>& args, const po::options_description& desc,
+                   po::variables_map& vm) {
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (!vm.count("help")) return true;
+  std::cout << desc << "\n";
+  return false;
+}
 
 // The options every job takes: the config file (also positional), the output
 // directory, --set overrides and, where `waves_help` is set, --waves; train
@@ -47,15 +61,8 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
     desc.add_options()("resume", po::bool_switch(&resume),
                        "continue from <out>/<name>/checkpoint.bin when it exists (a killed run "
                        "resumes where it stopped and ends as it would have)");
-  po::positional_options_description pos;
-  pos.add("config", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return std::nullopt;
-  }
+  if (!parse_options(args, desc, vm)) return std::nullopt;
   app::Config cfg = app::load_config(config_path, overrides);
   if (waves) cfg.run.waves = true;
   if (!out_dir.empty()) cfg.run.out_dir = out_dir;
@@ -134,10 +141,15 @@ int cmd_variants() {
     std::cout << "  " << spec::array_name(s) << "\n";
   std::cout << "built on demand, in " << cosim::variant_cache_dir().string() << " (key "
             << cosim::variant_key() << "):\n";
+  const auto built_in = [](cosim::VariantKind k, const spec::CoreSpec& s) {
+    const double secs = cosim::variant_build_seconds(k, s);
+    return secs < 0 ? std::string() : " (built in " + std::to_string(std::lround(secs)) + " s)";
+  };
   for (const auto& s : cosim::cached_variants(cosim::VariantKind::kCore))
-    std::cout << "  core " << spec::core_name(s) << "\n";
+    std::cout << "  core " << spec::core_name(s) << built_in(cosim::VariantKind::kCore, s) << "\n";
   for (const auto& s : cosim::cached_variants(cosim::VariantKind::kArray))
-    std::cout << "  array " << spec::array_name(s) << "\n";
+    std::cout << "  array " << spec::array_name(s) << built_in(cosim::VariantKind::kArray, s)
+              << "\n";
   std::cout << "Any other legal core or array is built there when a config first asks for it.\n";
   return 0;
 }
@@ -148,12 +160,23 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::vector<std::string> overrides;
   unsigned jobs = 0, build_jobs = 1;
   bool skip_invalid = false;
+  std::string runner = "local";
+  std::vector<std::string> sbatch_args;
+  long long run_point = -1;
   po::options_description desc("sasim sweep --config FILE [options]");
   desc.add_options()("help,h", "show this help")("config,c", po::value(&file),
                                                  "the sweep file (configs/sweeps/)")(
       "out,o", po::value(&out_dir)->default_value(out_dir),
       "results go to <out>/<sweep name>/ (sweep.csv, sweep.jsonl, plots/, points/)")(
-      "jobs,j", po::value(&jobs)->default_value(0), "points run at once (0: the machine's cores)")(
+      "jobs,j", po::value(&jobs)->default_value(0),
+      "points run at once (local: 0 is the machine's cores; slurm: array tasks at once, 0 no "
+      "limit)")("runner", po::value(&runner)->default_value(runner),
+                "local (a process pool on this machine) | slurm (one sbatch job array, results "
+                "in the shared --out folder)")(
+      "sbatch-arg", po::value(&sbatch_args)->composing(),
+      "an extra sbatch option for --runner slurm, e.g. --sbatch-arg=--partition=short "
+      "(repeatable)")("run-point", po::value(&run_point),
+                      "run point I of the sweep and record it (what each Slurm task does)")(
       "build-jobs", po::value(&build_jobs)->default_value(1),
       "missing cores verilated at once (each build uses cores/build-jobs compilers)")(
       "set,s", po::value(&overrides)->composing(),
@@ -161,19 +184,16 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "skip-invalid", po::bool_switch(&skip_invalid),
       "run the points whose config is valid and record the others as failed (default: a "
       "sweep with an invalid point does not start)");
-  po::positional_options_description pos;
-  pos.add("config", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (!parse_options(args, desc, vm)) return 0;
   if (file.empty()) throw po::error("--config FILE is required (see configs/sweeps/)");
   if (jobs > 1024) throw po::error("--jobs " + std::to_string(jobs) + " is out of range (0..1024)");
   if (build_jobs < 1 || build_jobs > 64)
     throw po::error("--build-jobs " + std::to_string(build_jobs) + " is out of range (1..64)");
+  if (runner != "local" && runner != "slurm")
+    throw po::error("--runner '" + runner + "' is not allowed (allowed local, slurm)");
+  if (vm.count("run-point") && run_point < 0)
+    throw po::error("--run-point " + std::to_string(run_point) + " is out of range (0..points-1)");
   // Every process of the sweep (and its points) shares the build slots.
   setenv("SASIM_BUILD_SLOTS", std::to_string(build_jobs).c_str(), 1);
   const app::Sweep sweep = app::load_sweep(file, overrides, skip_invalid);
@@ -182,6 +202,14 @@ int cmd_sweep(const std::vector<std::string>& args) {
   o.jobs = jobs;
   o.build_jobs = build_jobs;
   o.progress_bar = ::isatty(STDERR_FILENO);
+  o.runner = runner;
+  o.sbatch_args = sbatch_args;
+  if (run_point >= 0) {
+    const auto r = app::run_one_point(sweep, static_cast<std::size_t>(run_point), o);
+    std::cout << "sasim sweep: point " << run_point << ": " << r.value("status", "error")
+              << (r.value("error", "").empty() ? "" : ": " + r.value("error", "")) << "\n";
+    return 0;  // the point's own failure is in its result, not in this task's status
+  }
   const app::SweepSummary r = app::run_sweep(sweep, o, std::cerr);
   std::cout << "sasim sweep: " << r.points << " points: " << r.ran << " run, " << r.reused
             << " reused, " << r.failed << " failed, in " << static_cast<long>(r.wall_seconds + 0.5)
@@ -208,7 +236,8 @@ int main(int argc, char** argv) {
       "device (configs/train.yaml)\n"
       "  mem [--config FILE] [--out DIR]              synthetic traffic through the memory "
       "system\n"
-      "  sweep --config FILE [--jobs N] [--out DIR]   run the points of a sweep file "
+      "  sweep --config FILE [--jobs N] [--out DIR] [--runner local|slurm]\n"
+      "                                               run the points of a sweep file "
       "(configs/sweeps/): sweep.csv, sweep.jsonl, plots\n"
       "  variants                                     list the verilated core and array "
       "variants\n"

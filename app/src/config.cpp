@@ -552,8 +552,7 @@ void apply_override(YAML::Node& root, const std::string& set, const std::string&
   std::vector<std::string> path;
   std::stringstream keys(set.substr(0, eq));
   for (std::string k; std::getline(keys, k, '.');) {
-    if (k.empty() || k.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != k.npos)
-      bad("'" + short_text(k) + "' is not a key name (lower-case letters, digits, _)");
+    if (!is_key_name(k)) bad("'" + short_text(k) + "' is not a key name (letters, digits, _)");
     path.push_back(k);
   }
   if (path.empty() || set[eq - 1] == '.') bad("expected key.path=value (e.g. core.rows=32)");
@@ -617,6 +616,12 @@ Config load_config(const std::filesystem::path& path, const std::vector<std::str
     throw ConfigError(e.what());
   }
   return parse_config(text, path.string(), overrides);
+}
+
+bool is_key_name(const std::string& k) {
+  return !k.empty() && k.size() <= 64 && std::all_of(k.begin(), k.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_';
+  });
 }
 
 std::string to_yaml(const Config& c) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "sasim/host/files.hpp"
 
@@ -79,10 +80,11 @@ class SweepReader {
 
   std::string key_of(const std::string& where, const YAML::Node& k) const {
     const std::string key = k.as<std::string>();
-    if (key.empty() || key.front() == '.' || key.back() == '.' ||
-        key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.") != std::string::npos ||
-        key.find("..") != std::string::npos)
-      fail(where, "'" + key + "' is not a config key path (e.g. core.rows, l2.replacement)");
+    std::stringstream parts(key);
+    bool ok = !key.empty() && key.back() != '.';
+    for (std::string part; ok && std::getline(parts, part, '.');) ok = is_key_name(part);
+    if (!ok)
+      fail(where, "'" + key + "' is not a config key path (e.g. core.rows, memory.dram.tCL)");
     return key;
   }
 
@@ -105,8 +107,9 @@ std::string SweepPoint::set_text() const {
 
 const std::vector<std::string>& sweep_metrics() {
   static const std::vector<std::string> kMetrics = {
-      "cycles",    "simulated_us", "pe_utilization", "macs",  "achieved_macs_per_s", "dram_bytes",
-      "dram_gbps", "l2_hit_rate",  "row_hit_rate",   "match", "wall_seconds"};
+      "cycles",       "simulated_us",    "pe_utilization", "macs",         "achieved_macs_per_s",
+      "dram_bytes",   "dram_gbps",       "l2_hit_rate",    "row_hit_rate", "match",
+      "wall_seconds", "sim_cycles_per_s"};
   return kMetrics;
 }
 
@@ -114,6 +117,8 @@ Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides
                  bool skip_invalid) {
   Sweep s;
   s.source = file.string();
+  s.overrides = overrides;
+  s.skip_invalid = skip_invalid;
   s.name = file.stem().string();
   const SweepReader r(s.source);
   std::string text;

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sasim/app/summary.hpp"
 #include "sasim/cosim/array_model.hpp"
 #include "sasim/cosim/core_model.hpp"
 #include "sasim/cosim/subprocess.hpp"
@@ -181,15 +182,11 @@ std::string csv_field(const json& v) {
   return q + "\"";
 }
 
-std::string duration(double s) {
-  char b[32];
-  if (s >= 3600)
-    std::snprintf(b, sizeof b, "%dh%02dm", int(s / 3600), int(s / 60) % 60);
-  else if (s >= 60)
-    std::snprintf(b, sizeof b, "%dm%02ds", int(s / 60), int(s) % 60);
-  else
-    std::snprintf(b, sizeof b, "%.0fs", s);
-  return b;
+// A YAML single-quoted scalar ('' stands for ').
+std::string yaml_quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
+  return q + "'";
 }
 
 // A stored result that is still valid for this point, or null.
@@ -240,13 +237,13 @@ class Progress {
              std::size_t ran, const std::string& last) {
     const double el = std::chrono::duration<double>(Clock::now() - t0_).count();
     const std::size_t left = todo_at_start - ran;
-    std::string eta = ran ? duration(el / double(ran) * double(left)) : "?";
+    std::string eta = ran ? duration_text(el / double(ran) * double(left)) : "?";
     char line[256];
     const int width = 30;
     const int fill = total_ ? int(width * double(done) / double(total_)) : width;
     std::snprintf(line, sizeof line, "[%s%s] %zu/%zu points, %zu failed, %zu running, %s, ETA %s",
                   std::string(fill, '#').c_str(), std::string(width - fill, '.').c_str(), done,
-                  total_, failed, running, duration(el).c_str(), left ? eta.c_str() : "0s");
+                  total_, failed, running, duration_text(el).c_str(), left ? eta.c_str() : "0s");
     if (bar_)
       out_ << "\r" << line << "\033[K" << std::flush;
     else
@@ -262,6 +259,106 @@ class Progress {
   std::size_t total_;
   Clock::time_point t0_;
 };
+
+// The output of a command (stdout and stderr), and its exit code.
+std::pair<int, std::string> capture(const std::vector<std::string>& argv, const fs::path& tmp) {
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  const int rc = cosim::run_process(argv, tmp);
+  std::ifstream in(tmp);
+  std::stringstream text;
+  text << in.rdbuf();
+  fs::remove(tmp, ec);
+  return {rc, text.str()};
+}
+
+std::string shell_quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The Slurm runner: the points as one job array whose tasks each run one
+// point (sasim sweep --run-point) into the shared output folder; the results
+// are read back as they appear, and the array's end is when squeue no longer
+// lists it.
+template <typename Finished>
+void run_slurm(const Sweep& s, const SweepOptions& o, const fs::path& dir,
+               const std::vector<std::size_t>& runnable, std::vector<json>& results,
+               Finished finished, std::ostream& out) {
+  if (runnable.empty()) return;
+  const fs::path sd = fs::absolute(dir / "slurm");
+  fs::create_directories(sd);
+  std::string list;
+  for (const std::size_t i : runnable) list += std::to_string(i) + "\n";
+  host::write_file_atomic(sd / "points.txt", list);
+  // Every path absolute: the tasks start in Slurm's working directory.
+  std::string cmd = shell_quoted(fs::read_symlink("/proc/self/exe").string()) + " sweep --config " +
+                    shell_quoted(fs::absolute(s.source).string()) + " --out " +
+                    shell_quoted(fs::absolute(o.out_dir).string());
+  for (const auto& ov : s.overrides) cmd += " --set " + shell_quoted(ov);
+  if (s.skip_invalid) cmd += " --skip-invalid";
+  std::string script = "#!/bin/sh\n# sasim sweep " + s.source + ": one point per array task.\n";
+  script += "#SBATCH --job-name=sasim-" + s.name + "\n";
+  script += "#SBATCH --output=" + (sd / "task-%A_%a.log").string() + "\n";
+  script += "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
+  script += "#SBATCH --array=0-" + std::to_string(runnable.size() - 1) +
+            (o.jobs ? "%" + std::to_string(o.jobs) : "") + "\n";
+  script += "point=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " +
+            shell_quoted((sd / "points.txt").string()) + ")\n";
+  script += "exec " + cmd + " --run-point \"$point\"\n";
+  host::write_file_atomic(sd / "job.sh", script);
+  std::vector<std::string> sbatch = {"sbatch", "--parsable", "--chdir=" + sd.string()};
+  sbatch.insert(sbatch.end(), o.sbatch_args.begin(), o.sbatch_args.end());
+  sbatch.push_back((sd / "job.sh").string());
+  const auto [rc, text] = capture(sbatch, sd / "sbatch.out");
+  std::string job = text.substr(0, text.find_first_of(";\n"));
+  if (rc != 0 || job.empty() || job.find_first_not_of("0123456789") != std::string::npos)
+    throw std::runtime_error("sbatch failed (exit status " + std::to_string(rc) + "): " + text);
+  out << "sasim sweep: Slurm job " << job << ": " << runnable.size() << " array tasks"
+      << (o.jobs ? ", at most " + std::to_string(o.jobs) + " at once" : "") << " (scancel " << job
+      << " stops them; logs in " << sd.string() << ")\n"
+      << std::flush;
+  std::set<std::size_t> pending(runnable.begin(), runnable.end());
+  const auto collect = [&] {
+    for (auto it = pending.begin(); it != pending.end();) {
+      const SweepPoint& p = s.points[*it];
+      results[p.index] = stored_result(s, p, dir);
+      if (results[p.index].is_null()) {
+        ++it;
+        continue;
+      }
+      it = pending.erase(it);
+      finished(p, pending.size());
+    }
+  };
+  for (;;) {
+    collect();
+    if (pending.empty()) break;
+    const auto [qrc, queued] =
+        capture({"squeue", "--noheader", "--jobs=" + job, "--format=%i"}, sd / "squeue.out");
+    // squeue forgets a finished job (exit status 1, "Invalid job id") or
+    // lists nothing of it: the array is over.
+    const bool listed = qrc == 0 && queued.find(job) != std::string::npos;
+    if (!listed) {
+      collect();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.slurm_poll_seconds));
+  }
+  for (const std::size_t i : pending) {
+    const SweepPoint& p = s.points[i];
+    std::size_t task = std::find(runnable.begin(), runnable.end(), i) - runnable.begin();
+    fs::create_directories(point_dir(dir, p));
+    results[i] = failed_result(
+        s, p,
+        "its Slurm task ended without a result (see " +
+            (sd / ("task-" + job + "_" + std::to_string(task) + ".log")).string() + ")");
+    host::write_file_atomic(point_dir(dir, p) / "result.json", results[i].dump(1) + "\n");
+  }
+  std::set<std::size_t> rest = std::move(pending);
+  for (const std::size_t i : rest) finished(s.points[i], 0);
+}
 
 }  // namespace
 
@@ -285,14 +382,16 @@ json run_point(const Sweep& s, const SweepPoint& p, const fs::path& sweep_dir) {
     std::error_code ec;
     fs::remove_all(dir, ec);  // no stale statistics from an interrupted run
     fs::create_directories(dir);
-    std::vector<std::string> argv = {fs::read_symlink("/proc/self/exe").string(),
-                                     s.command,
-                                     "--config",
-                                     s.base.string(),
-                                     "--out",
-                                     dir.string()};
+    // This very binary, even if the file was rebuilt (replaced) since the sweep began.
+    std::vector<std::string> argv = {"/proc/self/exe", s.command, "--config",
+                                     s.base.string(),  "--out",   dir.string()};
     for (const auto& [k, v] : s.set) argv.insert(argv.end(), {"--set", k + "=" + v});
     for (const auto& [k, v] : p.values) argv.insert(argv.end(), {"--set", k + "=" + v});
+    // A waveform per point, in its folder (not one file that every point overwrites).
+    if (p.config.run.waves)
+      argv.insert(
+          argv.end(),
+          {"--set", "run.wave_file=" + yaml_quoted((fs::absolute(dir) / "waves.fst").string())});
     const auto t0 = Clock::now();
     const int rc = cosim::run_process(argv, dir / "log.txt");
     const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -332,6 +431,18 @@ json table_row(const Sweep& s, const SweepPoint& p, const json& r) {
   json m = metrics_of(s.command, p.config,
                       r.is_object() && r.contains("stats") ? r.at("stats") : json());
   m["wall_seconds"] = r.value("wall_seconds", 0.0);
+  // Simulation speed: the job's own figure (its simulation alone) where it
+  // has one, else cycles over the point's wall time.
+  if (m["cycles"].is_number()) {
+    const json own = r.is_object() && r.contains("stats") && r.at("stats").is_object()
+                         ? at(r.at("stats"), s.command == "train" ? "/sim_cycles_per_s"
+                                                                  : "/derived/sim_cycles_per_s")
+                         : json();
+    const double wall = m["wall_seconds"].get<double>();
+    m["sim_cycles_per_s"] = own.is_number() ? own
+                            : wall > 0      ? json(m["cycles"].get<double>() / wall)
+                                            : json();
+  }
   for (const auto& k : sweep_metrics()) row[k] = m[k];
   return row;
 }
@@ -426,7 +537,7 @@ SweepSummary run_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out)
         ++done;
         if (!err.empty()) build_errors[job.first] = err;
         out << "sasim sweep: [" << done << "/" << missing.size() << " built] " << job.first
-            << (err.empty() ? " in " + duration(secs) : " FAILED: " + err) << "\n"
+            << (err.empty() ? " in " + duration_text(secs) : " FAILED: " + err) << "\n"
             << std::flush;
       }
     };
@@ -435,82 +546,104 @@ SweepSummary run_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out)
     for (auto& t : threads) t.join();
   }
 
-  // The pool: one process per point, `jobs` at a time.
-  const unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  // Points whose core could not be built fail with the build's error.
+  std::vector<std::size_t> runnable;
+  for (const std::size_t i : todo) {
+    const SweepPoint& p = s.points[i];
+    const auto v = variant_of(s, p);
+    const auto err = v ? build_errors.find(variant_label(v->first, v->second)) : build_errors.end();
+    if (err == build_errors.end()) {
+      runnable.push_back(i);
+      continue;
+    }
+    results[i] = failed_result(s, p, "building " + err->first + " failed: " + err->second);
+    fs::create_directories(point_dir(sum.dir, p));
+    host::write_file_atomic(point_dir(sum.dir, p) / "result.json", results[i].dump(1) + "\n");
+    ++sum.ran;
+  }
+
   Progress progress(out, o.progress_bar, s.points.size());
-  std::size_t done = sum.reused, failed = 0;
-  for (const auto& r : results)
-    if (!r.is_null() && r.value("status", "") != "ok") ++failed;
-  const std::size_t todo_at_start = todo.size();
-  std::map<pid_t, std::size_t> running;
-  std::size_t next = 0;
-  std::string last;
-  const pid_t parent = ::getpid();
-  // A point runs in a child of its own (run_point in a forked sasim), so the
-  // pool waits on processes and never on threads.
-  while (next < todo.size() || !running.empty()) {
-    while (running.size() < jobs && next < todo.size()) {
-      const SweepPoint& p = s.points[todo[next++]];
-      if (const auto v = variant_of(s, p)) {
-        const auto err = build_errors.find(variant_label(v->first, v->second));
-        if (err != build_errors.end()) {
-          results[p.index] =
-              failed_result(s, p, "building " + err->first + " failed: " + err->second);
-          fs::create_directories(point_dir(sum.dir, p));
-          host::write_file_atomic(point_dir(sum.dir, p) / "result.json",
-                                  results[p.index].dump(1) + "\n");
-          ++done, ++failed, ++sum.ran;
-          continue;
-        }
-      }
-      const pid_t pid = ::fork();
-      if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-      if (pid == 0) {
-        // Dies with the sweep (its own child, the point's sasim, too): a
-        // killed sweep leaves nothing running that could write a result later.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) ::_exit(1);
-        int rc = 0;
-        try {
-          run_point(s, p, sum.dir);
-        } catch (const std::exception& e) {
-          std::fprintf(stderr, "sasim sweep: point %zu: %s\n", p.index, e.what());
-          rc = 1;
-        }
-        std::fflush(nullptr);
-        ::_exit(rc);
-      }
-      running[pid] = p.index;
-    }
-    if (running.empty()) break;
-    int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
-    }
-    const auto it = running.find(pid);
-    if (it == running.end()) continue;
-    const SweepPoint& p = s.points[it->second];
-    running.erase(it);
-    results[p.index] = stored_result(s, p, sum.dir);
-    if (results[p.index].is_null())
-      results[p.index] = failed_result(
-          s, p, "the point's runner ended with status " + std::to_string(cosim::exit_code(status)));
-    ++done, ++sum.ran;
+  const auto count_done = [&] {
+    std::size_t done = 0, failed = 0;
+    for (const auto& r : results)
+      if (!r.is_null()) ++done, failed += r.value("status", "") != "ok";
+    return std::make_pair(done, failed);
+  };
+  const auto finished = [&](const SweepPoint& p, std::size_t running) {
+    ++sum.ran;
     const bool ok = results[p.index].value("status", "") == "ok";
-    if (!ok) ++failed;
-    last = "point " + std::to_string(p.index) + " " + p.set_text() + ": " +
-           (ok ? "ok" : results[p.index].value("status", "error"));
     write_tables(s, results, sum.dir);
-    progress.point(done, failed, running.size(), todo_at_start, sum.ran, last);
+    const auto [done, failed] = count_done();
+    progress.point(done, failed, running, runnable.size(),
+                   sum.ran - (todo.size() - runnable.size()),
+                   "point " + std::to_string(p.index) + " " + p.set_text() + ": " +
+                       (ok ? "ok" : results[p.index].value("status", "error")));
+  };
+
+  if (o.runner == "slurm") {
+    run_slurm(s, o, sum.dir, runnable, results, finished, out);
+  } else {
+    // The pool: one process per point, `jobs` at a time. A point runs in a
+    // child of its own (run_point in a forked sasim), so the pool waits on
+    // processes and never on threads.
+    const unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+    std::map<pid_t, std::size_t> running;
+    std::size_t next = 0;
+    const pid_t parent = ::getpid();
+    while (next < runnable.size() || !running.empty()) {
+      while (running.size() < jobs && next < runnable.size()) {
+        const SweepPoint& p = s.points[runnable[next++]];
+        const pid_t pid = ::fork();
+        if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+        if (pid == 0) {
+          // Dies with the sweep (its own child, the point's sasim, too): a
+          // killed sweep leaves nothing running that could write a result later.
+          ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+          if (::getppid() != parent) ::_exit(1);
+          int rc = 0;
+          try {
+            run_point(s, p, sum.dir);
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "sasim sweep: point %zu: %s\n", p.index, e.what());
+            rc = 1;
+          }
+          std::fflush(nullptr);
+          ::_exit(rc);
+        }
+        running[pid] = p.index;
+      }
+      int status = 0;
+      const pid_t pid = ::waitpid(-1, &status, 0);
+      if (pid < 0) {
+        if (errno == EINTR) continue;
+        throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+      }
+      const auto it = running.find(pid);
+      if (it == running.end()) continue;
+      const SweepPoint& p = s.points[it->second];
+      running.erase(it);
+      results[p.index] = stored_result(s, p, sum.dir);
+      if (results[p.index].is_null())
+        results[p.index] = failed_result(
+            s, p,
+            "the point's runner ended with status " + std::to_string(cosim::exit_code(status)));
+      finished(p, running.size());
+    }
   }
   progress.end();
   write_tables(s, results, sum.dir);
-  const auto plots = write_plots(s, results, sum.dir, out);
-  sum.failed = failed;
+  write_plots(s, results, sum.dir, out);
+  sum.failed = count_done().second;
   sum.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return sum;
+}
+
+json run_one_point(const Sweep& s, std::size_t index, const SweepOptions& o) {
+  if (index >= s.points.size())
+    throw SweepError(s.source + ": --run-point " + std::to_string(index) +
+                     " is out of range (the sweep has " + std::to_string(s.points.size()) +
+                     " points)");
+  return run_point(s, s.points[index], o.out_dir / s.name);
 }
 
 }  // namespace sasim::app

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sasim/app/device.hpp"
+#include "sasim/app/summary.hpp"
 #include "sasim/host/checkpoint.hpp"
 #include "sasim/host/dataset.hpp"
 #include "sasim/host/files.hpp"
@@ -52,17 +53,6 @@ struct Phase {
     return j;
   }
 };
-
-std::string duration(double s) {
-  char b[32];
-  if (s >= 3600)
-    std::snprintf(b, sizeof b, "%dh%02dm", int(s / 3600), int(s / 60) % 60);
-  else if (s >= 60)
-    std::snprintf(b, sizeof b, "%dm%02ds", int(s / 60), int(s) % 60);
-  else
-    std::snprintf(b, sizeof b, "%.0fs", s);
-  return b;
-}
 
 }  // namespace
 
@@ -183,12 +173,12 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::uint64_t done = s - start + 1;
     char line[200];
-    std::snprintf(line, sizeof line,
-                  "\rstep %llu/%llu  loss %.4f  simulated cycles %.3g  elapsed %s  ETA %s   ",
-                  static_cast<unsigned long long>(s + 1), static_cast<unsigned long long>(end),
-                  st.loss,
-                  double(fwd.run.cycles + dgrad.run.cycles + wgrad.run.cycles + upd.run.cycles),
-                  duration(el).c_str(), duration(el / double(done) * double(total - done)).c_str());
+    std::snprintf(
+        line, sizeof line,
+        "\rstep %llu/%llu  loss %.4f  simulated cycles %.3g  elapsed %s  ETA %s   ",
+        static_cast<unsigned long long>(s + 1), static_cast<unsigned long long>(end), st.loss,
+        double(fwd.run.cycles + dgrad.run.cycles + wgrad.run.cycles + upd.run.cycles),
+        duration_text(el).c_str(), duration_text(el / double(done) * double(total - done)).c_str());
     progress << line << std::flush;
     // Every tenth of the run the line stays, with the mean loss since the last
     // one, so the log shows the loss going down.

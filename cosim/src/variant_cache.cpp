@@ -89,6 +89,15 @@ fs::path variant_cache_dir() {
 
 std::string variant_key() { return build::kVariantKey; }
 
+double variant_build_seconds(VariantKind k, const spec::CoreSpec& s) {
+  std::ifstream in(variant_entry(k, s) / "build.txt");
+  std::string word;
+  double secs = -1;
+  while (in >> word)
+    if (word == "seconds") in >> secs;
+  return secs;
+}
+
 fs::path variant_entry(VariantKind k, const spec::CoreSpec& s) {
   return variant_cache_dir() / (kind_name(k) + "_" + variant_name(k, s) + "_" + variant_key());
 }
@@ -206,6 +215,13 @@ void build_variant(VariantKind k, const spec::CoreSpec& s, std::ostream& progres
     throw VariantBuildError("cannot install " + (entry / kModule).string() + ": " + ec.message());
   fs::remove_all(build_dir, ec);  // the objects: hundreds of MB for large arrays
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // How long it took, for `sasim variants` and the docs' build-time table.
+  {
+    const fs::path tmp = entry / ("build.txt.tmp." + std::to_string(::getpid()));
+    std::ofstream(tmp) << "seconds " << secs << "\njobs " << jobs << "\nmodule_bytes "
+                       << fs::file_size(entry / kModule, ec) << "\n";
+    fs::rename(tmp, entry / "build.txt", ec);
+  }
   progress << "sasim: built " << name << " in " << static_cast<long>(secs + 0.5) << " s\n"
            << std::flush;
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -12,6 +13,7 @@
 #include "sasim/app/array_job.hpp"
 #include "sasim/cosim/array_gemm.hpp"
 #include "sasim/cosim/array_model.hpp"
+#include "sasim/cosim/variant_cache.hpp"
 #include "sasim/model/gemm.hpp"
 
 namespace {
@@ -201,11 +203,27 @@ TEST(ArrayControl, MismatchOriginNamesTileAndPe) {
   EXPECT_EQ(app::origin_of(Dataflow::kOs, s, 5, 19), "tile (1, 2), PE (2, 3)");
 }
 
-TEST(ArrayControl, UnbuiltVariantIsRejected) {
-  EXPECT_THAT([] { cosim::make_array_model(spec::core_of(Datapath::kInt8, 5, 7)); },
-              ThrowsMessage<std::invalid_argument>(
-                  AllOf(HasSubstr("array int8_5x7 is legal but not verilated"),
-                        HasSubstr("-DSASIM_ARRAY_VARIANTS="))));
+// An array that is not linked in comes from the variant cache (built there:
+// tests/sweep/test_variants.py). Here, in an empty cache: not built yet, and
+// the build's settings are checked before anything is built.
+TEST(ArrayControl, UnlinkedVariantComesFromTheCache) {
+  const std::filesystem::path cache =
+      std::filesystem::temp_directory_path() / "sasim_test_empty_variant_cache";
+  std::filesystem::remove_all(cache);
+  ::setenv("SASIM_VARIANT_CACHE", cache.c_str(), 1);
+  ::setenv("SASIM_BUILD_SLOTS", "0", 1);
+  const spec::CoreSpec s = spec::core_of(Datapath::kInt8, 5, 7);
+  EXPECT_FALSE(cosim::is_array_built(s));
+  EXPECT_TRUE(cosim::cached_variants(cosim::VariantKind::kArray).empty());
+  EXPECT_EQ(cosim::variant_entry(cosim::VariantKind::kArray, s),
+            cache / ("array_int8_5x7_" + cosim::variant_key()));
+  EXPECT_THAT([&] { cosim::make_array_model(s); },
+              ThrowsMessage<cosim::VariantBuildError>(
+                  HasSubstr("$SASIM_BUILD_SLOTS: '0' is not allowed (allowed 1..64)")));
+  EXPECT_THROW(cosim::make_array_model(spec::core_of(Datapath::kInt8, 5, 200)), spec::SpecError);
+  ::unsetenv("SASIM_BUILD_SLOTS");
+  ::unsetenv("SASIM_VARIANT_CACHE");
+  std::filesystem::remove_all(cache);
 }
 
 // Waves: an FST file appears, under its name only once the model is gone (it

@@ -11,7 +11,8 @@ failing points, invalid sweeps and the plots.
    and the table parse), then restarted: it ends with the same sweep.csv as
    the uninterrupted run, wall-time column aside, and runs only the points
    that had not finished.
-4. A sweep with an invalid axis value does not start: the error names the
+4. With run.waves set, every point writes its own waveform in its folder.
+5. A sweep with an invalid axis value does not start: the error names the
    sweep file, the point's values and the config key; with --skip-invalid it
    runs the rest and the bad point is in the table with its error. A point
    whose run fails (the watchdog stops it) is in the table with the error and
@@ -38,6 +39,18 @@ SMALL = os.path.join(HERE, "small.yaml")
 SLOWER = ["--set", "gemm.k=160", "--set", "gemm.n=160"]
 
 
+DEFAULT = os.path.join(HERE, "..", "..", "configs", "default.yaml")
+# A 4x4 core (linked into every build) and a small GEMM.
+QUICK = ("core.rows: 4, core.cols: 4, core.spad_rows: 512, core.acc_rows: 256, "
+         "gemm.m: %d, gemm.k: %d, gemm.n: %d")
+
+
+def write_sweep(path, set_text, axes_text):
+    with open(path, "w") as f:
+        f.write("base: %s\nset: {%s}\naxes: {%s}\n" % (DEFAULT, set_text, axes_text))
+    return path
+
+
 def fail(msg):
     print("FAIL: " + msg)
     sys.exit(1)
@@ -57,6 +70,7 @@ def table(path, drop_wall=True):
     if drop_wall:
         for r in rows:
             r.pop("wall_seconds")
+            r.pop("sim_cycles_per_s")  # measured on the wall clock too
     return rows
 
 
@@ -146,12 +160,8 @@ def test_kill_and_resume(sasim, work):
 
 
 def test_failures(sasim, work):
-    bad = os.path.join(work, "bad.yaml")
-    with open(bad, "w") as f:
-        f.write("command: run\nbase: %s\n" % os.path.join(HERE, "..", "..", "configs", "default.yaml"))
-        f.write("set: {core.rows: 4, core.cols: 4, core.spad_rows: 512, core.acc_rows: 256,"
-                " gemm.m: 24, gemm.k: 40, gemm.n: 24}\n")
-        f.write("axes:\n  core.dataflow: [ws, os]\n  run.watchdog_cycles: [100000, 3, -5]\n")
+    bad = write_sweep(os.path.join(work, "bad.yaml"), QUICK % (24, 40, 24),
+                      "core.dataflow: [ws, os], run.watchdog_cycles: [100000, 3, -5]")
     out = os.path.join(work, "bad")
     p = sweep(sasim, bad, out, check=False)
     if p.returncode != 2 or os.path.exists(os.path.join(out, "bad")):
@@ -179,12 +189,26 @@ def test_failures(sasim, work):
     print("failing points: ok")
 
 
+def test_waves(sasim, work):
+    cfg = write_sweep(os.path.join(work, "waves.yaml"), QUICK % (8, 8, 8) + ", run.waves: true",
+                      "core.dataflow: [ws, os]")
+    out = os.path.join(work, "waves")
+    sweep(sasim, cfg, out)
+    rows = table(os.path.join(out, "waves", "sweep.csv"))
+    for r in rows:
+        f = os.path.join(out, "waves", "points", r["id"], "waves.fst")
+        if not os.path.exists(f) or os.path.getsize(f) < 1000:
+            fail("point %s has no waveform of its own (%s)" % (r["point"], f))
+    print("waveforms per point: ok")
+
+
 def main():
     args = arguments(__doc__)
     work = tempfile.mkdtemp(prefix="sasim_sweep_")
     try:
         test_table_and_reuse(args.sasim, work)
         test_failures(args.sasim, work)
+        test_waves(args.sasim, work)
         test_kill_and_resume(args.sasim, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

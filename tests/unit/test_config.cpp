@@ -124,6 +124,8 @@ TEST(Config, SetOverridesKeysLikeTheFile) {
   const std::string eff = app::to_yaml(c);
   EXPECT_THAT(eff, HasSubstr("replacement: srrip"));
   EXPECT_EQ(app::to_yaml(app::parse_config(eff, "t.yaml")), eff);
+  // Key names are the file's, upper-case letters included.
+  EXPECT_EQ(app::parse_config("", "t.yaml", {"memory.dram.tCL=30"}).memory.dram.tCL, 30u);
   // The last of two settings of one key wins, as on a command line.
   EXPECT_EQ(app::parse_config("", "t.yaml", {"core.rows=8", "core.rows=16"}).core.rows, 16u);
 }
@@ -136,7 +138,7 @@ TEST(Config, SetErrorsAreTheFilesErrors) {
   EXPECT_EQ(override_error("", "core.rows"),
             "t.yaml: --set 'core.rows': expected key.path=value (e.g. core.rows=32)");
   EXPECT_EQ(override_error("", "core..rows=4"),
-            "t.yaml: --set 'core..rows=4': '' is not a key name (lower-case letters, digits, _)");
+            "t.yaml: --set 'core..rows=4': '' is not a key name (letters, digits, _)");
   EXPECT_EQ(override_error("", "core.=4"),
             "t.yaml: --set 'core.=4': expected key.path=value (e.g. core.rows=32)");
   EXPECT_EQ(override_error("core: {rows: 4}", "core.rows.x=4"),

@@ -97,8 +97,8 @@ TEST_F(SweepFile, BadFieldsNameFileFieldAndValue) {
             f + ": axes.core.rows: expected a non-empty list of values, e.g. [4, 8, 16]");
   EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4, 4]}\n"),
             f + ": axes.core.rows: the value 4 appears twice");
-  EXPECT_EQ(error("base: base.yaml\naxes: {Core.Rows: [4]}\n"),
-            f + ": axes: 'Core.Rows' is not a config key path (e.g. core.rows, l2.replacement)");
+  EXPECT_EQ(error("base: base.yaml\naxes: {core..rows: [4]}\n"),
+            f + ": axes: 'core..rows' is not a config key path (e.g. core.rows, memory.dram.tCL)");
   EXPECT_EQ(error("base: base.yaml\nzip:\n  - {core.rows: [4, 8], core.cols: [4]}\n"),
             f + ": zip[0].core.cols: 1 values where core.rows has 2 (the lists of a zip group "
                 "advance together)");
@@ -111,7 +111,7 @@ TEST_F(SweepFile, BadFieldsNameFileFieldAndValue) {
   EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4]}\nplots: [{x: core.rows, y: speed}]\n"),
             f + ": plots[0].y: 'speed' is not a metric (allowed cycles, simulated_us, "
                 "pe_utilization, macs, achieved_macs_per_s, dram_bytes, dram_gbps, l2_hit_rate, "
-                "row_hit_rate, match, wall_seconds)");
+                "row_hit_rate, match, wall_seconds, sim_cycles_per_s)");
   EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4]}\nplots: [{x: core.cols, y: cycles}]\n"),
             f + ": plots[0].x: 'core.cols' is not an axis (axes: core.rows)");
   EXPECT_EQ(error("base: none.yaml\naxes: {core.rows: [4]}\n").find(f + ": base and set: "), 0u);

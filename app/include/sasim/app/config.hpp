@@ -94,6 +94,9 @@ Config load_config(const std::filesystem::path& path,
 // Parses YAML text; `source` names it in error messages.
 Config parse_config(const std::string& yaml_text, const std::string& source,
                     const std::vector<std::string>& overrides = {});
+// One key of a key path (core, rows, tCL): letters, digits and _.
+bool is_key_name(const std::string& key);
+
 // The effective configuration (defaults filled in), as YAML.
 std::string to_yaml(const Config& cfg);
 

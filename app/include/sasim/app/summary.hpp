@@ -17,5 +17,7 @@ std::string l2_line(const Config& cfg, const spec::Counters& c, const std::strin
 // model's name for the fixed and ideal memories.
 std::string memory_line(const Config& cfg, const spec::Counters& c, const std::string& prefix,
                         double seconds);
+// A wall-clock duration for progress lines: "42s", "3m07s", "2h05m".
+std::string duration_text(double seconds);
 
 }  // namespace sasim::app

@@ -47,11 +47,13 @@ struct SweepPlot {
 };
 
 struct Sweep {
-  std::string source;           // the sweep file, as given
-  std::string name;             // its stem: the output folder's name
-  std::string command;          // run | array | train | mem
-  std::filesystem::path base;   // the base config (relative to the sweep file)
-  std::vector<Assignment> set;  // applied to every point before its axis values
+  std::string source;                  // the sweep file, as given
+  std::string name;                    // its stem: the output folder's name
+  std::string command;                 // run | array | train | mem
+  std::filesystem::path base;          // the base config (relative to the sweep file)
+  std::vector<Assignment> set;         // applied to every point before its axis values
+  std::vector<std::string> overrides;  // the command line's --set (part of `set`)
+  bool skip_invalid = false;           // invalid points kept as failed (load_sweep)
   std::vector<std::string> axis_keys;
   std::vector<std::vector<std::string>> zip_groups;  // the keys of each zip group
   std::vector<SweepPoint> points;                    // excluded points removed

@@ -27,6 +27,11 @@ struct SweepOptions {
   unsigned build_jobs = 1;                       // core builds at once (variant cache)
   std::string runner = "local";                  // local | slurm
   bool progress_bar = false;                     // redraw one line (a terminal) or print lines
+  // slurm: the points are one job array (sbatch), at most `jobs` tasks at once
+  // (0: no limit); each task runs `sasim sweep --run-point I` on the shared
+  // output folder, and the runner waits for the array and tabulates it.
+  std::vector<std::string> sbatch_args;  // extra sbatch options (--partition=..., --time=...)
+  double slurm_poll_seconds = 2.0;
 };
 
 struct SweepSummary {
@@ -42,6 +47,10 @@ SweepSummary run_sweep(const Sweep& sweep, const SweepOptions& options, std::ost
 // Slurm array task does for its point.
 nlohmann::json run_point(const Sweep& sweep, const SweepPoint& point,
                          const std::filesystem::path& sweep_dir);
+
+// What a Slurm array task runs: sasim sweep --run-point I (the same sweep
+// file and --set options), i.e. run_point() for point I.
+nlohmann::json run_one_point(const Sweep& sweep, std::size_t index, const SweepOptions& options);
 
 // The inputs' fingerprint of a point: a result.json with another one is stale.
 std::string point_key(const Sweep& sweep, const SweepPoint& point);

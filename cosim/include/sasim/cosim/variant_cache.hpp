@@ -48,6 +48,8 @@ std::string variant_key();
 // The cache entry of a variant (it may not exist yet).
 std::filesystem::path variant_entry(VariantKind kind, const spec::CoreSpec& s);
 bool is_variant_cached(VariantKind kind, const spec::CoreSpec& s);
+// How long the cached variant took to build (<entry>/build.txt), or -1.
+double variant_build_seconds(VariantKind kind, const spec::CoreSpec& s);
 // The variants in the cache for this build's key.
 std::vector<spec::CoreSpec> cached_variants(VariantKind kind);
 
