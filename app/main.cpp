@@ -163,6 +163,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::string runner = "local";
   std::vector<std::string> sbatch_args;
   long long run_point = -1;
+  std::string point_key;
   po::options_description desc("sasim sweep --config FILE [options]");
   desc.add_options()("help,h", "show this help")("config,c", po::value(&file),
                                                  "the sweep file (configs/sweeps/)")(
@@ -177,6 +178,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "an extra sbatch option for --runner slurm, e.g. --sbatch-arg=--partition=short "
       "(repeatable)")("run-point", po::value(&run_point),
                       "run point I of the sweep and record it (what each Slurm task does)")(
+      "point-key", po::value(&point_key),
+      "with --run-point: the point's key at submission; a changed point is not run")(
       "build-jobs", po::value(&build_jobs)->default_value(1),
       "missing cores verilated at once (each build uses cores/build-jobs compilers)")(
       "set,s", po::value(&overrides)->composing(),
@@ -196,7 +199,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
     throw po::error("--run-point " + std::to_string(run_point) + " is out of range (0..points-1)");
   // Every process of the sweep (and its points) shares the build slots.
   setenv("SASIM_BUILD_SLOTS", std::to_string(build_jobs).c_str(), 1);
-  const app::Sweep sweep = app::load_sweep(file, overrides, skip_invalid);
+  const app::Sweep sweep = app::load_sweep(file, overrides, skip_invalid, run_point);
   app::SweepOptions o;
   o.out_dir = out_dir;
   o.jobs = jobs;
@@ -205,7 +208,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   o.runner = runner;
   o.sbatch_args = sbatch_args;
   if (run_point >= 0) {
-    const auto r = app::run_one_point(sweep, static_cast<std::size_t>(run_point), o);
+    const auto r = app::run_one_point(sweep, static_cast<std::size_t>(run_point), point_key, o);
     std::cout << "sasim sweep: point " << run_point << ": " << r.value("status", "error")
               << (r.value("error", "").empty() ? "" : ": " + r.value("error", "")) << "\n";
     return 0;  // the point's own failure is in its result, not in this task's status

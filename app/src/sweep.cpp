@@ -79,6 +79,7 @@ class SweepReader {
   }
 
   std::string key_of(const std::string& where, const YAML::Node& k) const {
+    if (!k.IsScalar()) fail(where, "a key must be a key path such as core.rows, not a list or map");
     const std::string key = k.as<std::string>();
     std::stringstream parts(key);
     bool ok = !key.empty() && key.back() != '.';
@@ -91,6 +92,18 @@ class SweepReader {
   std::string scalar(const std::string& where, const YAML::Node& n) const {
     if (!n.IsScalar()) fail(where, "expected a single value");
     return n.as<std::string>();
+  }
+
+  // A map's entries, checked: scalar keys, none twice (yaml-cpp keeps both).
+  void check_map(const std::string& where, const YAML::Node& map) const {
+    std::set<std::string> seen;
+    for (const auto& kv : map) {
+      if (!kv.first.IsScalar())
+        fail(where.empty() ? "(top level)" : where,
+             "a key must be a name or key path, not a list or map");
+      const std::string k = kv.first.as<std::string>();
+      if (!seen.insert(k).second) fail(where.empty() ? k : where + "." + k, "duplicate key");
+    }
   }
 
  private:
@@ -113,8 +126,8 @@ const std::vector<std::string>& sweep_metrics() {
   return kMetrics;
 }
 
-Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides,
-                 bool skip_invalid) {
+Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides, bool skip_invalid,
+                 long long only_point) {
   Sweep s;
   s.source = file.string();
   s.overrides = overrides;
@@ -135,6 +148,7 @@ Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides
   }
   if (!root.IsMap())
     throw SweepError(s.source + ": expected a map of sweep fields (" + join(kFields) + ")");
+  r.check_map("", root);
   for (const auto& kv : root) {
     const std::string k = kv.first.as<std::string>();
     if (std::find(kFields.begin(), kFields.end(), k) == kFields.end())
@@ -151,6 +165,7 @@ Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides
   // set: fixed assignments, then the command line's --set
   if (const auto set = root["set"]) {
     if (!set.IsMap()) r.fail("set", "expected a map of key path: value");
+    r.check_map("set", set);
     for (const auto& kv : set) {
       const std::string k = r.key_of("set", kv.first);
       s.set.emplace_back(k, value_text(kv.second));
@@ -177,6 +192,7 @@ Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides
   };
   if (const auto axes = root["axes"]) {
     if (!axes.IsMap()) r.fail("axes", "expected a map of key path: [values]");
+    r.check_map("axes", axes);
     for (const auto& kv : axes) {
       const std::string k = r.key_of("axes", kv.first);
       add_key("axes." + k, k);
@@ -191,6 +207,7 @@ Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides
       const std::string where = "zip[" + std::to_string(g) + "]";
       if (!zip[g].IsMap() || zip[g].size() == 0)
         r.fail(where, "expected a map of key path: [values] whose lists have one length");
+      r.check_map(where, zip[g]);
       Factor f;
       std::vector<std::vector<std::string>> cols;
       for (const auto& kv : zip[g]) {
@@ -230,11 +247,16 @@ Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides
   // exclude: entries of key path: value or [values]; a point matching every
   // key of one entry is dropped.
   std::vector<std::map<std::string, std::set<std::string>>> excludes;
+  std::map<std::string, std::vector<std::string>> axis_values;
+  for (const auto& f : factors)
+    for (std::size_t j = 0; j < f.keys.size(); ++j)
+      for (const auto& row : f.rows) axis_values[f.keys[j]].push_back(row[j]);
   if (const auto ex = root["exclude"]) {
     if (!ex.IsSequence()) r.fail("exclude", "expected a list of {key path: value or [values]}");
     for (std::size_t i = 0; i < ex.size(); ++i) {
       const std::string where = "exclude[" + std::to_string(i) + "]";
       if (!ex[i].IsMap() || ex[i].size() == 0) r.fail(where, "expected {key path: value, ...}");
+      r.check_map(where, ex[i]);
       std::map<std::string, std::set<std::string>> e;
       for (const auto& kv : ex[i]) {
         const std::string k = r.key_of(where, kv.first);
@@ -244,6 +266,12 @@ Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides
           for (const auto& v : r.values_of(where + "." + k, kv.second)) e[k].insert(v);
         else
           e[k].insert(value_text(kv.second));
+        // A value the axis does not have would exclude nothing: a typo.
+        const auto& have = axis_values[k];
+        for (const auto& v : e[k])
+          if (std::find(have.begin(), have.end(), v) == have.end())
+            r.fail(where + "." + k,
+                   v + " is not a value of this axis (values: " + join(have) + ")");
       }
       excludes.push_back(std::move(e));
     }
@@ -256,6 +284,7 @@ Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides
       const std::string where = "plots[" + std::to_string(i) + "]";
       const YAML::Node p = plots[i];
       if (!p.IsMap()) r.fail(where, "expected {x: axis, y: metric, group: axis}");
+      r.check_map(where, p);
       SweepPlot pl;
       for (const auto& kv : p) {
         const std::string k = kv.first.as<std::string>();
@@ -316,22 +345,29 @@ Sweep load_sweep(const fs::path& file, const std::vector<std::string>& overrides
 
   // The base with the fixed assignments first: a missing base or a bad `set`
   // is one error, not one per point.
+  // The base is read once: every point is checked, keyed and run from this
+  // text (sweep_runner.cpp), whatever happens to the file meanwhile.
   std::vector<std::string> fixed;
   for (const auto& [k, v] : s.set) fixed.push_back(k + "=" + v);
   try {
-    load_config(s.base, fixed);
+    s.base_text = host::read_file(s.base, kMaxConfigBytes, "configuration file");
+    parse_config(s.base_text, s.base.string(), fixed);
+  } catch (const host::FileError& e) {
+    throw SweepError(s.source + ": base: " + e.what());
   } catch (const ConfigError& e) {
     throw SweepError(s.source + ": base and set: " + e.what());
   }
 
-  // Every point is a whole config, checked before anything runs.
+  // Every point is a whole config, checked before anything runs (a Slurm
+  // task: its own point only).
   std::vector<std::string> errors;
   for (auto& p : s.points) {
+    if (only_point >= 0 && p.index != static_cast<std::size_t>(only_point)) continue;
     std::vector<std::string> sets;
     for (const auto& [k, v] : s.set) sets.push_back(k + "=" + v);
     for (const auto& [k, v] : p.values) sets.push_back(k + "=" + v);
     try {
-      p.config = load_config(s.base, sets);
+      p.config = parse_config(s.base_text, s.base.string(), sets);
     } catch (const ConfigError& e) {
       p.error = e.what();
       errors.push_back("point " + std::to_string(p.index) + " (" + p.set_text() + "): " + e.what());

@@ -26,13 +26,12 @@ bool is_number(const std::string& s, double& v) {
   return !s.empty() && end && *end == '\0';
 }
 
+// A gnuplot single-quoted string: no escapes and no `command` substitution
+// (which double-quoted strings do); '' stands for '.
 std::string quoted(const std::string& s) {
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') q += '\\';
-    q += c;
-  }
-  return q + "\"";
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c == '\n' ? ' ' : c);
+  return q + "'";
 }
 
 fs::path find_gnuplot() {

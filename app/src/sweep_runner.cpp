@@ -1,6 +1,8 @@
 #include "sasim/app/sweep_runner.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,7 +74,11 @@ std::string error_of_log(const fs::path& log) {
     if (lower.find("error") != std::string::npos) last_error = l;
   }
   std::string e = last_error.empty() ? last : last_error;
-  if (e.size() > 400) e = e.substr(0, 400) + "...";
+  if (e.size() > 400) {
+    std::size_t cut = 400;
+    while (cut > 0 && (static_cast<unsigned char>(e[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+    e = e.substr(0, cut) + "...";
+  }
   return e;
 }
 
@@ -141,17 +147,16 @@ json metrics_of(const std::string& command, const Config& cfg, const json& stats
       has = true;
       return it->get<double>();
     };
-    rd = get("device.mem.dram.bytes_read", has_dram);
-    wr = get("device.mem.dram.bytes_written", has_dram);
-    rh = get("device.mem.dram.row_hits", has_dram);
-    rm = get("device.mem.dram.row_misses", has_dram);
-    rc = get("device.mem.dram.row_conflicts", has_dram);
-    hits = get("device.mem.l2.hits", has_l2);
-    misses = get("device.mem.l2.misses", has_l2);
-    if (command == "mem") {
-      rd = get("mem.dram.bytes_read", has_dram) + rd;
-      wr = get("mem.dram.bytes_written", has_dram) + wr;
-    }
+    // The memory system's counters: device.mem.* on the device, sys.* in `sasim mem`.
+    const std::string m0 = command == "mem" ? "sys." : "device.mem.";
+    const auto mget = [&](const std::string& k, bool& has) { return get((m0 + k).c_str(), has); };
+    rd = mget("dram.bytes_read", has_dram);
+    wr = mget("dram.bytes_written", has_dram);
+    rh = mget("dram.row_hits", has_dram);
+    rm = mget("dram.row_misses", has_dram);
+    rc = mget("dram.row_conflicts", has_dram);
+    hits = mget("l2.hits", has_l2);
+    misses = mget("l2.misses", has_l2);
   }
   const double us = m["simulated_us"].is_number() ? m["simulated_us"].get<double>() : 0.0;
   if (has_dram) {
@@ -189,14 +194,34 @@ std::string yaml_quoted(const std::string& s) {
   return q + "'";
 }
 
-// A stored result that is still valid for this point, or null.
+// The sasim binary's contents (a rebuilt simulator gives other numbers): its
+// CRC-32 and Adler-32, computed once.
+const std::string& executable_hash() {
+  static const std::string kHash = [] {
+    std::ifstream in("/proc/self/exe", std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return hex_crc(bytes.str());
+  }();
+  return kHash;
+}
+
+// JSON text that never throws on bytes that are not UTF-8 (a log's tail).
+std::string dump(const json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+// A stored result that is still valid for this point, or null. A failure of
+// the machinery rather than of the point (a core that did not build, a
+// process killed by a signal, a Slurm task that left no result) is marked
+// `retry` and runs again.
 json stored_result(const Sweep& s, const SweepPoint& p, const fs::path& dir) {
   const fs::path f = point_dir(dir, p) / "result.json";
   std::error_code ec;
   if (!fs::exists(f, ec)) return json();
   try {
     json r = json::parse(host::read_file(f, kMaxResultBytes, "point result"));
-    if (r.value("key", "") == point_key(s, p)) return r;
+    if (r.value("key", "") == point_key(s, p) && !r.value("retry", false)) return r;
   } catch (const std::exception&) {
     // Unreadable: written by something else; run the point again.
   }
@@ -209,6 +234,23 @@ json failed_result(const Sweep& s, const SweepPoint& p, const std::string& error
   return {{"index", p.index}, {"id", p.id},        {"key", point_key(s, p)},
           {"values", values}, {"status", "error"}, {"exit_code", nullptr},
           {"error", error},   {"wall_seconds", 0}, {"stats", nullptr}};
+}
+
+// A failure that says nothing about the point: run it again next time.
+json retry_result(const Sweep& s, const SweepPoint& p, const std::string& error) {
+  json r = failed_result(s, p, error);
+  r["retry"] = true;
+  return r;
+}
+
+void write_result(const fs::path& dir, const json& r) {
+  fs::create_directories(dir);
+  host::write_file_atomic(dir / "result.json", dump(r, 1) + "\n");
+}
+
+// The copy of the base config that the points run from (Sweep::base_text).
+fs::path base_snapshot(const Sweep& s, const fs::path& sweep_dir) {
+  return sweep_dir / "base" / s.base.filename();
 }
 
 // The variant a point needs built (cores for run and train, arrays for
@@ -278,10 +320,14 @@ std::string shell_quoted(const std::string& s) {
   return q + "'";
 }
 
-// The Slurm runner: the points as one job array whose tasks each run one
-// point (sasim sweep --run-point) into the shared output folder; the results
-// are read back as they appear, and the array's end is when squeue no longer
-// lists it.
+// The Slurm runner: the points as job arrays (at most kArrayChunk tasks each,
+// under Slurm's default MaxArraySize) whose tasks each run one point (sasim
+// sweep --run-point I --point-key K) into the shared output folder; the
+// results are read back as they appear. An array is over when squeue no
+// longer knows it; a failing squeue (a busy controller) is retried.
+constexpr std::size_t kArrayChunk = 1000;
+constexpr int kSqueueFailures = 30;  // consecutive, ~1 min at the default poll
+
 template <typename Finished>
 void run_slurm(const Sweep& s, const SweepOptions& o, const fs::path& dir,
                const std::vector<std::size_t>& runnable, std::vector<json>& results,
@@ -289,36 +335,57 @@ void run_slurm(const Sweep& s, const SweepOptions& o, const fs::path& dir,
   if (runnable.empty()) return;
   const fs::path sd = fs::absolute(dir / "slurm");
   fs::create_directories(sd);
-  std::string list;
-  for (const std::size_t i : runnable) list += std::to_string(i) + "\n";
-  host::write_file_atomic(sd / "points.txt", list);
-  // Every path absolute: the tasks start in Slurm's working directory.
+  // sbatch expands % in --output, and a path is written into a script.
+  for (const std::string& path : {sd.string(), fs::absolute(s.source).string(),
+                                  fs::absolute(o.out_dir).string(), fs::current_path().string()})
+    if (path.find_first_of("%\n\r") != std::string::npos)
+      throw SweepError("--runner slurm: the path '" + path +
+                       "' contains % or a line break, which sbatch scripts cannot carry");
   std::string cmd = shell_quoted(fs::read_symlink("/proc/self/exe").string()) + " sweep --config " +
                     shell_quoted(fs::absolute(s.source).string()) + " --out " +
                     shell_quoted(fs::absolute(o.out_dir).string());
   for (const auto& ov : s.overrides) cmd += " --set " + shell_quoted(ov);
   if (s.skip_invalid) cmd += " --skip-invalid";
-  std::string script = "#!/bin/sh\n# sasim sweep " + s.source + ": one point per array task.\n";
-  script += "#SBATCH --job-name=sasim-" + s.name + "\n";
-  script += "#SBATCH --output=" + (sd / "task-%A_%a.log").string() + "\n";
-  script += "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
-  script += "#SBATCH --array=0-" + std::to_string(runnable.size() - 1) +
-            (o.jobs ? "%" + std::to_string(o.jobs) : "") + "\n";
-  script += "point=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " +
-            shell_quoted((sd / "points.txt").string()) + ")\n";
-  script += "exec " + cmd + " --run-point \"$point\"\n";
-  host::write_file_atomic(sd / "job.sh", script);
-  std::vector<std::string> sbatch = {"sbatch", "--parsable", "--chdir=" + sd.string()};
-  sbatch.insert(sbatch.end(), o.sbatch_args.begin(), o.sbatch_args.end());
-  sbatch.push_back((sd / "job.sh").string());
-  const auto [rc, text] = capture(sbatch, sd / "sbatch.out");
-  std::string job = text.substr(0, text.find_first_of(";\n"));
-  if (rc != 0 || job.empty() || job.find_first_not_of("0123456789") != std::string::npos)
-    throw std::runtime_error("sbatch failed (exit status " + std::to_string(rc) + "): " + text);
-  out << "sasim sweep: Slurm job " << job << ": " << runnable.size() << " array tasks"
-      << (o.jobs ? ", at most " + std::to_string(o.jobs) + " at once" : "") << " (scancel " << job
-      << " stops them; logs in " << sd.string() << ")\n"
-      << std::flush;
+
+  // One script per array: its points (index and key) are in it, and sbatch
+  // keeps its own copy, so a later submission cannot change what a task runs.
+  std::vector<std::string> jobs;
+  for (std::size_t first = 0; first < runnable.size(); first += kArrayChunk) {
+    const std::size_t n = std::min(kArrayChunk, runnable.size() - first);
+    std::string script = "#!/bin/sh\n# sasim sweep: one point per array task.\n";
+    script += "set -- $(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" <<'SASIM_POINTS'\n";
+    for (std::size_t t = 0; t < n; ++t) {
+      const SweepPoint& p = s.points[runnable[first + t]];
+      script += std::to_string(p.index) + " " + point_key(s, p) + "\n";
+    }
+    script += "SASIM_POINTS\n)\n";
+    script += "exec " + cmd + " --run-point \"$1\" --point-key \"$2\"\n";
+    const fs::path file = sd / ("job-" + std::to_string(jobs.size()) + ".sh");
+    host::write_file_atomic(file, script);
+    std::vector<std::string> sbatch = {
+        "sbatch",
+        "--parsable",
+        "--job-name=sasim-" + s.name,
+        "--output=" + (sd / "task-%A_%a.log").string(),
+        "--chdir=" + fs::current_path().string(),
+        "--ntasks=1",
+        "--cpus-per-task=1",
+        "--array=0-" + std::to_string(n - 1) + (o.jobs ? "%" + std::to_string(o.jobs) : "")};
+    sbatch.insert(sbatch.end(), o.sbatch_args.begin(), o.sbatch_args.end());
+    sbatch.push_back(file.string());
+    const auto [rc, text] = capture(sbatch, sd / "sbatch.out");
+    const std::string job = text.substr(0, text.find_first_of(";\n"));
+    if (rc != 0 || job.empty() || job.find_first_not_of("0123456789") != std::string::npos)
+      throw std::runtime_error(
+          "sbatch failed (exit status " + std::to_string(rc) + "): " + text +
+          (jobs.empty() ? "" : " (submitted before: " + jobs.front() + "...)"));
+    jobs.push_back(job);
+    out << "sasim sweep: Slurm job " << job << ": " << n << " array tasks"
+        << (o.jobs ? ", at most " + std::to_string(o.jobs) + " at once" : "") << " (scancel " << job
+        << " stops them; logs in " << sd.string() << ")\n"
+        << std::flush;
+  }
+
   std::set<std::size_t> pending(runnable.begin(), runnable.end());
   const auto collect = [&] {
     for (auto it = pending.begin(); it != pending.end();) {
@@ -332,42 +399,51 @@ void run_slurm(const Sweep& s, const SweepOptions& o, const fs::path& dir,
       finished(p, pending.size());
     }
   };
-  for (;;) {
+  std::string job_list;
+  for (const auto& j : jobs) job_list += (job_list.empty() ? "" : ",") + j;
+  for (int failures = 0;;) {
     collect();
     if (pending.empty()) break;
     const auto [qrc, queued] =
-        capture({"squeue", "--noheader", "--jobs=" + job, "--format=%i"}, sd / "squeue.out");
-    // squeue forgets a finished job (exit status 1, "Invalid job id") or
-    // lists nothing of it: the array is over.
-    const bool listed = qrc == 0 && queued.find(job) != std::string::npos;
-    if (!listed) {
-      collect();
-      break;
-    }
+        capture({"squeue", "--noheader", "--jobs=" + job_list, "--format=%F"}, sd / "squeue.out");
+    const bool known = std::any_of(jobs.begin(), jobs.end(), [&](const std::string& j) {
+      return queued.find(j) != std::string::npos;
+    });
+    if (qrc == 0 && !known) break;  // every array is over
+    if (qrc != 0 && queued.find("Invalid job id") != std::string::npos) break;  // forgotten
+    if (qrc != 0 && ++failures >= kSqueueFailures)
+      throw std::runtime_error("squeue failed " + std::to_string(failures) +
+                               " times in a row; the jobs (" + job_list +
+                               ") may still run, and running the sweep again collects their "
+                               "results: " +
+                               queued);
+    if (qrc == 0) failures = 0;
     std::this_thread::sleep_for(std::chrono::duration<double>(o.slurm_poll_seconds));
   }
-  for (const std::size_t i : pending) {
-    const SweepPoint& p = s.points[i];
-    std::size_t task = std::find(runnable.begin(), runnable.end(), i) - runnable.begin();
-    fs::create_directories(point_dir(dir, p));
-    results[i] = failed_result(
-        s, p,
-        "its Slurm task ended without a result (see " +
-            (sd / ("task-" + job + "_" + std::to_string(task) + ".log")).string() + ")");
-    host::write_file_atomic(point_dir(dir, p) / "result.json", results[i].dump(1) + "\n");
+  // Results written at the very end may take a moment to show on a shared
+  // file system.
+  for (int i = 0; i < 5 && !pending.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.slurm_poll_seconds));
+    collect();
   }
-  std::set<std::size_t> rest = std::move(pending);
-  for (const std::size_t i : rest) finished(s.points[i], 0);
+  for (const std::size_t i : std::set<std::size_t>(pending)) {
+    const SweepPoint& p = s.points[i];
+    const std::size_t pos = std::find(runnable.begin(), runnable.end(), i) - runnable.begin();
+    const std::string log = (sd / ("task-" + jobs[pos / kArrayChunk] + "_" +
+                                   std::to_string(pos % kArrayChunk) + ".log"))
+                                .string();
+    results[i] = retry_result(s, p, "its Slurm task ended without a result (see " + log + ")");
+    write_result(point_dir(dir, p), results[i]);
+    pending.erase(i);
+    finished(p, pending.size());
+  }
 }
 
 }  // namespace
 
 std::string point_key(const Sweep& s, const SweepPoint& p) {
-  std::string text = s.command + "\n" + cosim::variant_key() + "\n";
-  try {
-    text += host::read_file(s.base, 1 << 20, "configuration file");
-  } catch (const host::FileError&) {
-  }
+  std::string text = s.command + "\n" + cosim::variant_key() + "\n" + executable_hash() + "\n" +
+                     s.base_text + "\n";
   for (const auto& [k, v] : s.set) text += k + "=" + v + "\n";
   for (const auto& [k, v] : p.values) text += k + "=" + v + "\n";
   return hex_crc(text);
@@ -383,8 +459,9 @@ json run_point(const Sweep& s, const SweepPoint& p, const fs::path& sweep_dir) {
     fs::remove_all(dir, ec);  // no stale statistics from an interrupted run
     fs::create_directories(dir);
     // This very binary, even if the file was rebuilt (replaced) since the sweep began.
-    std::vector<std::string> argv = {"/proc/self/exe", s.command, "--config",
-                                     s.base.string(),  "--out",   dir.string()};
+    std::vector<std::string> argv = {"/proc/self/exe", s.command,
+                                     "--config",       base_snapshot(s, sweep_dir).string(),
+                                     "--out",          dir.string()};
     for (const auto& [k, v] : s.set) argv.insert(argv.end(), {"--set", k + "=" + v});
     for (const auto& [k, v] : p.values) argv.insert(argv.end(), {"--set", k + "=" + v});
     // A waveform per point, in its folder (not one file that every point overwrites).
@@ -415,9 +492,11 @@ json run_point(const Sweep& s, const SweepPoint& p, const fs::path& sweep_dir) {
     } else if (result["error"].get<std::string>().empty()) {
       result["error"] = "exit status " + std::to_string(rc) + ": " + error_of_log(dir / "log.txt");
     }
+    // Killed by a signal (out of memory, a time limit) or not started at all:
+    // nothing is known about the point itself.
+    if (rc >= 126) result["retry"] = true;
   }
-  fs::create_directories(dir);
-  host::write_file_atomic(dir / "result.json", result.dump(1) + "\n");
+  write_result(dir, result);
   return result;
 }
 
@@ -464,7 +543,7 @@ void write_tables(const Sweep& s, const std::vector<json>& results, const fs::pa
     json full = row;
     full["config_file"] = (fs::path("points") / p.id / p.config.name / "config.yaml").string();
     full["stats"] = r.contains("stats") ? r.at("stats") : json();
-    jsonl += full.dump() + "\n";
+    jsonl += dump(full) + "\n";
   }
   host::write_file_atomic(dir / "sweep.csv", csv);
   host::write_file_atomic(dir / "sweep.jsonl", jsonl);
@@ -476,10 +555,23 @@ SweepSummary run_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out)
   sum.dir = o.out_dir / s.name;
   sum.points = s.points.size();
   host::prepare_output_dir(sum.dir / "points");
+  // One sweep at a time in a folder: a second would delete the first's
+  // running points. Released when this process ends, however it ends.
+  struct Fd {
+    int fd;
+    ~Fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } lock{::open((sum.dir / "sweep.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)};
+  if (lock.fd < 0 || ::flock(lock.fd, LOCK_EX | LOCK_NB) != 0)
+    throw SweepError(sum.dir.string() + " is in use by another sasim sweep (" +
+                     (sum.dir / "sweep.lock").string() + " is locked); wait for it or use --out");
   {
     json manifest = {{"sweep", s.source},   {"command", s.command},      {"base", s.base.string()},
                      {"axes", s.axis_keys}, {"points", s.points.size()}, {"excluded", s.excluded}};
     host::write_file_atomic(sum.dir / "sweep.json", manifest.dump(2) + "\n");
+    fs::create_directories(base_snapshot(s, sum.dir).parent_path());
+    host::write_file_atomic(base_snapshot(s, sum.dir), s.base_text);
   }
 
   // Finished points are kept; the others are to run.
@@ -556,9 +648,8 @@ SweepSummary run_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out)
       runnable.push_back(i);
       continue;
     }
-    results[i] = failed_result(s, p, "building " + err->first + " failed: " + err->second);
-    fs::create_directories(point_dir(sum.dir, p));
-    host::write_file_atomic(point_dir(sum.dir, p) / "result.json", results[i].dump(1) + "\n");
+    results[i] = retry_result(s, p, "building " + err->first + " failed: " + err->second);
+    write_result(point_dir(sum.dir, p), results[i]);
     ++sum.ran;
   }
 
@@ -569,10 +660,16 @@ SweepSummary run_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out)
       if (!r.is_null()) ++done, failed += r.value("status", "") != "ok";
     return std::make_pair(done, failed);
   };
+  // The tables are rewritten as points finish, at most every 2 s (every
+  // result is in its result.json already; the end writes them once more).
+  auto last_tables = Clock::now() - std::chrono::hours(1);
   const auto finished = [&](const SweepPoint& p, std::size_t running) {
     ++sum.ran;
     const bool ok = results[p.index].value("status", "") == "ok";
-    write_tables(s, results, sum.dir);
+    if (Clock::now() - last_tables > std::chrono::seconds(2)) {
+      write_tables(s, results, sum.dir);
+      last_tables = Clock::now();
+    }
     const auto [done, failed] = count_done();
     progress.point(done, failed, running, runnable.size(),
                    sum.ran - (todo.size() - runnable.size()),
@@ -624,7 +721,7 @@ SweepSummary run_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out)
       running.erase(it);
       results[p.index] = stored_result(s, p, sum.dir);
       if (results[p.index].is_null())
-        results[p.index] = failed_result(
+        results[p.index] = retry_result(
             s, p,
             "the point's runner ended with status " + std::to_string(cosim::exit_code(status)));
       finished(p, running.size());
@@ -638,12 +735,23 @@ SweepSummary run_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out)
   return sum;
 }
 
-json run_one_point(const Sweep& s, std::size_t index, const SweepOptions& o) {
+json run_one_point(const Sweep& s, std::size_t index, const std::string& key,
+                   const SweepOptions& o) {
   if (index >= s.points.size())
     throw SweepError(s.source + ": --run-point " + std::to_string(index) +
                      " is out of range (the sweep has " + std::to_string(s.points.size()) +
                      " points)");
-  return run_point(s, s.points[index], o.out_dir / s.name);
+  const SweepPoint& p = s.points[index];
+  // The task runs what was submitted, or nothing.
+  if (!key.empty() && point_key(s, p) != key)
+    throw SweepError(s.source + ": point " + std::to_string(index) +
+                     " is not the point that was submitted (the sweep file, its base config or "
+                     "sasim changed since); run the sweep again");
+  const fs::path dir = o.out_dir / s.name;
+  if (!fs::exists(base_snapshot(s, dir)))
+    throw SweepError(base_snapshot(s, dir).string() +
+                     " is missing: --run-point runs a point of a sweep that sasim sweep started");
+  return run_point(s, p, dir);
 }
 
 }  // namespace sasim::app

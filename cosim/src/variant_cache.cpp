@@ -173,8 +173,14 @@ void build_variant(VariantKind k, const spec::CoreSpec& s, std::ostream& progres
                    slot_locks.end());
 
   const unsigned jobs = std::max(1u, std::thread::hardware_concurrency() / slots);
-  const fs::path build_dir = entry / "build", log = entry / "build.log";
-  fs::remove_all(build_dir, ec);
+  // A build folder per attempt: the compilers of a killed earlier attempt may
+  // still be writing into theirs (only cmake dies with its parent). Those
+  // folders are removed here (this process holds the entry's lock).
+  for (const auto& e : fs::directory_iterator(entry.parent_path() / entry.filename(), ec))
+    if (e.path().filename().string().rfind("build.", 0) == 0 && e.is_directory())
+      fs::remove_all(e.path(), ec);
+  const fs::path build_dir = entry / ("build." + std::to_string(::getpid())),
+                 log = entry / "build.log";
   fs::create_directories(build_dir, ec);
   if (ec) throw VariantBuildError("cannot create " + build_dir.string() + ": " + ec.message());
   fs::remove(log, ec);
@@ -183,22 +189,15 @@ void build_variant(VariantKind k, const spec::CoreSpec& s, std::ostream& progres
            << std::flush;
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::string> configure = {
-      build::kCmake,
-      "-S",
-      build::kPluginSource,
-      "-B",
-      build_dir.string(),
-      "-G",
-      "Ninja",
+      build::kCmake, "-S", build::kPluginSource, "-B", build_dir.string(), "-G", "Ninja",
       std::string("-DCMAKE_MAKE_PROGRAM=") + build::kMakeProgram,
       std::string("-DSASIM_PLUGIN_SETTINGS=") + build::kPluginSettings,
-      "-DSASIM_VARIANT_KIND=" + kind_name(k),
+      // Not $CXXFLAGS / $LDFLAGS: the module must match the key, which does not hash them.
+      "-DCMAKE_CXX_FLAGS=", "-DCMAKE_MODULE_LINKER_FLAGS=", "-DSASIM_VARIANT_KIND=" + kind_name(k),
       "-DSASIM_VARIANT=" + variant_name(k, s),
       "-DSASIM_DP=" + std::to_string(static_cast<unsigned>(s.datapath)),
-      "-DSASIM_ROWS=" + std::to_string(s.rows),
-      "-DSASIM_COLS=" + std::to_string(s.cols),
-      "-DSASIM_SPAD=" + std::to_string(s.spad_rows),
-      "-DSASIM_ACC=" + std::to_string(s.acc_rows),
+      "-DSASIM_ROWS=" + std::to_string(s.rows), "-DSASIM_COLS=" + std::to_string(s.cols),
+      "-DSASIM_SPAD=" + std::to_string(s.spad_rows), "-DSASIM_ACC=" + std::to_string(s.acc_rows),
       "-DSASIM_BUS=" + std::to_string(s.bus_bytes)};
   int rc = run_process(configure, log);
   if (rc == 0)

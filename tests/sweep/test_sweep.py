@@ -10,7 +10,10 @@ failing points, invalid sweeps and the plots.
    have finished, checked (no point process outlives it, every result.json
    and the table parse), then restarted: it ends with the same sweep.csv as
    the uninterrupted run, wall-time column aside, and runs only the points
-   that had not finished.
+   that had not finished. While it runs, a second sweep in the same folder
+   is refused.
+   A result marked `retry` (a failure of the machinery) runs again.
+   A `mem` sweep has the memory system's figures (DRAM bytes, hit rates).
 4. With run.waves set, every point writes its own waveform in its folder.
 5. A sweep with an invalid axis value does not start: the error names the
    sweep file, the point's values and the config key; with --skip-invalid it
@@ -111,8 +114,31 @@ def test_table_and_reuse(sasim, work):
         fail("the second run did not reuse every point:\n" + p.stdout)
     if open(os.path.join(d, "sweep.csv")).read() != before:
         fail("the second run changed sweep.csv")
+    # A failure of the machinery (marked retry: a killed process, a core
+    # that did not build) runs again; the point's own result does not.
+    rj = os.path.join(d, "points", rows[5]["id"], "result.json")
+    r = json.load(open(rj))
+    r["retry"] = True
+    json.dump(r, open(rj, "w"))
+    p = sweep(sasim, SMALL, out)
+    if "11 reused" not in p.stdout or "1 run" not in p.stdout:
+        fail("a result marked retry should run again, the others not:\n" + p.stdout)
     print("table and reuse: ok (second run %.2f s)" % (time.time() - t0))
     return out
+
+
+def test_mem_sweep(sasim, work):
+    cfg = os.path.join(work, "mem.yaml")
+    with open(cfg, "w") as f:
+        f.write("command: mem\nbase: %s\n" % os.path.join(HERE, "..", "..", "configs", "memory.yaml"))
+        f.write("set: {traffic.requests: 2000}\naxes: {traffic.pattern: [stream, random]}\n")
+    out = os.path.join(work, "mem")
+    sweep(sasim, cfg, out)
+    for r in table(os.path.join(out, "mem", "sweep.csv")):
+        if r["status"] != "ok" or not float(r["dram_bytes"]) > 0 or not r["l2_hit_rate"] \
+                or not r["row_hit_rate"] or not float(r["simulated_us"]) > 0:
+            fail("a mem point lacks its memory figures: %s" % r)
+    print("mem sweep: ok")
 
 
 def test_kill_and_resume(sasim, work):
@@ -133,6 +159,10 @@ def test_kill_and_resume(sasim, work):
         time.sleep(0.02)
     if proc.poll() is not None:
         fail("the sweep ended before it could be killed (make its points slower)")
+    # A second sweep in the same folder while the first runs: refused.
+    p = sweep(sasim, SMALL, out, "--jobs", "2", *SLOWER, check=False)
+    if p.returncode != 2 or "is in use by another sasim sweep" not in p.stderr:
+        fail("a second sweep in a busy folder should stop (exit 2):\n" + p.stderr)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     time.sleep(0.5)
@@ -209,6 +239,7 @@ def main():
         test_table_and_reuse(args.sasim, work)
         test_failures(args.sasim, work)
         test_waves(args.sasim, work)
+        test_mem_sweep(args.sasim, work)
         test_kill_and_resume(args.sasim, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -114,7 +114,22 @@ TEST_F(SweepFile, BadFieldsNameFileFieldAndValue) {
                 "row_hit_rate, match, wall_seconds, sim_cycles_per_s)");
   EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4]}\nplots: [{x: core.cols, y: cycles}]\n"),
             f + ": plots[0].x: 'core.cols' is not an axis (axes: core.rows)");
-  EXPECT_EQ(error("base: none.yaml\naxes: {core.rows: [4]}\n").find(f + ": base and set: "), 0u);
+  EXPECT_EQ(error("base: none.yaml\naxes: {core.rows: [4]}\n"),
+            f + ": base: " + (dir_ / "none.yaml").string() + ": configuration file does not exist");
+  EXPECT_EQ(error("base: base.yaml\nset: {core.rows: 1}\naxes: {core.cols: [4]}\n"),
+            f + ": base and set: " + (dir_ / "base.yaml").string() +
+                ": core.rows: 1 is out of range (allowed 2..128)");
+  // Typos that would otherwise go unnoticed.
+  EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4, 8]}\nexclude: [{core.rows: 16}]\n"),
+            f + ": exclude[0].core.rows: 16 is not a value of this axis (values: 4, 8)");
+  EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4]}\naxes: {core.cols: [4]}\n"),
+            f + ": axes: duplicate key");
+  EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4], core.rows: [8]}\n"),
+            f + ": axes.core.rows: duplicate key");
+  EXPECT_EQ(error("base: base.yaml\naxes: {[core.rows]: [4, 8]}\n"),
+            f + ": axes: a key must be a name or key path, not a list or map");
+  EXPECT_EQ(error("base: base.yaml\ncommand: [run]\naxes: {core.rows: [4]}\n"),
+            f + ": command: expected a single value");
   EXPECT_THAT(error("base: base.yaml\nset: {core.rows: 4}\naxes: {core.rows: [4]}\n"),
               HasSubstr("set: 'core.rows' is also an axis"));
 }

@@ -32,6 +32,7 @@ struct SweepPoint {
   std::size_t index = 0;           // position in the sweep (0-based)
   std::vector<Assignment> values;  // one per axis key, in Sweep::axis_keys order
   std::string id;                  // stable name of the point (hash of its values)
+  std::string key;                 // fingerprint of its inputs (sweep_runner.hpp point_key)
   std::string error;               // set when the point's config is not valid
   Config config;                   // the point's effective config (when valid)
   std::string set_text() const;    // "core.rows=32 core.dataflow=os"
@@ -51,6 +52,7 @@ struct Sweep {
   std::string name;                    // its stem: the output folder's name
   std::string command;                 // run | array | train | mem
   std::filesystem::path base;          // the base config (relative to the sweep file)
+  std::string base_text;               // its text, read once: the points run from this copy
   std::vector<Assignment> set;         // applied to every point before its axis values
   std::vector<std::string> overrides;  // the command line's --set (part of `set`)
   bool skip_invalid = false;           // invalid points kept as failed (load_sweep)
@@ -70,7 +72,8 @@ const std::vector<std::string>& sweep_metrics();
 // and validated: with skip_invalid false the first few bad points throw one
 // SweepError naming the file, the axis values and the config error; with it
 // true they are kept with their error (recorded as failed, never run).
+// `only_point` >= 0 checks only that point's config (a Slurm task running it).
 Sweep load_sweep(const std::filesystem::path& file, const std::vector<std::string>& overrides,
-                 bool skip_invalid);
+                 bool skip_invalid, long long only_point = -1);
 
 }  // namespace sasim::app

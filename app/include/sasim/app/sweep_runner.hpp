@@ -48,9 +48,11 @@ SweepSummary run_sweep(const Sweep& sweep, const SweepOptions& options, std::ost
 nlohmann::json run_point(const Sweep& sweep, const SweepPoint& point,
                          const std::filesystem::path& sweep_dir);
 
-// What a Slurm array task runs: sasim sweep --run-point I (the same sweep
-// file and --set options), i.e. run_point() for point I.
-nlohmann::json run_one_point(const Sweep& sweep, std::size_t index, const SweepOptions& options);
+// What a Slurm array task runs: sasim sweep --run-point I --point-key K (the
+// same sweep file and --set options), i.e. run_point() for point I, after
+// checking that the point's key is still K (empty: not checked).
+nlohmann::json run_one_point(const Sweep& sweep, std::size_t index, const std::string& key,
+                             const SweepOptions& options);
 
 // The inputs' fingerprint of a point: a result.json with another one is stale.
 std::string point_key(const Sweep& sweep, const SweepPoint& point);
