@@ -150,7 +150,8 @@ int cmd_variants() {
   for (const auto& s : cosim::cached_variants(cosim::VariantKind::kArray))
     std::cout << "  array " << spec::array_name(s) << built_in(cosim::VariantKind::kArray, s)
               << "\n";
-  std::cout << "Any other legal core or array is built there when a config first asks for it.\n";
+  std::cout << "Any other legal core or array is built there when a config first asks for it;\n"
+               "sasim variants --prune removes the entries of earlier keys.\n";
   return 0;
 }
 
@@ -256,8 +257,15 @@ int main(int argc, char** argv) {
     if (cmd == "run" || cmd == "array" || cmd == "train" || cmd == "mem") return cmd_job(cmd, args);
     if (cmd == "sweep") return cmd_sweep(args);
     if (cmd == "variants") {
+      if (args.size() == 1 && args[0] == "--prune") {
+        const auto freed = cosim::prune_variant_cache(std::cout);
+        std::cout << "sasim variants: " << freed / (1024 * 1024) << " MiB freed; entries of key "
+                  << cosim::variant_key() << " kept\n";
+        return 0;
+      }
       if (!args.empty()) {
-        std::cerr << "sasim variants: unexpected argument '" << args[0] << "'\n";
+        std::cerr << "sasim variants: unexpected argument '" << args[0]
+                  << "' (sasim variants [--prune])\n";
         return 1;
       }
       return cmd_variants();

@@ -131,6 +131,34 @@ std::vector<spec::CoreSpec> cached_variants(VariantKind k) {
   return out;
 }
 
+std::uintmax_t prune_variant_cache(std::ostream& log) {
+  std::uintmax_t freed = 0;
+  std::error_code ec;
+  const fs::path dir = variant_cache_dir();
+  if (!fs::is_directory(dir, ec)) return 0;
+  const std::regex entry_re("(core|array)_.*_([0-9a-f]{16})");
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = e.path().filename().string();
+    if (!e.is_directory() || !std::regex_match(name, m, entry_re) || m[2] == variant_key())
+      continue;
+    FileLock lock(e.path().string() + ".lock");
+    if (!lock.try_lock()) continue;  // being built by an older sasim right now
+    std::uintmax_t bytes = 0;
+    for (const auto& f : fs::recursive_directory_iterator(e.path(), ec))
+      if (f.is_regular_file()) bytes += f.file_size(ec);
+    fs::remove_all(e.path(), ec);
+    if (ec) {
+      log << "sasim: cannot remove " << e.path().string() << ": " << ec.message() << "\n";
+      continue;
+    }
+    fs::remove(e.path().string() + ".lock", ec);
+    freed += bytes;
+    log << "sasim: removed " << e.path().string() << " (" << bytes / 1024 << " KiB)\n";
+  }
+  return freed;
+}
+
 void build_variant(VariantKind k, const spec::CoreSpec& s, std::ostream& progress) {
   spec::validate(s);
   if (is_variant_cached(k, s)) return;

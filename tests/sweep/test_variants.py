@@ -10,6 +10,8 @@ In an empty cache ($SASIM_VARIANT_CACHE), with one build slot:
 2. A third run of each builds nothing, and `sasim variants` lists both.
 3. A corrupt module in the cache gives a clear error naming it and how to
    rebuild it, not a crash.
+4. `sasim variants --prune` removes an entry of another key and keeps the
+   current ones.
 
 Usage: test_variants.py --sasim build/app/sasim
 """
@@ -80,6 +82,18 @@ def main():
         if p.returncode != 2 or "cannot load " + os.path.join(bad, "sasim_variant.so") not in p.stderr \
                 or "to rebuild it" not in p.stderr:
             fail("a corrupt module should be a clear error (exit 2):\n" + p.stderr)
+        # --prune removes the entries of other keys, and only those.
+        old = os.path.join(cache, "core_int8_9x9_s8192_a1024_b16_0123456789abcdef")
+        os.makedirs(old)
+        with open(os.path.join(old, "sasim_variant.so"), "wb") as f:
+            f.write(b"\0" * 4096)
+        p = subprocess.run([args.sasim, "variants", "--prune"], env=env, capture_output=True,
+                           text=True)
+        if p.returncode != 0 or os.path.exists(old) or "removed " + old not in p.stdout:
+            fail("--prune did not remove the stale entry:\n" + p.stdout + p.stderr)
+        p = subprocess.run([args.sasim, "variants"], env=env, capture_output=True, text=True)
+        if "core bf16 2x3, spad 256 rows" not in p.stdout or "array int8 2x3" not in p.stdout:
+            fail("--prune removed current entries:\n" + p.stdout)
         print("built: " + ", ".join("%s in %s s" % b for b in built))
     finally:
         shutil.rmtree(cache, ignore_errors=True)

@@ -11,6 +11,7 @@
 // processes that want the same variant build it once (<entry>.lock).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
@@ -50,6 +51,10 @@ std::filesystem::path variant_entry(VariantKind kind, const spec::CoreSpec& s);
 bool is_variant_cached(VariantKind kind, const spec::CoreSpec& s);
 // How long the cached variant took to build (<entry>/build.txt), or -1.
 double variant_build_seconds(VariantKind kind, const spec::CoreSpec& s);
+// Removes the cache's entries of other keys (earlier RTL, headers or
+// compilers) and their lock files; returns the bytes freed. An entry being
+// built (its lock held) is left alone.
+std::uintmax_t prune_variant_cache(std::ostream& log);
 // The variants in the cache for this build's key.
 std::vector<spec::CoreSpec> cached_variants(VariantKind kind);
 
