@@ -160,7 +160,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::string file, out_dir = "out/sweeps";
   std::vector<std::string> overrides;
   unsigned jobs = 0, build_jobs = 1;
-  bool skip_invalid = false;
+  bool skip_invalid = false, dry_run = false;
   std::string runner = "local";
   std::vector<std::string> sbatch_args;
   long long run_point = -1;
@@ -185,6 +185,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "missing cores verilated at once (each build uses cores/build-jobs compilers)")(
       "set,s", po::value(&overrides)->composing(),
       "KEY=VALUE applied to every point (after the sweep file's set)")(
+      "dry-run,n", po::bool_switch(&dry_run),
+      "list the points (done, to run, invalid) and the cores to build; run nothing")(
       "skip-invalid", po::bool_switch(&skip_invalid),
       "run the points whose config is valid and record the others as failed (default: a "
       "sweep with an invalid point does not start)");
@@ -200,7 +202,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
     throw po::error("--run-point " + std::to_string(run_point) + " is out of range (0..points-1)");
   // Every process of the sweep (and its points) shares the build slots.
   setenv("SASIM_BUILD_SLOTS", std::to_string(build_jobs).c_str(), 1);
-  const app::Sweep sweep = app::load_sweep(file, overrides, skip_invalid, run_point);
+  // A dry run lists the invalid points too.
+  const app::Sweep sweep = app::load_sweep(file, overrides, skip_invalid || dry_run, run_point);
   app::SweepOptions o;
   o.out_dir = out_dir;
   o.jobs = jobs;
@@ -208,6 +211,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
   o.progress_bar = ::isatty(STDERR_FILENO);
   o.runner = runner;
   o.sbatch_args = sbatch_args;
+  if (dry_run) {
+    app::plan_sweep(sweep, o, std::cout);
+    return 0;
+  }
   if (run_point >= 0) {
     const auto r = app::run_one_point(sweep, static_cast<std::size_t>(run_point), point_key, o);
     std::cout << "sasim sweep: point " << run_point << ": " << r.value("status", "error")

@@ -735,6 +735,33 @@ SweepSummary run_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out)
   return sum;
 }
 
+void plan_sweep(const Sweep& s, const SweepOptions& o, std::ostream& out) {
+  const fs::path dir = o.out_dir / s.name;
+  std::size_t done = 0, invalid = 0, to_run = 0;
+  std::set<std::string> builds;
+  for (const auto& p : s.points) {
+    out << "point " << p.index << " " << p.id << " " << p.set_text() << ": ";
+    if (!stored_result(s, p, dir).is_null()) {
+      out << "done\n";
+      ++done;
+    } else if (!p.error.empty()) {
+      out << "invalid: " << p.error << "\n";
+      ++invalid;
+    } else {
+      out << "to run";
+      ++to_run;
+      if (const auto v = variant_of(s, p); v && !variant_ready(v->first, v->second)) {
+        out << " (needs " << variant_label(v->first, v->second) << " built)";
+        builds.insert(variant_label(v->first, v->second));
+      }
+      out << "\n";
+    }
+  }
+  out << "sasim sweep: " << s.points.size() << " points (" << s.excluded << " excluded) in "
+      << dir.string() << ": " << done << " done, " << to_run << " to run, " << invalid
+      << " invalid; " << builds.size() << " variant(s) to build\n";
+}
+
 json run_one_point(const Sweep& s, std::size_t index, const std::string& key,
                    const SweepOptions& o) {
   if (index >= s.points.size())

@@ -2,7 +2,8 @@
 """End-to-end tests of `sasim sweep` (issue 10): the table, resuming, SIGKILL,
 failing points, invalid sweeps and the plots.
 
-1. tests/sweep/small.yaml (12 points on the cores every build links) runs
+1. --dry-run lists the points and writes nothing (before and after a run).
+   tests/sweep/small.yaml (12 points on the cores every build links) runs
    uninterrupted: 12 rows, every point ok and bit-exact, sweep.jsonl with the
    counters, the effective config of every point, PNG and SVG plots.
 2. Run again: every point is reused (nothing runs) and the table is the same.
@@ -79,6 +80,10 @@ def table(path, drop_wall=True):
 
 def test_table_and_reuse(sasim, work):
     out = os.path.join(work, "a")
+    p = sweep(sasim, SMALL, out, "--dry-run")
+    if "12 points (0 excluded)" not in p.stdout or "0 done, 12 to run, 0 invalid" not in p.stdout \
+            or os.path.exists(os.path.join(out, "small")):
+        fail("--dry-run should list 12 points to run and write nothing:\n" + p.stdout)
     p = sweep(sasim, SMALL, out)
     d = os.path.join(out, "small")
     rows = table(os.path.join(d, "sweep.csv"))
@@ -107,6 +112,9 @@ def test_table_and_reuse(sasim, work):
             f = os.path.join(d, "plots", stem + "." + ext)
             if not os.path.exists(f) or os.path.getsize(f) < 1000:
                 fail("missing plot " + f)
+    p = sweep(sasim, SMALL, out, "-n")
+    if "12 done, 0 to run" not in p.stdout:
+        fail("--dry-run after the run should find every point done:\n" + p.stdout)
     before = open(os.path.join(d, "sweep.csv")).read()
     t0 = time.time()
     p = sweep(sasim, SMALL, out)
@@ -200,6 +208,9 @@ def test_failures(sasim, work):
     if want not in p.stderr or "(core.dataflow=ws run.watchdog_cycles=-5)" not in p.stderr or \
             "run.watchdog_cycles: '-5' is out of range (allowed 1..1000000000)" not in p.stderr:
         fail("the error does not name the file, the axis and the value:\n" + p.stderr)
+    p = sweep(sasim, bad, out, "--dry-run")
+    if "2 invalid" not in p.stdout or "invalid: " not in p.stdout:
+        fail("--dry-run should list the invalid points:\n" + p.stdout)
     p = sweep(sasim, bad, out, "--skip-invalid", check=False)
     if p.returncode != 4:
         fail("a sweep with failed points should exit 4, not %d:\n%s" % (p.returncode, p.stderr))

@@ -42,6 +42,11 @@ struct SweepSummary {
 
 SweepSummary run_sweep(const Sweep& sweep, const SweepOptions& options, std::ostream& progress);
 
+// What run_sweep would do, without doing it: one line per point (index, id,
+// values, and "done", "invalid: ...", or "to run", with the variant it needs
+// built), then a summary. Writes nothing.
+void plan_sweep(const Sweep& sweep, const SweepOptions& options, std::ostream& out);
+
 // One point: runs it (its process, its log) and writes its result.json; the
 // result is returned too. What the local pool does for each point, and what a
 // Slurm array task does for its point.
