@@ -353,6 +353,12 @@ void gemm_fields(V& v, C& c) {
       [](model::OperandMix m) { return model::to_string(m); }, "uniform, edge, specials");
 }
 
+// pJ per event (docs/energy.md); ranges checked by EnergyConfig::validate.
+template <typename V, typename C>
+void energy_fields(V& v, C& c) {
+  for (const auto& [name, member] : EnergyConfig::fields()) v.number(name, c.*member);
+}
+
 template <typename V, typename C>
 void run_fields(V& v, C& c) {
   v.boolean("waves", c.waves);
@@ -470,6 +476,7 @@ void config_fields(V& v, C& c) {
   v.child("memory", [&](V& s) { memory_fields(s, c.memory); });
   v.child("traffic", [&](V& s) { traffic_fields(s, c.traffic, c.memory.size); });
   v.child("train", [&](V& s) { train_fields(s, c.train); });
+  v.child("energy", [&](V& s) { energy_fields(s, c.energy); });
 }
 
 // The components validate their own configuration (one place per range) with
@@ -496,6 +503,7 @@ void validate_config(const Config& cfg) {
   validated(src, "", [&] { cfg.memory.validate(); });  // its messages name the key already
   validated(src, "memory.dram", [&] { cfg.memory.dram.validate(); });
   validated(src, "memory.fixed", [&] { cfg.memory.fixed.validate(); });
+  validated(src, "energy", [&] { cfg.energy.validate(); });
   const TrafficConfig& t = cfg.traffic;
   if (!std::has_single_bit(t.request_bytes))
     fail("traffic.request_bytes", std::to_string(t.request_bytes) + " is not a power of two");

@@ -109,6 +109,7 @@ RunJobResult run_job(const Config& cfg) {
         {"wall_seconds", r.wall_seconds},
         {"sim_cycles_per_s", cycles / r.wall_seconds},
         {"sim_macs_per_s", macs / r.wall_seconds}}},
+      {"energy", energy_json(cfg, r.run.counters, macs)},
       {"match", r.match},
   };
   return r;
@@ -162,7 +163,8 @@ std::string run_summary(const Config& cfg, const RunJobResult& r) {
                 d.at("achieved_bytes_per_s").get<double>() * 1e-9, double(run.instructions()));
   o << line;
   o << l2_line(cfg, run.counters, "device.mem.")
-    << memory_line(cfg, run.counters, "device.mem.", cycles / (cfg.core.clock_mhz * 1e6));
+    << memory_line(cfg, run.counters, "device.mem.", cycles / (cfg.core.clock_mhz * 1e6))
+    << energy_line(r.stats.at("energy"));
   std::snprintf(line, sizeof line,
                 "  co-simulation    %.2f s wall, %.0f cycles/s, %.2f M MAC/s simulated\n",
                 r.wall_seconds, d.at("sim_cycles_per_s").get<double>(),

@@ -165,6 +165,15 @@ json metrics_of(const std::string& command, const Config& cfg, const json& stats
     if (rh + rm + rc > 0) m["row_hit_rate"] = rh / (rh + rm + rc);
   }
   if (has_l2 && hits + misses > 0) m["l2_hit_rate"] = hits / (hits + misses);
+  // Energy (docs/energy.md): a run's, a training run's steps.
+  const json energy =
+      command == "train"
+          ? (stats.contains("energy") ? stats.at("energy").value("training", json()) : json())
+          : stats.value("energy", json());
+  if (energy.is_object()) {
+    m["energy_uj"] = energy.at("total_pj").get<double>() * 1e-6;
+    m["pj_per_mac"] = energy.at("pj_per_mac");
+  }
   return m;
 }
 

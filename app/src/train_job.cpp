@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <vector>
 
 #include "sasim/app/device.hpp"
 #include "sasim/app/summary.hpp"
@@ -50,6 +51,7 @@ struct Phase {
       j["l2_hits"] = c("device.mem.l2.hits");
       j["l2_misses"] = c("device.mem.l2.misses");
     }
+    j["energy"] = energy_json(cfg, run.counters, double(macs));
     return j;
   }
 };
@@ -261,6 +263,12 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
       {"sim_macs_per_s", total ? double(fwd.macs + dgrad.macs + wgrad.macs) / train_secs : 0.0},
       {"checkpoint", r.checkpoint},
   };
+  // The training steps' energy (the four phases) and the inference's.
+  std::vector<nlohmann::json> steps;
+  for (const char* p : {"forward", "data_gradient", "weight_gradient", "update"})
+    steps.push_back(r.stats.at("phases").at(p).at("energy"));
+  r.stats["energy"] = {{"training", energy_sum(steps)},
+                       {"inference", r.stats.at("phases").at("inference").at("energy")}};
   return r;
 }
 
@@ -294,6 +302,8 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
     }
     o << "\n";
   }
+  o << energy_line(j.at("energy").at("training"), "energy (training)")
+    << energy_line(j.at("energy").at("inference"), "energy (inference)");
   std::snprintf(line, sizeof line,
                 "  test accuracy    %.2f %% on the device, %.2f %% fp32 reference (%llu images)\n",
                 100.0 * r.device_accuracy, 100.0 * r.reference_accuracy,

@@ -80,6 +80,27 @@ TEST(DeviceJob, MemorySettingsChangeCyclesAndStatistics) {
   }
 }
 
+// Energy on a real run: every component that has events is there, a
+// coefficient in the YAML moves exactly its figures, and nothing else (cycles,
+// counters, the result) changes.
+TEST(DeviceJob, EnergyCoefficientsChangeOnlyTheirFigures) {
+  const app::RunJobResult base = run("");
+  ASSERT_TRUE(base.match);
+  const nlohmann::json& e = base.stats.at("energy");
+  for (const char* k : {"mac", "scratchpad", "accumulator", "l2", "dram"})
+    EXPECT_GT(e.at("components").at(k).get<double>(), 0.0) << k;
+  EXPECT_DOUBLE_EQ(e.at("components").at("mac").get<double>(), 192.0 * 160 * 176 * 0.23);
+  const app::RunJobResult r = run("energy: {dram_pj_per_byte: 325, mac_int8_pj: 0.46}\n");
+  ASSERT_TRUE(r.match);
+  EXPECT_EQ(r.run.cycles, base.run.cycles);
+  EXPECT_EQ(r.stats.at("counters"), base.stats.at("counters"));
+  const nlohmann::json& f = r.stats.at("energy");
+  for (const auto& [k, v] : e.at("components").items()) {
+    const double factor = (k == "dram" || k == "mac") ? 2.0 : 1.0;
+    EXPECT_DOUBLE_EQ(f.at("components").at(k).get<double>(), factor * v.get<double>()) << k;
+  }
+}
+
 // A core that is not linked in is built into the variant cache (the build
 // itself: tests/sweep/test_variants.py); when that cannot happen the run
 // stops with an error that says why, before it simulates anything.

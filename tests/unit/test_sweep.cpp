@@ -111,7 +111,7 @@ TEST_F(SweepFile, BadFieldsNameFileFieldAndValue) {
   EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4]}\nplots: [{x: core.rows, y: speed}]\n"),
             f + ": plots[0].y: 'speed' is not a metric (allowed cycles, simulated_us, "
                 "pe_utilization, macs, achieved_macs_per_s, dram_bytes, dram_gbps, l2_hit_rate, "
-                "row_hit_rate, match, wall_seconds, sim_cycles_per_s)");
+                "row_hit_rate, match, energy_uj, pj_per_mac, wall_seconds, sim_cycles_per_s)");
   EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4]}\nplots: [{x: core.cols, y: cycles}]\n"),
             f + ": plots[0].x: 'core.cols' is not an axis (axes: core.rows)");
   EXPECT_EQ(error("base: none.yaml\naxes: {core.rows: [4]}\n"),

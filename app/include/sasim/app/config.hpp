@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sasim/app/energy.hpp"
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/mlp.hpp"
@@ -74,6 +75,7 @@ struct Config {
   mem::MainMemoryConfig memory;
   TrafficConfig traffic;
   TrainConfig train;
+  EnergyConfig energy;
   mem::MemorySystemConfig memory_system() const { return {interconnect, l2, memory}; }
   // The device: the core and the memory window (memory.base, memory.size).
   spec::DeviceSpec device() const;
