@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <utility>
 
 #include "sasim/app/config.hpp"
 #include "sasim/app/energy.hpp"
@@ -16,18 +19,20 @@ namespace {
 // The counters of a made-up run on a 4x8 int8 core.
 spec::Counters counters() {
   spec::Counters c;
-  c.set("core.cycles", 1000);
-  c.set("core.spad_reads", 300);
-  c.set("core.spad_writes", 100);
-  c.set("core.acc_reads", 50);
-  c.set("core.acc_writes", 70);
-  c.set("core.vec_rows", 20);
-  c.set("device.mem.noc.bytes", 4096);
-  c.set("device.mem.l2.misses", 10);
-  c.set("device.mem.l2.writebacks", 2);
-  c.set("device.mem.dram.bytes_read", 640);
-  c.set("device.mem.dram.bytes_written", 128);
-  c.set("device.mem.dram.activates", 3);
+  for (const auto& [name, v] : std::initializer_list<std::pair<const char*, std::uint64_t>>{
+           {"core.cycles", 1000},
+           {"core.spad_reads", 300},
+           {"core.spad_writes", 100},
+           {"core.acc_reads", 50},
+           {"core.acc_writes", 70},
+           {"core.vec_rows", 20},
+           {"device.mem.noc.bytes", 4096},
+           {"device.mem.l2.misses", 10},
+           {"device.mem.l2.writebacks", 2},
+           {"device.mem.dram.bytes_read", 640},
+           {"device.mem.dram.bytes_written", 128},
+           {"device.mem.dram.activates", 3}})
+    c.set(name, v);
   return c;
 }
 
