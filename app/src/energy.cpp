@@ -113,11 +113,15 @@ std::string energy_line(const nlohmann::json& j, const std::string& label) {
   char per_mac[48] = "";
   if (j.at("pj_per_mac").is_number())
     std::snprintf(per_mac, sizeof per_mac, ", %.3g pJ/MAC", j.at("pj_per_mac").get<double>());
+  // uJ, mJ or J, whichever keeps the figure between 1 and 1000.
+  const double uj = total * 1e-6;
+  const double shown = uj >= 1e6 ? uj * 1e-6 : uj >= 1e3 ? uj * 1e-3 : uj;
+  const char* unit = uj >= 1e6 ? "J" : uj >= 1e3 ? "mJ" : "uJ";
   char b[320];
   std::snprintf(b, sizeof b,
-                "  %-16s %.4g uJ%s: MAC %.1f %%, SRAM %.1f %%, L2 %.1f %%, DRAM %.1f %%, other "
+                "  %-16s %.4g %s%s: MAC %.1f %%, SRAM %.1f %%, L2 %.1f %%, DRAM %.1f %%, other "
                 "%.1f %%\n",
-                label.c_str(), total * 1e-6, per_mac, pct(c.at("mac").get<double>()), pct(sram),
+                label.c_str(), shown, unit, per_mac, pct(c.at("mac").get<double>()), pct(sram),
                 pct(c.at("l2").get<double>()), pct(c.at("dram").get<double>()), pct(other));
   return b;
 }

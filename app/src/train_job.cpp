@@ -302,8 +302,8 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
     }
     o << "\n";
   }
-  o << energy_line(j.at("energy").at("training"), "energy (training)")
-    << energy_line(j.at("energy").at("inference"), "energy (inference)");
+  o << energy_line(j.at("energy").at("training"), "energy/training")
+    << energy_line(j.at("energy").at("inference"), "energy/inference");
   std::snprintf(line, sizeof line,
                 "  test accuracy    %.2f %% on the device, %.2f %% fp32 reference (%llu images)\n",
                 100.0 * r.device_accuracy, 100.0 * r.reference_accuracy,

@@ -51,7 +51,8 @@ nlohmann::json energy_json(const Config& cfg, const spec::Counters& c, double us
 // The sum of several energy_json() results (the phases of a training step).
 nlohmann::json energy_sum(const std::vector<nlohmann::json>& parts);
 
-// "  energy           12.3 uJ, 4.56 pJ/MAC: MAC 10 %, SRAM 40 %, L2 20 %, DRAM 30 %\n"
+// "  energy           12.3 uJ, 4.56 pJ/MAC: MAC 10 %, SRAM 40 %, L2 20 %, DRAM 30 %, other 0 %\n"
+// (uJ, mJ or J, whichever keeps the figure between 1 and 1000)
 std::string energy_line(const nlohmann::json& energy, const std::string& label = "energy");
 
 }  // namespace sasim::app
