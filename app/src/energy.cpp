@@ -53,9 +53,11 @@ nlohmann::json energy_json(const Config& cfg, const spec::Counters& c, double us
   const auto n = [&](const std::string& k) {
     return c.contains(k) ? static_cast<double>(c.at(k)) : 0.0;
   };
+  // The core's counters by their contract names (spec/contract.json).
+  const auto core_n = [&](spec::CounterId id) { return n(spec::counter_name(id)); };
   const spec::CoreSpec& core = cfg.core;
   const double pes = double(core.rows) * core.cols;
-  const double cycles = n("core.cycles");
+  const double cycles = core_n(spec::CounterId::kCycles);
   const double elem = core.elem_bytes();
   const double spad_row = double(core.width()) * elem, acc_row = double(core.cols) * 4;
   const double spad_bytes = double(core.spad_rows) * spad_row;
@@ -66,10 +68,11 @@ nlohmann::json energy_json(const Config& cfg, const spec::Counters& c, double us
   comp["mac"] = useful_macs * (bf16 ? e.mac_bf16_pj : e.mac_int8_pj);
   comp["pe_idle"] = std::max(0.0, pes * cycles - useful_macs) * e.pe_idle_pj;
   comp["scratchpad"] =
-      (n("core.spad_reads") + n("core.spad_writes")) * spad_row * sram_pj_per_byte(e, spad_bytes);
-  comp["accumulator"] =
-      (n("core.acc_reads") + n("core.acc_writes")) * acc_row * sram_pj_per_byte(e, acc_bytes);
-  comp["vector"] = n("core.vec_rows") * core.cols * e.vector_op_pj;
+      (core_n(spec::CounterId::kSpadReads) + core_n(spec::CounterId::kSpadWrites)) * spad_row *
+      sram_pj_per_byte(e, spad_bytes);
+  comp["accumulator"] = (core_n(spec::CounterId::kAccReads) + core_n(spec::CounterId::kAccWrites)) *
+                        acc_row * sram_pj_per_byte(e, acc_bytes);
+  comp["vector"] = core_n(spec::CounterId::kVecRows) * core.cols * e.vector_op_pj;
   comp["interconnect"] = n(mem + "noc.bytes") * e.interconnect_pj_per_byte;
   // The L2 moves what crosses the interconnect, plus a line per fill and per
   // write-back.
