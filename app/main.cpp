@@ -11,6 +11,7 @@
 #include "sasim/app/array_job.hpp"
 #include "sasim/app/config.hpp"
 #include "sasim/app/mem_job.hpp"
+#include "sasim/app/plots.hpp"
 #include "sasim/app/run_job.hpp"
 #include "sasim/app/sweep.hpp"
 #include "sasim/app/sweep_runner.hpp"
@@ -45,8 +46,9 @@ bool parse_options(const std::vector<std::string>& args, const po::options_descr
 // --help. Anything else on the command line is an error.
 std::optional<app::Config> job_config(const std::vector<std::string>& args,
                                       const std::string& usage, std::string config_path,
-                                      const char* waves_help, bool resume_option) {
-  std::string out_dir;
+                                      const char* waves_help, bool resume_option,
+                                      bool trace_option) {
+  std::string out_dir, trace, trace_window;
   std::vector<std::string> overrides;
   bool waves = false, resume = false;
   po::options_description desc(usage);
@@ -57,12 +59,21 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
       "KEY=VALUE: set a config key (e.g. core.rows=32, l2.replacement=srrip); repeatable, "
       "checked like the file");
   if (waves_help) desc.add_options()("waves,w", po::bool_switch(&waves), waves_help);
+  if (trace_option)
+    desc.add_options()("trace", po::value(&trace),
+                       "FILE: write a Chrome/Perfetto trace-event JSON of the run (open it in "
+                       "ui.perfetto.dev; run.trace_file)")(
+        "trace-window", po::value(&trace_window),
+        "START:END: only device cycles START..END-1 in the trace (run.trace_window)");
   if (resume_option)
     desc.add_options()("resume", po::bool_switch(&resume),
                        "continue from <out>/<name>/checkpoint.bin when it exists (a killed run "
                        "resumes where it stopped and ends as it would have)");
   po::variables_map vm;
   if (!parse_options(args, desc, vm)) return std::nullopt;
+  // The trace options are config keys: given here, they get the config's checks.
+  if (!trace.empty()) overrides.push_back("run.trace_file=" + trace);
+  if (!trace_window.empty()) overrides.push_back("run.trace_window=" + trace_window);
   app::Config cfg = app::load_config(config_path, overrides);
   if (waves) cfg.run.waves = true;
   if (!out_dir.empty()) cfg.run.out_dir = out_dir;
@@ -104,8 +115,9 @@ struct JobCommand {
 template <typename Job, typename Summary>
 int job_command(const JobCommand& c, const std::vector<std::string>& args, Job job,
                 Summary summary) {
+  const std::string name = c.name;
   const auto cfg = job_config(args, std::string("sasim ") + c.name + " [options]", c.default_config,
-                              c.waves_help, c.name == std::string("train"));
+                              c.waves_help, name == "train", name == "run" || name == "train");
   if (!cfg) return 0;
   const auto r = job(*cfg);
   std::cout << summary(*cfg, r);
@@ -232,6 +244,60 @@ int cmd_sweep(const std::vector<std::string>& args) {
   return r.failed ? 4 : 0;
 }
 
+// sasim plot power|trace: figures of a run's power.csv or trace.
+int cmd_plot(const std::vector<std::string>& args) {
+  const std::string what = args.empty() ? "" : args[0];
+  if (what != "power" && what != "trace")
+    throw po::error("what to plot: 'power' (power.csv files) or 'trace' (a --trace file)");
+  std::vector<std::string> files, labels;
+  std::string out, window;
+  double cap = 0;
+  po::options_description desc(what == "power" ? "sasim plot power FILE.csv... --out STEM [options]"
+                                               : "sasim plot trace FILE.json --out STEM [options]");
+  desc.add_options()("help,h", "show this help")("file", po::value(&files)->composing(),
+                                                 "input files")(
+      "out,o", po::value(&out), "STEM: writes STEM.png, STEM.svg and the script STEM.gp");
+  if (what == "power")
+    desc.add_options()("label", po::value(&labels)->composing(),
+                       "a name per file, in order (default: each file's folder)")(
+        "cap", po::value(&cap), "W: draw the power cap");
+  else
+    desc.add_options()("window", po::value(&window),
+                       "START:END device cycles (default: the whole trace)");
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end()))
+                .options(desc)
+                .positional(pos)
+                .run(),
+            vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (files.empty()) throw po::error("no input file");
+  if (out.empty()) throw po::error("--out STEM is required");
+  std::vector<std::filesystem::path> written;
+  if (what == "power") {
+    if (!(cap >= 0 && cap <= 1e6))
+      throw po::error("--cap " + std::to_string(cap) + " is out of range (0..1e6 W)");
+    written = app::plot_power({files.begin(), files.end()}, labels, cap, out, std::cerr);
+  } else {
+    if (files.size() != 1) throw po::error("one trace file at a time");
+    std::pair<std::uint64_t, std::uint64_t> w;
+    try {
+      w = app::parse_trace_window(window);
+    } catch (const std::invalid_argument& e) {
+      throw po::error(std::string("--window ") + e.what());
+    }
+    written = app::plot_trace(files[0], w, out, std::cerr);
+  }
+  for (const auto& f : written) std::cout << "  figure           " << f.string() << "\n";
+  return written.empty() ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,7 +305,8 @@ int main(int argc, char** argv) {
   const std::string usage =
       "usage: sasim <command> [options]\n"
       "commands:\n"
-      "  run [--config FILE] [--waves] [--out DIR]   GEMM on the device (RTL core + SystemC "
+      "  run [--config FILE] [--waves] [--out DIR] [--trace FILE]\n"
+      "                                               GEMM on the device (RTL core + SystemC "
       "memory system), checked against the golden model\n"
       "  array [--config FILE] [--waves] [--out DIR] GEMM on the bare array (cycle formula "
       "check)\n"
@@ -252,6 +319,8 @@ int main(int argc, char** argv) {
       "(configs/sweeps/): sweep.csv, sweep.jsonl, plots\n"
       "  variants                                     list the verilated core and array "
       "variants\n"
+      "  plot power CSV... --out STEM | plot trace JSON [--window S:E] --out STEM\n"
+      "                                               figures of power.csv files or a trace\n"
       "Every job command also takes --set KEY=VALUE (repeatable) to change one config key, e.g.\n"
       "  sasim run --set core.dataflow=os --set l2.replacement=srrip\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
@@ -263,6 +332,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run" || cmd == "array" || cmd == "train" || cmd == "mem") return cmd_job(cmd, args);
     if (cmd == "sweep") return cmd_sweep(args);
+    if (cmd == "plot") return cmd_plot(args);
     if (cmd == "variants") {
       if (args.size() == 1 && args[0] == "--prune") {
         const auto freed = cosim::prune_variant_cache(std::cout);
@@ -282,6 +352,9 @@ int main(int argc, char** argv) {
   } catch (const po::error& e) {
     std::cerr << "sasim " << cmd << ": " << e.what() << "\n";
     return 1;
+  } catch (const app::PlotError& e) {
+    std::cerr << "sasim plot: " << e.what() << "\n";
+    return 2;
   } catch (const app::SweepError& e) {
     std::cerr << "sasim sweep: " << e.what() << "\n";
     return 2;

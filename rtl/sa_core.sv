@@ -52,6 +52,8 @@ module sa_core
   output logic [3:0][15:0]      dbg_tokens_o,   // ld->ex, ex->ld, ex->st, st->ex
   output logic [3:0]            dbg_busy_o,     // fetch, load, exec, store busy
   output logic [3:0]            dbg_wait_o,     // head blocked on tokens: load, exec(prev), exec(next), store
+  output logic [NUM_PERF-1:0]   dbg_inc_o,      // one-per-cycle counters counting in this cycle
+  output logic [2:0]            dbg_pop_o,      // an instruction leaves the queue: store, exec, load
   // AXI4 master.
   output logic                  m_ar_valid_o,
   input  logic                  m_ar_ready_i,
@@ -544,6 +546,8 @@ module sa_core
   assign dbg_qcount_o = {8'(sq_cnt), 8'(eq_cnt), 8'(lq_cnt), 8'(f_valid)};
   assign dbg_tokens_o = {t_st2ex_q, t_ex2st_q, t_ex2ld_q, t_ld2ex_q};
   assign dbg_busy_o   = {s_busy, e_busy, l_busy, f_busy};
+  assign dbg_inc_o    = inc;
+  assign dbg_pop_o    = {sq_pop, eq_pop, lq_pop};
   assign dbg_wait_o   = {sq_v && !s_ok, eq_v && eh.pop_next && t_st2ex_q == '0,
                          eq_v && eh.pop_prev && t_ld2ex_q == '0, lq_v && !l_ok};
 

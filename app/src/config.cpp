@@ -78,19 +78,22 @@ class Section {
   void number(const std::string& k, double& out) {
     const YAML::Node n = get(k);
     if (!n) return;
-    // A leading zero (050) reads as octal in YAML 1.1 and as decimal in 1.2: refused.
-    if (n.IsScalar()) {
-      const std::string& t = n.Scalar();
-      const std::size_t d = (!t.empty() && (t[0] == '+' || t[0] == '-')) ? 1 : 0;
-      if (t.size() > d + 1 && t[d] == '0' && std::isdigit(static_cast<unsigned char>(t[d + 1])))
-        fail(key(k), "'" + short_text(t) + "' has a leading zero (write it without)");
+    out = number_at(n, key(k));
+  }
+
+  // A list of numbers with count in [min_n, max_n] (ranges: the component's validate).
+  void number_list(const std::string& k, std::vector<double>& out, std::size_t min_n,
+                   std::size_t max_n) {
+    const YAML::Node n = get(k);
+    if (!n) return;
+    if (!n.IsSequence() || n.size() < min_n || n.size() > max_n) {
+      fail(key(k), "must be a list of " + std::to_string(min_n) + ".." + std::to_string(max_n) +
+                       " numbers");
     }
-    try {
-      out = n.as<double>();
-    } catch (const YAML::Exception&) {
-      fail(key(k), "'" + scalar(n) + "' is not a number");
-    }
-    if (!std::isfinite(out)) fail(key(k), "'" + scalar(n) + "' is not a finite number");
+    std::vector<double> v;
+    for (std::size_t i = 0; i < n.size(); ++i)
+      v.push_back(number_at(n[i], key(k) + "[" + std::to_string(i) + "]"));
+    out = v;
   }
 
   void boolean(const std::string& k, bool& out) {
@@ -161,6 +164,22 @@ class Section {
   static std::string kind(const YAML::Node& n) {
     return n.IsSequence() ? "a list" : n.IsMap() ? "a mapping" : "a value";
   }
+  double number_at(const YAML::Node& n, const std::string& where) const {
+    if (!n.IsScalar()) fail(where, "must be a number, not " + kind(n));
+    // A leading zero (050) reads as octal in YAML 1.1 and as decimal in 1.2: refused.
+    const std::string& t = n.Scalar();
+    const std::size_t d = (!t.empty() && (t[0] == '+' || t[0] == '-')) ? 1 : 0;
+    if (t.size() > d + 1 && t[d] == '0' && std::isdigit(static_cast<unsigned char>(t[d + 1])))
+      fail(where, "'" + short_text(t) + "' has a leading zero (write it without)");
+    double out = 0;
+    try {
+      out = n.as<double>();
+    } catch (const YAML::Exception&) {
+      fail(where, "'" + scalar(n) + "' is not a number");
+    }
+    if (!std::isfinite(out)) fail(where, "'" + scalar(n) + "' is not a finite number");
+    return out;
+  }
   // A whole number in lo..hi: decimal (no leading zero) or 0x hex; a number
   // that is not whole, negative or too large is named as such.
   std::uint64_t whole_number(const YAML::Node& n, const std::string& where, std::uint64_t lo,
@@ -229,6 +248,10 @@ class Reader {
                  std::size_t min_n, std::size_t max_n) {
     s_.uint_list(k, v, lo, hi, min_n, max_n);
   }
+  void number_list(const std::string& k, std::vector<double>& v, std::size_t min_n,
+                   std::size_t max_n) {
+    s_.number_list(k, v, min_n, max_n);
+  }
   template <typename F>
   void child(const std::string& k, F&& f) {
     Reader r(s_.child(k));
@@ -260,6 +283,9 @@ class Writer {
   }
   void uint_list(const std::string& k, const std::vector<unsigned>& v, std::uint64_t, std::uint64_t,
                  std::size_t, std::size_t) {
+    e_ << YAML::Key << k << YAML::Value << YAML::Flow << v;
+  }
+  void number_list(const std::string& k, const std::vector<double>& v, std::size_t, std::size_t) {
     e_ << YAML::Key << k << YAML::Value << YAML::Flow << v;
   }
   template <typename F>
@@ -359,12 +385,25 @@ void energy_fields(V& v, C& c) {
   for (const auto& [name, member] : EnergyConfig::fields()) v.number(name, c.*member);
 }
 
+// Power sampling, the cap and the DVFS steps (docs/energy.md); ranges
+// checked by PowerConfig::validate.
+template <typename V, typename C>
+void power_fields(V& v, C& c) {
+  v.uint("sample_cycles", c.sample_cycles, 0, 1'000'000'000);
+  v.number("cap_watts", c.cap_watts);
+  v.number_list("dvfs_mhz", c.dvfs_mhz, 0, 16);
+  v.number_list("dvfs_volts", c.dvfs_volts, 0, 16);
+  v.boolean("compare_uncapped", c.compare_uncapped);
+}
+
 template <typename V, typename C>
 void run_fields(V& v, C& c) {
   v.boolean("waves", c.waves);
   v.string("wave_file", c.wave_file);
   v.uint("watchdog_cycles", c.watchdog_cycles, 1, 1'000'000'000);
   v.string("out_dir", c.out_dir);
+  v.string("trace_file", c.trace_file);
+  v.string("trace_window", c.trace_window);
 }
 
 // The memory-system components validate their own ranges (validate_config).
@@ -477,6 +516,7 @@ void config_fields(V& v, C& c) {
   v.child("traffic", [&](V& s) { traffic_fields(s, c.traffic, c.memory.size); });
   v.child("train", [&](V& s) { train_fields(s, c.train); });
   v.child("energy", [&](V& s) { energy_fields(s, c.energy); });
+  v.child("power", [&](V& s) { power_fields(s, c.power); });
 }
 
 // The components validate their own configuration (one place per range) with
@@ -504,6 +544,14 @@ void validate_config(const Config& cfg) {
   validated(src, "memory.dram", [&] { cfg.memory.dram.validate(); });
   validated(src, "memory.fixed", [&] { cfg.memory.fixed.validate(); });
   validated(src, "energy", [&] { cfg.energy.validate(); });
+  validated(src, "power", [&] { cfg.power.validate(cfg.core.clock_mhz); });
+  validated(src, "run", [&] {
+    try {
+      parse_trace_window(cfg.run.trace_window);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("trace_window: ") + e.what());
+    }
+  });
   const TrafficConfig& t = cfg.traffic;
   if (!std::has_single_bit(t.request_bytes))
     fail("traffic.request_bytes", std::to_string(t.request_bytes) + " is not a power of two");
@@ -630,6 +678,25 @@ bool is_key_name(const std::string& k) {
   return !k.empty() && k.size() <= 64 && std::all_of(k.begin(), k.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '_';
   });
+}
+
+std::pair<std::uint64_t, std::uint64_t> parse_trace_window(const std::string& text) {
+  if (text.empty()) return {0, std::numeric_limits<std::uint64_t>::max()};
+  const auto colon = text.find(':');
+  const auto whole = [&](const std::string& s, std::uint64_t& v) {
+    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    v = std::strtoull(s.c_str(), nullptr, 10);
+    return true;
+  };
+  std::uint64_t a = 0, b = 0;
+  if (colon == std::string::npos || !whole(text.substr(0, colon), a) ||
+      !whole(text.substr(colon + 1), b))
+    throw std::invalid_argument("'" + short_text(text) +
+                                "' is not START:END (device cycles, whole numbers, e.g. 0:20000)");
+  if (a >= b)
+    throw std::invalid_argument("'" + short_text(text) + "' is empty (START must be below END)");
+  return {a, b};
 }
 
 std::string to_yaml(const Config& c) {

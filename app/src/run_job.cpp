@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "sasim/app/device.hpp"
+#include "sasim/app/observe.hpp"
 #include "sasim/app/summary.hpp"
 #include "sasim/host/driver.hpp"
+#include "sasim/host/files.hpp"
 #include "sasim/host/gemm_kernel.hpp"
 #include "sasim/model/gemm.hpp"
 
@@ -32,6 +34,8 @@ RunJobResult run_job(const Config& cfg) {
   const model::RawMatrix a = model::random_operands(dp, M, K, rng, cfg.gemm.operands);
   const model::RawMatrix b = model::random_operands(dp, K, N, rng, cfg.gemm.operands);
 
+  const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
+  host::prepare_output_dir(dir);  // power.csv goes there
   const std::unique_ptr<cosim::CosimDevice> device = make_cosim_device(cfg);
   cosim::CosimDevice& dev = *device;
   host::Driver drv(dev);
@@ -50,9 +54,14 @@ RunJobResult run_job(const Config& cfg) {
   put(tb, b);
 
   RunJobResult r;
+  JobObservers obs(cfg, dev);
   const auto t0 = std::chrono::steady_clock::now();
+  obs.span_begin();
   r.run = drv.gemm(cfg.core.dataflow, ta, tb, tc);
+  obs.span_end("host",
+               "GEMM " + std::to_string(M) + "x" + std::to_string(K) + "x" + std::to_string(N));
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  obs.useful_macs(double(M) * double(K) * double(N));
 
   model::AccMatrix c(M, N);
   drv.copy_out(tc, std::span<std::uint32_t>(c.data(), c.size()));
@@ -112,6 +121,7 @@ RunJobResult run_job(const Config& cfg) {
       {"energy", energy_json(cfg, r.run.counters, macs)},
       {"match", r.match},
   };
+  r.stats.update(obs.finish(dir));
   return r;
 }
 
@@ -165,6 +175,10 @@ std::string run_summary(const Config& cfg, const RunJobResult& r) {
   o << l2_line(cfg, run.counters, "device.mem.")
     << memory_line(cfg, run.counters, "device.mem.", cycles / (cfg.core.clock_mhz * 1e6))
     << energy_line(r.stats.at("energy"));
+  if (r.stats.contains("power")) o << power_line(r.stats.at("power"));
+  if (r.stats.contains("trace"))
+    o << "  trace            " << r.stats.at("trace").at("file").get<std::string>() << " ("
+      << r.stats.at("trace").at("events").get<std::uint64_t>() << " events)\n";
   std::snprintf(line, sizeof line,
                 "  co-simulation    %.2f s wall, %.0f cycles/s, %.2f M MAC/s simulated\n",
                 r.wall_seconds, d.at("sim_cycles_per_s").get<double>(),

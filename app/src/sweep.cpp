@@ -120,11 +120,10 @@ std::string SweepPoint::set_text() const {
 
 const std::vector<std::string>& sweep_metrics() {
   static const std::vector<std::string> kMetrics = {
-      "cycles",       "simulated_us",        "pe_utilization",
-      "macs",         "achieved_macs_per_s", "dram_bytes",
-      "dram_gbps",    "l2_hit_rate",         "row_hit_rate",
-      "match",        "energy_uj",           "pj_per_mac",
-      "wall_seconds", "sim_cycles_per_s"};
+      "cycles",          "simulated_us", "pe_utilization", "macs",         "achieved_macs_per_s",
+      "dram_bytes",      "dram_gbps",    "l2_hit_rate",    "row_hit_rate", "match",
+      "energy_uj",       "pj_per_mac",   "avg_power_w",    "peak_power_w", "wall_seconds",
+      "sim_cycles_per_s"};
   return kMetrics;
 }
 

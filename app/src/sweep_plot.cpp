@@ -1,6 +1,5 @@
 // The plots of a sweep: gnuplot scripts (kept beside the figures, so that a
 // user can restyle them) rendered to PNG and SVG.
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -9,9 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "sasim/app/gnuplot.hpp"
 #include "sasim/app/sweep_runner.hpp"
-#include "sasim/cosim/subprocess.hpp"
-#include "sasim/host/files.hpp"
 
 namespace sasim::app {
 
@@ -24,25 +22,6 @@ bool is_number(const std::string& s, double& v) {
   char* end = nullptr;
   v = std::strtod(s.c_str(), &end);
   return !s.empty() && end && *end == '\0';
-}
-
-// A gnuplot single-quoted string: no escapes and no `command` substitution
-// (which double-quoted strings do); '' stands for '.
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c == '\n' ? ' ' : c);
-  return q + "'";
-}
-
-fs::path find_gnuplot() {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin");
-  for (std::string d; std::getline(dirs, d, ':');) {
-    const fs::path p = fs::path(d) / "gnuplot";
-    std::error_code ec;
-    if (fs::exists(p, ec)) return p;
-  }
-  return {};
 }
 
 // The keys an axis stands for in a plot: its zip group, or itself.
@@ -73,8 +52,7 @@ std::vector<fs::path> write_plots(const Sweep& s, const std::vector<json>& resul
                                   const fs::path& dir, std::ostream& log) {
   std::vector<fs::path> written;
   if (s.plots.empty()) return written;
-  const fs::path gnuplot = find_gnuplot();
-  if (gnuplot.empty()) {
+  if (find_gnuplot().empty()) {
     log << "sasim sweep: WARNING: gnuplot is not installed (Debian package gnuplot-nox; "
            "./sasim installs it): no plots, the tables are complete\n";
     return written;
@@ -139,58 +117,31 @@ std::vector<fs::path> write_plots(const Sweep& s, const std::vector<json>& resul
       for (const auto& k : averaged) title += " " + k;
       title += ")";
     }
-    gp << "set title " << quoted(title) << "\nset xlabel " << quoted(join(xkeys, " x "))
-       << "\nset ylabel " << quoted(pl.y) << "\nset grid\nset key below title "
-       << quoted(join(gkeys, " x ")) << "\nset offsets graph 0.03, graph 0.03, graph 0.05, 0\n";
+    gp << "set title " << gnuplot_quoted(title) << "\nset xlabel "
+       << gnuplot_quoted(join(xkeys, " x ")) << "\nset ylabel " << gnuplot_quoted(pl.y)
+       << "\nset grid\nset key below title " << gnuplot_quoted(join(gkeys, " x "))
+       << "\nset offsets graph 0.03, graph 0.03, graph 0.05, 0\n";
     if (!pl.log_y) gp << "set yrange [0:*]\n";  // the metrics are never negative
     if (pl.log_x && numeric) gp << "set logscale x 2\n";
     if (pl.log_y) gp << "set logscale y\n";
     if (!numeric) {
       gp << "set xtics (";
       for (std::size_t i = 0; i < xs.size(); ++i)
-        gp << (i ? ", " : "") << quoted(xs[i]) << " " << i;
+        gp << (i ? ", " : "") << gnuplot_quoted(xs[i]) << " " << i;
       gp << ")\n";
     } else {
       gp << "set xtics (";
       for (std::size_t i = 0; i < xs.size(); ++i)
-        gp << (i ? ", " : "") << quoted(xs[i]) << " " << xv[i];
+        gp << (i ? ", " : "") << gnuplot_quoted(xs[i]) << " " << xv[i];
       gp << ")\n";
     }
     std::ostringstream plot;
     plot << "plot ";
     for (std::size_t gi = 0; gi < groups.size(); ++gi)
       plot << (gi ? ", " : "") << "$g" << gi << " using 1:2 with linespoints lw 2 pt 7 title "
-           << quoted(groups[gi].empty() ? pl.y : groups[gi]);
-    // The script names the final files; sasim renders into temporary names
-    // (-e) and renames them, so a killed sweep never leaves half a figure.
-    const std::string tmp = ".tmp." + std::to_string(::getpid());
-    const fs::path png = plots / (stem + ".png"), svg = plots / (stem + ".svg");
-    gp << "if (!exists(\"png\")) png = " << quoted(png.filename().string())
-       << "\nif (!exists(\"svg\")) svg = " << quoted(svg.filename().string())
-       << "\nset terminal pngcairo size 960,600 noenhanced font \",11\"\nset output png\n"
-       << plot.str()
-       << "\nset terminal svg size 960,600 noenhanced dynamic font \"Helvetica,13\"\n"
-          "set output svg\n"
-       << plot.str() << "\nunset output\n";
-    const fs::path script = plots / (stem + ".gp");
-    host::write_file_atomic(script, gp.str());
-    const int rc = cosim::run_process(
-        {gnuplot.string(), "-e",
-         "png=" + quoted(png.string() + tmp) + "; svg=" + quoted(svg.string() + tmp),
-         script.string()},
-        plots / "gnuplot.log");
-    std::error_code ec;
-    if (rc != 0) {
-      log << "sasim sweep: WARNING: gnuplot failed on " << script.string() << " (see "
-          << (plots / "gnuplot.log").string() << ")\n";
-      fs::remove(png.string() + tmp, ec);
-      fs::remove(svg.string() + tmp, ec);
-      continue;
-    }
-    fs::rename(png.string() + tmp, png, ec);
-    fs::rename(svg.string() + tmp, svg, ec);
-    written.push_back(png);
-    written.push_back(svg);
+           << gnuplot_quoted(groups[gi].empty() ? pl.y : groups[gi]);
+    for (auto& f : render_gnuplot(plots, stem, gp.str(), plot.str(), log, "sasim sweep"))
+      written.push_back(f);
   }
   return written;
 }

@@ -174,6 +174,11 @@ json metrics_of(const std::string& command, const Config& cfg, const json& stats
     m["energy_uj"] = energy.at("total_pj").get<double>() * 1e-6;
     m["pj_per_mac"] = energy.at("pj_per_mac");
   }
+  // Power over the sampled windows (power.csv; training steps and inference).
+  if (stats.contains("power") && stats.at("power").is_object()) {
+    m["avg_power_w"] = stats.at("power").at("average_w");
+    m["peak_power_w"] = stats.at("power").at("peak_w");
+  }
   return m;
 }
 

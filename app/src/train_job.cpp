@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "sasim/app/device.hpp"
+#include "sasim/app/observe.hpp"
 #include "sasim/app/summary.hpp"
+#include "sasim/cosim/subprocess.hpp"
 #include "sasim/host/checkpoint.hpp"
 #include "sasim/host/dataset.hpp"
 #include "sasim/host/files.hpp"
@@ -24,9 +26,14 @@ namespace {
 struct Phase {
   spec::RunResult run;
   std::uint64_t macs = 0;
-  void add(const spec::RunResult& r, std::uint64_t m) {
+  nlohmann::json energy;  // the sum of each part's at its DVFS step
+  // A step's part of the phase, run at supply ratio v and clock ratio f
+  // (power.hpp: scale_energy).
+  void add(const Config& cfg, const spec::RunResult& r, std::uint64_t m, double v, double f) {
     run.add(r);
     macs += m;
+    nlohmann::json e = scale_energy(energy_json(cfg, r.counters, double(m)), v, f);
+    energy = energy.is_null() ? std::move(e) : energy_sum({energy, e});
   }
   // A phase that ran nothing has no counters: its figures are 0. The L2 and
   // DRAM figures exist when the memory system has them.
@@ -51,7 +58,7 @@ struct Phase {
       j["l2_hits"] = c("device.mem.l2.hits");
       j["l2_misses"] = c("device.mem.l2.misses");
     }
-    j["energy"] = energy_json(cfg, run.counters, double(macs));
+    j["energy"] = energy.is_null() ? energy_json(cfg, run.counters, 0.0) : energy;
     return j;
   }
 };
@@ -118,6 +125,9 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   };
   const std::unique_ptr<host::DeviceMlp> mlp_ptr = device_mlp();
   host::DeviceMlp& mlp = *mlp_ptr;
+  JobObservers obs(cfg, dev);
+  obs.power().segment("training");
+  mlp.set_phase_hook([&](const char* p, std::size_t l, bool b) { obs.phase(p, l, b); });
   model::MlpState gold = init;
   model::ReferenceMlp ref(m);
   const auto fold = static_cast<Eigen::Index>(
@@ -151,17 +161,23 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     ref.train_batch(b.x, b.labels);
   }
   const auto t0 = std::chrono::steady_clock::now();
+  const double sim_t0 = dev.now_us();
   const std::uint64_t report_every = std::max<std::uint64_t>(1, total / 10);
   double interval_loss = 0;
   std::uint64_t interval_steps = 0;
   for (std::uint64_t s = start; s < end; ++s) {
     const model::Batch b = batch_at(s);
     const model::RawMatrix x = model::to_bf16_input(b.x);
+    obs.span_begin();
     const host::StepStats st = mlp.step(x, b.labels);
-    fwd.add(st.forward, fwd_macs);
-    dgrad.add(st.data_grad, dgrad_macs);
-    wgrad.add(st.weight_grad, wgrad_macs);
-    upd.add(st.update, 0);
+    obs.span_end("steps", "step " + std::to_string(s));
+    const double v = obs.power().v_ratio(), f = obs.power().f_ratio();
+    fwd.add(cfg, st.forward, fwd_macs, v, f);
+    dgrad.add(cfg, st.data_grad, dgrad_macs, v, f);
+    wgrad.add(cfg, st.weight_grad, wgrad_macs, v, f);
+    upd.add(cfg, st.update, 0, v, f);
+    obs.useful_macs(double(fwd_macs + dgrad_macs + wgrad_macs));
+    obs.after_step();
     losses.push_back(st.loss);
     if (t.check) {
       const float gl = model::mlp_step(gold, m, x, b.labels, fold);
@@ -199,18 +215,24 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   }
   const double train_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double train_sim_us = dev.now_us() - sim_t0;
 
   // Test accuracy: inference on the device, batch by batch (the last batch
   // padded with zero images whose predictions are ignored).
   std::uint64_t correct = 0;
   std::vector<std::size_t> idx(t.batch);
+  obs.power().segment("inference");
   for (std::size_t first = 0; first < test.count; first += t.batch) {
     const std::size_t n = std::min<std::size_t>(t.batch, test.count - first);
     for (std::size_t i = 0; i < t.batch; ++i) idx[i] = first + std::min(i, n - 1);
     const model::Batch b = host::make_batch(test, idx);
     spec::RunResult r;
+    obs.span_begin();
     const model::AccMatrix lg = mlp.logits(model::to_bf16_input(b.x), &r);
-    inf.add(r, fwd_macs);
+    obs.span_end("steps", "inference " + std::to_string(first / t.batch));
+    inf.add(cfg, r, fwd_macs, obs.power().v_ratio(), obs.power().f_ratio());
+    obs.useful_macs(double(fwd_macs));
+    obs.after_step();
     for (std::size_t i = 0; i < n; ++i) {
       Eigen::Index best = 0;
       for (Eigen::Index c = 1; c < lg.cols(); ++c)
@@ -257,6 +279,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
         {"update", upd.json(pes, cfg)},
         {"inference", inf.json(pes, cfg)}}},
       {"training_cycles", cycles},
+      {"training_simulated_us", train_sim_us},
       {"wall_seconds_training", train_secs},
       {"wall_seconds_per_step", total ? train_secs / double(total) : 0.0},
       {"sim_cycles_per_s", total ? double(cycles) / train_secs : 0.0},
@@ -269,13 +292,55 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     steps.push_back(r.stats.at("phases").at(p).at("energy"));
   r.stats["energy"] = {{"training", energy_sum(steps)},
                        {"inference", r.stats.at("phases").at("inference").at("energy")}};
+  r.stats.update(obs.finish(dir));
+  if (cfg.power.cap_watts > 0 && cfg.power.compare_uncapped) {
+    // The same run without the cap, for the comparison: its own process
+    // (one SystemC simulation per process), config and folder.
+    Config u = cfg;
+    u.power.cap_watts = 0;
+    u.power.compare_uncapped = false;
+    u.run.trace_file.clear();
+    u.train.resume.clear();
+    const std::string uname = cfg.name + "_uncapped";
+    const auto ucfg = dir / (uname + ".yaml");
+    host::write_file_atomic(ucfg, to_yaml(u));
+    progress << "sasim train: the same run without the power cap, for the comparison (log "
+             << (dir / (uname + ".log")).string() << ")\n";
+    const int rc = cosim::run_process({std::filesystem::read_symlink("/proc/self/exe").string(),
+                                       "train", "--config", ucfg.string(), "--out", u.run.out_dir},
+                                      dir / (uname + ".log"));
+    const auto udir = std::filesystem::path(u.run.out_dir) / uname;
+    if (rc != 0)
+      throw std::runtime_error("power.compare_uncapped: the run without the cap failed (exit " +
+                               std::to_string(rc) + "; see " + (dir / (uname + ".log")).string() +
+                               ")");
+    TrainJobResult ur;
+    ur.stats = nlohmann::json::parse(
+        host::read_file(udir / "train_report.json", std::uint64_t{1} << 30, "training report"));
+    ur.device_accuracy = ur.stats.at("device_test_accuracy").get<double>();
+    const auto figures = [](const nlohmann::json& j) {
+      return nlohmann::json{
+          {"training_simulated_us", j.at("training_simulated_us")},
+          {"training_energy_pj", j.at("energy").at("training").at("total_pj")},
+          {"average_w", j.contains("power") ? j.at("power").at("average_w") : nlohmann::json()},
+          {"peak_w", j.contains("power") ? j.at("power").at("peak_w") : nlohmann::json()},
+          {"losses_equal", true}};
+    };
+    nlohmann::json cmp = {{"capped", figures(r.stats)}, {"uncapped", figures(ur.stats)}};
+    const bool same =
+        ur.stats.at("losses") == r.stats.at("losses") && ur.device_accuracy == r.device_accuracy;
+    cmp["capped"]["losses_equal"] = same;
+    cmp["uncapped"]["losses_equal"] = same;
+    cmp["uncapped"]["report"] = (udir / "train_report.json").string();
+    r.stats["power_cap_comparison"] = cmp;
+  }
   return r;
 }
 
 std::string train_summary(const Config& cfg, const TrainJobResult& r) {
   const auto& j = r.stats;
   std::ostringstream o;
-  char line[300];
+  char line[400];
   o << "sasim: MLP training on the device (" << spec::core_name(cfg.core) << "), " << cfg.source
     << "\n";
   std::snprintf(line, sizeof line, "  steps            %llu (batch %u), loss %.4f -> %.4f\n",
@@ -304,6 +369,26 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
   }
   o << energy_line(j.at("energy").at("training"), "energy/training")
     << energy_line(j.at("energy").at("inference"), "energy/inference");
+  if (j.contains("power")) o << power_line(j.at("power"));
+  if (j.contains("power_cap_comparison")) {
+    const auto& c = j.at("power_cap_comparison");
+    const auto& a = c.at("capped");
+    const auto& u = c.at("uncapped");
+    const auto ratio = [&](const char* k) { return a.at(k).get<double>() / u.at(k).get<double>(); };
+    std::snprintf(line, sizeof line,
+                  "  cap vs no cap    training %.4g us vs %.4g us (x%.3f), %.4g uJ vs %.4g uJ "
+                  "(x%.3f), avg %.3g W vs %.3g W; results %s\n",
+                  a.at("training_simulated_us").get<double>(),
+                  u.at("training_simulated_us").get<double>(), ratio("training_simulated_us"),
+                  a.at("training_energy_pj").get<double>() * 1e-6,
+                  u.at("training_energy_pj").get<double>() * 1e-6, ratio("training_energy_pj"),
+                  a.at("average_w").get<double>(), u.at("average_w").get<double>(),
+                  a.at("losses_equal").get<bool>() ? "identical" : "DIFFERENT");
+    o << line;
+  }
+  if (j.contains("trace"))
+    o << "  trace            " << j.at("trace").at("file").get<std::string>() << " ("
+      << j.at("trace").at("events").get<std::uint64_t>() << " events)\n";
   std::snprintf(line, sizeof line,
                 "  test accuracy    %.2f %% on the device, %.2f %% fp32 reference (%llu images)\n",
                 100.0 * r.device_accuracy, 100.0 * r.reference_accuracy,

@@ -98,6 +98,7 @@ AxiTlmBridge::AxiTlmBridge(sc_core::sc_module_name name, const AxiBridgeConfig& 
     : sc_core::sc_module(name),
       socket("socket"),
       cfg_((cfg.validate(), cfg)),
+      clock_mhz_(cfg.clock_mhz),
       n_reads_(counter(stats, *this, "reads")),
       n_writes_(counter(stats, *this, "writes")),
       read_bytes_(counter(stats, *this, "read_bytes")),
@@ -158,9 +159,9 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core) {
   bus_mask_ = bus_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bus_) - 1;
   split_shift_ =
       cfg_.split_bytes == 0 ? 0 : static_cast<unsigned>(std::countr_zero(cfg_.split_bytes));
-  period_ = sc_time(1e6 / cfg_.clock_mhz, sc_core::SC_PS).value();
+  period_ = sc_time(1e6 / clock_mhz_, sc_core::SC_PS).value();
   if (period_ < 2) {
-    throw BridgeError(me + ": clock_mhz = " + std::to_string(cfg_.clock_mhz) +
+    throw BridgeError(me + ": clock_mhz = " + std::to_string(clock_mhz_) +
                       " gives a period below two time-resolution units");
   }
   min_latency_ticks_ = cfg_.min_latency.value();
@@ -168,6 +169,7 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core) {
   cycle_ = 0;
   limit_ = cfg_.lockstep ? 1 : cfg_.quantum_cycles;
   last_sync_cycle_ = 0;
+  next_sample_ = sampler_ ? sample_every_ : kNever;
   end_req_at_ = t0_;
   prev_sent_at_ = t0_;
   quiet_cycles_ = 0;
@@ -189,6 +191,11 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core) {
       if (free_reads_.size() == read_slots_.size() && free_writes_.size() == write_slots_.size() &&
           core.done())
         break;
+      if (cycle_ == next_sample_) {
+        synchronize();
+        sampler_->sample(cycle_);
+        next_sample_ += sample_every_;
+      }
       if (cycle_ >= limit_) synchronize();
       drive();
       core.cycle(in_, out_);
@@ -257,6 +264,22 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core) {
   total_cycles_ += cycle_;
   cycles_ += cycle_;
   return cycle_;
+}
+
+void AxiTlmBridge::set_sampler(CycleSampler* sampler, std::uint64_t every) {
+  if (running_) throw std::logic_error(std::string(name()) + ": set_sampler() during run()");
+  if (sampler && every == 0)
+    throw std::invalid_argument(std::string(name()) + ": sampling every 0 cycles");
+  sampler_ = sampler;
+  sample_every_ = sampler ? every : 0;
+}
+
+void AxiTlmBridge::set_clock_mhz(double mhz) {
+  if (running_) throw std::logic_error(std::string(name()) + ": set_clock_mhz() during run()");
+  AxiBridgeConfig c = cfg_;
+  c.clock_mhz = mhz;
+  c.validate();
+  clock_mhz_ = mhz;
 }
 
 unsigned AxiTlmBridge::piece_of_beat(const Burst& b, unsigned beat) const {

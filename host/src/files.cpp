@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 namespace sasim::host {
 
@@ -50,29 +51,45 @@ void sync_dir(const std::filesystem::path& dir) {
 
 }  // namespace
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
-  const std::filesystem::path dir = path.parent_path();
+AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
   // Only a regular file (or nothing) is replaced: never a device or a folder.
   struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    throw FileError(path.string() + ": exists and is not a regular file; not replaced");
+  if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw FileError(path_.string() + ": exists and is not a regular file; not replaced");
   // The temporary name is unique per process and call, in the target's folder
   // (rename is atomic only within one file system).
   static std::atomic<unsigned> counter{0};  // unique across threads too
-  std::filesystem::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
-  if (f.fd < 0) fail(path, "cannot create a file in its folder", errno);
-  try {
-    write_all(f.fd, bytes, path);
-    if (::fsync(f.fd) != 0) fail(path, "cannot write", errno);
-    if (::close(f.release()) != 0) fail(path, "cannot write", errno);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot replace", errno);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  sync_dir(dir);
+  tmp_ = path_;
+  tmp_ += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(path_, "cannot create a file in its folder", errno);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  if (fd_ < 0) throw FileError(path_.string() + ": write after commit");
+  write_all(fd_, bytes, path_);
+}
+
+void AtomicFile::commit() {
+  if (fd_ < 0) throw FileError(path_.string() + ": committed twice");
+  Fd f{fd_};
+  fd_ = -1;
+  if (::fsync(f.fd) != 0) fail(path_, "cannot write", errno);
+  if (::close(f.release()) != 0) fail(path_, "cannot write", errno);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail(path_, "cannot replace", errno);
+  tmp_.clear();
+  sync_dir(path_.parent_path());
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
+  AtomicFile f(path);
+  f.write(bytes);
+  f.commit();
 }
 
 void prepare_output_dir(const std::filesystem::path& dir) {

@@ -79,15 +79,19 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
   for (std::size_t l = L; l-- > 0;) {
     Layer& y = layers_[l];
     const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
+    mark("backward", l, true);
     const BackwardRuns b = dense_backward(drv_, in, y.wbf, y.dy, l + 1 < L ? &y.z : nullptr, y.dw,
                                           y.db, l > 0 ? &layers_[l - 1].dy : nullptr);
     st.data_grad.add(b.data);
     st.weight_grad.add(b.weight);
+    mark("backward", l, false);
+    mark("update", l, true);
     const bool mom = cfg_.momentum > 0;
     st.update.add(
         sgd_update(drv_, y.w32, y.dw, &y.wbf, cfg_.lr, mom ? &y.vw : nullptr, cfg_.momentum));
     st.update.add(
         sgd_update(drv_, y.b32, y.db, nullptr, cfg_.lr, mom ? &y.vb : nullptr, cfg_.momentum));
+    mark("update", l, false);
   }
   return st;
 }
@@ -97,8 +101,10 @@ void DeviceMlp::forward(const model::RawMatrix& x, spec::RunResult& stats) {
   drv_.copy_in(x_, std::span<const std::uint16_t>(x.data(), static_cast<std::size_t>(x.size())));
   for (std::size_t l = 0; l < L; ++l) {
     const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
+    mark("forward", l, true);
     stats.add(dense_forward(drv_, in, layers_[l].wbf, layers_[l].b32, layers_[l].z, layers_[l].act,
                             l + 1 < L));
+    mark("forward", l, false);
   }
 }
 

@@ -108,10 +108,12 @@ TEST_F(SweepFile, BadFieldsNameFileFieldAndValue) {
             f + ": exclude[0].core.cols: not an axis of this sweep (axes: core.rows)");
   EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4]}\nexclude: [{core.rows: 4}]\n"),
             f + ": exclude: every point is excluded");
-  EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4]}\nplots: [{x: core.rows, y: speed}]\n"),
-            f + ": plots[0].y: 'speed' is not a metric (allowed cycles, simulated_us, "
-                "pe_utilization, macs, achieved_macs_per_s, dram_bytes, dram_gbps, l2_hit_rate, "
-                "row_hit_rate, match, energy_uj, pj_per_mac, wall_seconds, sim_cycles_per_s)");
+  EXPECT_EQ(
+      error("base: base.yaml\naxes: {core.rows: [4]}\nplots: [{x: core.rows, y: speed}]\n"),
+      f + ": plots[0].y: 'speed' is not a metric (allowed cycles, simulated_us, "
+          "pe_utilization, macs, achieved_macs_per_s, dram_bytes, dram_gbps, l2_hit_rate, "
+          "row_hit_rate, match, energy_uj, pj_per_mac, avg_power_w, peak_power_w, wall_seconds, "
+          "sim_cycles_per_s)");
   EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4]}\nplots: [{x: core.cols, y: cycles}]\n"),
             f + ": plots[0].x: 'core.cols' is not an axis (axes: core.rows)");
   EXPECT_EQ(error("base: none.yaml\naxes: {core.rows: [4]}\n"),

@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sasim/app/energy.hpp"
+#include "sasim/app/power.hpp"
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/mlp.hpp"
@@ -32,6 +34,8 @@ struct RunConfig {
   std::string wave_file;  // default: waves/<config name>.fst
   std::uint64_t watchdog_cycles = 10000;
   std::string out_dir = "out";  // statistics and effective config go to <out_dir>/<name>/
+  std::string trace_file;       // a Chrome/Perfetto trace of the run ("": none; --trace)
+  std::string trace_window;     // "START:END" device cycles of the trace ("": all; --trace-window)
 };
 
 // The synthetic access stream of `sasim mem` (app/include/sasim/app/mem_job.hpp).
@@ -76,6 +80,7 @@ struct Config {
   TrafficConfig traffic;
   TrainConfig train;
   EnergyConfig energy;
+  PowerConfig power;
   mem::MemorySystemConfig memory_system() const { return {interconnect, l2, memory}; }
   // The device: the core and the memory window (memory.base, memory.size).
   spec::DeviceSpec device() const;
@@ -98,6 +103,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
                     const std::vector<std::string>& overrides = {});
 // One key of a key path (core, rows, tCL): letters, digits and _.
 bool is_key_name(const std::string& key);
+
+// run.trace_window "START:END" (device cycles, END above START) as a pair;
+// "" is everything. std::invalid_argument naming the text otherwise.
+std::pair<std::uint64_t, std::uint64_t> parse_trace_window(const std::string& text);
 
 // The effective configuration (defaults filled in), as YAML.
 std::string to_yaml(const Config& cfg);

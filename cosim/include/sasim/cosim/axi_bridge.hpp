@@ -92,6 +92,11 @@
 // END_REQ backpressure), syncs (wait() calls), sync_points (stops of the run loop to
 // synchronise), cycles (core cycles run).
 //
+// Sampling (set_sampler): before running cycle k of a run, k a non-zero multiple of `every`, the
+// bridge synchronises (as above: SystemC time reaches edge k) and calls sampler.sample(k); the
+// extra synchronisation changes no cycle. Clock (set_clock_mhz): each run uses the clock set
+// before it; the memory system keeps its own.
+//
 // Cost: no allocation per cycle (buffers and payloads are reused), no std::function, a handful of
 // branches per cycle besides core.cycle().
 #pragma once
@@ -155,6 +160,13 @@ sc_core::sc_time memory_path_min_latency(const mem::MemorySystemConfig& cfg);
 // (DRAM, fixed-latency and ideal memory take any length).
 unsigned memory_path_split_bytes(const mem::MemorySystemConfig& cfg);
 
+// Called by run() every `every` cycles (set_sampler).
+class CycleSampler {
+ public:
+  virtual ~CycleSampler() = default;
+  virtual void sample(std::uint64_t cycle) = 0;
+};
+
 class AxiTlmBridge : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<AxiTlmBridge> socket;
@@ -174,6 +186,11 @@ class AxiTlmBridge : public sc_core::sc_module {
   std::uint64_t run(ClockedCore& core);
 
   const AxiBridgeConfig& config() const { return cfg_; }
+  // `sampler` (nullptr: none) every `every` (>= 1) cycles of each run from the next run on.
+  void set_sampler(CycleSampler* sampler, std::uint64_t every);
+  // The core clock of the next runs, (0, 100000] MHz (std::invalid_argument otherwise).
+  void set_clock_mhz(double mhz);
+  double clock_mhz() const { return clock_mhz_; }
   // Core cycles run by all run() calls so far.
   std::uint64_t cycles_run() const { return total_cycles_; }
   // Shortest BEGIN_REQ -> BEGIN_RESP seen so far (SC_ZERO_TIME before the first response).
@@ -279,6 +296,9 @@ class AxiTlmBridge : public sc_core::sc_module {
   unsigned piece_of_beat(const Burst& b, unsigned beat) const;
 
   const AxiBridgeConfig cfg_;
+  double clock_mhz_;
+  CycleSampler* sampler_ = nullptr;
+  std::uint64_t sample_every_ = 0, next_sample_ = kNever;
 
   // Per run.
   unsigned bus_ = 0;

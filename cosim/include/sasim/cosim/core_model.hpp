@@ -19,6 +19,16 @@ namespace sasim::cosim {
 // The performance counters of one run, perf_o[i] = spec::kCounters[i].
 using CorePerf = std::array<std::uint64_t, spec::kCounters.size()>;
 
+// What happened in the core in the last cycle() (the trace, trace.hpp).
+struct CoreEvents {
+  // Bit i: counter spec::kCounters[i] counted in the cycle (the counters
+  // that count at most one per cycle; the SRAM access counters stay 0).
+  std::uint32_t counted = 0;
+  // Bit 0 / 1 / 2: the LOAD / EXEC / STORE queue's head instruction left its
+  // queue for its unit (it starts), in program order per queue.
+  std::uint32_t started = 0;
+};
+
 class CoreModel : public ClockedCore {
  public:
   CoreModel() = default;
@@ -34,6 +44,7 @@ class CoreModel : public ClockedCore {
   virtual std::uint32_t error_pc() const = 0;
   virtual CorePerf perf() const = 0;
   virtual std::uint64_t cycles() const = 0;  // cycles since construction
+  virtual CoreEvents events() const = 0;     // of the last cycle()
 };
 
 struct CoreModelOptions {

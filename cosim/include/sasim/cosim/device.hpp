@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,23 @@
 #include "sasim/spec/backend.hpp"
 
 namespace sasim::cosim {
+
+class TraceWriter;
+
+// A sampling window of a run (set_sampling): `cycles` core cycles from device
+// cycle `first_cycle` (the cycles of all runs so far, counted from the
+// first); the last window of a run is shorter.
+struct DeviceWindow {
+  std::uint64_t run = 0;  // index of the run (every run() counts)
+  std::uint64_t first_cycle = 0;
+  std::uint64_t cycles = 0;
+  double start_us = 0, end_us = 0;  // simulated time
+  double clock_mhz = 0;             // the core clock during the window
+  bool last = false;                // the run's last window
+  // The window's events: core.<counter> (the contract's counters) and every
+  // memory-system and bridge counter, as in RunResult::counters.
+  spec::Counters counters;
+};
 
 struct DeviceConfig {
   spec::CoreSpec core;  // built into the variant cache when not linked in
@@ -52,6 +70,20 @@ class CosimDevice final : public spec::DeviceBackend {
   spec::RunResult run(std::uint64_t prog_addr, std::uint64_t n_insn) override;
 
   const DeviceConfig& config() const { return cfg_; }
+
+  // Calls on_window every `every` (>= 1) cycles of each run and at its end,
+  // from the next run on (`every` 0: no sampling). The memory system is
+  // synchronised at each window edge; no cycle changes.
+  void set_sampling(std::uint64_t every, std::function<void(const DeviceWindow&)> on_window);
+  // Records the next runs into `trace` (nullptr: stop); the caller keeps it.
+  void set_trace(TraceWriter* trace);
+  // The core clock of the next runs (DVFS), (0, 100000] MHz; the memory
+  // system keeps its own. Starts at core.clock_mhz.
+  void set_clock_mhz(double mhz);
+  double clock_mhz() const;
+  // Core cycles of every run so far, and the simulated time now.
+  std::uint64_t device_cycles() const;
+  double now_us() const;
   mem::StatsRegistry& stats() { return stats_; }
   const mem::MemorySystem& memory() const;
   // Peak MAC/s of the core (rows x cols x clock).

@@ -90,6 +90,8 @@ class VerilatedCore final : public CoreModel {
     }
     out.b_ready = top_->m_b_ready_o;
     progressed_ = top_->progress_o;
+    events_.counted = top_->dbg_inc_o;
+    events_.started = top_->dbg_pop_o;
 
     top_->clk_i = 1;
     eval();
@@ -102,7 +104,9 @@ class VerilatedCore final : public CoreModel {
   spec::CoreError error() const override { return static_cast<spec::CoreError>(top_->err_code_o); }
   std::uint32_t error_pc() const override { return top_->err_pc_o; }
   std::uint64_t cycles() const override { return cycle_; }
+  CoreEvents events() const override { return events_; }
 
+  static_assert(spec::kCounters.size() <= 32, "CoreEvents::counted holds a bit per counter");
   static_assert(sizeof(std::declval<VTop&>().perf_o) == sizeof(CorePerf),
                 "sa_core has one perf_o entry per counter of the contract");
   CorePerf perf() const override {
@@ -146,6 +150,7 @@ class VerilatedCore final : public CoreModel {
   std::uint64_t cycle_ = 0;
   bool start_pending_ = false;
   bool progressed_ = false;
+  CoreEvents events_;
 };
 
 }  // namespace sasim::cosim

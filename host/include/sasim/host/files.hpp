@@ -24,6 +24,23 @@ class FileError : public std::runtime_error {
 // fsync'd and renamed over `path` (then the folder is fsync'd).
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 
+// The same for a file written in pieces (a trace): the temporary becomes
+// `path` at commit(); destroyed before that, it is removed.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(std::string_view bytes);
+  void commit();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_, tmp_;
+  int fd_ = -1;
+};
+
 // Creates `dir` with its parents and checks that files can be created in it
 // (a probe file is written and removed): called before a run starts, so that
 // a run never finishes only to find it cannot keep its results.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +37,12 @@ class DeviceMlp {
   // do not match cfg, DeviceOutOfMemory when it does not fit.
   DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init);
 
+  // Called before (begin) and after each part of a step or an inference:
+  // ("forward", layer), ("backward", layer), ("update", layer); the trace
+  // draws them as spans.
+  using PhaseHook = std::function<void(const char* phase, std::size_t layer, bool begin)>;
+  void set_phase_hook(PhaseHook hook) { hook_ = std::move(hook); }
+
   // One training step on x (cfg.batch rows of bf16 inputs) and its labels.
   StepStats step(const model::RawMatrix& x, std::span<const std::uint8_t> labels);
 
@@ -57,7 +64,11 @@ class DeviceMlp {
     Tensor wbf, w32, b32, vw, vb;  // parameters and velocities
     Tensor z, act, dy, dw, db;     // per-step tensors (act: this layer's bf16 output)
   };
+  void mark(const char* phase, std::size_t layer, bool begin) const {
+    if (hook_) hook_(phase, layer, begin);
+  }
   Driver& drv_;
+  PhaseHook hook_;
   model::MlpConfig cfg_;
   Tensor x_;
   std::vector<Layer> layers_;
