@@ -86,8 +86,8 @@ std::vector<fs::path> plot_power(const std::vector<fs::path>& csvs, std::vector<
   }
   plot << "plot " << top.str() << "\nunset arrow 1\nunset label 1\n"
        << "set size 1,0.32\nset origin 0,0\nset title ''\nset ylabel 'core MHz'\n"
-       << "set xlabel 'simulated time (ms)'\nset yrange [0:*]\nplot " << bottom.str()
-       << "\nunset multiplot\n";
+       << "set xlabel 'simulated time (ms)'\nset yrange [0:*]\nset offsets 0, 0, graph 0.15, 0\n"
+       << "set key bottom right\nplot " << bottom.str() << "\nunset multiplot\n";
   return render_gnuplot(out_dir(out), out.filename().string(), body.str(), plot.str(), log,
                         "sasim plot", 1100, 700);
 }

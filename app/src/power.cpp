@@ -304,8 +304,13 @@ std::string power_line(const nlohmann::json& j) {
                     l.at("mhz").get<double>(), total > 0 ? 100.0 * sec / total : 0.0);
       at += b;
     }
+    std::vector<std::pair<std::string, nlohmann::json>> segs;  // in the order they ran
+    for (const auto& [name, g] : j.at("segments").items()) segs.emplace_back(name, g);
+    std::sort(segs.begin(), segs.end(), [](const auto& a, const auto& b) {
+      return a.second.at("first_step") < b.second.at("first_step");
+    });
     std::string settled;
-    for (const auto& [name, g] : j.at("segments").items()) {
+    for (const auto& [name, g] : segs) {
       std::snprintf(b, sizeof b, "%s%s %g MHz from step %llu", settled.empty() ? "" : ", ",
                     name.c_str(), g.at("mhz").get<double>(),
                     static_cast<unsigned long long>(g.at("settled_after").get<std::uint64_t>()));

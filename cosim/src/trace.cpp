@@ -132,7 +132,7 @@ void TraceWriter::slice(unsigned t, const std::string& name, std::uint64_t begin
   emit({{"name", name},
         {"ph", "X"},
         {"ts", ts},
-        {"dur", std::max(0.0, round_us(time_of(end)) - ts)},
+        {"dur", round_us(std::max(0.0, time_of(end) - time_of(begin)))},
         {"pid", kDevicePid},
         {"tid", tr.lanes[lane].tid},
         {"args", std::move(args)}});
@@ -313,7 +313,7 @@ void TraceWriter::span(const std::string& track_name, const std::string& name, s
   emit({{"name", name},
         {"ph", "X"},
         {"ts", ts},
-        {"dur", std::max(0.0, round_us(t_end_us) - ts)},
+        {"dur", round_us(std::max(0.0, t_end_us - t_begin_us))},
         {"pid", kHostPid},
         {"tid", tid},
         {"args", a}});
