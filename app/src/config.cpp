@@ -84,16 +84,8 @@ class Section {
   // A list of numbers with count in [min_n, max_n] (ranges: the component's validate).
   void number_list(const std::string& k, std::vector<double>& out, std::size_t min_n,
                    std::size_t max_n) {
-    const YAML::Node n = get(k);
-    if (!n) return;
-    if (!n.IsSequence() || n.size() < min_n || n.size() > max_n) {
-      fail(key(k), "must be a list of " + std::to_string(min_n) + ".." + std::to_string(max_n) +
-                       " numbers");
-    }
-    std::vector<double> v;
-    for (std::size_t i = 0; i < n.size(); ++i)
-      v.push_back(number_at(n[i], key(k) + "[" + std::to_string(i) + "]"));
-    out = v;
+    list(k, out, min_n, max_n, "numbers",
+         [&](const YAML::Node& e, const std::string& where) { return number_at(e, where); });
   }
 
   void boolean(const std::string& k, bool& out) {
@@ -134,17 +126,24 @@ class Section {
   // A list of whole numbers, each in [lo, hi], with count in [min_n, max_n].
   void uint_list(const std::string& k, std::vector<unsigned>& out, std::uint64_t lo,
                  std::uint64_t hi, std::size_t min_n, std::size_t max_n) {
+    list(k, out, min_n, max_n, "whole numbers", [&](const YAML::Node& e, const std::string& where) {
+      return static_cast<unsigned>(whole_number(e, where, lo, hi, ""));
+    });
+  }
+
+  // A list of min_n..max_n `what`, each read by elem(node, "<key>[i]").
+  template <typename T, typename Elem>
+  void list(const std::string& k, std::vector<T>& out, std::size_t min_n, std::size_t max_n,
+            const char* what, Elem elem) {
     const YAML::Node n = get(k);
     if (!n) return;
     if (!n.IsSequence() || n.size() < min_n || n.size() > max_n) {
       fail(key(k), "must be a list of " + std::to_string(min_n) + ".." + std::to_string(max_n) +
-                       " whole numbers");
+                       " " + what);
     }
-    std::vector<unsigned> v;
-    for (std::size_t i = 0; i < n.size(); ++i) {
-      v.push_back(static_cast<unsigned>(
-          whole_number(n[i], key(k) + "[" + std::to_string(i) + "]", lo, hi, "")));
-    }
+    std::vector<T> v;
+    for (std::size_t i = 0; i < n.size(); ++i)
+      v.push_back(elem(n[i], key(k) + "[" + std::to_string(i) + "]"));
     out = v;
   }
 
