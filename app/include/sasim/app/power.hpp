@@ -34,7 +34,7 @@ namespace sasim::app {
 struct Config;
 
 struct PowerConfig {
-  std::uint64_t sample_cycles = 1000;  // window length; 0: no sampling
+  std::uint64_t sample_cycles = 10000;  // window length; 0: no sampling
   double cap_watts = 0;                // 0: no cap
   std::vector<double> dvfs_mhz;        // the governor's clocks (one is core.clock_mhz)
   std::vector<double> dvfs_volts;      // the supply at each
