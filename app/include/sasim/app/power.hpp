@@ -35,10 +35,10 @@ struct Config;
 
 struct PowerConfig {
   std::uint64_t sample_cycles = 10000;  // window length; 0: no sampling
-  double cap_watts = 0;                // 0: no cap
-  std::vector<double> dvfs_mhz;        // the governor's clocks (one is core.clock_mhz)
-  std::vector<double> dvfs_volts;      // the supply at each
-  bool compare_uncapped = false;       // train: also run without the cap, report both
+  double cap_watts = 0;                 // 0: no cap
+  std::vector<double> dvfs_mhz;         // the governor's clocks (one is core.clock_mhz)
+  std::vector<double> dvfs_volts;       // the supply at each
+  bool compare_uncapped = false;        // train: also run without the cap, report both
 
   // Throws std::invalid_argument "<key>: ..." (core_mhz: core.clock_mhz).
   void validate(double core_mhz) const;
