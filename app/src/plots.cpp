@@ -1,6 +1,7 @@
 #include "sasim/app/plots.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -60,9 +61,18 @@ std::vector<fs::path> plot_power(const std::vector<fs::path>& csvs, std::vector<
       if (f.size() < 10)
         throw PlotError(csvs[i].string() + ": row " + std::to_string(rows + 2) + " has " +
                         std::to_string(f.size()) + " fields");
-      // start_ms end_ms clock power
-      body << std::stod(f[1]) * 1e-3 << " " << std::stod(f[2]) * 1e-3 << " " << f[4] << " " << f[9]
-           << "\n";
+      // start_ms end_ms clock power, each a number
+      double v[4] = {};
+      const std::size_t col[4] = {1, 2, 4, 9};
+      for (int c = 0; c < 4; ++c) {
+        char* end = nullptr;
+        v[c] = std::strtod(f[col[c]].c_str(), &end);
+        if (f[col[c]].empty() || *end != '\0')
+          throw PlotError(csvs[i].string() + ": row " + std::to_string(rows + 2) + ", column " +
+                          std::to_string(col[c] + 1) + ": '" + f[col[c]].substr(0, 40) +
+                          "' is not a number");
+      }
+      body << v[0] * 1e-3 << " " << v[1] * 1e-3 << " " << v[2] << " " << v[3] << "\n";
       ++rows;
     }
     body << "EOD\n";

@@ -115,6 +115,8 @@ TEST(Power, WindowsAddUpToTheEnergyModel) {
   m.add_useful_macs(macs);
   const nlohmann::json j = m.json();
   const nlohmann::json e = app::energy_json(cfg, total, macs);
+  // Tolerances: the windows sum the same terms in another order (double
+  // rounding, about 1e-16 relative per addition).
   EXPECT_NEAR(j["energy_pj"].get<double>(), e["total_pj"].get<double>(),
               1e-9 * e["total_pj"].get<double>());
   EXPECT_NEAR(j["seconds"].get<double>(), 500e-9, 1e-15);
