@@ -48,7 +48,7 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
                                       const std::string& usage, std::string config_path,
                                       const char* waves_help, bool resume_option,
                                       bool trace_option) {
-  std::string out_dir, trace, trace_window;
+  std::string out_dir, trace, trace_window, engine;
   std::vector<std::string> overrides;
   bool waves = false, resume = false;
   po::options_description desc(usage);
@@ -64,7 +64,10 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
                        "FILE: write a Chrome/Perfetto trace-event JSON of the run (open it in "
                        "ui.perfetto.dev; run.trace_file)")(
         "trace-window", po::value(&trace_window),
-        "START:END: only device cycles START..END-1 in the trace (run.trace_window)");
+        "START:END: only device cycles START..END-1 in the trace (run.trace_window)")(
+        "engine", po::value(&engine),
+        "rtl | model | check: the verilated core, its cycle model (docs/model.md), or both "
+        "compared every cycle (run.engine)");
   if (resume_option)
     desc.add_options()("resume", po::bool_switch(&resume),
                        "continue from <out>/<name>/checkpoint.bin when it exists (a killed run "
@@ -74,6 +77,7 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
   // The trace options are config keys: given here, they get the config's checks.
   if (!trace.empty()) overrides.push_back("run.trace_file=" + trace);
   if (!trace_window.empty()) overrides.push_back("run.trace_window=" + trace_window);
+  if (!engine.empty()) overrides.push_back("run.engine=" + engine);
   app::Config cfg = app::load_config(config_path, overrides);
   if (waves) cfg.run.waves = true;
   if (!out_dir.empty()) cfg.run.out_dir = out_dir;

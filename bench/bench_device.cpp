@@ -133,9 +133,96 @@ void bm_train_step(benchmark::State& state) {
   state.counters["MAC/s"] = macs_per_step * double(step) / secs;
 }
 
+// The model engine against the RTL engine in the same process (docs/model.md):
+// wall seconds of the device's run alone (program built and stored before the
+// clock starts) on the default GEMM, and of one training step of
+// configs/train.yaml (the step's programs, host work between them included).
+double gemm_seconds(cosim::Engine engine, int reps, std::uint64_t& cycles) {
+  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  app::Config cfg = app::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/default.yaml");
+  cfg.run.engine = engine;
+  const std::unique_ptr<cosim::CosimDevice> device = app::make_cosim_device(cfg);
+  cosim::CosimDevice& dev = *device;
+  host::Driver drv(dev);
+  const auto M = cfg.gemm.m, K = cfg.gemm.k, N = cfg.gemm.n;
+  host::Tensor a = drv.alloc_tensor(M, K, 1), b = drv.alloc_tensor(K, N, 1),
+               c = drv.alloc_tensor(M, N, 4);
+  std::vector<std::uint8_t> ha(M * K, 3), hb(K * N, 5);
+  drv.copy_in(a, std::span<const std::uint8_t>(ha));
+  drv.copy_in(b, std::span<const std::uint8_t>(hb));
+  const auto prog =
+      host::gemm_program(dev.params(), cfg.core.dataflow, M, K, N, a.ref(), b.ref(), c.ref());
+  host::DeviceBuffer code = drv.alloc(prog.size() * 16, 16);
+  const std::vector<std::uint8_t> words = sasim::isa::program_bytes(prog);
+  dev.write(code.addr(), words.data(), words.size());
+  double secs = 0;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    cycles = dev.run(code.addr(), prog.size()).cycles;
+    secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return secs / reps;
+}
+
+double train_step_seconds(cosim::Engine engine, int steps, std::uint64_t& cycles) {
+  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  app::Config cfg = app::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/train.yaml");
+  cfg.run.engine = engine;
+  const std::unique_ptr<cosim::CosimDevice> device = app::make_cosim_device(cfg);
+  host::Driver drv(*device);
+  const model::MlpConfig m = app::mlp_config(cfg);
+  host::DeviceMlp mlp(drv, m, model::mlp_init(m));
+  const host::Dataset data = host::load_fashion_mnist(cfg.train.data_dir, host::Split::kTrain);
+  const std::vector<std::size_t> order = host::shuffled_order(data.count, 1, 0);
+  double secs = 0;
+  cycles = 0;
+  for (int s = 0; s < steps; ++s) {
+    const model::Batch b = host::make_batch(data, order, std::size_t(s) * m.batch, m.batch);
+    const model::RawMatrix x = model::to_bf16_input(b.x);
+    const auto t0 = std::chrono::steady_clock::now();
+    cycles += mlp.step(x, b.labels).cycles();
+    secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return secs / steps;
+}
+
+void bm_engines_gemm(benchmark::State& state) {
+  for (auto _ : state) {
+    std::uint64_t rtl_cycles = 0, model_cycles = 0;
+    const double rtl = gemm_seconds(cosim::Engine::kRtl, 3, rtl_cycles);
+    const double mod = gemm_seconds(cosim::Engine::kModel, 10, model_cycles);
+    state.counters["rtl_ms"] = rtl * 1e3;
+    state.counters["model_ms"] = mod * 1e3;
+    state.counters["speedup"] = rtl / mod;
+    state.counters["same_cycles"] = rtl_cycles == model_cycles ? 1 : 0;
+  }
+}
+
+void bm_engines_train_step(benchmark::State& state) {
+  for (auto _ : state) {
+    std::uint64_t rtl_cycles = 0, model_cycles = 0;
+    const double rtl = train_step_seconds(cosim::Engine::kRtl, 2, rtl_cycles);
+    const double mod = train_step_seconds(cosim::Engine::kModel, 2, model_cycles);
+    state.counters["rtl_s"] = rtl;
+    state.counters["model_s"] = mod;
+    state.counters["speedup"] = rtl / mod;
+    state.counters["same_cycles"] = rtl_cycles == model_cycles ? 1 : 0;
+  }
+}
+
 }  // namespace
 
 void register_device_benchmarks() {
+  benchmark::RegisterBenchmark("BM_Engines/default_yaml/rtl_vs_model", bm_engines_gemm)
+      ->Unit(benchmark::kSecond)
+      ->Iterations(1);
+  benchmark::RegisterBenchmark("BM_Engines/train_yaml_step/rtl_vs_model", bm_engines_train_step)
+      ->Unit(benchmark::kSecond)
+      ->Iterations(1);
   benchmark::RegisterBenchmark("BM_TrainStep/train_yaml/bf16/16x16/784-128-10/batch32",
                                bm_train_step)
       ->Unit(benchmark::kSecond)

@@ -62,11 +62,11 @@ module sa_array
   // ---------------------------------------------------------------------------
   // Elaboration checks
   // ---------------------------------------------------------------------------
-  if (Rows < 2 || Rows > 128) begin : gen_bad_rows
-    $error("sa_array: Rows must be in 2..128");
+  if (Rows < 2 || Rows > 256) begin : gen_bad_rows
+    $error("sa_array: Rows must be in 2..256");
   end
-  if (Cols < 2 || Cols > 128) begin : gen_bad_cols
-    $error("sa_array: Cols must be in 2..128");
+  if (Cols < 2 || Cols > 256) begin : gen_bad_cols
+    $error("sa_array: Cols must be in 2..256");
   end
   if (Datapath != DP_INT8 && Datapath != DP_BF16) begin : gen_bad_dp
     $error("sa_array: Datapath must be DP_INT8 or DP_BF16");

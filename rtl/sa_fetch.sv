@@ -60,6 +60,7 @@ module sa_fetch
   logic            ar_hold_q;
   logic [12:0]     n_hold_q, n_req;
   logic [31:0]     first_slots;  // instructions delivered by the first beat at raddr_q
+  logic [31:0]     used;         // instruction slots in use (see room)
   logic            ar_fire, r_fire, push, fifo_ready;
   logic            beat_valid_q;   // a response beat is held (its instructions being pushed)
 
@@ -71,8 +72,13 @@ module sa_fetch
     else if (rleft_q > first_slots + 32'd16 * Ipb) want = 13'd16;
     else want = 13'(1 + (rleft_q - first_slots + 32'(Ipb) - 1) / 32'(Ipb));
     to4k = 13'((13'd4096 - 13'(raddr_q[11:0])) >> BBits);
-    room = 13'((32'(Depth) - 32'(fifo_count) - 32'(inflight_q) -
-                (beat_valid_q ? 32'(Ipb) : 32'd0)) / 32'(Ipb));
+    // Slots in use: buffered, reserved by requested beats, and the held beat's
+    // (counted whole although part of it may already be buffered: with more
+    // than one instruction per beat the sum can pass Depth, so the room
+    // saturates at 0 instead of wrapping to a huge burst; found by the model
+    // engine's correlation suite on a 32-byte bus, where it deadlocked R).
+    used = 32'(fifo_count) + 32'(inflight_q) + (beat_valid_q ? 32'(Ipb) : 32'd0);
+    room = (used >= 32'(Depth)) ? 13'd0 : 13'((32'(Depth) - used) / 32'(Ipb));
     n    = (want < 13'd16) ? want : 13'd16;
     n    = (to4k < n) ? to4k : n;
     n    = (room < n) ? room : n;

@@ -397,6 +397,9 @@ void power_fields(V& v, C& c) {
 
 template <typename V, typename C>
 void run_fields(V& v, C& c) {
+  v.choice(
+      "engine", c.engine, cosim::parse_engine, [](cosim::Engine e) { return cosim::to_string(e); },
+      "rtl, model, check");
   v.boolean("waves", c.waves);
   v.string("wave_file", c.wave_file);
   v.uint("watchdog_cycles", c.watchdog_cycles, 1, 1'000'000'000);

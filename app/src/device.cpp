@@ -9,6 +9,7 @@ namespace sasim::app {
 cosim::DeviceConfig device_config(const Config& cfg, const DeviceOptions& opt) {
   cosim::DeviceConfig d;
   d.core = cfg.core;
+  d.engine = cfg.run.engine;
   d.memory = cfg.memory_system();
   d.lockstep = opt.lockstep;
   d.watchdog_cycles = cfg.run.watchdog_cycles;

@@ -119,6 +119,7 @@ RunJobResult run_job(const Config& cfg) {
         {"sim_cycles_per_s", cycles / r.wall_seconds},
         {"sim_macs_per_s", macs / r.wall_seconds}}},
       {"energy", energy_json(cfg, r.run.counters, macs)},
+      {"engine", cosim::to_string(cfg.run.engine)},
       {"match", r.match},
   };
   r.stats.update(obs.finish(dir));
@@ -135,8 +136,8 @@ std::string run_summary(const Config& cfg, const RunJobResult& r) {
   std::ostringstream o;
   char line[320];
   o << "sasim: GEMM " << cfg.gemm.m << "x" << cfg.gemm.k << "x" << cfg.gemm.n << " on the device ("
-    << spec::core_name(cfg.core) << ", " << model::to_string(cfg.core.dataflow)
-    << "), RTL + SystemC memory system (" << cfg.source << ")\n";
+    << spec::core_name(cfg.core) << ", " << model::to_string(cfg.core.dataflow) << "), "
+    << engine_text(cfg) << " + SystemC memory system (" << cfg.source << ")\n";
   std::snprintf(line, sizeof line,
                 "  bounds           peak %.1f GMAC/s, memory %.2f GB/s, min cycles %.0f "
                 "(compute %.0f, memory %.0f)\n",
@@ -183,7 +184,7 @@ std::string run_summary(const Config& cfg, const RunJobResult& r) {
                 "  co-simulation    %.2f s wall, %.0f cycles/s, %.2f M MAC/s simulated\n",
                 r.wall_seconds, d.at("sim_cycles_per_s").get<double>(),
                 d.at("sim_macs_per_s").get<double>() * 1e-6);
-  o << line;
+  o << line << engine_line(cfg);
   o << "  golden model     " << (r.match ? "match (bit-exact)" : "MISMATCH") << "\n";
   if (r.mismatch) o << "  first mismatch   " << r.mismatch->describe(cfg.core.datapath) << "\n";
   if (cfg.run.waves) o << "  waves            " << cfg.run.wave_file << "\n";

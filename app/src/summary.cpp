@@ -1,6 +1,8 @@
 #include "sasim/app/summary.hpp"
 
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 namespace sasim::app {
 
@@ -34,6 +36,55 @@ std::string memory_line(const Config& cfg, const spec::Counters& c, const std::s
                 "empty %.0f, conflicts %.0f (row-hit rate %.1f %%)\n",
                 rd, wr, seconds > 0 ? (rd + wr) / seconds * 1e-9 : 0.0, rh, rm, rc,
                 rh + rm + rc > 0 ? 100.0 * rh / (rh + rm + rc) : 0.0);
+  return line;
+}
+
+std::string engine_text(const Config& cfg) {
+  switch (cfg.run.engine) {
+    case cosim::Engine::kRtl:
+      return "RTL";
+    case cosim::Engine::kModel:
+      return "cycle model";
+    case cosim::Engine::kCheck:
+      return "RTL checked against the cycle model every cycle";
+  }
+  return "?";
+}
+
+std::string engine_line(const Config& cfg) {
+  if (cfg.run.engine != cosim::Engine::kModel) return "";
+  const std::string path = std::string(SASIM_SOURCE_DIR) + "/docs/correlation.json";
+  std::ifstream in(path);
+  nlohmann::json j;
+  try {
+    if (in) j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    j = nullptr;
+  }
+  if (!j.is_object() || !j.contains("classes")) {
+    return "  engine           cycle model of sa_core (no correlation table at " + path +
+           ": run tests/correlation/correlate.py)\n";
+  }
+  const std::string cls = std::string(model::to_string(cfg.core.datapath)) + "/" +
+                          std::string(model::to_string(cfg.core.dataflow)) + "/" + cfg.memory.model;
+  char line[400];
+  const auto& classes = j.at("classes");
+  if (classes.contains(cls)) {
+    const auto& c = classes.at(cls);
+    std::snprintf(line, sizeof line,
+                  "  engine           cycle model of sa_core: %.3f %% max cycle error against "
+                  "the RTL on the %d correlated %s configs (%.3f %% on all %d; "
+                  "docs/correlation.md)\n",
+                  100.0 * c.at("max_cycle_error").get<double>(), c.at("points").get<int>(),
+                  cls.c_str(), 100.0 * j.at("max_cycle_error").get<double>(),
+                  j.at("points").get<int>());
+  } else {
+    std::snprintf(line, sizeof line,
+                  "  engine           cycle model of sa_core: no correlated config of class %s; "
+                  "%.3f %% max cycle error against the RTL on all %d (docs/correlation.md)\n",
+                  cls.c_str(), 100.0 * j.at("max_cycle_error").get<double>(),
+                  j.at("points").get<int>());
+  }
   return line;
 }
 

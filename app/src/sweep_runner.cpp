@@ -267,11 +267,12 @@ fs::path base_snapshot(const Sweep& s, const fs::path& sweep_dir) {
   return sweep_dir / "base" / s.base.filename();
 }
 
-// The variant a point needs built (cores for run and train, arrays for
-// array; mem needs none).
+// The variant a point needs built (cores for run and train on an RTL engine,
+// arrays for array; mem and the model engine need none).
 std::optional<std::pair<cosim::VariantKind, spec::CoreSpec>> variant_of(const Sweep& s,
                                                                         const SweepPoint& p) {
   if (!p.error.empty() || s.command == "mem") return std::nullopt;
+  if (s.command != "array" && p.config.run.engine == cosim::Engine::kModel) return std::nullopt;
   if (s.command == "array") return std::make_pair(cosim::VariantKind::kArray, p.config.core);
   return std::make_pair(cosim::VariantKind::kCore, p.config.core);
 }

@@ -282,6 +282,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
       {"training_simulated_us", train_sim_us},
       {"wall_seconds_training", train_secs},
       {"wall_seconds_per_step", total ? train_secs / double(total) : 0.0},
+      {"engine", cosim::to_string(cfg.run.engine)},
       {"sim_cycles_per_s", total ? double(cycles) / train_secs : 0.0},
       {"sim_macs_per_s", total ? double(fwd.macs + dgrad.macs + wgrad.macs) / train_secs : 0.0},
       {"checkpoint", r.checkpoint},
@@ -341,8 +342,8 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
   const auto& j = r.stats;
   std::ostringstream o;
   char line[400];
-  o << "sasim: MLP training on the device (" << spec::core_name(cfg.core) << "), " << cfg.source
-    << "\n";
+  o << "sasim: MLP training on the device (" << spec::core_name(cfg.core) << "), "
+    << engine_text(cfg) << " + SystemC memory system, " << cfg.source << "\n";
   std::snprintf(line, sizeof line, "  steps            %llu (batch %u), loss %.4f -> %.4f\n",
                 static_cast<unsigned long long>(r.steps), cfg.train.batch, r.first_loss,
                 r.last_loss);
@@ -397,7 +398,7 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
   std::snprintf(line, sizeof line, "  co-simulation    %.2f s per step, %.0f cycles/s\n",
                 j.at("wall_seconds_per_step").get<double>(),
                 j.at("sim_cycles_per_s").get<double>());
-  o << line;
+  o << line << engine_line(cfg);
   if (cfg.train.check) o << "  golden model     match (bit-exact) after every step\n";
   o << "  checkpoint       " << r.checkpoint << "\n";
   return o.str();

@@ -18,7 +18,7 @@ struct CosimDevice::Top : sc_core::sc_module {
       : sc_core::sc_module(nm),
         memory("mem", cfg.memory, stats),
         bridge("bridge", bridge_config(cfg), stats),
-        core(make_core_model(cfg.core, CoreModelOptions{cfg.wave_file, 2, 1})),
+        core(make_engine_core(cfg.engine, cfg.core, CoreModelOptions{cfg.wave_file, 2, 1})),
         stats_ref(stats) {
     bridge.socket.bind(memory.in());
     SC_THREAD(main);

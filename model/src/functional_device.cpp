@@ -42,12 +42,16 @@ void check_count(std::size_t idx, const isa::Instruction& in, const isa::Field& 
 
 }  // namespace
 
-FunctionalDevice::FunctionalDevice(const spec::DeviceSpec& p) : p_(p), w_(p.width()) {
+namespace {
+const spec::DeviceSpec& validated(const spec::DeviceSpec& p) {
   spec::validate(p);
-  spad_.assign(std::size_t{p.spad_rows} * w_, 0);
-  acc_.assign(std::size_t{p.acc_rows} * p.cols, 0);
+  return p;
+}
+}  // namespace
+
+FunctionalDevice::FunctionalDevice(const spec::DeviceSpec& p)
+    : p_(validated(p)), w_(p.width()), s_(p) {
   dram_.assign(p.dram_bytes, 0);
-  stationary_.assign(std::size_t{p.rows} * p.cols, 0);
 }
 
 void FunctionalDevice::write_dram(std::uint64_t addr, const std::vector<std::uint8_t>& bytes) {
@@ -69,19 +73,19 @@ std::vector<std::uint8_t> FunctionalDevice::read_dram(std::uint64_t addr, std::u
 
 std::uint16_t FunctionalDevice::spad(unsigned row, unsigned col) const {
   if (row >= p_.spad_rows || col >= w_) throw std::out_of_range("spad: index out of range");
-  return spad_[std::size_t{row} * w_ + col];
+  return s_.spad[std::size_t{row} * w_ + col];
 }
 std::uint32_t FunctionalDevice::acc(unsigned row, unsigned col) const {
   if (row >= p_.acc_rows || col >= p_.cols) throw std::out_of_range("acc: index out of range");
-  return acc_[std::size_t{row} * p_.cols + col];
+  return s_.acc[std::size_t{row} * p_.cols + col];
 }
 void FunctionalDevice::set_spad(unsigned row, unsigned col, std::uint16_t v) {
   if (row >= p_.spad_rows || col >= w_) throw std::out_of_range("spad: index out of range");
-  spad_[std::size_t{row} * w_ + col] = v;
+  s_.spad[std::size_t{row} * w_ + col] = v;
 }
 void FunctionalDevice::set_acc(unsigned row, unsigned col, std::uint32_t v) {
   if (row >= p_.acc_rows || col >= p_.cols) throw std::out_of_range("acc: index out of range");
-  acc_[std::size_t{row} * p_.cols + col] = v;
+  s_.acc[std::size_t{row} * p_.cols + col] = v;
 }
 
 spec::Counters FunctionalDevice::run(const std::vector<isa::Instruction>& program) {
@@ -105,7 +109,7 @@ spec::Counters FunctionalDevice::run(const std::vector<isa::Instruction>& progra
         count(spec::CounterId::kVecRows, exec_vec(idx, in));
         break;
       case isa::Opcode::kConfig:
-        int8_shift_ = static_cast<unsigned>(in.get(isa::config::kInt8Shift));
+        s_.int8_shift = static_cast<unsigned>(in.get(isa::config::kInt8Shift));
         break;
       case isa::Opcode::kFinish:
         break;
@@ -168,7 +172,7 @@ void FunctionalDevice::exec_dma(std::size_t idx, const isa::Instruction& in, boo
       const std::uint64_t sr = tr ? row0 + c : row0 + r;
       const std::uint64_t sc = tr ? r : c;
       if (is_acc) {
-        std::uint32_t& s = acc_[sr * p_.cols + sc];
+        std::uint32_t& s = s_.acc[sr * p_.cols + sc];
         if (load) {
           s = std::uint32_t{m[0]} | std::uint32_t{m[1]} << 8 | std::uint32_t{m[2]} << 16 |
               std::uint32_t{m[3]} << 24;
@@ -176,7 +180,7 @@ void FunctionalDevice::exec_dma(std::size_t idx, const isa::Instruction& in, boo
           for (unsigned b = 0; b < 4; ++b) m[b] = static_cast<std::uint8_t>(s >> (8 * b));
         }
       } else {
-        std::uint16_t& s = spad_[sr * w_ + sc];
+        std::uint16_t& s = s_.spad[sr * w_ + sc];
         if (load) {
           s = eb == 2 ? static_cast<std::uint16_t>(m[0] | m[1] << 8) : m[0];
         } else {
@@ -194,29 +198,14 @@ std::uint64_t FunctionalDevice::exec_gemm(std::size_t idx, const isa::Instructio
   const bool reuse = g.reuse, accumulate = g.accumulate;
   const std::uint64_t pre = g.pre_row, in_row = g.in_row, b_row = g.b_row, len = g.len,
                       acc_row = g.acc_row;
-  const unsigned R = p_.rows, C = p_.cols;
-  const model::Datapath dp = p_.datapath;
+  const unsigned R = p_.rows;
   check_count(idx, in, isa::gemm::kLen, len, isa::gemm::kLen.max(), "streamed vectors");
   check_rows(idx, in, isa::gemm::kInRow, in_row, len, p_.spad_rows, "scratchpad");
-
-  auto write = [&](std::uint64_t row, unsigned c, std::uint32_t v) {
-    std::uint32_t& a = acc_[row * C + c];
-    a = accumulate ? model::add(dp, a, v) : v;
-  };
 
   if (df == static_cast<std::uint64_t>(isa::Dataflow::kOs)) {
     check_rows(idx, in, isa::gemm::kBRow, b_row, len, p_.spad_rows, "scratchpad");
     check_rows(idx, in, isa::gemm::kAccRow, acc_row, R, p_.acc_rows, "accumulator");
-    for (unsigned r = 0; r < R; ++r) {
-      for (unsigned c = 0; c < C; ++c) {
-        std::uint32_t s = 0;
-        for (std::uint64_t k = 0; k < len; ++k) {
-          s = model::add(dp, s,
-                         model::mul(dp, spad_[(in_row + k) * w_ + r], spad_[(b_row + k) * w_ + c]));
-        }
-        write(acc_row + r, c, s);
-      }
-    }
+    s_.gemm_os(in_row, b_row, len, acc_row, accumulate);
     return len;
   }
   if (df != static_cast<std::uint64_t>(isa::Dataflow::kWs) &&
@@ -225,23 +214,12 @@ std::uint64_t FunctionalDevice::exec_gemm(std::size_t idx, const isa::Instructio
   }
   check_rows(idx, in, isa::gemm::kAccRow, acc_row, len, p_.acc_rows, "accumulator");
   if (reuse) {
-    if (!have_stationary_) fail(idx, in, isa::gemm::kReuse.name, "no stationary operand loaded");
+    if (!s_.have_stationary) fail(idx, in, isa::gemm::kReuse.name, "no stationary operand loaded");
   } else {
     check_rows(idx, in, isa::gemm::kPreRow, pre, R, p_.spad_rows, "scratchpad");
-    for (unsigned r = 0; r < R; ++r) {
-      for (unsigned c = 0; c < C; ++c) stationary_[r * C + c] = spad_[(pre + r) * w_ + c];
-    }
-    have_stationary_ = true;
+    s_.preload(pre);
   }
-  for (std::uint64_t i = 0; i < len; ++i) {
-    const std::uint16_t* a = &spad_[(in_row + i) * w_];
-    for (unsigned c = 0; c < C; ++c) {
-      std::uint32_t s = 0;
-      for (unsigned r = 0; r < R; ++r)
-        s = model::add(dp, s, model::mul(dp, a[r], stationary_[r * C + c]));
-      write(acc_row + i, c, s);
-    }
-  }
+  s_.gemm_stream(in_row, len, acc_row, accumulate);
   return len;
 }
 
@@ -260,22 +238,7 @@ std::uint64_t FunctionalDevice::exec_vec(std::size_t idx, const isa::Instruction
   if (uses_src2) check_rows(idx, in, isa::vec::kSrc2Row, src2, rows, p_.acc_rows, "accumulator");
   check_rows(idx, in, isa::vec::kDstRow, dst, rows, to_spad ? p_.spad_rows : p_.acc_rows,
              to_spad ? "scratchpad" : "accumulator");
-  const unsigned C = p_.cols;
-  const std::uint32_t mask = p_.datapath == model::Datapath::kBf16 ? 0xFFFFu : 0xFFu;
-  std::vector<std::uint32_t> y(C);
-  for (std::uint64_t i = 0; i < rows; ++i) {
-    for (unsigned c = 0; c < C; ++c) {
-      const std::uint32_t b = uses_src2 ? acc_[(src2 + i) * C + c] : 0;
-      y[c] = model::vec_lane(p_.datapath, vop, acc_[(src + i) * C + c], b, imm, int8_shift_);
-    }
-    for (unsigned c = 0; c < C; ++c) {
-      if (to_spad) {
-        spad_[(dst + i) * w_ + c] = static_cast<std::uint16_t>(y[c] & mask);
-      } else {
-        acc_[(dst + i) * C + c] = y[c];
-      }
-    }
-  }
+  s_.vec(vop, to_spad, src, src2, dst, rows, imm);
   return rows;
 }
 

@@ -1,6 +1,7 @@
 // Random legal programs in lock-step with the golden device (tests/support/
 // random_program.hpp): each program runs on the co-simulated device (the
-// verilated core behind a random memory system) and on model::FunctionalDevice;
+// verilated core behind a random memory system, with the model engine's core
+// compared to it in every cycle: Engine::kCheck) and on model::FunctionalDevice;
 // the output window of memory is compared byte for byte, the contract's
 // counters by name and the instruction counts. SASIM_RANDOM_PROGRAMS sets how
 // many per datapath (default 1000; the `long` label runs 10 000), SASIM_TEST_SEED the seed.
@@ -36,7 +37,8 @@ void run_programs(model::Datapath dp, std::uint64_t salt) {
   for (std::uint64_t k = 0; k < n; ++k) {
     const std::uint64_t program_seed = rng();
     std::mt19937_64 prng(program_seed);
-    const cosim::DeviceConfig cfg = test::random_device(prng() % 4 ? small : big, prng);
+    cosim::DeviceConfig cfg = test::random_device(prng() % 4 ? small : big, prng);
+    cfg.engine = cosim::Engine::kCheck;
     SCOPED_TRACE("program " + std::to_string(k) + " (seed " + std::to_string(program_seed) +
                  "): " + test::describe(cfg));
     test::DevicePair p(cfg);

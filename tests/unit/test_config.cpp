@@ -67,9 +67,9 @@ TEST(Config, RoundTripsThroughEffectiveYaml) {
 }
 
 TEST(Config, OutOfRangeNamesKeyAndRange) {
-  EXPECT_EQ(error_of("core: {rows: 1}"), "t.yaml: core.rows: 1 is out of range (allowed 2..128)");
-  EXPECT_EQ(error_of("core: {cols: 129}"),
-            "t.yaml: core.cols: 129 is out of range (allowed 2..128)");
+  EXPECT_EQ(error_of("core: {rows: 1}"), "t.yaml: core.rows: 1 is out of range (allowed 2..256)");
+  EXPECT_EQ(error_of("core: {cols: 257}"),
+            "t.yaml: core.cols: 257 is out of range (allowed 2..256)");
   EXPECT_EQ(error_of("gemm: {m: 0}"), "t.yaml: gemm.m: 0 is out of range (allowed 1..65536)");
   EXPECT_EQ(error_of("core: {clock_mhz: 0}"),
             "t.yaml: core.clock_mhz: 0 is out of range (allowed [1, 10000])");
@@ -85,7 +85,7 @@ TEST(Config, WrongTypesAreRejected) {
             "t.yaml: run.waves: 'maybe' is not a boolean (allowed true, false)");
   EXPECT_EQ(error_of("core: 5"), "t.yaml: core: must be a mapping");
   EXPECT_EQ(error_of("core: {rows: many}"),
-            "t.yaml: core.rows: 'many' is not a whole number (allowed 2..128)");
+            "t.yaml: core.rows: 'many' is not a whole number (allowed 2..256)");
 }
 
 TEST(Config, BadChoicesListAllowedValues) {

@@ -120,7 +120,7 @@ TEST_F(SweepFile, BadFieldsNameFileFieldAndValue) {
             f + ": base: " + (dir_ / "none.yaml").string() + ": configuration file does not exist");
   EXPECT_EQ(error("base: base.yaml\nset: {core.rows: 1}\naxes: {core.cols: [4]}\n"),
             f + ": base and set: " + (dir_ / "base.yaml").string() +
-                ": core.rows: 1 is out of range (allowed 2..128)");
+                ": core.rows: 1 is out of range (allowed 2..256)");
   // Typos that would otherwise go unnoticed.
   EXPECT_EQ(error("base: base.yaml\naxes: {core.rows: [4, 8]}\nexclude: [{core.rows: 16}]\n"),
             f + ": exclude[0].core.rows: 16 is not a value of this axis (values: 4, 8)");
@@ -145,7 +145,7 @@ TEST_F(SweepFile, InvalidPointsAreNamedOrKept) {
               HasSubstr(": 3 of 4 points have an invalid config:\n  point 1 (core.rows=4 "
                         "core.dataflow=xs): " +
                         (dir_ / "base.yaml").string() + ": core.dataflow: "));
-  EXPECT_THAT(error(text), HasSubstr("core.rows: 300 is out of range (allowed 2..128)"));
+  EXPECT_THAT(error(text), HasSubstr("core.rows: 300 is out of range (allowed 2..256)"));
   const app::Sweep s = load(text, true);
   ASSERT_EQ(s.points.size(), 4u);
   EXPECT_EQ(s.points[0].error, "");

@@ -11,6 +11,7 @@
 
 #include "sasim/app/energy.hpp"
 #include "sasim/app/power.hpp"
+#include "sasim/cosim/timed_core.hpp"
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/mlp.hpp"
@@ -30,8 +31,10 @@ struct GemmJobConfig {
 };
 
 struct RunConfig {
-  bool waves = false;     // write an FST waveform
-  std::string wave_file;  // default: waves/<config name>.fst
+  cosim::Engine engine =
+      cosim::Engine::kRtl;  // rtl | model | check (cosim/timed_core.hpp; --engine)
+  bool waves = false;       // write an FST waveform
+  std::string wave_file;    // default: waves/<config name>.fst
   std::uint64_t watchdog_cycles = 10000;
   std::string out_dir = "out";  // statistics and effective config go to <out_dir>/<name>/
   std::string trace_file;       // a Chrome/Perfetto trace of the run ("": none; --trace)

@@ -17,6 +17,14 @@ std::string l2_line(const Config& cfg, const spec::Counters& c, const std::strin
 // model's name for the fixed and ideal memories.
 std::string memory_line(const Config& cfg, const spec::Counters& c, const std::string& prefix,
                         double seconds);
+// What simulated the core: "RTL", "cycle model" or "RTL checked against the
+// cycle model every cycle" (run.engine), for the summaries' first line.
+std::string engine_text(const Config& cfg);
+// "  engine           ..." for a model run: how far the model was from the RTL
+// on the correlated configs (docs/correlation.json) of the run's class
+// (datapath/dataflow/memory model), or on all of them when none is of its
+// class; empty for the other engines.
+std::string engine_line(const Config& cfg);
 // A wall-clock duration for progress lines: "42s", "3m07s", "2h05m".
 std::string duration_text(double seconds);
 

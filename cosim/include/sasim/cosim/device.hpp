@@ -23,6 +23,7 @@
 #include <string>
 
 #include "sasim/cosim/core_model.hpp"
+#include "sasim/cosim/timed_core.hpp"
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/mem/stats.hpp"
 #include "sasim/spec/backend.hpp"
@@ -47,7 +48,8 @@ struct DeviceWindow {
 };
 
 struct DeviceConfig {
-  spec::CoreSpec core;  // built into the variant cache when not linked in
+  spec::CoreSpec core;           // built into the variant cache when not linked in (RTL engines)
+  Engine engine = Engine::kRtl;  // the core's engine (timed_core.hpp)
   mem::MemorySystemConfig memory;
   bool lockstep = false;                   // bridge reference mode: one wait() per cycle
   std::uint64_t watchdog_cycles = 100000;  // cycles without progress end a run

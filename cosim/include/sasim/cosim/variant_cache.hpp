@@ -58,9 +58,15 @@ std::uintmax_t prune_variant_cache(std::ostream& log);
 // The variants in the cache for this build's key.
 std::vector<spec::CoreSpec> cached_variants(VariantKind kind);
 
+// The largest array the variant cache verilates: 128 x 128 PEs (a 256 x 256
+// core is legal, but its Verilator build would take hours and tens of GB; the
+// model engine runs it, docs/model.md).
+inline constexpr unsigned kMaxRtlPes = 128 * 128;
+
 // Builds the variant into the cache unless it is there (waiting for a build
 // slot, or for another process building the same variant), reporting on
-// `progress`. Throws VariantBuildError when the build fails.
+// `progress`. Throws VariantBuildError when the build fails or the array has
+// more than kMaxRtlPes PEs.
 void build_variant(VariantKind kind, const spec::CoreSpec& s, std::ostream& progress);
 
 // The model of a cached variant (built first when missing, progress on stderr).

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "sasim/isa/field.hpp"
+#include "sasim/model/core_sram.hpp"
 #include "sasim/model/types.hpp"
 #include "sasim/spec/backend.hpp"
 #include "sasim/spec/device_spec.hpp"
@@ -75,7 +76,7 @@ class FunctionalDevice {
   std::uint32_t acc(unsigned row, unsigned col) const;
   void set_spad(unsigned row, unsigned col, std::uint16_t v);
   void set_acc(unsigned row, unsigned col, std::uint32_t v);
-  unsigned int8_shift() const { return int8_shift_; }
+  unsigned int8_shift() const { return s_.int8_shift; }
 
  private:
   void exec_dma(std::size_t idx, const isa::Instruction& in, bool load);
@@ -85,12 +86,8 @@ class FunctionalDevice {
 
   spec::DeviceSpec p_;
   unsigned w_;
-  std::vector<std::uint16_t> spad_;  // spad_rows x W
-  std::vector<std::uint32_t> acc_;   // acc_rows x C
+  CoreSram s_;  // scratchpad, accumulator, stationary operand, int8_shift
   std::vector<std::uint8_t> dram_;
-  std::vector<std::uint16_t> stationary_;  // R x C, WS/IS
-  bool have_stationary_ = false;
-  unsigned int8_shift_ = 0;
 };
 
 }  // namespace sasim::model
