@@ -49,6 +49,19 @@ double array_cycles_per_s() {
   return double(cycles) / secs;
 }
 
+// A fresh SystemC context (SystemC 2.3 cannot reset its kernel; the old one
+// is left behind, as in the SystemC tests) and the device of configs/<file>
+// on `engine`; `cfg` gets the loaded config.
+std::unique_ptr<cosim::CosimDevice> fresh_device(const char* file, cosim::Engine engine,
+                                                 app::Config& cfg) {
+  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+  cfg = app::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/" + file);
+  cfg.run.engine = engine;
+  return app::make_cosim_device(cfg);
+}
+
 void bm_device(benchmark::State& state) {
   // Google Benchmark may call this function several times: every call gets a
   // fresh SystemC context (SystemC 2.3 cannot reset its kernel; the old one
@@ -100,13 +113,10 @@ void bm_device(benchmark::State& state) {
 // optimizer settings) on the bf16 16 x 16 device: wall seconds per step and the
 // simulated MAC/s (forward and backward GEMM MACs per wall second).
 void bm_train_step(benchmark::State& state) {
-  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  const app::Config cfg = app::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/train.yaml");
-  const std::unique_ptr<cosim::CosimDevice> device = app::make_cosim_device(cfg);
-  cosim::CosimDevice& dev = *device;
-  host::Driver drv(dev);
+  app::Config cfg;
+  const std::unique_ptr<cosim::CosimDevice> device =
+      fresh_device("train.yaml", cosim::Engine::kRtl, cfg);
+  host::Driver drv(*device);
   const model::MlpConfig m = app::mlp_config(cfg);
   host::DeviceMlp mlp(drv, m, model::mlp_init(m));
   const host::Dataset data = host::load_fashion_mnist(cfg.train.data_dir, host::Split::kTrain);
@@ -138,12 +148,8 @@ void bm_train_step(benchmark::State& state) {
 // clock starts) on the default GEMM, and of one training step of
 // configs/train.yaml (the step's programs, host work between them included).
 double gemm_seconds(cosim::Engine engine, int reps, std::uint64_t& cycles) {
-  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  app::Config cfg = app::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/default.yaml");
-  cfg.run.engine = engine;
-  const std::unique_ptr<cosim::CosimDevice> device = app::make_cosim_device(cfg);
+  app::Config cfg;
+  const std::unique_ptr<cosim::CosimDevice> device = fresh_device("default.yaml", engine, cfg);
   cosim::CosimDevice& dev = *device;
   host::Driver drv(dev);
   const auto M = cfg.gemm.m, K = cfg.gemm.k, N = cfg.gemm.n;
@@ -167,12 +173,8 @@ double gemm_seconds(cosim::Engine engine, int reps, std::uint64_t& cycles) {
 }
 
 double train_step_seconds(cosim::Engine engine, int steps, std::uint64_t& cycles) {
-  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-  sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
-  app::Config cfg = app::load_config(std::string(SASIM_SOURCE_DIR) + "/configs/train.yaml");
-  cfg.run.engine = engine;
-  const std::unique_ptr<cosim::CosimDevice> device = app::make_cosim_device(cfg);
+  app::Config cfg;
+  const std::unique_ptr<cosim::CosimDevice> device = fresh_device("train.yaml", engine, cfg);
   host::Driver drv(*device);
   const model::MlpConfig m = app::mlp_config(cfg);
   host::DeviceMlp mlp(drv, m, model::mlp_init(m));
