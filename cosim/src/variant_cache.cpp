@@ -165,6 +165,7 @@ void build_variant(VariantKind k, const spec::CoreSpec& s, std::ostream& progres
   const std::string name = kind_name(k) + " " + variant_name(k, s);
   if (std::uint64_t{s.rows} * s.cols > kMaxRtlPes) {
     throw VariantBuildError(name + ": " + std::to_string(s.rows) + " x " + std::to_string(s.cols) +
+                            " = " + std::to_string(std::uint64_t{s.rows} * s.cols) +
                             " PEs are more than the RTL is verilated for (at most " +
                             std::to_string(kMaxRtlPes) +
                             " PEs, 128 x 128); run it on the model engine (run.engine: model)");

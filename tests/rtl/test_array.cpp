@@ -220,7 +220,11 @@ TEST(ArrayControl, UnlinkedVariantComesFromTheCache) {
   EXPECT_THAT([&] { cosim::make_array_model(s); },
               ThrowsMessage<cosim::VariantBuildError>(
                   HasSubstr("$SASIM_BUILD_SLOTS: '0' is not allowed (allowed 1..64)")));
-  EXPECT_THROW(cosim::make_array_model(spec::core_of(Datapath::kInt8, 5, 200)), spec::SpecError);
+  EXPECT_THROW(cosim::make_array_model(spec::core_of(Datapath::kInt8, 5, 300)), spec::SpecError);
+  // Legal, but more PEs than the variant cache verilates (the model engine runs it).
+  EXPECT_THAT([&] { cosim::make_array_model(spec::core_of(Datapath::kInt8, 200, 200)); },
+              ThrowsMessage<cosim::VariantBuildError>(
+                  HasSubstr("40000 PEs are more than the RTL is verilated for (at most 16384")));
   ::unsetenv("SASIM_BUILD_SLOTS");
   ::unsetenv("SASIM_VARIANT_CACHE");
   std::filesystem::remove_all(cache);

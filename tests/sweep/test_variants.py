@@ -71,7 +71,9 @@ def main():
         if "core bf16 2x3, spad 256 rows" not in p.stdout or "array int8 2x3" not in p.stdout:
             fail("sasim variants does not list the cache:\n" + p.stdout)
         # A corrupt module: a clear error, exit status 2.
-        entry = next(d for d in os.listdir(cache) if d.startswith("array_int8_2x3_"))
+        # (the entry's directory, not its .lock file beside it: listdir's order is arbitrary)
+        entry = next(d for d in os.listdir(cache) if d.startswith("array_int8_2x3_")
+                     and os.path.isdir(os.path.join(cache, d)))
         bad = os.path.join(cache, entry.replace("2x3", "3x2"))
         os.makedirs(bad)
         with open(os.path.join(bad, "sasim_variant.so"), "w") as f:
