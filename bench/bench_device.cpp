@@ -49,6 +49,32 @@ double array_cycles_per_s() {
   return double(cycles) / secs;
 }
 
+// The config's GEMM on the device: random int8 operands copied in, the
+// program built and stored once (the timed loops run the device alone).
+struct StoredGemm {
+  host::Tensor a, b, c;
+  host::DeviceBuffer code;
+  std::size_t n_insn = 0;
+  StoredGemm(host::Driver& drv, const app::Config& cfg) {
+    const auto M = cfg.gemm.m, K = cfg.gemm.k, N = cfg.gemm.n;
+    a = drv.alloc_tensor(M, K, 1);
+    b = drv.alloc_tensor(K, N, 1);
+    c = drv.alloc_tensor(M, N, 4);
+    std::vector<std::uint8_t> ha(M * K), hb(K * N);
+    std::mt19937 rng(1);
+    for (auto& v : ha) v = static_cast<std::uint8_t>(rng());
+    for (auto& v : hb) v = static_cast<std::uint8_t>(rng());
+    drv.copy_in(a, std::span<const std::uint8_t>(ha));
+    drv.copy_in(b, std::span<const std::uint8_t>(hb));
+    const auto prog = host::gemm_program(drv.backend().params(), cfg.core.dataflow, M, K, N,
+                                         a.ref(), b.ref(), c.ref());
+    code = drv.alloc(prog.size() * 16, 16);
+    const std::vector<std::uint8_t> words = sasim::isa::program_bytes(prog);
+    drv.backend().write(code.addr(), words.data(), words.size());
+    n_insn = prog.size();
+  }
+};
+
 // A fresh SystemC context (SystemC 2.3 cannot reset its kernel; the old one
 // is left behind, as in the SystemC tests) and the device of configs/<file>
 // on `engine`; `cfg` gets the loaded config.
@@ -77,26 +103,12 @@ void bm_device(benchmark::State& state) {
   cosim::CosimDevice& dev = *device;
   host::Driver drv(dev);
   const auto M = cfg.gemm.m, K = cfg.gemm.k, N = cfg.gemm.n;
-  host::Tensor a = drv.alloc_tensor(M, K, 1), b = drv.alloc_tensor(K, N, 1),
-               c = drv.alloc_tensor(M, N, 4);
-  std::vector<std::uint8_t> ha(M * K), hb(K * N);
-  std::mt19937 rng(1);
-  for (auto& v : ha) v = static_cast<std::uint8_t>(rng());
-  for (auto& v : hb) v = static_cast<std::uint8_t>(rng());
-  drv.copy_in(a, std::span<const std::uint8_t>(ha));
-  drv.copy_in(b, std::span<const std::uint8_t>(hb));
-  // The program is built and stored once; the timed loop is the device run
-  // alone (RTL + bridge + SystemC memory system).
-  const auto prog =
-      host::gemm_program(dev.params(), cfg.core.dataflow, M, K, N, a.ref(), b.ref(), c.ref());
-  host::DeviceBuffer code = drv.alloc(prog.size() * 16, 16);
-  const std::vector<std::uint8_t> words = sasim::isa::program_bytes(prog);
-  dev.write(code.addr(), words.data(), words.size());
+  const StoredGemm g(drv, cfg);
   std::uint64_t cycles = 0;
   double macs = 0, util = 0, secs = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    const spec::RunResult r = dev.run(code.addr(), prog.size());
+    const spec::RunResult r = dev.run(g.code.addr(), g.n_insn);
     secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     cycles += r.cycles;
     macs += double(M) * K * N;
@@ -150,23 +162,12 @@ void bm_train_step(benchmark::State& state) {
 double gemm_seconds(cosim::Engine engine, int reps, std::uint64_t& cycles) {
   app::Config cfg;
   const std::unique_ptr<cosim::CosimDevice> device = fresh_device("default.yaml", engine, cfg);
-  cosim::CosimDevice& dev = *device;
-  host::Driver drv(dev);
-  const auto M = cfg.gemm.m, K = cfg.gemm.k, N = cfg.gemm.n;
-  host::Tensor a = drv.alloc_tensor(M, K, 1), b = drv.alloc_tensor(K, N, 1),
-               c = drv.alloc_tensor(M, N, 4);
-  std::vector<std::uint8_t> ha(M * K, 3), hb(K * N, 5);
-  drv.copy_in(a, std::span<const std::uint8_t>(ha));
-  drv.copy_in(b, std::span<const std::uint8_t>(hb));
-  const auto prog =
-      host::gemm_program(dev.params(), cfg.core.dataflow, M, K, N, a.ref(), b.ref(), c.ref());
-  host::DeviceBuffer code = drv.alloc(prog.size() * 16, 16);
-  const std::vector<std::uint8_t> words = sasim::isa::program_bytes(prog);
-  dev.write(code.addr(), words.data(), words.size());
+  host::Driver drv(*device);
+  const StoredGemm g(drv, cfg);
   double secs = 0;
   for (int i = 0; i < reps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    cycles = dev.run(code.addr(), prog.size()).cycles;
+    cycles = device->run(g.code.addr(), g.n_insn).cycles;
     secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return secs / reps;
