@@ -88,6 +88,33 @@ std::unique_ptr<cosim::CosimDevice> fresh_device(const char* file, cosim::Engine
   return app::make_cosim_device(cfg);
 }
 
+// configs/train.yaml's MLP on a fresh device on `engine`, and its steps on the
+// training set's first batches (step() adds the device's wall seconds).
+struct TrainBench {
+  app::Config cfg;
+  std::unique_ptr<cosim::CosimDevice> device;
+  host::Driver drv;
+  model::MlpConfig m;
+  host::DeviceMlp mlp;
+  host::Dataset data;
+  std::vector<std::size_t> order;
+  explicit TrainBench(cosim::Engine engine)
+      : device(fresh_device("train.yaml", engine, cfg)),
+        drv(*device),
+        m(app::mlp_config(cfg)),
+        mlp(drv, m, model::mlp_init(m)),
+        data(host::load_fashion_mnist(cfg.train.data_dir, host::Split::kTrain)),
+        order(host::shuffled_order(data.count, 1, 0)) {}
+  host::StepStats step(std::uint64_t s, double& secs) {
+    const model::Batch b = host::make_batch(data, order, s * m.batch, m.batch);
+    const model::RawMatrix x = model::to_bf16_input(b.x);
+    const auto t0 = std::chrono::steady_clock::now();
+    host::StepStats st = mlp.step(x, b.labels);
+    secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return st;
+  }
+};
+
 void bm_device(benchmark::State& state) {
   // Google Benchmark may call this function several times: every call gets a
   // fresh SystemC context (SystemC 2.3 cannot reset its kernel; the old one
@@ -125,14 +152,8 @@ void bm_device(benchmark::State& state) {
 // optimizer settings) on the bf16 16 x 16 device: wall seconds per step and the
 // simulated MAC/s (forward and backward GEMM MACs per wall second).
 void bm_train_step(benchmark::State& state) {
-  app::Config cfg;
-  const std::unique_ptr<cosim::CosimDevice> device =
-      fresh_device("train.yaml", cosim::Engine::kRtl, cfg);
-  host::Driver drv(*device);
-  const model::MlpConfig m = app::mlp_config(cfg);
-  host::DeviceMlp mlp(drv, m, model::mlp_init(m));
-  const host::Dataset data = host::load_fashion_mnist(cfg.train.data_dir, host::Split::kTrain);
-  const std::vector<std::size_t> order = host::shuffled_order(data.count, 1, 0);
+  TrainBench t(cosim::Engine::kRtl);
+  const model::MlpConfig& m = t.m;
   double macs_per_step = 0;
   for (std::size_t l = 0; l + 1 < m.layers.size(); ++l) {
     const double io = double(m.layers[l]) * m.layers[l + 1];
@@ -141,12 +162,7 @@ void bm_train_step(benchmark::State& state) {
   std::uint64_t step = 0, cycles = 0;
   double secs = 0;
   for (auto _ : state) {
-    const model::Batch b = host::make_batch(data, order, step * m.batch, m.batch);
-    const model::RawMatrix x = model::to_bf16_input(b.x);
-    const auto t0 = std::chrono::steady_clock::now();
-    const host::StepStats st = mlp.step(x, b.labels);
-    secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    cycles += st.cycles();
+    cycles += t.step(step, secs).cycles();
     ++step;
   }
   state.counters["s/step"] = secs / double(step);
@@ -174,22 +190,10 @@ double gemm_seconds(cosim::Engine engine, int reps, std::uint64_t& cycles) {
 }
 
 double train_step_seconds(cosim::Engine engine, int steps, std::uint64_t& cycles) {
-  app::Config cfg;
-  const std::unique_ptr<cosim::CosimDevice> device = fresh_device("train.yaml", engine, cfg);
-  host::Driver drv(*device);
-  const model::MlpConfig m = app::mlp_config(cfg);
-  host::DeviceMlp mlp(drv, m, model::mlp_init(m));
-  const host::Dataset data = host::load_fashion_mnist(cfg.train.data_dir, host::Split::kTrain);
-  const std::vector<std::size_t> order = host::shuffled_order(data.count, 1, 0);
+  TrainBench t(engine);
   double secs = 0;
   cycles = 0;
-  for (int s = 0; s < steps; ++s) {
-    const model::Batch b = host::make_batch(data, order, std::size_t(s) * m.batch, m.batch);
-    const model::RawMatrix x = model::to_bf16_input(b.x);
-    const auto t0 = std::chrono::steady_clock::now();
-    cycles += mlp.step(x, b.labels).cycles();
-    secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }
+  for (int s = 0; s < steps; ++s) cycles += t.step(std::uint64_t(s), secs).cycles();
   return secs / steps;
 }
 
