@@ -140,7 +140,7 @@ class TimedCore final : public CoreModel {
         row_b_(std::max(s.width() * s.elem_bytes(), s.cols * 4)),
         sram_(s),
         ring_(s.rows + s.cols),
-        rowbuf_(row_b_ + 64, 0),
+        rowbuf_(row_b_, 0),
         srow_(row_b_, 0) {
     spec::validate(s);
     reset();

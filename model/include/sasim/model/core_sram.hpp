@@ -54,7 +54,7 @@ struct CoreSram {
   // acc row (+)= the C results of one output row (canonical NaN).
   void write_row(std::uint32_t* dst, const float* s, bool accumulate) const;
   void write_row(std::uint32_t* dst, const std::uint32_t* s, bool accumulate) const;
-  std::vector<float> fs_, fa_, fb_;     // operands as binary32 (bf16 exact, int8 exact), sums
+  std::vector<float> fs_, fb_;          // operands as binary32 (bf16 exact, int8 exact), sums
   std::vector<std::uint32_t> is_, ib_;  // int32 sums, vector results
 };
 
