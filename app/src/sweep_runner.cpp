@@ -29,6 +29,7 @@
 #include "sasim/cosim/subprocess.hpp"
 #include "sasim/cosim/variant_cache.hpp"
 #include "sasim/host/files.hpp"
+#include "sasim/host/mlp_trainer.hpp"
 
 namespace sasim::app {
 
@@ -104,7 +105,7 @@ json metrics_of(const std::string& command, const Config& cfg, const json& stats
   bool has_dram = false, has_l2 = false;
   if (command == "train") {
     double cycles = num(stats, "/training_cycles"), macs = 0;
-    for (const char* ph : {"forward", "data_gradient", "weight_gradient", "update"}) {
+    for (const char* ph : host::kStepPhases) {
       const json& p = stats.at("phases").at(ph);
       macs += p.value("macs", 0.0);
       has_dram |= p.contains("dram_bytes_read");

@@ -63,6 +63,31 @@ struct Phase {
   }
 };
 
+// A bound over `steps` steps: its figures, which one binds and the fraction of
+// it achieved in `cycles` (1: at the bound).
+nlohmann::json bound_json(const host::PhaseBound& b, std::uint64_t steps, std::uint64_t cycles) {
+  const double n = double(steps);
+  const double bound = b.cycles() * n;
+  return {{"compute_cycles", b.compute_cycles * n},
+          {"memory_cycles", b.memory_cycles * n},
+          {"read_bytes", double(b.read_bytes) * n},
+          {"write_bytes", double(b.write_bytes) * n},
+          {"binding", b.compute_cycles >= b.memory_cycles ? "compute" : "memory"},
+          {"fraction_of_bound", cycles ? bound / double(cycles) : 0.0}};
+}
+
+// "bound 56821 (memory; compute 25585, memory 56821), 42.1 % of it", the
+// cycles divided by `per` (1: the totals; the steps: per step).
+std::string bound_text(const nlohmann::json& b, double per = 1) {
+  const double c = b.at("compute_cycles").get<double>() / per;
+  const double m = b.at("memory_cycles").get<double>() / per;
+  char s[160];
+  std::snprintf(s, sizeof s, "bound %.0f (%s; compute %.0f, memory %.0f), %.1f %% of it",
+                std::max(c, m), b.at("binding").get<std::string>().c_str(), c, m,
+                100.0 * b.at("fraction_of_bound").get<double>());
+  return s;
+}
+
 }  // namespace
 
 TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
@@ -130,20 +155,13 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   mlp.set_phase_hook([&](const char* p, std::size_t l, bool b) { obs.phase(p, l, b); });
   model::MlpState gold = init;
   model::ReferenceMlp ref(m);
-  const auto fold = static_cast<Eigen::Index>(
-      host::gemm_program_fold(dev.params(), model::Dataflow::kWs, t.layers.front()));
+  const model::StepFolds folds = host::step_folds(dev.params(), m);
 
-  // MACs per step and phase: forward X W; weight gradient X^T dZ and the
-  // column sums of dZ (db as a GEMM with a row of ones); data gradient dZ W^T
-  // (not for the first layer).
-  std::uint64_t fwd_macs = 0, wgrad_macs = 0, dgrad_macs = 0;
-  for (std::size_t l = 0; l + 1 < t.layers.size(); ++l) {
-    const std::uint64_t io = std::uint64_t{t.layers[l]} * t.layers[l + 1];
-    fwd_macs += t.batch * io;
-    wgrad_macs += t.batch * io + t.batch * t.layers[l + 1];
-    dgrad_macs += l > 0 ? t.batch * io : 0;
-  }
-  Phase fwd, dgrad, wgrad, upd, inf;
+  // Work and lower bounds per step and phase (host::step_bounds).
+  const host::StepBounds bounds = host::step_bounds(m, cfg.core);
+  const std::uint64_t fwd_macs = bounds.forward.macs, dgrad_macs = bounds.data_grad.macs,
+                      wupd_macs = bounds.weight_update.macs;
+  Phase fwd, dgrad, wupd, inf;
   std::vector<float> losses;
   std::vector<std::size_t> order;
   std::uint64_t order_epoch = ~std::uint64_t{0};
@@ -174,13 +192,12 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     const double v = obs.power().v_ratio(), f = obs.power().f_ratio();
     fwd.add(cfg, st.forward, fwd_macs, v, f);
     dgrad.add(cfg, st.data_grad, dgrad_macs, v, f);
-    wgrad.add(cfg, st.weight_grad, wgrad_macs, v, f);
-    upd.add(cfg, st.update, 0, v, f);
-    obs.useful_macs(double(fwd_macs + dgrad_macs + wgrad_macs));
+    wupd.add(cfg, st.weight_update, wupd_macs, v, f);
+    obs.useful_macs(double(fwd_macs + dgrad_macs + wupd_macs));
     obs.after_step();
     losses.push_back(st.loss);
     if (t.check) {
-      const float gl = model::mlp_step(gold, m, x, b.labels, fold);
+      const float gl = model::mlp_step(gold, m, x, b.labels, folds);
       const std::string diff =
           gl != st.loss ? std::string("the loss") : model::first_difference(mlp.state(), gold);
       if (!diff.empty()) {
@@ -191,12 +208,12 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::uint64_t done = s - start + 1;
     char line[200];
-    std::snprintf(
-        line, sizeof line,
-        "\rstep %llu/%llu  loss %.4f  simulated cycles %.3g  elapsed %s  ETA %s   ",
-        static_cast<unsigned long long>(s + 1), static_cast<unsigned long long>(end), st.loss,
-        double(fwd.run.cycles + dgrad.run.cycles + wgrad.run.cycles + upd.run.cycles),
-        duration_text(el).c_str(), duration_text(el / double(done) * double(total - done)).c_str());
+    std::snprintf(line, sizeof line,
+                  "\rstep %llu/%llu  loss %.4f  simulated cycles %.3g  elapsed %s  ETA %s   ",
+                  static_cast<unsigned long long>(s + 1), static_cast<unsigned long long>(end),
+                  st.loss, double(fwd.run.cycles + dgrad.run.cycles + wupd.run.cycles),
+                  duration_text(el).c_str(),
+                  duration_text(el / double(done) * double(total - done)).c_str());
     progress << line << std::flush;
     // Every tenth of the run the line stays, with the mean loss since the last
     // one, so the log shows the loss going down.
@@ -257,8 +274,18 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   r.checkpoint = checkpoint;
   host::save_checkpoint(r.checkpoint, mlp.state(), end, fingerprint);
   const double pes = double(cfg.core.rows) * cfg.core.cols;
-  const std::uint64_t cycles =
-      fwd.run.cycles + dgrad.run.cycles + wgrad.run.cycles + upd.run.cycles;
+  const std::uint64_t cycles = fwd.run.cycles + dgrad.run.cycles + wupd.run.cycles;
+  // A phase's bounds over the steps run, beside the cycles it took.
+  const auto with_bound = [&](const Phase& ph, const host::PhaseBound& b) {
+    nlohmann::json j = ph.json(pes, cfg);
+    j["bound"] = bound_json(b, total, ph.run.cycles);
+    return j;
+  };
+  host::PhaseBound step_bound;
+  step_bound.compute_cycles = bounds.forward.compute_cycles + bounds.data_grad.compute_cycles +
+                              bounds.weight_update.compute_cycles;
+  step_bound.memory_cycles = bounds.forward.memory_cycles + bounds.data_grad.memory_cycles +
+                             bounds.weight_update.memory_cycles;
   r.stats = {
       {"config", cfg.name},
       {"layers", t.layers},
@@ -273,24 +300,23 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
       {"device_test_accuracy", r.device_accuracy},
       {"reference_test_accuracy", r.reference_accuracy},
       {"phases",
-       {{"forward", fwd.json(pes, cfg)},
-        {"data_gradient", dgrad.json(pes, cfg)},
-        {"weight_gradient", wgrad.json(pes, cfg)},
-        {"update", upd.json(pes, cfg)},
+       {{"forward", with_bound(fwd, bounds.forward)},
+        {"data_gradient", with_bound(dgrad, bounds.data_grad)},
+        {"weight_update", with_bound(wupd, bounds.weight_update)},
         {"inference", inf.json(pes, cfg)}}},
       {"training_cycles", cycles},
+      {"step_bound", bound_json(step_bound, total, cycles)},
       {"training_simulated_us", train_sim_us},
       {"wall_seconds_training", train_secs},
       {"wall_seconds_per_step", total ? train_secs / double(total) : 0.0},
       {"engine", cosim::to_string(cfg.run.engine)},
       {"sim_cycles_per_s", total ? double(cycles) / train_secs : 0.0},
-      {"sim_macs_per_s", total ? double(fwd.macs + dgrad.macs + wgrad.macs) / train_secs : 0.0},
+      {"sim_macs_per_s", total ? double(fwd.macs + dgrad.macs + wupd.macs) / train_secs : 0.0},
       {"checkpoint", r.checkpoint},
   };
-  // The training steps' energy (the four phases) and the inference's.
+  // The training steps' energy (their phases) and the inference's.
   std::vector<nlohmann::json> steps;
-  for (const char* p : {"forward", "data_gradient", "weight_gradient", "update"})
-    steps.push_back(r.stats.at("phases").at(p).at("energy"));
+  for (const char* p : host::kStepPhases) steps.push_back(r.stats.at("phases").at(p).at("energy"));
   r.stats["energy"] = {{"training", energy_sum(steps)},
                        {"inference", r.stats.at("phases").at("inference").at("energy")}};
   r.stats.update(obs.finish(dir));
@@ -348,7 +374,9 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
                 static_cast<unsigned long long>(r.steps), cfg.train.batch, r.first_loss,
                 r.last_loss);
   o << line;
-  for (const char* p : {"forward", "data_gradient", "weight_gradient", "update", "inference"}) {
+  std::vector<const char*> phases(std::begin(host::kStepPhases), std::end(host::kStepPhases));
+  phases.push_back("inference");
+  for (const char* p : phases) {
     const auto& ph = j.at("phases").at(p);
     const auto n = [&](const char* k) {
       return static_cast<unsigned long long>(ph.at(k).get<std::uint64_t>());
@@ -356,6 +384,7 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
     std::snprintf(line, sizeof line, "  %-15s  %llu cycles, %.1f %% PE utilization", p, n("cycles"),
                   100.0 * ph.at("utilization").get<double>());
     o << line;
+    if (ph.contains("bound")) o << ", " << bound_text(ph.at("bound"));
     if (ph.contains("dram_bytes_read")) {
       std::snprintf(line, sizeof line, ", DRAM %llu B read / %llu B written", n("dram_bytes_read"),
                     n("dram_bytes_written"));
@@ -367,6 +396,11 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
       o << line;
     }
     o << "\n";
+  }
+  if (r.steps > 0) {
+    std::snprintf(line, sizeof line, "  %-15s  %.0f cycles per step, ", "step",
+                  j.at("training_cycles").get<double>() / double(r.steps));
+    o << line << bound_text(j.at("step_bound"), double(r.steps)) << "\n";
   }
   o << energy_line(j.at("energy").at("training"), "energy/training")
     << energy_line(j.at("energy").at("inference"), "energy/inference");

@@ -304,12 +304,17 @@ spec::RunResult Driver::gemm(model::Dataflow df, const Tensor& a, const Tensor& 
                                 shape(c) + " do not make C = A * B with " + std::to_string(eb) +
                                 "-byte operands and 4-byte results");
   }
-  if (!zero_) zero_ = alloc(gemm_zero_bytes(p));
+  return submit(
+      gemm_program(p, df, a.rows(), a.cols(), b.cols(), a.ref(), b.ref(), c.ref(), gemm_options()));
+}
+
+GemmOptions Driver::gemm_options() {
+  if (!zero_) zero_ = alloc(gemm_zero_bytes(params()));
   const std::vector<std::uint8_t> zeros(zero_.bytes(), 0);
   dev_.write(zero_.addr(), zeros.data(), zeros.size());  // cheap; robust against stray writes
   GemmOptions o;
   o.zero_addr = zero_.addr();
-  return submit(gemm_program(p, df, a.rows(), a.cols(), b.cols(), a.ref(), b.ref(), c.ref(), o));
+  return o;
 }
 
 }  // namespace sasim::host

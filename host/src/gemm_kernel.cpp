@@ -78,24 +78,33 @@ std::uint64_t gemm_zero_bytes(const spec::DeviceSpec& p) {
   return std::uint64_t{p.width()} * p.elem_bytes();
 }
 
-std::uint64_t gemm_program_fold(const spec::DeviceSpec& p, Dataflow df, std::uint64_t K) {
+namespace {
+// The rows of an SRAM of `rows` a program may use under limit `lim` (0: all).
+std::uint64_t sram_limit(std::uint64_t rows, std::uint64_t lim) {
+  return std::min<std::uint64_t>(lim == 0 ? rows : std::min(rows, lim), isa::kSramRowSpan);
+}
+}  // namespace
+
+std::uint64_t gemm_program_fold(const spec::DeviceSpec& p, Dataflow df, std::uint64_t K,
+                                const GemmOptions& opts) {
   if (df != Dataflow::kOs) return p.rows;
-  const std::uint64_t s = std::min<std::uint64_t>(p.spad_rows, isa::kSramRowSpan);
+  const std::uint64_t s = sram_limit(p.spad_rows, opts.spad_rows);
   return std::max<std::uint64_t>(1, std::min({K, s / 2, isa::kMaxCount}));
 }
 
 GemmPlan gemm_plan(const spec::DeviceSpec& p, Dataflow df, std::uint64_t M, std::uint64_t K,
-                   std::uint64_t N) {
+                   std::uint64_t N, const GemmOptions& opts) {
   const std::uint64_t R = p.rows, C = p.cols;
-  const std::uint64_t S = std::min<std::uint64_t>(p.spad_rows, isa::kSramRowSpan);
-  const std::uint64_t Q = std::min<std::uint64_t>(p.acc_rows, isa::kSramRowSpan);
+  const std::uint64_t S = sram_limit(p.spad_rows, opts.spad_rows);
+  const std::uint64_t Q = sram_limit(p.acc_rows, opts.acc_rows);
   spec::validate(p);  // the contract's ranges (spec::SpecError)
   if (M == 0 || K == 0 || N == 0) bad("M, K and N must be at least 1");
+  if (opts.a_transposed && df != Dataflow::kOs) bad("A given transposed needs OS");
   GemmPlan pl;
 
   if (df == Dataflow::kOs) {
     if (Q < R || S < 2) bad("OS needs acc_rows >= rows and spad_rows >= 2");
-    pl.k_step = gemm_program_fold(p, df, K);
+    pl.k_step = gemm_program_fold(p, df, K, opts);
     pl.k_blocks = ceil_div(K, pl.k_step);
     pl.chunk = R;
     pl.chunks = ceil_div(M, R);
@@ -207,7 +216,8 @@ std::vector<isa::Instruction> gemm_program(const spec::DeviceSpec& p, Dataflow d
 std::vector<isa::Instruction> gemm_program(const spec::DeviceSpec& p, Dataflow df, std::uint64_t M,
                                            std::uint64_t K, std::uint64_t N, MatrixRef a,
                                            MatrixRef b, MatrixRef c, const GemmOptions& opts) {
-  const GemmPlan pl = gemm_plan(p, df, M, K, N);
+  const GemmPlan pl = gemm_plan(p, df, M, K, N, opts);
+  if (opts.epilogue && df == Dataflow::kIs) bad("an epilogue with IS (its blocks are transposed)");
   const std::uint64_t R = p.rows, C = p.cols, W = p.width(), eb = p.elem_bytes();
 
   // Operand regions: inside the memory and the ISA's address/stride fields.
@@ -237,7 +247,7 @@ std::vector<isa::Instruction> gemm_program(const spec::DeviceSpec& p, Dataflow d
     }
     return Region{name, m.addr, rows, stride, row_bytes};
   };
-  const Region ra = region("A", a, M, K, eb);
+  const Region ra = opts.a_transposed ? region("A^T", a, K, M, eb) : region("A", a, M, K, eb);
   const Region rb = region("B", b, K, N, eb);
   const Region rc = region("C", c, M, N, 4);
   if (overlaps(rc, ra) || overlaps(rc, rb)) bad("C overlaps A or B");
@@ -302,6 +312,9 @@ std::vector<isa::Instruction> gemm_program(const spec::DeviceSpec& p, Dataflow d
       } else if (is) {
         u.loads.push_back(isa::encode_load(dma(isa::Sram::kSpad, true, xrow, kn, cn,
                                                b.addr + k0 * rb.stride + c0 * eb, rb.stride)));
+      } else if (opts.a_transposed) {  // rows k0.. of A^T: the same block, plain
+        u.loads.push_back(isa::encode_load(dma(isa::Sram::kSpad, false, xrow, kn, cn,
+                                               a.addr + k0 * ra.stride + c0 * eb, ra.stride)));
       } else {
         u.loads.push_back(isa::encode_load(dma(isa::Sram::kSpad, true, xrow, cn, kn,
                                                a.addr + c0 * ra.stride + k0 * eb, ra.stride)));
@@ -335,7 +348,9 @@ std::vector<isa::Instruction> gemm_program(const spec::DeviceSpec& p, Dataflow d
     ga.len = static_cast<std::uint32_t>(os ? kn : cn);
     ga.acc_row = static_cast<std::uint32_t>(arow);
     u.gemm = isa::encode_gemm(ga);
-    if (last_k) {
+    if (last_k && opts.epilogue) {
+      opts.epilogue({arow, c0, cn, t0, tn}, u.store);
+    } else if (last_k) {
       if (is) {  // acc row n holds column n of the C tile
         u.store.push_back(isa::encode_store(
             dma(isa::Sram::kAcc, true, arow, tn, cn, c.addr + t0 * rc.stride + c0 * 4, rc.stride)));

@@ -48,6 +48,59 @@ void push_to_bf16(std::vector<isa::Instruction>& prog, std::uint64_t m, std::uin
 
 }  // namespace
 
+namespace {
+
+// The rows of a block the bias/activation pass works on: z (m x cw fp32) in
+// accumulator rows [acc, acc + m), the bias rows `stride` rows further, the
+// bf16 copy staged in scratchpad rows [stage, stage + m); memory rows [r0, r0
+// + m) x columns [c0, c0 + cw).
+struct BiasBlock {
+  std::uint64_t acc = 0, stride = 0, stage = 0, m = 0, cw = 0, r0 = 0, c0 = 0;
+};
+
+// LOAD the bias block (DRAM stride 0: the row repeated), VEC ADD_ROW, STORE z,
+// VEC RELU (if relu), VEC TO_BF16, STORE y.
+void emit_bias_act(std::vector<isa::Instruction>& prog, const BiasBlock& b, MatrixRef z,
+                   MatrixRef bias, MatrixRef y, bool relu) {
+  const std::uint64_t z_at = z.addr + b.r0 * z.stride + b.c0 * 4;
+  prog.push_back(isa::encode_load({isa::Sram::kAcc, false, u32(b.acc + b.stride), u32(b.m),
+                                   u32(b.cw), bias.addr + b.c0 * 4, 0}));
+  prog.push_back(isa::encode_vec({isa::VecOp::kAddRow, isa::Sram::kAcc, u32(b.acc),
+                                  u32(b.acc + b.stride), u32(b.acc), u32(b.m), 0}));
+  prog.push_back(
+      isa::encode_store({isa::Sram::kAcc, false, u32(b.acc), u32(b.m), u32(b.cw), z_at, z.stride}));
+  if (relu) {
+    prog.push_back(isa::encode_vec(
+        {isa::VecOp::kRelu, isa::Sram::kAcc, u32(b.acc), 0, u32(b.acc), u32(b.m), 0}));
+  }
+  prog.push_back(isa::encode_vec(
+      {isa::VecOp::kToBf16, isa::Sram::kSpad, u32(b.acc), 0, u32(b.stage), u32(b.m), 0}));
+  prog.push_back(isa::encode_store({isa::Sram::kSpad, false, u32(b.stage), u32(b.m), u32(b.cw),
+                                    y.addr + b.r0 * y.stride + b.c0 * 2, y.stride}));
+}
+
+// `base` limited to the first acc_rows / regions accumulator rows and the
+// scratchpad rows below the last such many: the regions of a block's
+// epilogue lie acc_rows / regions rows apart, its staging rows at
+// spad_rows - acc_rows / regions + the block's accumulator row.
+GemmOptions epilogue_options(const spec::DeviceSpec& p, std::uint64_t regions, GemmOptions base,
+                             const char* what) {
+  const std::uint64_t Q = std::min<std::uint64_t>(p.acc_rows, isa::kSramRowSpan) / regions;
+  const std::uint64_t S = std::min<std::uint64_t>(p.spad_rows, isa::kSramRowSpan);
+  if (Q == 0 || S <= Q) {
+    throw std::invalid_argument(
+        std::string(what) + ": the accumulator (" + std::to_string(p.acc_rows) + " rows) needs " +
+        std::to_string(regions) + " regions of at least one row and the scratchpad (" +
+        std::to_string(p.spad_rows) + " rows) more rows than one region");
+  }
+  base.acc_rows = Q;
+  base.spad_rows = S - Q;
+  base.epilogue = nullptr;
+  return base;
+}
+
+}  // namespace
+
 std::vector<isa::Instruction> bias_act_program(const spec::DeviceSpec& p, std::uint64_t M,
                                                std::uint64_t N, MatrixRef z, MatrixRef bias,
                                                MatrixRef y, bool relu) {
@@ -62,19 +115,9 @@ std::vector<isa::Instruction> bias_act_program(const spec::DeviceSpec& p, std::u
     const std::uint64_t cw = std::min<std::uint64_t>(p.cols, N - n0);
     for (std::uint64_t m0 = 0; m0 < M; m0 += chunk) {
       const std::uint64_t m = std::min(chunk, M - m0);
-      const std::uint64_t z_at = z.addr + m0 * z.stride + n0 * 4;
-      prog.push_back(
-          isa::encode_load({isa::Sram::kAcc, false, 0, u32(m), u32(cw), z_at, z.stride}));
       prog.push_back(isa::encode_load(
-          {isa::Sram::kAcc, false, u32(chunk), u32(m), u32(cw), bias.addr + n0 * 4, 0}));
-      prog.push_back(
-          isa::encode_vec({isa::VecOp::kAddRow, isa::Sram::kAcc, 0, u32(chunk), 0, u32(m), 0}));
-      prog.push_back(
-          isa::encode_store({isa::Sram::kAcc, false, 0, u32(m), u32(cw), z_at, z.stride}));
-      if (relu) {
-        prog.push_back(isa::encode_vec({isa::VecOp::kRelu, isa::Sram::kAcc, 0, 0, 0, u32(m), 0}));
-      }
-      push_to_bf16(prog, m, cw, y.addr + m0 * y.stride + n0 * 2, y.stride);
+          {isa::Sram::kAcc, false, 0, u32(m), u32(cw), z.addr + m0 * z.stride + n0 * 4, z.stride}));
+      emit_bias_act(prog, {0, chunk, 0, m, cw, m0, n0}, z, bias, y, relu);
     }
   }
   prog.push_back(isa::encode_finish());
@@ -82,18 +125,35 @@ std::vector<isa::Instruction> bias_act_program(const spec::DeviceSpec& p, std::u
   return prog;
 }
 
+std::vector<isa::Instruction> dense_forward_program(const spec::DeviceSpec& p, std::uint64_t M,
+                                                    std::uint64_t K, std::uint64_t N, MatrixRef x,
+                                                    MatrixRef w, MatrixRef bias, MatrixRef z,
+                                                    MatrixRef y, bool relu,
+                                                    const GemmOptions& base) {
+  require_bf16(p, "dense_forward_program");
+  GemmOptions o = epilogue_options(p, 2, base, "dense_forward_program");
+  const std::uint64_t Q = o.acc_rows, S0 = o.spad_rows;
+  o.epilogue = [&](const GemmBlock& blk, std::vector<isa::Instruction>& out) {
+    emit_bias_act(out, {blk.acc_row, Q, S0 + blk.acc_row, blk.rows, blk.cols, blk.row0, blk.col0},
+                  z, bias, y, relu);
+  };
+  return gemm_program(p, model::Dataflow::kWs, M, K, N, x, w, z, o);
+}
+
 spec::RunResult dense_forward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& bias,
                               const Tensor& z, const Tensor& y, bool relu) {
   if (bias.rows() != 1 || bias.cols() != w.cols() || bias.elem_bytes() != 4 ||
-      y.rows() != z.rows() || y.cols() != z.cols() || y.elem_bytes() != 2) {
+      y.rows() != z.rows() || y.cols() != z.cols() || y.elem_bytes() != 2 || x.elem_bytes() != 2 ||
+      w.elem_bytes() != 2 || z.elem_bytes() != 4 || x.cols() != w.rows() || z.rows() != x.rows() ||
+      z.cols() != w.cols()) {
     throw std::invalid_argument(
-        "dense_forward: bias must be 1 x N fp32 and y M x N bf16 for z = x * w (M x N)");
+        "dense_forward: x " + dims(x) + ", w " + dims(w) + ", bias " + dims(bias) + ", z " +
+        dims(z) + ", y " + dims(y) +
+        ": need x M x K and w K x N bf16, bias 1 x N and z M x N fp32, y M x N bf16");
   }
-  spec::RunResult r = drv.gemm(model::Dataflow::kWs, x, w, z);
-  const spec::RunResult b = drv.submit(
-      bias_act_program(drv.params(), z.rows(), z.cols(), z.ref(), bias.ref(), y.ref(), relu));
-  r.add(b);
-  return r;
+  return drv.submit(dense_forward_program(drv.params(), x.rows(), x.cols(), w.cols(), x.ref(),
+                                          w.ref(), bias.ref(), z.ref(), y.ref(), relu,
+                                          drv.gemm_options()));
 }
 
 std::vector<isa::Instruction> transpose_program(const spec::DeviceSpec& p, std::uint64_t R,
@@ -204,45 +264,152 @@ spec::RunResult relu_backward(Driver& drv, const Tensor& dy, const Tensor& z, co
                                           dz.ref(), dz_bf.ref()));
 }
 
-BackwardRuns dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dy,
-                            const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx) {
-  const std::uint64_t M = x.rows(), K = x.cols(), N = w.cols();
-  require_shape(x.elem_bytes() == 2 && w.elem_bytes() == 2 && w.rows() == K && dy.rows() == M &&
-                    dy.cols() == N && dy.elem_bytes() == 4 &&
-                    (z == nullptr || (same_shape(*z, dy) && z->elem_bytes() == 4)) &&
-                    dw.rows() == K && dw.cols() == N && dw.elem_bytes() == 4 && db.rows() == 1 &&
-                    db.cols() == N && db.elem_bytes() == 4 &&
-                    (dx == nullptr || (same_shape(*dx, x) && dx->elem_bytes() == 4)),
-                "dense_backward",
-                "x " + dims(x) + ", w " + dims(w) + ", dy " + dims(dy) + ", dw " + dims(dw) +
-                    ", db " + dims(db) +
-                    ": need x M x K bf16, w K x N bf16, dy and z M x N fp32, dw K x N, db 1 x N "
-                    "and dx M x K fp32");
-  require_bf16(drv.params(), "dense_backward");
+spec::RunResult data_backward(Driver& drv, const Tensor& w, const Tensor& dy, const Tensor* z,
+                              const Tensor& dz_bf, const Tensor* dx) {
+  const std::uint64_t M = dy.rows(), K = w.rows(), N = w.cols();
+  require_shape(
+      w.elem_bytes() == 2 && dy.cols() == N && dy.elem_bytes() == 4 &&
+          (z == nullptr || (same_shape(*z, dy) && z->elem_bytes() == 4)) && same_shape(dz_bf, dy) &&
+          dz_bf.elem_bytes() == 2 &&
+          (dx == nullptr || (dx->rows() == M && dx->cols() == K && dx->elem_bytes() == 4)),
+      "data_backward",
+      "w " + dims(w) + ", dy " + dims(dy) + ", dz_bf " + dims(dz_bf) +
+          ": need w K x N bf16, dy and z M x N fp32, dz_bf M x N bf16, dx M x K fp32");
+  require_bf16(drv.params(), "data_backward");
   const spec::DeviceSpec& p = drv.params();
-  BackwardRuns total;
-  Tensor dz_bf = drv.alloc_tensor(M, N, 2);
-  total.data.add(drv.submit(
+  spec::RunResult r = drv.submit(
       z != nullptr ? relu_backward_program(p, M, N, dy.ref(), z->ref(), dy.ref(), dz_bf.ref())
-                   : to_bf16_program(p, M, N, dy.ref(), dz_bf.ref())));
-  {
-    Tensor xt = drv.alloc_tensor(K, M, 2);
-    total.weight.add(transpose(drv, x, xt));
-    total.weight.add(drv.gemm(model::Dataflow::kWs, xt, dz_bf, dw));
-  }
-  {
-    Tensor ones = drv.alloc_tensor(1, M, 2);
-    const std::vector<std::uint16_t> one(M, 0x3F80);  // bf16 1.0
-    drv.copy_in(ones, std::span<const std::uint16_t>(one));
-    total.weight.add(drv.gemm(model::Dataflow::kWs, ones, dz_bf, db));
-  }
+                   : to_bf16_program(p, M, N, dy.ref(), dz_bf.ref()));
   if (dx != nullptr) {
     Tensor wt = drv.alloc_tensor(N, K, 2);
-    total.data.add(transpose(drv, w, wt));
-    total.data.add(drv.gemm(model::Dataflow::kWs, dz_bf, wt, *dx));
+    r.add(transpose(drv, w, wt));
+    r.add(drv.gemm(model::Dataflow::kWs, dz_bf, wt, *dx));
   }
+  return r;
+}
+
+spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dz_bf,
+                                const Tensor& dw, const Tensor& db, const LayerUpdate* update) {
+  const std::uint64_t M = x.rows(), K = x.cols(), N = dz_bf.cols();
+  require_shape(x.elem_bytes() == 2 && dz_bf.rows() == M && dz_bf.elem_bytes() == 2 &&
+                    w.rows() == K && w.cols() == N && w.elem_bytes() == 2 && dw.rows() == K &&
+                    dw.cols() == N && dw.elem_bytes() == 4 && db.rows() == 1 && db.cols() == N &&
+                    db.elem_bytes() == 4,
+                "weight_backward",
+                "x " + dims(x) + ", w " + dims(w) + ", dz_bf " + dims(dz_bf) + ", dw " + dims(dw) +
+                    ", db " + dims(db) +
+                    ": need x M x K bf16, w K x N bf16, dz_bf M x N bf16, dw K x N and db 1 x N "
+                    "fp32");
+  if (update != nullptr) {
+    const LayerUpdate& u = *update;
+    const bool mom = u.vw != nullptr || u.vb != nullptr;
+    require_shape(
+        u.w32 != nullptr && u.b32 != nullptr && same_shape(*u.w32, dw) &&
+            u.w32->elem_bytes() == 4 && same_shape(*u.b32, db) && u.b32->elem_bytes() == 4 &&
+            (!mom || (u.vw != nullptr && u.vb != nullptr && same_shape(*u.vw, dw) &&
+                      u.vw->elem_bytes() == 4 && same_shape(*u.vb, db) && u.vb->elem_bytes() == 4)),
+        "weight_backward",
+        "the update needs w32 K x N and b32 1 x N fp32 (and both velocities alike)");
+  }
+  require_bf16(drv.params(), "weight_backward");
+  const spec::DeviceSpec& p = drv.params();
+  // dW = X^T dZ on OS from X as it is (A^T = X), db = ones(1 x M) dZ on WS.
+  GemmOptions os = gemm_sgd_options(p, drv.gemm_options());
+  os.a_transposed = true;
+  Tensor ones = drv.alloc_tensor(1, M, 2);
+  const std::vector<std::uint16_t> one(M, 0x3F80);  // bf16 1.0
+  drv.copy_in(ones, std::span<const std::uint16_t>(one));
+  spec::RunResult r;
+  if (update == nullptr) {
+    r.add(drv.submit(
+        gemm_program(p, model::Dataflow::kOs, K, M, N, x.ref(), dz_bf.ref(), dw.ref(), os)));
+    r.add(drv.gemm(model::Dataflow::kWs, ones, dz_bf, db));
+    return r;
+  }
+  const LayerUpdate& u = *update;
+  const auto opt = [](const Tensor* t) {
+    return t != nullptr ? std::optional<MatrixRef>(t->ref()) : std::nullopt;
+  };
+  r.add(drv.submit(gemm_sgd_program(p, model::Dataflow::kOs, K, M, N, x.ref(), dz_bf.ref(),
+                                    dw.ref(), u.keep_gradients, u.w32->ref(), w.ref(), u.lr,
+                                    opt(u.vw), u.momentum, os)));
+  r.add(drv.submit(gemm_sgd_program(p, model::Dataflow::kWs, 1, M, N, ones.ref(), dz_bf.ref(),
+                                    db.ref(), u.keep_gradients, u.b32->ref(), std::nullopt, u.lr,
+                                    opt(u.vb), u.momentum, drv.gemm_options())));
+  return r;
+}
+
+BackwardRuns dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dy,
+                            const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx,
+                            const LayerUpdate* update) {
+  require_shape(dy.rows() == x.rows() && w.rows() == x.cols(), "dense_backward",
+                "x " + dims(x) + ", w " + dims(w) + ", dy " + dims(dy) +
+                    ": need x M x K, w K x N and dy M x N");
+  Tensor dz_bf = drv.alloc_tensor(dy.rows(), dy.cols(), 2);
+  BackwardRuns total;
+  total.data = data_backward(drv, w, dy, z, dz_bf, dx);
+  total.weight = weight_backward(drv, x, w, dz_bf, dw, db, update);
   return total;
 }
+
+namespace {
+
+// One block of the SGD step on accumulator rows: the gradient g (m x cw fp32)
+// is in rows [g, g + m); v and w32 go to the regions `stride` and 2 x
+// `stride` rows further (w32 at `stride` without v); the bf16 copy is staged
+// in scratchpad rows [stage, stage + m). Memory rows of the block: [r0, r0 +
+// m) x columns [c0, c0 + cw).
+struct SgdBlock {
+  std::uint64_t g = 0, stride = 0, stage = 0, m = 0, cw = 0, r0 = 0, c0 = 0;
+};
+
+struct SgdTensors {
+  MatrixRef w32;
+  std::optional<MatrixRef> wbf, v;
+  std::uint32_t neg_lr = 0, mu = 0;  // binary32 bits of -lr and of the momentum
+};
+
+void emit_sgd(std::vector<isa::Instruction>& prog, const SgdBlock& b, const SgdTensors& t) {
+  const auto at = [&](MatrixRef r, std::uint64_t eb) {
+    return r.addr + b.r0 * r.stride + b.c0 * eb;
+  };
+  const auto acc_dma = [&](bool store, std::uint64_t row, MatrixRef r) {
+    const isa::DmaArgs d{isa::Sram::kAcc, false, u32(row), u32(b.m), u32(b.cw), at(r, 4), r.stride};
+    prog.push_back(store ? isa::encode_store(d) : isa::encode_load(d));
+  };
+  const auto axpy = [&](std::uint32_t imm, std::uint64_t x, std::uint64_t y, std::uint64_t dst) {
+    prog.push_back(isa::encode_vec(
+        {isa::VecOp::kAxpy, isa::Sram::kAcc, u32(x), u32(y), u32(dst), u32(b.m), imm}));
+  };
+  const std::uint64_t r1 = b.g + b.stride, r2 = b.g + 2 * b.stride;
+  if (t.v) {
+    acc_dma(false, r1, *t.v);
+    acc_dma(false, r2, t.w32);
+    axpy(t.mu, r1, b.g, r1);  // v = mu * v + g
+    acc_dma(true, r1, *t.v);
+    axpy(t.neg_lr, r1, r2, b.g);  // w = -lr * v + w, into the dead g rows
+  } else {
+    acc_dma(false, r1, t.w32);
+    axpy(t.neg_lr, b.g, r1, b.g);  // w = -lr * g + w
+  }
+  acc_dma(true, b.g, t.w32);
+  if (t.wbf) {
+    prog.push_back(isa::encode_vec(
+        {isa::VecOp::kToBf16, isa::Sram::kSpad, u32(b.g), 0, u32(b.stage), u32(b.m), 0}));
+    prog.push_back(isa::encode_store({isa::Sram::kSpad, false, u32(b.stage), u32(b.m), u32(b.cw),
+                                      at(*t.wbf, 2), t.wbf->stride}));
+  } else {
+    // A later block's LOADs may overwrite the rows this STORE reads.
+    prog.push_back(relay_vec());
+  }
+}
+
+SgdTensors sgd_tensors(MatrixRef w32, std::optional<MatrixRef> wbf, float lr,
+                       std::optional<MatrixRef> v, float mu) {
+  return {w32, wbf, v, model::f32_to_bits(-lr), model::f32_to_bits(mu)};
+}
+
+}  // namespace
 
 std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std::uint64_t R,
                                                  std::uint64_t C, MatrixRef w32, MatrixRef g,
@@ -260,57 +427,54 @@ std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std:
   if (chunk == 0)
     throw std::invalid_argument("sgd_update_program: accumulator below " + std::to_string(regions) +
                                 " rows");
-  const std::uint32_t neg_lr = model::f32_to_bits(-lr), mu_bits = model::f32_to_bits(mu);
+  const SgdTensors t = sgd_tensors(w32, wbf, lr, v, mu);
   std::vector<isa::Instruction> prog;
   std::uint64_t block = 0;
   for (std::uint64_t c0 = 0; c0 < C; c0 += p.cols) {
     const std::uint64_t cw = std::min<std::uint64_t>(p.cols, C - c0);
     for (std::uint64_t r0 = 0; r0 < R; r0 += chunk, ++block) {
       const std::uint64_t m = std::min(chunk, R - r0);
-      const std::uint64_t base = (block % sets) * regions * chunk;  // accumulator set
-      const std::uint64_t stage = (block % sets) * chunk;           // scratchpad staging rows
-      const auto at = [&](MatrixRef t, std::uint64_t eb) {
-        return t.addr + r0 * t.stride + c0 * eb;
-      };
-      const auto load = [&](std::uint64_t row, MatrixRef t) {
-        prog.push_back(isa::encode_load(
-            {isa::Sram::kAcc, false, u32(base + row), u32(m), u32(cw), at(t, 4), t.stride}));
-      };
-      const auto store = [&](std::uint64_t row, MatrixRef t) {
-        prog.push_back(isa::encode_store(
-            {isa::Sram::kAcc, false, u32(base + row), u32(m), u32(cw), at(t, 4), t.stride}));
-      };
-      const auto axpy = [&](std::uint32_t imm, std::uint64_t x, std::uint64_t b,
-                            std::uint64_t dst) {
-        prog.push_back(isa::encode_vec({isa::VecOp::kAxpy, isa::Sram::kAcc, u32(base + x),
-                                        u32(base + b), u32(base + dst), u32(m), imm}));
-      };
-      load(0, g);
-      if (v) {
-        load(chunk, *v);
-        load(2 * chunk, w32);
-        axpy(mu_bits, chunk, 0, chunk);  // v = mu * v + g
-        store(chunk, *v);
-        axpy(neg_lr, chunk, 2 * chunk, 0);  // w = -lr * v + w, into the dead g rows
-      } else {
-        load(chunk, w32);
-        axpy(neg_lr, 0, chunk, 0);  // w = -lr * g + w
-      }
-      store(0, w32);
-      if (wbf) {
-        prog.push_back(isa::encode_vec(
-            {isa::VecOp::kToBf16, isa::Sram::kSpad, u32(base), 0, u32(stage), u32(m), 0}));
-        prog.push_back(isa::encode_store(
-            {isa::Sram::kSpad, false, u32(stage), u32(m), u32(cw), at(*wbf, 2), wbf->stride}));
-      } else {
-        // A later block's LOADs overwrite the rows this STORE reads.
-        prog.push_back(relay_vec());
-      }
+      const SgdBlock b{
+          (block % sets) * regions * chunk, chunk, (block % sets) * chunk, m, cw, r0, c0};
+      prog.push_back(isa::encode_load({isa::Sram::kAcc, false, u32(b.g), u32(m), u32(cw),
+                                       g.addr + r0 * g.stride + c0 * 4, g.stride}));
+      emit_sgd(prog, b, t);
     }
   }
   prog.push_back(isa::encode_finish());
   assign_dependencies(p, prog);
   return prog;
+}
+
+GemmOptions gemm_sgd_options(const spec::DeviceSpec& p, GemmOptions base) {
+  return epilogue_options(p, 3, std::move(base), "gemm_sgd_program");
+}
+
+std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M) {
+  GemmOptions o;
+  o.a_transposed = true;
+  return gemm_program_fold(p, model::Dataflow::kOs, M, gemm_sgd_options(p, o));
+}
+
+std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model::Dataflow df,
+                                               std::uint64_t R, std::uint64_t K, std::uint64_t C,
+                                               MatrixRef a, MatrixRef b, MatrixRef g, bool store_g,
+                                               MatrixRef w32, std::optional<MatrixRef> wbf,
+                                               float lr, std::optional<MatrixRef> v, float mu,
+                                               const GemmOptions& base) {
+  require_bf16(p, "gemm_sgd_program");
+  GemmOptions o = gemm_sgd_options(p, base);
+  const std::uint64_t Q = o.acc_rows, S0 = o.spad_rows;  // the regions' stride, the staging base
+  const SgdTensors t = sgd_tensors(w32, wbf, lr, v, mu);
+  o.epilogue = [&](const GemmBlock& blk, std::vector<isa::Instruction>& out) {
+    if (store_g) {
+      out.push_back(
+          isa::encode_store({isa::Sram::kAcc, false, u32(blk.acc_row), u32(blk.rows), u32(blk.cols),
+                             g.addr + blk.row0 * g.stride + blk.col0 * 4, g.stride}));
+    }
+    emit_sgd(out, {blk.acc_row, Q, S0 + blk.acc_row, blk.rows, blk.cols, blk.row0, blk.col0}, t);
+  };
+  return gemm_program(p, df, R, K, C, a, b, g, o);
 }
 
 spec::RunResult sgd_update(Driver& drv, const Tensor& w32, const Tensor& g, const Tensor* wbf,

@@ -1,5 +1,6 @@
 #include "sasim/host/mlp_trainer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "sasim/host/mlp_kernels.hpp"
@@ -20,8 +21,50 @@ model::AccMatrix get32(Driver& d, const Tensor& t) {
 
 }  // namespace
 
-DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init)
-    : drv_(drv), cfg_(cfg) {
+double StepBounds::cycles() const {
+  const double c = forward.compute_cycles + data_grad.compute_cycles + weight_update.compute_cycles;
+  const double m = forward.memory_cycles + data_grad.memory_cycles + weight_update.memory_cycles;
+  return c > m ? c : m;
+}
+
+StepBounds step_bounds(const model::MlpConfig& cfg, const spec::CoreSpec& core) {
+  cfg.validate();
+  StepBounds b;
+  const std::uint64_t B = cfg.batch, L = cfg.layers.size() - 1;
+  const std::uint64_t v = cfg.momentum > 0 ? 2 : 1;  // fp32 tensors per parameter: w32 (and v)
+  for (std::uint64_t l = 0; l < L; ++l) {
+    const std::uint64_t in = cfg.layers[l], out = cfg.layers[l + 1], io = in * out;
+    const bool hidden = l + 1 < L;
+    b.forward.macs += B * io;
+    b.forward.read_bytes += B * in * 2 + io * 2 + out * 4;
+    b.forward.write_bytes += B * out * 4 + (hidden ? B * out * 2 : 0);
+    b.data_grad.read_bytes += B * out * 4 + (hidden ? B * out * 4 : 0);
+    b.data_grad.write_bytes += B * out * 2;
+    if (l > 0) {
+      b.data_grad.macs += B * io;
+      b.data_grad.read_bytes += io * 2;
+      b.data_grad.write_bytes += B * in * 4;
+    }
+    b.weight_update.macs += B * io + B * out;  // dW and db (a GEMM with a row of ones)
+    b.weight_update.read_bytes += B * in * 2 + B * out * 2 + v * (io + out) * 4;
+    b.weight_update.write_bytes += v * (io + out) * 4 + io * 2;
+  }
+  const double pes = double(core.rows) * core.cols;
+  for (PhaseBound* p : {&b.forward, &b.data_grad, &b.weight_update}) {
+    p->compute_cycles = double(p->macs) / pes;
+    p->memory_cycles = double(std::max(p->read_bytes, p->write_bytes)) / core.bus_bytes;
+  }
+  return b;
+}
+
+model::StepFolds step_folds(const spec::DeviceSpec& p, const model::MlpConfig& cfg) {
+  return {static_cast<Eigen::Index>(gemm_program_fold(p, model::Dataflow::kWs, cfg.layers[0])),
+          static_cast<Eigen::Index>(weight_gradient_fold(p, cfg.batch))};
+}
+
+DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init,
+                     bool keep_gradients)
+    : drv_(drv), cfg_(cfg), keep_gradients_(keep_gradients) {
   cfg_.validate();
   if (drv.params().datapath != model::Datapath::kBf16)
     throw std::invalid_argument("DeviceMlp: training needs the bf16 datapath");
@@ -50,6 +93,7 @@ DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpS
     y.z = drv.alloc_tensor(B, out, 4);
     y.act = drv.alloc_tensor(B, out, 2);
     y.dy = drv.alloc_tensor(B, out, 4);
+    y.dz_bf = drv.alloc_tensor(B, out, 2);
     y.dw = drv.alloc_tensor(in, out, 4);
     y.db = drv.alloc_tensor(1, out, 4);
     drv.copy_in(y.wbf, std::span<const std::uint16_t>(
@@ -79,18 +123,21 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
   for (std::size_t l = L; l-- > 0;) {
     Layer& y = layers_[l];
     const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
+    const bool mom = cfg_.momentum > 0;
+    LayerUpdate u;
+    u.w32 = &y.w32;
+    u.b32 = &y.b32;
+    u.vw = mom ? &y.vw : nullptr;
+    u.vb = mom ? &y.vb : nullptr;
+    u.lr = cfg_.lr;
+    u.momentum = cfg_.momentum;
+    u.keep_gradients = keep_gradients_;
     mark("backward", l, true);
-    const BackwardRuns b = dense_backward(drv_, in, y.wbf, y.dy, l + 1 < L ? &y.z : nullptr, y.dw,
-                                          y.db, l > 0 ? &layers_[l - 1].dy : nullptr);
-    st.data_grad.add(b.data);
-    st.weight_grad.add(b.weight);
+    st.data_grad.add(data_backward(drv_, y.wbf, y.dy, l + 1 < L ? &y.z : nullptr, y.dz_bf,
+                                   l > 0 ? &layers_[l - 1].dy : nullptr));
     mark("backward", l, false);
     mark("update", l, true);
-    const bool mom = cfg_.momentum > 0;
-    st.update.add(
-        sgd_update(drv_, y.w32, y.dw, &y.wbf, cfg_.lr, mom ? &y.vw : nullptr, cfg_.momentum));
-    st.update.add(
-        sgd_update(drv_, y.b32, y.db, nullptr, cfg_.lr, mom ? &y.vb : nullptr, cfg_.momentum));
+    st.weight_update.add(weight_backward(drv_, in, y.wbf, y.dz_bf, y.dw, y.db, &u));
     mark("update", l, false);
   }
   return st;
@@ -121,6 +168,8 @@ model::AccMatrix DeviceMlp::logits(const model::RawMatrix& x, spec::RunResult* s
 }
 
 model::MlpTrace DeviceMlp::trace() {
+  if (!keep_gradients_)
+    throw std::logic_error("DeviceMlp::trace: the gradients are kept only with keep_gradients");
   model::MlpTrace t;
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     Layer& y = layers_[l];

@@ -77,7 +77,7 @@ std::string first_difference(const MlpTrace& a, const MlpTrace& b) {
 }
 
 float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
-               std::span<const std::uint8_t> labels, Eigen::Index k_fold, MlpTrace* trace) {
+               std::span<const std::uint8_t> labels, const StepFolds& folds, MlpTrace* trace) {
   const std::size_t L = s.w32.size();
   if (static_cast<std::size_t>(x.rows()) != labels.size())
     throw std::invalid_argument("mlp_step: " + std::to_string(x.rows()) + " rows but " +
@@ -86,7 +86,7 @@ float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
   std::vector<AccMatrix> z;
   for (std::size_t l = 0; l < L; ++l) {
     std::vector<std::uint32_t> bias(s.b32[l].data(), s.b32[l].data() + s.b32[l].size());
-    BiasAct f = dense_forward(acts[l], s.wbf[l], bias, l + 1 < L, k_fold);
+    BiasAct f = dense_forward(acts[l], s.wbf[l], bias, l + 1 < L, folds.k_fold);
     z.push_back(std::move(f.z));
     acts.push_back(std::move(f.y));
   }
@@ -105,7 +105,8 @@ float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
     trace->db.resize(L);
   }
   for (std::size_t l = L; l-- > 0;) {
-    DenseGrads g = dense_backward(acts[l], s.wbf[l], dy, l + 1 < L ? &z[l] : nullptr, k_fold);
+    DenseGrads g = dense_backward(acts[l], s.wbf[l], dy, l + 1 < L ? &z[l] : nullptr, folds.k_fold,
+                                  folds.dw_fold);
     if (trace != nullptr) {
       trace->dz[l] = l + 1 < L ? g.dz : dy;
       trace->dw[l] = g.dw;

@@ -67,7 +67,7 @@ ReluBackward relu_backward(const AccMatrix& dy, const AccMatrix& z) {
 }
 
 DenseGrads dense_backward(const RawMatrix& x, const RawMatrix& w, const AccMatrix& dy,
-                          const AccMatrix* z, Eigen::Index k_fold) {
+                          const AccMatrix* z, Eigen::Index k_fold, Eigen::Index dw_fold) {
   if (x.cols() != w.rows() || dy.rows() != x.rows() || dy.cols() != w.cols())
     throw std::invalid_argument(
         "dense_backward: x " + std::to_string(x.rows()) + " x " + std::to_string(x.cols()) +
@@ -83,7 +83,7 @@ DenseGrads dense_backward(const RawMatrix& x, const RawMatrix& w, const AccMatri
     g.dz_bf = to_bf16(dy);
   }
   const RawMatrix ones = RawMatrix::Constant(1, x.rows(), 0x3F80);  // bf16 1.0
-  g.dw = gemm(Datapath::kBf16, transpose(x), g.dz_bf, k_fold);
+  g.dw = gemm(Datapath::kBf16, transpose(x), g.dz_bf, dw_fold);
   g.db = gemm(Datapath::kBf16, ones, g.dz_bf, k_fold);
   g.dx = gemm(Datapath::kBf16, g.dz_bf, transpose(w), k_fold);
   return g;

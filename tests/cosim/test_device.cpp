@@ -241,7 +241,7 @@ TEST(Device, DenseLayerForwardMatchesGolden) {
   EXPECT_TRUE((b.get<model::RawMatrix>(ty, M, N).array() == g.y.array()).all());
 }
 
-// The backward pass (ReLU mask, device transposes, dW, db, dX) and an SGD
+// The backward pass (ReLU mask, the W^T transpose, dW on OS, db, dX) and an SGD
 // step with momentum on the RTL device, bit-exact against the golden models.
 TEST(Device, DenseLayerBackwardAndUpdateMatchGolden) {
   LayerBench b(10);
@@ -261,7 +261,9 @@ TEST(Device, DenseLayerBackwardAndUpdateMatchGolden) {
   const float lr = 0.05f, mu = 0.9f;
   host::sgd_update(drv, tw32, tdw, &twbf, lr, &tv, mu);
 
-  const model::DenseGrads g = model::dense_backward(x, w, dy, &z, b.fold(K));
+  const model::DenseGrads g = model::dense_backward(
+      x, w, dy, &z, b.fold(K),
+      static_cast<Eigen::Index>(host::weight_gradient_fold(b.dev.params(), M)));
   const model::SgdStep s = model::sgd_momentum_update(w32, g.dw, v, lr, mu);
   const auto out32 = [&](const host::Tensor& t, Eigen::Index r, Eigen::Index c) {
     return b.get<model::AccMatrix>(t, r, c);

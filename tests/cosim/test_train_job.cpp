@@ -47,16 +47,33 @@ class TrainJobOnData : public ::testing::Test {
 TEST_F(TrainJobOnData, CheckedRunResumesFromItsCheckpoint) {
   std::ostringstream progress;
   sasim::mem::test::fresh_systemc();
-  const app::TrainJobResult four = app::train_job(config("four", ", steps: 4"), progress);
+  const app::Config four_cfg = config("four", ", steps: 4");
+  const app::TrainJobResult four = app::train_job(four_cfg, progress);
   EXPECT_EQ(four.steps, 4u);
   EXPECT_NE(progress.str().find("step 4/4"), std::string::npos) << progress.str();
   EXPECT_NE(progress.str().find("mean loss of steps 4-4: "), std::string::npos) << progress.str();
   const auto& ph = four.stats.at("phases");
-  for (const char* p : {"forward", "data_gradient", "weight_gradient", "update", "inference"}) {
+  for (const char* p : {"forward", "data_gradient", "weight_update", "inference"}) {
     EXPECT_GT(ph.at(p).at("cycles").get<std::uint64_t>(), 0u) << p;
   }
   EXPECT_GT(ph.at("forward").at("macs").get<std::uint64_t>(), 0u);
-  EXPECT_GT(ph.at("update").at("vector_rows").get<std::uint64_t>(), 0u);
+  EXPECT_GT(ph.at("weight_update").at("vector_rows").get<std::uint64_t>(), 0u);
+  // Every phase of a step is above its lower bound, and the bound is the one
+  // of host::step_bounds over the four steps.
+  const host::StepBounds sb = host::step_bounds(app::mlp_config(four_cfg), four_cfg.core);
+  const std::pair<const char*, const host::PhaseBound*> bound_of[] = {
+      {"forward", &sb.forward},
+      {"data_gradient", &sb.data_grad},
+      {"weight_update", &sb.weight_update}};
+  for (const auto& [p, b] : bound_of) {
+    const auto& j = ph.at(p).at("bound");
+    EXPECT_EQ(j.at("compute_cycles").get<double>(), 4 * b->compute_cycles) << p;
+    EXPECT_EQ(j.at("memory_cycles").get<double>(), 4 * b->memory_cycles) << p;
+    const double f = j.at("fraction_of_bound").get<double>();
+    EXPECT_GT(f, 0.0) << p;
+    EXPECT_LE(f, 1.0) << p;
+  }
+  EXPECT_LE(four.stats.at("step_bound").at("fraction_of_bound").get<double>(), 1.0);
   EXPECT_EQ(four.stats.at("losses").size(), 4u);
 
   sasim::mem::test::fresh_systemc();

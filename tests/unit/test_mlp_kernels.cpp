@@ -128,6 +128,30 @@ INSTANTIATE_TEST_SUITE_P(Shapes, DenseForward,
                                            Case{16, 16, 8192, 1024, 32, 784, 128, true},
                                            Case{16, 16, 8192, 1024, 32, 128, 10, false}));
 
+// The bias/activation pass on its own (dense_forward fuses the same block
+// sequence into its GEMM): z in memory, in place, against model::bias_act.
+TEST(DenseForward, BiasActProgramAlone) {
+  for (const Case c :
+       {Case{4, 4, 512, 16, 45, 1, 9, true}, Case{4, 4, 512, 256, 13, 1, 37, false}}) {
+    model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+    host::Driver drv(dev);
+    std::mt19937 rng(static_cast<unsigned>(c.m + c.n));
+    const model::AccMatrix z0 = random_f32(c.m, c.n, rng);
+    const model::AccMatrix brow = random_f32(1, c.n, rng);
+    const std::vector<std::uint32_t> bias(brow.data(), brow.data() + brow.size());
+    host::Tensor tz = drv.alloc_tensor(c.m, c.n, 4), tb = drv.alloc_tensor(1, c.n, 4),
+                 ty = drv.alloc_tensor(c.m, c.n, 2);
+    put(drv, tz, z0);
+    put(drv, tb, brow);
+    drv.submit(host::bias_act_program(dev.params(), static_cast<std::uint64_t>(c.m),
+                                      static_cast<std::uint64_t>(c.n), tz.ref(), tb.ref(), ty.ref(),
+                                      c.relu));
+    const model::BiasAct g = model::bias_act(z0, bias, c.relu);
+    EXPECT_TRUE(same_bits(get_acc(drv, tz), g.z)) << c.m << " x " << c.n;
+    EXPECT_TRUE(same_bits(get_raw(drv, ty), g.y)) << c.m << " x " << c.n;
+  }
+}
+
 TEST(DenseForward, RejectsBadArguments) {
   model::FunctionalBackend dev(params(4, 4, 512, 256));
   host::Driver drv(dev);
@@ -291,10 +315,14 @@ TEST_P(DenseBackward, BitExactAgainstGolden) {
   const spec::DeviceSpec& p = dev.params();
   const auto fold = static_cast<Eigen::Index>(
       host::gemm_program_fold(p, model::Dataflow::kWs, static_cast<std::uint64_t>(c.m)));
-  // The golden uses one fold for the three GEMMs (K = M, M, N): WS folds by R.
+  // One fold for the WS GEMMs (db: K = M, dX: K = N): WS folds by R.
   ASSERT_EQ(host::gemm_program_fold(p, model::Dataflow::kWs, static_cast<std::uint64_t>(c.n)),
             static_cast<std::uint64_t>(fold));
-  const model::DenseGrads g = model::dense_backward(x, w, dy, c.relu ? &z : nullptr, fold);
+  // dW runs on OS over the whole batch when it fits (weight_gradient_fold).
+  const auto dw_fold =
+      static_cast<Eigen::Index>(host::weight_gradient_fold(p, static_cast<std::uint64_t>(c.m)));
+  EXPECT_EQ(dw_fold, std::min<Eigen::Index>(c.m, (c.spad - c.acc / 3) / 2));
+  const model::DenseGrads g = model::dense_backward(x, w, dy, c.relu ? &z : nullptr, fold, dw_fold);
   EXPECT_TRUE(same_bits(get_acc(drv, tdy), g.dz)) << "dZ (in place over dy), seed " << seed;
   EXPECT_TRUE(same_bits(get_acc(drv, tdw), g.dw)) << "dW, seed " << seed;
   EXPECT_TRUE(same_bits(get_acc(drv, tdb), g.db)) << "db, seed " << seed;
@@ -365,7 +393,9 @@ TEST(DenseBackward, GradientsMatchDoubleReference) {
       }
   };
   check("dW", get_acc(drv, tdw), xd.transpose() * dz, xd.cwiseAbs().transpose() * dz.cwiseAbs(),
-        model::fp32_error_bound(model::transpose(x), dz_bf, fold));
+        model::fp32_error_bound(
+            model::transpose(x), dz_bf,
+            static_cast<Eigen::Index>(host::weight_gradient_fold(dev.params(), M))));
   check("db", get_acc(drv, tdb), dz.colwise().sum(), dz.cwiseAbs().colwise().sum(),
         model::fp32_error_bound(ones, dz_bf, fold));
   check("dX", get_acc(drv, tdx), dz * wd.transpose(), dz.cwiseAbs() * wd.cwiseAbs().transpose(),
@@ -427,6 +457,115 @@ INSTANTIATE_TEST_SUITE_P(
                       SgdCase{16, 16, 8192, 1024, 784, 128, false, true},
                       SgdCase{16, 16, 8192, 1024, 784, 128, true, true},
                       SgdCase{16, 16, 8192, 1024, 1, 10, true, false}));
+
+// --- The SGD step fused into a gradient GEMM ----------------------------------------
+
+struct FusedCase {
+  unsigned rows, cols, spad, acc;
+  model::Dataflow df;
+  Eigen::Index r, k, c;  // G = A (r x k) * B (k x c)
+  bool momentum, with_bf16, store_g;
+};
+
+class GemmSgd : public ::testing::TestWithParam<FusedCase> {};
+
+// gemm_sgd_program equals the GEMM (model::gemm with its fold) followed by the
+// SGD step (model::sgd_update / sgd_momentum_update), bit for bit; on OS A is
+// given as A^T (the weight gradient's X), on WS as it is. The gradient is
+// written only with store_g.
+TEST_P(GemmSgd, EqualsTheGemmThenTheStep) {
+  const FusedCase c = GetParam();
+  model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  host::Driver drv(dev);
+  const spec::DeviceSpec& p = dev.params();
+  const unsigned seed = static_cast<unsigned>(c.r * 7 + c.k * 3 + c.c + (c.momentum ? 99 : 0));
+  std::mt19937 rng(seed);
+  const bool os = c.df == model::Dataflow::kOs;
+  const model::RawMatrix a = random_bf16(c.r, c.k, rng), b = random_bf16(c.k, c.c, rng);
+  const model::AccMatrix w32 = random_f32(c.r, c.c, rng, 0.1f), v = random_f32(c.r, c.c, rng);
+  const model::RawMatrix at = model::transpose(a);
+  host::Tensor ta = os ? drv.alloc_tensor(c.k, c.r, 2) : drv.alloc_tensor(c.r, c.k, 2);
+  host::Tensor tb = drv.alloc_tensor(c.k, c.c, 2), tg = drv.alloc_tensor(c.r, c.c, 4),
+               tw = drv.alloc_tensor(c.r, c.c, 4), tv = drv.alloc_tensor(c.r, c.c, 4),
+               tbf = drv.alloc_tensor(c.r, c.c, 2);
+  put(drv, ta, os ? at : a);
+  put(drv, tb, b);
+  put(drv, tw, w32);
+  put(drv, tv, v);
+  put(drv, tg, model::AccMatrix::Constant(c.r, c.c, 0xDEADBEEFu).eval());
+  put(drv, tbf, model::RawMatrix::Constant(c.r, c.c, 0x1234).eval());
+  host::GemmOptions o = drv.gemm_options();
+  o.a_transposed = os;
+  const float lr = 0.05f, mu = 0.9f;
+  const auto opt = [](const host::Tensor& t, bool on) {
+    return on ? std::optional<host::MatrixRef>(t.ref()) : std::nullopt;
+  };
+  drv.submit(host::gemm_sgd_program(
+      p, c.df, static_cast<std::uint64_t>(c.r), static_cast<std::uint64_t>(c.k),
+      static_cast<std::uint64_t>(c.c), ta.ref(), tb.ref(), tg.ref(), c.store_g, tw.ref(),
+      opt(tbf, c.with_bf16), lr, opt(tv, c.momentum), mu, o));
+  const auto fold = static_cast<Eigen::Index>(host::gemm_program_fold(
+      p, c.df, static_cast<std::uint64_t>(c.k), host::gemm_sgd_options(p, o)));
+  const model::AccMatrix g = model::gemm(model::Datapath::kBf16, a, b, fold);
+  const model::SgdStep s =
+      c.momentum ? model::sgd_momentum_update(w32, g, v, lr, mu) : model::sgd_update(w32, g, lr);
+  EXPECT_TRUE(same_bits(get_acc(drv, tw), s.w32)) << "w32, seed " << seed;
+  if (c.momentum) EXPECT_TRUE(same_bits(get_acc(drv, tv), s.v)) << "v, seed " << seed;
+  if (c.with_bf16) {
+    EXPECT_TRUE(same_bits(get_raw(drv, tbf), s.wbf)) << "wbf, seed " << seed;
+  } else {
+    EXPECT_TRUE((get_raw(drv, tbf).array() == 0x1234).all()) << "wbf written";
+  }
+  if (c.store_g) {
+    EXPECT_TRUE(same_bits(get_acc(drv, tg), g)) << "g, seed " << seed;
+  } else {
+    EXPECT_TRUE((get_acc(drv, tg).array() == 0xDEADBEEFu).all()) << "g written";
+  }
+}
+
+using model::Dataflow;
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, GemmSgd,
+    ::testing::Values(
+        FusedCase{4, 4, 512, 256, Dataflow::kOs, 1, 1, 1, false, true, true},
+        FusedCase{4, 4, 512, 256, Dataflow::kOs, 13, 9, 37, false, true, false},
+        FusedCase{4, 4, 512, 256, Dataflow::kOs, 13, 9, 37, true, true, true},
+        FusedCase{4, 4, 512, 256, Dataflow::kOs, 37, 300, 5, true, false, false},  // K > fold
+        FusedCase{4, 4, 512, 16, Dataflow::kOs, 45, 17, 9, true, true, true},      // one acc buffer
+        FusedCase{4, 4, 512, 256, Dataflow::kWs, 1, 9, 37, false, false, true},    // a bias row
+        FusedCase{4, 4, 512, 256, Dataflow::kWs, 1, 9, 37, true, false, false},
+        FusedCase{4, 4, 512, 16, Dataflow::kWs, 45, 17, 9, true, true, true},  // 9 chunks
+        FusedCase{16, 16, 8192, 1024, Dataflow::kOs, 784, 32, 128, false, true, false},
+        FusedCase{16, 16, 8192, 1024, Dataflow::kOs, 128, 32, 10, true, true, true}));
+
+TEST(GemmSgd, RejectsWhatItCannotPlan) {
+  const spec::DeviceSpec p = params(4, 4, 512, 256);
+  const host::MatrixRef m{p.dram_base, 64};
+  // A^T only on OS; an epilogue never on IS (its blocks are transposed).
+  host::GemmOptions t;
+  t.a_transposed = true;
+  EXPECT_THROW(
+      host::gemm_sgd_program(p, Dataflow::kWs, 4, 4, 4, m, m, m, false, m, {}, 0.1f, {}, 0.0f, t),
+      std::invalid_argument);
+  EXPECT_THROW(
+      host::gemm_sgd_program(p, Dataflow::kIs, 4, 4, 4, m, m, m, false, m, {}, 0.1f, {}, 0.0f, {}),
+      std::invalid_argument);
+  // Three accumulator regions of at least a row, and scratchpad rows beyond one.
+  spec::DeviceSpec small = p;
+  small.acc_rows = 2;
+  EXPECT_THROW(host::gemm_sgd_options(small, {}), std::invalid_argument);
+  small = p;
+  small.acc_rows = 16;
+  small.spad_rows = 4;
+  EXPECT_THROW(host::gemm_sgd_options(small, {}), std::invalid_argument);
+  const host::GemmOptions o = host::gemm_sgd_options(p, {});
+  EXPECT_EQ(o.acc_rows, 256u / 3);
+  EXPECT_EQ(o.spad_rows, 512u - 256u / 3);
+  // The weight gradient's fold: the whole batch when it fits in half the
+  // scratchpad the GEMM may use.
+  EXPECT_EQ(host::weight_gradient_fold(p, 32), 32u);
+  EXPECT_EQ(host::weight_gradient_fold(p, 1000), (512u - 256u / 3) / 2);
+}
 
 // The vector unit's AXPY rounds the product, then the sum: the same as two
 // separate binary32 operations in C++ (volatile keeps the compiler from fusing
@@ -527,8 +666,9 @@ TEST(BackwardKernels, RejectBadArguments) {
   EXPECT_THROW(model::relu_backward(a, b), std::invalid_argument);
   EXPECT_THROW(model::sgd_update(a, b, 0.1f), std::invalid_argument);
   EXPECT_THROW(model::sgd_momentum_update(a, a, b, 0.1f, 0.9f), std::invalid_argument);
-  EXPECT_THROW(model::dense_backward(model::RawMatrix(2, 3), model::RawMatrix(3, 4), a, nullptr, 4),
-               std::invalid_argument);
+  EXPECT_THROW(
+      model::dense_backward(model::RawMatrix(2, 3), model::RawMatrix(3, 4), a, nullptr, 4, 4),
+      std::invalid_argument);
 }
 
 }  // namespace

@@ -35,16 +35,15 @@ std::vector<float> checked_steps(const host::Dataset& data, const model::MlpConf
   model::FunctionalBackend dev(core16());
   host::Driver drv(dev);
   model::MlpState gold = model::mlp_init(cfg);
-  host::DeviceMlp mlp(drv, cfg, gold);
-  const auto fold = static_cast<Eigen::Index>(
-      host::gemm_program_fold(dev.params(), model::Dataflow::kWs, cfg.layers[0]));
+  host::DeviceMlp mlp(drv, cfg, gold, /*keep_gradients=*/true);
+  const model::StepFolds folds = host::step_folds(dev.params(), cfg);
   std::vector<float> losses;
   for (int step = 0; step < steps; ++step) {
     const model::Batch b = host::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
     const model::RawMatrix x = model::to_bf16_input(b.x);
     const host::StepStats st = mlp.step(x, b.labels);
     model::MlpTrace gt;
-    const float gold_loss = model::mlp_step(gold, cfg, x, b.labels, fold, &gt);
+    const float gold_loss = model::mlp_step(gold, cfg, x, b.labels, folds, &gt);
     EXPECT_EQ(st.loss, gold_loss) << "step " << step;
     EXPECT_EQ(model::first_difference(mlp.state(), gold), "") << "step " << step;
     EXPECT_EQ(model::first_difference(mlp.trace(), gt), "") << "step " << step;
@@ -88,6 +87,60 @@ TEST(MlpTrainer, CheckedStepsOnSyntheticData) {
       << "mean loss of steps 0-4 " << mean(losses, 0, 5) << ", 25-29 " << mean(losses, 25, 5);
 }
 
+// Without keep_gradients the step never writes dW and db (the fused update
+// applies them in the accumulator) and ends in the same state, bit for bit;
+// trace() then refuses instead of returning stale gradients.
+TEST(MlpTrainer, KeepingTheGradientsChangesNothingElse) {
+  model::MlpConfig cfg;
+  cfg.layers = {784, 32, 10};
+  cfg.lr = 0.05f;
+  cfg.momentum = 0.5f;
+  const host::Dataset data = host::synthetic_dataset(3 * cfg.batch, 28, 28, 10, 5);
+  const std::vector<std::size_t> order = host::shuffled_order(data.count, 3, 0);
+  model::FunctionalBackend d1(core16()), d2(core16());
+  host::Driver drv1(d1), drv2(d2);
+  const model::MlpState init = model::mlp_init(cfg);
+  host::DeviceMlp keep(drv1, cfg, init, true), lean(drv2, cfg, init, false);
+  for (int step = 0; step < 3; ++step) {
+    const model::Batch b = host::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
+    const model::RawMatrix x = model::to_bf16_input(b.x);
+    const host::StepStats a = keep.step(x, b.labels), c = lean.step(x, b.labels);
+    EXPECT_EQ(a.loss, c.loss) << "step " << step;
+    EXPECT_EQ(model::first_difference(keep.state(), lean.state()), "") << "step " << step;
+  }
+  EXPECT_THROW(lean.trace(), std::logic_error);
+  EXPECT_NO_THROW(keep.trace());
+}
+
+// The bounds of the default step, worked out by hand from the byte lists of
+// mlp_trainer.hpp (784-128-10, batch 32, plain SGD, 16 x 16, 16-byte bus).
+TEST(MlpTrainer, StepBoundsOfTheDefaultStep) {
+  model::MlpConfig cfg;  // 784-128-10, batch 32, momentum 0
+  cfg.momentum = 0.0f;
+  const host::StepBounds b =
+      host::step_bounds(cfg, spec::core_of(model::Datapath::kBf16, 16, 16, 8192, 1024, 16));
+  // forward: X 50176 + W 200704 + b 512 (layer 1), act 8192 + W 2560 + b 40.
+  EXPECT_EQ(b.forward.read_bytes, 50176u + 200704 + 512 + 8192 + 2560 + 40);
+  EXPECT_EQ(b.forward.write_bytes, 16384u + 8192 + 1280);  // z1, act1, logits
+  EXPECT_EQ(b.forward.macs, 32u * (784 * 128 + 128 * 10));
+  // data gradient: dY and z of layer 1, dY and W of layer 2; dZ (bf16) x 2, dX.
+  EXPECT_EQ(b.data_grad.read_bytes, 16384u + 16384 + 1280 + 2560);
+  EXPECT_EQ(b.data_grad.write_bytes, 8192u + 640 + 16384);
+  EXPECT_EQ(b.data_grad.macs, 32u * 128 * 10);
+  // weight update: X, dZ, w32 + b32 in; w32 + b32 and the bf16 W out.
+  EXPECT_EQ(b.weight_update.read_bytes, 50176u + 8192 + 401408 + 512 + 8192 + 640 + 5120 + 40);
+  EXPECT_EQ(b.weight_update.write_bytes, 401408u + 512 + 200704 + 5120 + 40 + 2560);
+  EXPECT_DOUBLE_EQ(b.weight_update.memory_cycles, 610344.0 / 16);
+  EXPECT_DOUBLE_EQ(b.forward.compute_cycles, 32.0 * (784 * 128 + 128 * 10) / 256);
+  EXPECT_DOUBLE_EQ(b.cycles(), (262184.0 + 36608.0 + 610344.0) / 16);
+  // Momentum adds the velocities, read and written once.
+  cfg.momentum = 0.9f;
+  const host::StepBounds m =
+      host::step_bounds(cfg, spec::core_of(model::Datapath::kBf16, 16, 16, 8192, 1024, 16));
+  EXPECT_EQ(m.weight_update.read_bytes - b.weight_update.read_bytes, 401408u + 512 + 5120 + 40);
+  EXPECT_EQ(m.weight_update.write_bytes - b.weight_update.write_bytes, 401408u + 512 + 5120 + 40);
+}
+
 // The comparison the checked runs rely on finds a single flipped bit in
 // every tensor of a state and of a trace, and a shape mismatch.
 TEST(MlpTrainer, FirstDifferenceFindsEveryTensor) {
@@ -118,7 +171,7 @@ TEST(MlpTrainer, FirstDifferenceFindsEveryTensor) {
   const model::Batch b = host::make_batch(data, order, 0, cfg.batch);
   model::MlpState g = s;
   model::MlpTrace tr;
-  model::mlp_step(g, cfg, model::to_bf16_input(b.x), b.labels, 4, &tr);
+  model::mlp_step(g, cfg, model::to_bf16_input(b.x), b.labels, {4, 4}, &tr);
   EXPECT_EQ(model::first_difference(tr, tr), "");
   const auto flip_trace = [&](auto member, std::size_t l, const char* want) {
     model::MlpTrace t = tr;

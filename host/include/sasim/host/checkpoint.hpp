@@ -39,8 +39,9 @@ struct RunFingerprint {
 };
 
 // The rounding rules of the device numerics the state was computed with;
-// raised when they change.
-inline constexpr std::uint64_t kNumericsVersion = 1;
+// raised when they change. 2: the weight gradient reduces the whole batch in
+// one OS fold (host::weight_gradient_fold) instead of the array's rows.
+inline constexpr std::uint64_t kNumericsVersion = 2;
 
 std::string checkpoint_bytes(const model::MlpState& s, std::uint64_t step,
                              const RunFingerprint& run);

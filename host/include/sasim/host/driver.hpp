@@ -147,6 +147,10 @@ class Driver {
   // element size mismatches (and as gemm_program).
   spec::RunResult gemm(model::Dataflow df, const Tensor& a, const Tensor& b, const Tensor& c);
 
+  // GemmOptions with the driver's zero region (allocated on first use and
+  // rewritten with zeros), for kernels that build on gemm_program.
+  GemmOptions gemm_options();
+
  private:
   void copy_in_bytes(const Tensor& t, const std::uint8_t* src, std::uint64_t elem_bytes,
                      std::uint64_t n);

@@ -81,6 +81,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -97,11 +98,30 @@ struct MatrixRef {
   std::uint64_t stride = 0;
 };
 
+// A finished output block in the accumulator (WS and OS): C rows [row0, row0
+// + rows) x columns [col0, col0 + cols) in accumulator rows [acc_row, acc_row
+// + rows), lanes [0, cols).
+struct GemmBlock {
+  std::uint64_t acc_row = 0, row0 = 0, rows = 0, col0 = 0, cols = 0;
+};
+
 struct GemmOptions {
   // Address of gemm_zero_bytes(p) bytes of zero, read when a WS/IS program
   // needs zero padding (K % rows != 0); required then, unused otherwise. It
   // may overlap A or B (it is only read) but not C.
   std::optional<std::uint64_t> zero_addr;
+  // Plan with only the first acc_rows accumulator rows and spad_rows
+  // scratchpad rows (0: all of them); the rest is the epilogue's. OS's fold
+  // depends on the scratchpad rows (gemm_program_fold with these options).
+  std::uint64_t acc_rows = 0, spad_rows = 0;
+  // OS only: `a` holds A^T (K x M, row-major, its row stride), so the A^T
+  // blocks OS streams are plain row loads instead of transposed ones (the
+  // weight gradient X^T dZ from X as it is).
+  bool a_transposed = false;
+  // Emits the instructions that consume a finished block instead of its STORE
+  // to C (WS and OS; they may STORE it themselves). The block's rows stay
+  // intact until these instructions have read them (assign_dependencies).
+  std::function<void(const GemmBlock&, std::vector<isa::Instruction>&)> epilogue;
 };
 
 // Bytes of the zero region: W = max(rows, cols) elements of the datapath.
@@ -135,8 +155,9 @@ struct GemmPlan {
 // of 0 and for scratchpad/accumulator capacities too small for one tile (WS/IS
 // need spad_rows > R (+1 on bf16 when K % R != 0), OS needs acc_rows >= R and
 // spad_rows >= 2).
+// With opts, within its SRAM limits.
 GemmPlan gemm_plan(const spec::DeviceSpec& p, model::Dataflow df, std::uint64_t M, std::uint64_t K,
-                   std::uint64_t N);
+                   std::uint64_t N, const GemmOptions& opts = {});
 
 // The program described above, ending with FINISH, its dependency flags set.
 // Throws std::invalid_argument as gemm_plan, and for operands outside the
@@ -155,7 +176,9 @@ std::vector<isa::Instruction> gemm_program(const spec::DeviceSpec& p, model::Dat
                                            std::uint64_t a_addr, std::uint64_t b_addr,
                                            std::uint64_t c_addr, const GemmOptions& opts = {});
 
-// The k_fold of model::gemm that gemm_program's result equals (see above).
-std::uint64_t gemm_program_fold(const spec::DeviceSpec& p, model::Dataflow df, std::uint64_t K);
+// The k_fold of model::gemm that gemm_program's result equals (see above),
+// with opts' scratchpad limit.
+std::uint64_t gemm_program_fold(const spec::DeviceSpec& p, model::Dataflow df, std::uint64_t K,
+                                const GemmOptions& opts = {});
 
 }  // namespace sasim::host

@@ -26,10 +26,25 @@ std::vector<isa::Instruction> bias_act_program(const spec::DeviceSpec& p, std::u
                                                std::uint64_t N, MatrixRef z, MatrixRef bias,
                                                MatrixRef y, bool relu);
 
-// A dense layer on the device: z = x * w (GEMM kernel, WS) + bias, y =
-// bf16(relu ? max(z, 0) : z). x: M x K bf16, w: K x N bf16, bias: 1 x N fp32,
-// z: M x N fp32, y: M x N bf16 tensors of `drv`. Returns both runs' cycles
-// and counters summed. std::invalid_argument on shape or element mismatches.
+// bias_act_program fused into the GEMM z = x * w (WS, gemm_program with
+// `base`'s zero region): each finished accumulator block of z, in rows [a, a
+// + m), takes the bias block into rows a + Q (Q = acc_rows / 2, the GEMM
+// planning within the first Q rows and spad_rows - Q scratchpad rows), then
+// ADD_ROW, STORE z, RELU, TO_BF16 (staged in scratchpad rows spad_rows - Q +
+// a), STORE y as bias_act_program does: the same numbers, bit for bit, with z
+// written once and never read back. Throws std::invalid_argument as
+// gemm_program, for the int8 datapath and for an accumulator below 2 rows or
+// a scratchpad not above half of it.
+std::vector<isa::Instruction> dense_forward_program(const spec::DeviceSpec& p, std::uint64_t M,
+                                                    std::uint64_t K, std::uint64_t N, MatrixRef x,
+                                                    MatrixRef w, MatrixRef bias, MatrixRef z,
+                                                    MatrixRef y, bool relu,
+                                                    const GemmOptions& base);
+
+// A dense layer on the device: z = x * w + bias, y = bf16(relu ? max(z, 0) :
+// z) (dense_forward_program). x: M x K bf16, w: K x N bf16, bias: 1 x N fp32,
+// z: M x N fp32, y: M x N bf16 tensors of `drv`. std::invalid_argument on
+// shape or element mismatches.
 spec::RunResult dense_forward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& bias,
                               const Tensor& z, const Tensor& y, bool relu);
 
@@ -91,25 +106,53 @@ spec::RunResult relu_backward(Driver& drv, const Tensor& dy, const Tensor& z, co
 // The backward pass of a dense layer y = act(x w + b) on the device:
 //   dZ    = z ? RELU_MASK(dY, z) : dY          (fp32; written over dy, in place)
 //   dZb   = bf16(dZ)                           (scratch, M x N bf16)
-//   dW    = X^T dZb                            (X^T by transpose(), GEMM WS)
+//   dW    = X^T dZb                            (GEMM OS from X itself:
+//                                               a_transposed, no transpose;
+//                                               weight_gradient_fold)
 //   db    = ones(1 x M, bf16 1.0) dZb          (column sums, GEMM WS)
 //   dX    = dZb W^T                            (W^T by transpose(), GEMM WS;
 //                                               skipped when dx is nullptr)
 // x: M x K bf16, w: K x N bf16, dy: M x N fp32 (overwritten with dZ when z is
 // given), z: M x N fp32 pre-activation or nullptr for a linear layer; outputs
-// dw: K x N fp32, db: 1 x N fp32, dx: M x K fp32. Scratch tensors (dZb, X^T,
-// W^T, the ones row) are allocated from the driver and freed on return. All
+// dw: K x N fp32, db: 1 x N fp32, dx: M x K fp32. Scratch tensors (dZb, W^T,
+// the ones row) are allocated from the driver and freed on return. All
 // gradients see dZ rounded to bf16 once (the GEMM operands); the sums are the
-// array's fp32 accumulation (fold gemm_program_fold(WS) = array rows).
-// Returns the runs' cycles and counters summed per part: `data` the data
-// gradient (RELU_MASK, the bf16 copy of dZ, W^T and dX), `weight` the weight
-// gradient (X^T, dW and db). std::invalid_argument on shape or element
-// mismatches.
+// array's fp32 accumulation: fold gemm_program_fold(WS) = array rows for db
+// and dX, weight_gradient_fold for dW. Returns the runs' cycles and counters
+// summed per part: `data` the data gradient (RELU_MASK, the bf16 copy of dZ,
+// W^T and dX), `weight` the weight gradient (dW and db).
+// std::invalid_argument on shape or element mismatches.
+//
+// With `update` the optimizer step is fused into the weight gradient
+// (gemm_sgd_program): dW and db are applied to update->w32 / update->b32 (and
+// their velocities) straight from the accumulator, w (the bf16 copy of w32) is
+// rewritten, and dw / db are written only with update->keep_gradients. dX is
+// computed first, from the weights before the step. `weight` then holds the
+// fused runs (dW + step of W, db + step of b). The numbers are those of
+// dense_backward followed by sgd_update of W and b, bit for bit.
+struct LayerUpdate {
+  const Tensor* w32 = nullptr;  // K x N fp32 master weights (w is their bf16 copy)
+  const Tensor* b32 = nullptr;  // 1 x N fp32 bias
+  const Tensor* vw = nullptr;   // velocities with momentum > 0 (K x N, 1 x N fp32)
+  const Tensor* vb = nullptr;
+  float lr = 0, momentum = 0;
+  bool keep_gradients = false;  // also write dw and db
+};
 struct BackwardRuns {
   spec::RunResult data, weight;
 };
+// dense_backward's two parts. The data gradient: dZ over dy (or dZ = dY),
+// dz_bf = bf16(dZ) (M x N bf16, the caller's), and dX = dz_bf W^T when dx is
+// given. The weight gradient of dz_bf and x: dW and db stored, or (update) the
+// fused step; dz_bf must hold the data gradient's result.
+spec::RunResult data_backward(Driver& drv, const Tensor& w, const Tensor& dy, const Tensor* z,
+                              const Tensor& dz_bf, const Tensor* dx);
+spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dz_bf,
+                                const Tensor& dw, const Tensor& db,
+                                const LayerUpdate* update = nullptr);
 BackwardRuns dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dy,
-                            const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx);
+                            const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx,
+                            const LayerUpdate* update = nullptr);
 
 // The program of an SGD step on an fp32 R x C matrix of master weights w32
 // with the fp32 gradient g (imm = the binary32 bits of -lr):
@@ -135,6 +178,36 @@ std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std:
                                                  std::uint64_t C, MatrixRef w32, MatrixRef g,
                                                  std::optional<MatrixRef> wbf, float lr,
                                                  std::optional<MatrixRef> v = {}, float mu = 0.0f);
+
+// The SGD step fused into a gradient GEMM: G = A * B (gemm_program with
+// dataflow df, WS or OS, and `base`'s zero region and a_transposed; A: R x K,
+// B: K x C bf16, G: R x C fp32) where each finished accumulator block of G,
+// instead of being stored, is (store_g: also stored to g, then) the gradient
+// of an sgd_update_program block on w32, wbf and v (R x C). The GEMM plans
+// within gemm_sgd_options (Q = acc_rows / 3 accumulator rows, spad_rows - Q
+// scratchpad rows); the block in accumulator rows [a, a + m) takes w32 (and v)
+// into rows a + Q (a + Q, a + 2Q) and stages its bf16 copy in scratchpad rows
+// spad_rows - Q + a. The numbers are those of the GEMM (with its fold under
+// these limits) followed by sgd_update, bit for bit; the gradient never
+// crosses the bus (unless store_g). Throws std::invalid_argument as
+// gemm_program and gemm_sgd_options.
+std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model::Dataflow df,
+                                               std::uint64_t R, std::uint64_t K, std::uint64_t C,
+                                               MatrixRef a, MatrixRef b, MatrixRef g, bool store_g,
+                                               MatrixRef w32, std::optional<MatrixRef> wbf,
+                                               float lr, std::optional<MatrixRef> v, float mu,
+                                               const GemmOptions& base);
+
+// `base` with gemm_sgd_program's SRAM limits (and no epilogue).
+// std::invalid_argument when the accumulator has fewer than 3 rows or the
+// scratchpad not more than a third of them.
+GemmOptions gemm_sgd_options(const spec::DeviceSpec& p, GemmOptions base);
+
+// The fold of the weight gradient dW = X^T dZ (M = the batch): weight_backward
+// runs it on OS from X itself (a_transposed) within gemm_sgd_options, with or
+// without the fused update, so one reduction of the whole batch when it fits
+// (min(M, (spad_rows - acc_rows / 3) / 2, 4095)).
+std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M);
 
 // w32 -= lr * g on the device (fp32 R x C, vector-unit rounding), then wbf =
 // bf16(w32) when wbf is not nullptr (R x C bf16: the next forward's weights).

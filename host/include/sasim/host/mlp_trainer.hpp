@@ -23,23 +23,56 @@ namespace sasim::host {
 struct StepStats {
   float loss = 0;
   // Device cycles and counters per phase: forward, the data gradient (ReLU
-  // backward, dX), the weight gradient (dW, db) and the SGD update.
-  spec::RunResult forward, data_grad, weight_grad, update;
-  std::uint64_t cycles() const {
-    return forward.cycles + data_grad.cycles + weight_grad.cycles + update.cycles;
-  }
+  // backward, dX) and the weight update (X^T, dW and db with the SGD step
+  // fused into them: dense_backward with a LayerUpdate).
+  spec::RunResult forward, data_grad, weight_update;
+  std::uint64_t cycles() const { return forward.cycles + data_grad.cycles + weight_update.cycles; }
 };
+
+// The phases of a training step, in the order they run (the keys of the
+// reports) and the lower bounds of their cycles on a core (step_bounds).
+inline constexpr const char* kStepPhases[] = {"forward", "data_gradient", "weight_update"};
+
+// A phase's work and the bounds it cannot beat: MACs / PEs (compute) and the
+// bytes that must cross the core's AXI port over its read and write channels,
+// each bus_bytes per cycle (memory: max(read, write) / bus_bytes). The bytes
+// are every tensor the phase consumes read once and every tensor it produces
+// for a later phase or the host written once, at the precision it is kept in:
+//   forward, per layer: X (bf16), W (bf16), b (fp32) in; z (fp32, the
+//     logits or the pre-activation kept for the ReLU mask) and, for hidden
+//     layers, the bf16 activation out.
+//   data gradient, per layer: dY (fp32) and z (hidden layers) in, the bf16
+//     dZ out; for layers after the first also W (bf16) in and dX (fp32) out.
+//   weight update, per layer: X (bf16), dZ (bf16), w32 and b32 (and the
+//     velocities) in; w32, b32 (and the velocities) and the bf16 W out.
+struct PhaseBound {
+  std::uint64_t macs = 0, read_bytes = 0, write_bytes = 0;
+  double compute_cycles = 0, memory_cycles = 0;
+  double cycles() const { return compute_cycles > memory_cycles ? compute_cycles : memory_cycles; }
+};
+struct StepBounds {
+  PhaseBound forward, data_grad, weight_update;
+  // The step's bound: the larger of the summed compute and memory bounds.
+  double cycles() const;
+};
+StepBounds step_bounds(const model::MlpConfig& cfg, const spec::CoreSpec& core);
+
+// The folds DeviceMlp's step computes with on `p` (for model::mlp_step).
+model::StepFolds step_folds(const spec::DeviceSpec& p, const model::MlpConfig& cfg);
 
 class DeviceMlp {
  public:
   // Allocates every tensor for cfg (batch cfg.batch) and loads `init`.
   // Throws std::invalid_argument for a non-bf16 device or a state whose shapes
   // do not match cfg, DeviceOutOfMemory when it does not fit.
-  DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init);
+  // With keep_gradients every step also writes dW and db to device memory
+  // (for trace(); the fused weight update needs neither otherwise).
+  DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init,
+            bool keep_gradients = false);
 
   // Called before (begin) and after each part of a step or an inference:
-  // ("forward", layer), ("backward", layer), ("update", layer); the trace
-  // draws them as spans.
+  // ("forward", layer), ("backward", layer) (the data gradient),
+  // ("update", layer) (the weight update); the trace draws them as spans.
   using PhaseHook = std::function<void(const char* phase, std::size_t layer, bool begin)>;
   void set_phase_hook(PhaseHook hook) { hook_ = std::move(hook); }
 
@@ -55,14 +88,14 @@ class DeviceMlp {
 
   // The intermediate tensors of the last step, read back from device memory
   // (the layout of model::MlpTrace; after logits() z and act hold the
-  // inference's forward pass).
+  // inference's forward pass). std::logic_error without keep_gradients.
   model::MlpTrace trace();
 
  private:
   void forward(const model::RawMatrix& x, spec::RunResult& stats);
   struct Layer {
-    Tensor wbf, w32, b32, vw, vb;  // parameters and velocities
-    Tensor z, act, dy, dw, db;     // per-step tensors (act: this layer's bf16 output)
+    Tensor wbf, w32, b32, vw, vb;      // parameters and velocities
+    Tensor z, act, dy, dz_bf, dw, db;  // per-step tensors (act: this layer's bf16 output)
   };
   void mark(const char* phase, std::size_t layer, bool begin) const {
     if (hook_) hook_(phase, layer, begin);
@@ -70,6 +103,7 @@ class DeviceMlp {
   Driver& drv_;
   PhaseHook hook_;
   model::MlpConfig cfg_;
+  bool keep_gradients_;
   Tensor x_;
   std::vector<Layer> layers_;
 };

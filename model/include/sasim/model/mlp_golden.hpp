@@ -55,10 +55,17 @@ struct MlpTrace {
 std::string first_difference(const MlpState& a, const MlpState& b);
 std::string first_difference(const MlpTrace& a, const MlpTrace& b);
 
-// One training step; returns the mean loss. k_fold: the device GEMM's fold
-// (WS: the array's rows). `trace`, when given, receives the intermediates.
+// The folds of the device's GEMMs in a step (train_golden.hpp
+// dense_backward): k_fold of the WS GEMMs (the array's rows), dw_fold of the
+// weight gradient (host::step_folds gives both for a device).
+struct StepFolds {
+  Eigen::Index k_fold = 0, dw_fold = 0;
+};
+
+// One training step; returns the mean loss. `trace`, when given, receives the
+// intermediates.
 float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
-               std::span<const std::uint8_t> labels, Eigen::Index k_fold,
+               std::span<const std::uint8_t> labels, const StepFolds& folds,
                MlpTrace* trace = nullptr);
 
 }  // namespace sasim::model

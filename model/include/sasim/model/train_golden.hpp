@@ -46,12 +46,13 @@ ReluBackward relu_backward(const AccMatrix& dy, const AccMatrix& z);
 
 // The backward pass of a dense layer with the device kernel's decomposition:
 //   dz    = z ? RELU_MASK(dy, *z) : dy,  dz_bf = TO_BF16(dz)
-//   dw    = gemm(bf16, x^T, dz_bf, k_fold)
+//   dw    = gemm(bf16, x^T, dz_bf, dw_fold)
 //   db    = gemm(bf16, ones(1 x M) (bf16 0x3F80), dz_bf, k_fold)   (1 x N)
 //   dx    = gemm(bf16, dz_bf, w^T, k_fold)
-// k_fold: the WS fold of the device's GEMM kernel (array rows), the same for
-// all three. x: M x K bf16, w: K x N bf16, dy (and z): M x N binary32. Throws
-// std::invalid_argument on shape mismatches.
+// k_fold: the WS fold of the device's GEMM kernel (array rows); dw_fold: the
+// fold of its OS weight-gradient GEMM (host::weight_gradient_fold: the whole
+// batch when it fits). x: M x K bf16, w: K x N bf16, dy (and z): M x N
+// binary32. Throws std::invalid_argument on shape mismatches.
 struct DenseGrads {
   AccMatrix dz;
   RawMatrix dz_bf;
@@ -60,7 +61,7 @@ struct DenseGrads {
   AccMatrix dx;  // M x K
 };
 DenseGrads dense_backward(const RawMatrix& x, const RawMatrix& w, const AccMatrix& dy,
-                          const AccMatrix* z, Eigen::Index k_fold);
+                          const AccMatrix* z, Eigen::Index k_fold, Eigen::Index dw_fold);
 
 // One SGD step per element with the vector unit's rounding (vec_lane AXPY:
 // product rounded, then sum rounded):
