@@ -493,6 +493,13 @@ void train_fields(V& v, C& c) {
   v.uint_list("layers", c.layers, 1, model::MlpConfig::kMaxWidth, 2, model::MlpConfig::kMaxLayers);
   v.number("lr", c.lr);
   v.number("momentum", c.momentum);
+  v.choice(
+      "schedule", c.schedule, model::parse_lr_schedule,
+      [](model::LrSchedule s) { return model::to_string(s); }, "constant, step, cosine");
+  v.uint("warmup_steps", c.warmup_steps, 0, model::MlpConfig::kMaxSteps);
+  v.uint("step_size", c.step_size, 1, model::MlpConfig::kMaxSteps);
+  v.number("gamma", c.gamma);
+  v.number("lr_min", c.lr_min);
   v.uint("batch", c.batch, 1, model::MlpConfig::kMaxBatch);
   v.uint("steps", c.steps, 0, 100'000'000);
   v.uint("epochs", c.epochs, 1, 1000);
@@ -591,6 +598,14 @@ model::MlpConfig mlp_config(const Config& cfg) {
   m.momentum = static_cast<float>(cfg.train.momentum);
   m.batch = cfg.train.batch;
   m.seed = cfg.train.seed;
+  m.schedule = cfg.train.schedule;
+  m.warmup_steps = cfg.train.warmup_steps;
+  m.step_size = cfg.train.step_size;
+  m.gamma = static_cast<float>(cfg.train.gamma);
+  m.lr_min = static_cast<float>(cfg.train.lr_min);
+  m.total_steps = cfg.train.steps ? cfg.train.steps
+                                  : std::uint64_t{cfg.train.epochs} *
+                                        (cfg.train.train_images / cfg.train.batch);
   return m;
 }
 

@@ -141,7 +141,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   // The parameters, optimizer state and activations live in device memory.
   const auto device_mlp = [&] {
     try {
-      return std::make_unique<host::DeviceMlp>(drv, m, init);
+      return std::make_unique<host::DeviceMlp>(drv, m, init, false, start);
     } catch (const host::DeviceOutOfMemory& e) {
       throw ConfigError(cfg.source + ": memory.size: " + std::to_string(cfg.memory.size) +
                         " bytes do not hold the MLP of train.layers with train.batch " +
@@ -197,7 +197,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     obs.after_step();
     losses.push_back(st.loss);
     if (t.check) {
-      const float gl = model::mlp_step(gold, m, x, b.labels, folds);
+      const float gl = model::mlp_step(gold, m, s, x, b.labels, folds);
       const std::string diff =
           gl != st.loss ? std::string("the loss") : model::first_difference(mlp.state(), gold);
       if (!diff.empty()) {
@@ -291,6 +291,15 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
       {"layers", t.layers},
       {"batch", t.batch},
       {"lr", t.lr},
+      {"lr_schedule",
+       {{"kind", model::to_string(m.schedule)},
+        {"warmup_steps", m.warmup_steps},
+        {"step_size", m.step_size},
+        {"gamma", m.gamma},
+        {"lr_min", m.lr_min},
+        {"total_steps", m.total_steps},
+        {"first_lr", m.lr_at(start)},
+        {"last_lr", end > start ? m.lr_at(end - 1) : m.lr_at(start)}}},
       {"momentum", t.momentum},
       {"first_step", start},
       {"steps", total},
@@ -374,6 +383,15 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
                 static_cast<unsigned long long>(r.steps), cfg.train.batch, r.first_loss,
                 r.last_loss);
   o << line;
+  const auto& ls = j.at("lr_schedule");
+  std::snprintf(line, sizeof line,
+                "  learning rate    %s, %.4g at the first step -> %.4g at the last",
+                ls.at("kind").get<std::string>().c_str(), ls.at("first_lr").get<double>(),
+                ls.at("last_lr").get<double>());
+  o << line;
+  if (const auto w = ls.at("warmup_steps").get<std::uint64_t>(); w > 0)
+    o << " (" << w << (w == 1 ? " warm-up step)" : " warm-up steps)");
+  o << "\n";
   std::vector<const char*> phases(std::begin(host::kStepPhases), std::end(host::kStepPhases));
   phases.push_back("inference");
   for (const char* p : phases) {

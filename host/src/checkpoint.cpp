@@ -16,7 +16,7 @@ namespace sasim::host {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'A', 'S', 'I', 'M', 'C', 'K', 'P'};
-constexpr std::uint64_t kVersion = 2;
+constexpr std::uint64_t kVersion = 3;
 
 std::uint32_t crc32_of(std::string_view bytes) {
   uLong c = crc32(0L, Z_NULL, 0);
@@ -48,13 +48,25 @@ struct Field {
   std::uint64_t value;
 };
 std::vector<Field> fingerprint(const RunFingerprint& r) {
-  return {{"train.momentum (state present)", r.mlp.momentum > 0 ? 1u : 0u},
-          {"train.lr (binary32 bits)", std::bit_cast<std::uint32_t>(r.mlp.lr)},
-          {"train.momentum (binary32 bits)", std::bit_cast<std::uint32_t>(r.mlp.momentum)},
-          {"train.batch", r.mlp.batch},
-          {"train.seed", r.mlp.seed},
-          {"train.train_images", r.train_images},
-          {"the numerics version", kNumericsVersion}};
+  return {
+      {"train.momentum (state present)", r.mlp.momentum > 0 ? 1u : 0u},
+      {"train.lr (binary32 bits)", std::bit_cast<std::uint32_t>(r.mlp.lr)},
+      {"train.momentum (binary32 bits)", std::bit_cast<std::uint32_t>(r.mlp.momentum)},
+      {"train.batch", r.mlp.batch},
+      {"train.seed", r.mlp.seed},
+      {"train.schedule", static_cast<std::uint64_t>(r.mlp.schedule)},
+      {"train.warmup_steps", r.mlp.warmup_steps},
+      {"train.step_size (step schedule)",
+       r.mlp.schedule == model::LrSchedule::kStep ? r.mlp.step_size : 0},
+      {"train.gamma (step schedule, binary32 bits)",
+       r.mlp.schedule == model::LrSchedule::kStep ? std::bit_cast<std::uint32_t>(r.mlp.gamma) : 0u},
+      {"train.lr_min (cosine schedule, binary32 bits)",
+       r.mlp.schedule == model::LrSchedule::kCosine ? std::bit_cast<std::uint32_t>(r.mlp.lr_min)
+                                                    : 0u},
+      {"the cosine schedule's length in steps",
+       r.mlp.schedule == model::LrSchedule::kCosine ? r.mlp.total_steps : 0},
+      {"train.train_images", r.train_images},
+      {"the numerics version", kNumericsVersion}};
 }
 
 // Bytes of the state of `layers` after the header.

@@ -63,8 +63,8 @@ model::StepFolds step_folds(const spec::DeviceSpec& p, const model::MlpConfig& c
 }
 
 DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init,
-                     bool keep_gradients)
-    : drv_(drv), cfg_(cfg), keep_gradients_(keep_gradients) {
+                     bool keep_gradients, std::uint64_t first_step)
+    : drv_(drv), cfg_(cfg), keep_gradients_(keep_gradients), step_(first_step) {
   cfg_.validate();
   if (drv.params().datapath != model::Datapath::kBf16)
     throw std::invalid_argument("DeviceMlp: training needs the bf16 datapath");
@@ -111,6 +111,7 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
                                 " x " + std::to_string(cfg_.layers[0]) + " with one label per row");
   StepStats st;
   const std::size_t L = layers_.size();
+  const float lr = cfg_.lr_at(step_++);
   forward(x, st.forward);
   // Loss on the host: the logits out, their gradient back in.
   const model::AccMatrix zl = get32(drv_, layers_[L - 1].z);
@@ -129,7 +130,7 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
     u.b32 = &y.b32;
     u.vw = mom ? &y.vw : nullptr;
     u.vb = mom ? &y.vb : nullptr;
-    u.lr = cfg_.lr;
+    u.lr = lr;
     u.momentum = cfg_.momentum;
     u.keep_gradients = keep_gradients_;
     mark("backward", l, true);

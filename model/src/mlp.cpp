@@ -74,6 +74,48 @@ void MlpConfig::validate(const std::string& prefix) const {
   }
   validate_rates(lr, momentum, prefix);
   if (batch < 1 || batch > kMaxBatch) bad_field(prefix + "batch", batch, "1.." + n(kMaxBatch));
+  if (warmup_steps > kMaxSteps)
+    bad_field(prefix + "warmup_steps", warmup_steps, "0.." + n(kMaxSteps));
+  if (step_size < 1 || step_size > kMaxSteps)
+    bad_field(prefix + "step_size", step_size, "1.." + n(kMaxSteps));
+  if (!(gamma > 0.0f && gamma <= 1.0f)) bad_field(prefix + "gamma", gamma, "(0, 1]");
+  if (!(lr_min >= 0.0f && lr_min <= lr))
+    bad_field(prefix + "lr_min", lr_min, "[0, lr = " + std::to_string(lr) + "]");
+  if (total_steps > kMaxSteps) bad_field(prefix + "total_steps", total_steps, "0.." + n(kMaxSteps));
+}
+
+const char* to_string(LrSchedule s) {
+  switch (s) {
+    case LrSchedule::kConstant:
+      return "constant";
+    case LrSchedule::kStep:
+      return "step";
+    case LrSchedule::kCosine:
+      return "cosine";
+  }
+  return "?";
+}
+
+std::optional<LrSchedule> parse_lr_schedule(std::string_view name) {
+  for (LrSchedule s : {LrSchedule::kConstant, LrSchedule::kStep, LrSchedule::kCosine})
+    if (name == to_string(s)) return s;
+  return std::nullopt;
+}
+
+float MlpConfig::lr_at(std::uint64_t t) const {
+  const double base = lr;
+  if (t < warmup_steps) return static_cast<float>(base * double(t + 1) / double(warmup_steps));
+  const std::uint64_t u = t - warmup_steps;
+  double r = base;
+  if (schedule == LrSchedule::kStep) {
+    r = base * std::pow(double(gamma), double(u / step_size));
+  } else if (schedule == LrSchedule::kCosine) {
+    const std::uint64_t T =
+        std::max<std::uint64_t>(1, total_steps > warmup_steps ? total_steps - warmup_steps : 0);
+    const double x = double(std::min(u, T)) / double(T);
+    r = double(lr_min) + (base - double(lr_min)) * (1.0 + std::cos(M_PI * x)) / 2.0;
+  }
+  return static_cast<float>(r);
 }
 
 void MlpConfig::validate_rates(double lr, double momentum, const std::string& prefix) {
@@ -211,7 +253,7 @@ void ReferenceMlp::backward(const RowMatrixXf& dlogits) {
 }
 
 void ReferenceMlp::step() {
-  const float lr = config_.lr;
+  const float lr = config_.lr_at(steps_++);
   const float mu = config_.momentum;
   for (std::size_t l = 0; l < num_layers(); ++l) {
     if (mu > 0.0f) {

@@ -76,8 +76,9 @@ std::string first_difference(const MlpTrace& a, const MlpTrace& b) {
   return "";
 }
 
-float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
+float mlp_step(MlpState& s, const MlpConfig& cfg, std::uint64_t step, const RawMatrix& x,
                std::span<const std::uint8_t> labels, const StepFolds& folds, MlpTrace* trace) {
+  const float lr = cfg.lr_at(step);
   const std::size_t L = s.w32.size();
   if (static_cast<std::size_t>(x.rows()) != labels.size())
     throw std::invalid_argument("mlp_step: " + std::to_string(x.rows()) + " rows but " +
@@ -113,16 +114,16 @@ float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
       trace->db[l] = g.db;
     }
     if (cfg.momentum > 0) {
-      SgdStep w = sgd_momentum_update(s.w32[l], g.dw, s.vw[l], cfg.lr, cfg.momentum);
-      SgdStep b = sgd_momentum_update(s.b32[l], g.db, s.vb[l], cfg.lr, cfg.momentum);
+      SgdStep w = sgd_momentum_update(s.w32[l], g.dw, s.vw[l], lr, cfg.momentum);
+      SgdStep b = sgd_momentum_update(s.b32[l], g.db, s.vb[l], lr, cfg.momentum);
       s.w32[l] = std::move(w.w32);
       s.vw[l] = std::move(w.v);
       s.wbf[l] = std::move(w.wbf);
       s.b32[l] = std::move(b.w32);
       s.vb[l] = std::move(b.v);
     } else {
-      SgdStep w = sgd_update(s.w32[l], g.dw, cfg.lr);
-      SgdStep b = sgd_update(s.b32[l], g.db, cfg.lr);
+      SgdStep w = sgd_update(s.w32[l], g.dw, lr);
+      SgdStep b = sgd_update(s.b32[l], g.db, lr);
       s.w32[l] = std::move(w.w32);
       s.wbf[l] = std::move(w.wbf);
       s.b32[l] = std::move(b.w32);

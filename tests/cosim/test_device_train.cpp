@@ -24,10 +24,22 @@ namespace {
 
 using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
-TEST(DeviceTraining, CheckedStepsOnTheRtlCore) {
+// 20 checked steps per learning-rate schedule: constant with momentum, step
+// decay, cosine after a linear warm-up (the rate changes every step).
+struct ScheduleCase {
+  const char* name;
+  model::LrSchedule schedule;
+  std::uint64_t warmup;
+  float momentum;
+};
+
+class DeviceTraining : public ::testing::TestWithParam<ScheduleCase> {};
+
+TEST_P(DeviceTraining, CheckedStepsOnTheRtlCore) {
   if (!host::fashion_mnist_installed())
     GTEST_SKIP() << "dataset-fashion-mnist is not installed (" << host::kFashionMnistDir
                  << "); ./sasim installs it";
+  const ScheduleCase sc = GetParam();
   const int steps = 20;
   sasim::mem::test::fresh_systemc();
   cosim::DeviceConfig dc;
@@ -37,7 +49,16 @@ TEST(DeviceTraining, CheckedStepsOnTheRtlCore) {
   host::Driver drv(dev);
   model::MlpConfig cfg;  // 784-128-10, batch 32
   cfg.lr = 0.01f;
-  cfg.momentum = 0.9f;
+  cfg.momentum = sc.momentum;
+  cfg.schedule = sc.schedule;
+  cfg.warmup_steps = sc.warmup;
+  cfg.step_size = 6;
+  cfg.gamma = 0.5f;
+  cfg.lr_min = 0.001f;
+  cfg.total_steps = steps;
+  if (sc.schedule != model::LrSchedule::kConstant || sc.warmup > 0) {
+    EXPECT_NE(cfg.lr_at(0), cfg.lr_at(steps - 1)) << "the schedule does not move";
+  }
   const host::Dataset data = host::load_fashion_mnist(host::Split::kTrain);
   const std::vector<std::size_t> order = host::shuffled_order(data.count, 7, 0);
   model::MlpState gold = model::mlp_init(cfg);
@@ -51,7 +72,8 @@ TEST(DeviceTraining, CheckedStepsOnTheRtlCore) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     model::MlpTrace gt;
-    const float gold_loss = model::mlp_step(gold, cfg, x, b.labels, folds, &gt);
+    const float gold_loss =
+        model::mlp_step(gold, cfg, std::uint64_t(step), x, b.labels, folds, &gt);
     std::printf("step %2d loss %.4f cycles fwd %llu dX %llu dW+upd %llu, %.2f s\n", step, st.loss,
                 static_cast<unsigned long long>(st.forward.cycles),
                 static_cast<unsigned long long>(st.data_grad.cycles),
@@ -61,5 +83,12 @@ TEST(DeviceTraining, CheckedStepsOnTheRtlCore) {
     ASSERT_EQ(model::first_difference(mlp.state(), gold), "") << "step " << step;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Schedules, DeviceTraining,
+    ::testing::Values(ScheduleCase{"constant_momentum", model::LrSchedule::kConstant, 0, 0.9f},
+                      ScheduleCase{"step", model::LrSchedule::kStep, 0, 0.0f},
+                      ScheduleCase{"cosine_warmup", model::LrSchedule::kCosine, 5, 0.5f}),
+    [](const ::testing::TestParamInfo<ScheduleCase>& i) { return std::string(i.param.name); });
 
 }  // namespace

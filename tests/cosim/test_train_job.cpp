@@ -29,7 +29,8 @@ using ::testing::ThrowsMessage;
 app::Config config(const std::string& name, const std::string& extra) {
   return app::parse_config(
       "core: {rows: 16, cols: 16, datapath: bf16, spad_rows: 8192, acc_rows: 1024}\n"
-      "train: {layers: [784, 16, 10], batch: 32, test_images: 40, check: true" +
+      "train: {layers: [784, 16, 10], batch: 32, test_images: 40, check: true, schedule: step, "
+      "step_size: 1, gamma: 0.8" +
           extra + "}\nrun: {out_dir: " + std::string(SASIM_BINARY_DIR) + "/train_out}\n",
       name + ".yaml");
 }
@@ -75,6 +76,12 @@ TEST_F(TrainJobOnData, CheckedRunResumesFromItsCheckpoint) {
   }
   EXPECT_LE(four.stats.at("step_bound").at("fraction_of_bound").get<double>(), 1.0);
   EXPECT_EQ(four.stats.at("losses").size(), 4u);
+  // The step schedule decays the rate every step (0.01 * 0.8^3 at step 3);
+  // the resumed run below must pick it up at its checkpoint's step.
+  EXPECT_EQ(four.stats.at("lr_schedule").at("last_lr").get<double>(),
+            static_cast<double>(app::mlp_config(four_cfg).lr_at(3)));
+  EXPECT_LT(four.stats.at("lr_schedule").at("last_lr").get<double>(),
+            four.stats.at("lr_schedule").at("first_lr").get<double>());
 
   sasim::mem::test::fresh_systemc();
   const app::TrainJobResult two = app::train_job(config("two", ", steps: 2"), progress);

@@ -46,8 +46,8 @@ def check_checkpoint(path):
     b = open(path, "rb").read()
     if len(b) < 36 or b[:8] != b"SASIMCKP":
         return f"{len(b)} bytes, no SASIMCKP header"
-    if struct.unpack("<Q", b[8:16])[0] != 2:
-        return "format version is not 2"
+    if struct.unpack("<Q", b[8:16])[0] != 3:
+        return "format version is not 3"
     if zlib.crc32(b[:-4]) != struct.unpack("<I", b[-4:])[0]:
         return "CRC-32 mismatch"
     return None

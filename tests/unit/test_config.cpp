@@ -97,6 +97,33 @@ TEST(Config, BadChoicesListAllowedValues) {
             "t.yaml: gemm.operands: 'zeros' is not allowed (allowed uniform, edge, specials)");
 }
 
+// The learning-rate schedule's keys: read into model::MlpConfig (the cosine
+// length is the run's steps), and each bad value named with its range.
+TEST(Config, LearningRateScheduleKeys) {
+  const app::Config c = app::parse_config(
+      "train: {lr: 0.2, schedule: cosine, warmup_steps: 5, lr_min: 0.01, steps: 300}\n", "s.yaml");
+  const sasim::model::MlpConfig m = app::mlp_config(c);
+  EXPECT_EQ(m.schedule, sasim::model::LrSchedule::kCosine);
+  EXPECT_EQ(m.warmup_steps, 5u);
+  EXPECT_EQ(m.lr_min, 0.01f);
+  EXPECT_EQ(m.total_steps, 300u);
+  const app::Config e = app::parse_config(
+      "train: {schedule: step, step_size: 7, gamma: 0.5, epochs: 2, train_images: 640}\n",
+      "e.yaml");
+  EXPECT_EQ(app::mlp_config(e).total_steps, 40u);  // 2 epochs of 640 / 32
+  EXPECT_EQ(app::mlp_config(e).step_size, 7u);
+  EXPECT_EQ(app::parse_config(app::to_yaml(c), "s.yaml").train.schedule,
+            sasim::model::LrSchedule::kCosine);
+  EXPECT_EQ(error_of("train: {schedule: linear}"),
+            "t.yaml: train.schedule: 'linear' is not allowed (allowed constant, step, cosine)");
+  EXPECT_EQ(error_of("train: {gamma: 0}"),
+            "t.yaml: train.gamma: 0 is out of range (allowed (0, 1])");
+  EXPECT_EQ(error_of("train: {step_size: 0}"),
+            "t.yaml: train.step_size: 0 is out of range (allowed 1..100000000)");
+  EXPECT_THAT(error_of("train: {lr: 0.1, lr_min: 0.2}"),
+              HasSubstr("t.yaml: train.lr_min: 0.2 is out of range (allowed [0, lr = 0.1"));
+}
+
 TEST(Config, UnknownKeysAreRejected) {
   EXPECT_EQ(error_of("core: {rowz: 4}"), "t.yaml: core.rowz: unknown key");
   EXPECT_EQ(error_of("cache: {size: 4}"), "t.yaml: cache: unknown key");

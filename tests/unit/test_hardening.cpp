@@ -194,10 +194,10 @@ TEST(Checkpoint, DamageIsNamed) {
   EXPECT_THAT(load, ThrowsMessage<host::CheckpointError>(HasSubstr("truncated")));
   spit(p, "");
   EXPECT_THAT(load, ThrowsMessage<host::CheckpointError>(HasSubstr("not a sasim checkpoint")));
-  std::string v3 = c.bytes;
-  v3[8] = 3;
-  spit(p, reseal(v3));
-  EXPECT_THAT(load, ThrowsMessage<host::CheckpointError>(HasSubstr("format version 3")));
+  std::string v4 = c.bytes;
+  v4[8] = 4;
+  spit(p, reseal(v4));
+  EXPECT_THAT(load, ThrowsMessage<host::CheckpointError>(HasSubstr("format version 4")));
   EXPECT_THAT([&] { host::load_checkpoint((t / "none").string(), c.run, 10); },
               ThrowsMessage<host::CheckpointError>(HasSubstr("does not exist")));
 }

@@ -43,7 +43,8 @@ std::vector<float> checked_steps(const host::Dataset& data, const model::MlpConf
     const model::RawMatrix x = model::to_bf16_input(b.x);
     const host::StepStats st = mlp.step(x, b.labels);
     model::MlpTrace gt;
-    const float gold_loss = model::mlp_step(gold, cfg, x, b.labels, folds, &gt);
+    const float gold_loss =
+        model::mlp_step(gold, cfg, std::uint64_t(step), x, b.labels, folds, &gt);
     EXPECT_EQ(st.loss, gold_loss) << "step " << step;
     EXPECT_EQ(model::first_difference(mlp.state(), gold), "") << "step " << step;
     EXPECT_EQ(model::first_difference(mlp.trace(), gt), "") << "step " << step;
@@ -141,6 +142,44 @@ TEST(MlpTrainer, StepBoundsOfTheDefaultStep) {
   EXPECT_EQ(m.weight_update.write_bytes - b.weight_update.write_bytes, 401408u + 512 + 5120 + 40);
 }
 
+// lr_at against hand-worked values of each schedule, warm-up included.
+TEST(MlpTrainer, LearningRateSchedules) {
+  model::MlpConfig c;
+  c.lr = 0.1f;
+  EXPECT_EQ(c.lr_at(0), 0.1f);
+  EXPECT_EQ(c.lr_at(123456), 0.1f);
+  c.warmup_steps = 4;  // 0.025, 0.05, 0.075, then 0.1
+  EXPECT_EQ(c.lr_at(0), static_cast<float>(0.1f * 1.0 / 4));
+  EXPECT_EQ(c.lr_at(2), static_cast<float>(double(0.1f) * 3 / 4));
+  EXPECT_EQ(c.lr_at(4), 0.1f);
+  c.schedule = model::LrSchedule::kStep;
+  c.step_size = 10;
+  c.gamma = 0.5f;
+  EXPECT_EQ(c.lr_at(4 + 9), 0.1f);                                   // u = 9
+  EXPECT_EQ(c.lr_at(4 + 10), static_cast<float>(double(0.1f) / 2));  // u = 10
+  EXPECT_EQ(c.lr_at(4 + 25), static_cast<float>(double(0.1f) / 4));  // u = 25
+  c.schedule = model::LrSchedule::kCosine;
+  c.lr_min = 0.02f;
+  c.total_steps = 104;          // T = 100 after the warm-up
+  EXPECT_EQ(c.lr_at(4), 0.1f);  // cos 0 = 1
+  EXPECT_EQ(c.lr_at(54), static_cast<float>(double(0.02f) + (double(0.1f) - 0.02f) / 2));
+  EXPECT_EQ(c.lr_at(104), 0.02f);  // the end, and after it
+  EXPECT_EQ(c.lr_at(500), 0.02f);
+  EXPECT_GT(c.lr_at(30), c.lr_at(31));
+  // Ranges.
+  model::MlpConfig bad = c;
+  bad.gamma = 0.0f;
+  EXPECT_THROW(bad.validate(), std::invalid_argument);
+  bad = c;
+  bad.lr_min = 0.2f;
+  EXPECT_THROW(bad.validate(), std::invalid_argument);
+  bad = c;
+  bad.step_size = 0;
+  EXPECT_THROW(bad.validate(), std::invalid_argument);
+  EXPECT_EQ(model::parse_lr_schedule("cosine"), model::LrSchedule::kCosine);
+  EXPECT_FALSE(model::parse_lr_schedule("Cosine").has_value());
+}
+
 // The comparison the checked runs rely on finds a single flipped bit in
 // every tensor of a state and of a trace, and a shape mismatch.
 TEST(MlpTrainer, FirstDifferenceFindsEveryTensor) {
@@ -171,7 +210,7 @@ TEST(MlpTrainer, FirstDifferenceFindsEveryTensor) {
   const model::Batch b = host::make_batch(data, order, 0, cfg.batch);
   model::MlpState g = s;
   model::MlpTrace tr;
-  model::mlp_step(g, cfg, model::to_bf16_input(b.x), b.labels, {4, 4}, &tr);
+  model::mlp_step(g, cfg, 0, model::to_bf16_input(b.x), b.labels, {4, 4}, &tr);
   EXPECT_EQ(model::first_difference(tr, tr), "");
   const auto flip_trace = [&](auto member, std::size_t l, const char* want) {
     model::MlpTrace t = tr;

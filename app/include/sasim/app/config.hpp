@@ -55,8 +55,16 @@ struct TrafficConfig {
 // The training job (`sasim train`, app/include/sasim/app/train_job.hpp).
 struct TrainConfig {
   std::vector<unsigned> layers{784, 128, 10};  // inputs, hidden..., classes
-  double lr = 0.01;
+  double lr = 0.01;                            // the base (peak) learning rate of the schedule
   double momentum = 0.9;
+  // The learning-rate schedule (model::MlpConfig::lr_at): constant, step
+  // (x gamma every step_size steps) or cosine (to lr_min over the run), after
+  // warmup_steps of linear warm-up.
+  model::LrSchedule schedule = model::LrSchedule::kConstant;
+  std::uint64_t warmup_steps = 0;
+  std::uint64_t step_size = 1000;
+  double gamma = 0.1;
+  double lr_min = 0.0;
   unsigned batch = 32;
   std::uint64_t steps = 0;  // steps of the whole run (0: `epochs` passes over the training images)
   unsigned epochs = 1;

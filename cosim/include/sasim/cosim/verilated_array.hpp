@@ -68,7 +68,7 @@ class VerilatedArray final : public ArrayModel {
     top_->out_ready_i = 1;
     top_->dataflow_i = 0;
     v_.reset();
-    v_.check(spec::array_name(spec_), 0);
+    v_.check([this] { return spec::array_name(spec_); }, 0);
     cycle_ = 0;
   }
 
@@ -97,7 +97,7 @@ class VerilatedArray final : public ArrayModel {
   void settle() override {
     top_->clk_i = 0;
     v_.eval();
-    v_.check(spec::array_name(spec_), cycle_);
+    v_.check([this] { return spec::array_name(spec_); }, cycle_);
   }
 
   bool pre_ready() const override { return top_->pre_ready_o; }
@@ -112,7 +112,7 @@ class VerilatedArray final : public ArrayModel {
   void tick() override {
     top_->clk_i = 1;
     v_.eval();
-    v_.check(spec::array_name(spec_), cycle_);
+    v_.check([this] { return spec::array_name(spec_); }, cycle_);
     ++cycle_;
   }
   std::uint64_t cycle() const override { return cycle_; }

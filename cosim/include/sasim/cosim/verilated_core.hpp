@@ -142,7 +142,9 @@ class VerilatedCore final : public CoreModel {
     v_.eval();
     check();
   }
-  void check() { v_.check("sa_core (" + spec::core_name(spec_) + ")", cycle_); }
+  void check() {
+    v_.check([this] { return "sa_core (" + spec::core_name(spec_) + ")"; }, cycle_);
+  }
 
   spec::CoreSpec spec_;
   VerilatedTop<VTop> v_;

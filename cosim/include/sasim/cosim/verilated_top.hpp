@@ -82,11 +82,14 @@ struct VerilatedTop {
     eval();
   }
   // Throws RtlError naming `what` and the cycle after an assertion failure.
-  void check(const std::string& what, std::uint64_t cycle) {
+  // Called after every evaluation: `what()` names the model, and is only
+  // called (a string built) when an assertion failed.
+  template <class What>
+  void check(const What& what, std::uint64_t cycle) {
     if (!ctx->gotError()) return;
     ctx->gotError(false);
-    throw RtlError("RTL assertion failed in " + what + " at cycle " + std::to_string(cycle) +
-                   " (see the %Error line above)");
+    throw RtlError("RTL assertion failed in " + std::string(what()) + " at cycle " +
+                   std::to_string(cycle) + " (see the %Error line above)");
   }
 
   std::unique_ptr<VerilatedContext> ctx;

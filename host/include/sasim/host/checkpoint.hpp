@@ -1,11 +1,13 @@
 // Training checkpoints: the training state and the number of steps done, in
 // a file that checks itself.
 //
-// Layout (little endian): "SASIMCKP", u64 format version (2), u64 step, the
+// Layout (little endian): "SASIMCKP", u64 format version (3), u64 step, the
 // fingerprint of the run (u64 layer count, u64 per layer, u64 momentum flag,
-// f32 bits of lr and momentum, u64 batch, seed, training images, numerics
-// version), then per layer w32, b32, wbf (and vw, vb with momentum), and a
-// CRC-32 (zlib) of everything before it.
+// f32 bits of lr and momentum, u64 batch, seed, the learning-rate schedule:
+// u64 kind, warm-up steps, step size, f32 bits of gamma and lr_min (0 where
+// the schedule has no such field), u64 cosine length; training images,
+// numerics version), then per layer w32, b32, wbf (and vw, vb with momentum),
+// and a CRC-32 (zlib) of everything before it.
 //
 // load_checkpoint throws CheckpointError naming the file and what is wrong:
 // missing or unreadable; not a checkpoint; another format version; truncated or

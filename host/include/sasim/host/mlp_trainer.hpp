@@ -66,9 +66,11 @@ class DeviceMlp {
   // Throws std::invalid_argument for a non-bf16 device or a state whose shapes
   // do not match cfg, DeviceOutOfMemory when it does not fit.
   // With keep_gradients every step also writes dW and db to device memory
-  // (for trace(); the fused weight update needs neither otherwise).
+  // (for trace(); the fused weight update needs neither otherwise). The first
+  // step() is step `first_step` of the run (the learning-rate schedule,
+  // cfg.lr_at; a resumed run starts at its checkpoint's step).
   DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init,
-            bool keep_gradients = false);
+            bool keep_gradients = false, std::uint64_t first_step = 0);
 
   // Called before (begin) and after each part of a step or an inference:
   // ("forward", layer), ("backward", layer) (the data gradient),
@@ -76,8 +78,10 @@ class DeviceMlp {
   using PhaseHook = std::function<void(const char* phase, std::size_t layer, bool begin)>;
   void set_phase_hook(PhaseHook hook) { hook_ = std::move(hook); }
 
-  // One training step on x (cfg.batch rows of bf16 inputs) and its labels.
+  // One training step on x (cfg.batch rows of bf16 inputs) and its labels,
+  // at the learning rate cfg.lr_at(next_step()).
   StepStats step(const model::RawMatrix& x, std::span<const std::uint8_t> labels);
+  std::uint64_t next_step() const { return step_; }
 
   // Inference on the device: the forward pass of x (cfg.batch rows) and the
   // fp32 logits read back (cfg.batch x classes, binary32 bits).
@@ -104,6 +108,7 @@ class DeviceMlp {
   PhaseHook hook_;
   model::MlpConfig cfg_;
   bool keep_gradients_;
+  std::uint64_t step_;
   Tensor x_;
   std::vector<Layer> layers_;
 };

@@ -43,7 +43,10 @@
 #include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "sasim/spec/contract.hpp"
@@ -74,12 +77,35 @@ struct Batch {
 // std::invalid_argument if the view's sizes disagree.
 Batch gather_batch(const SampleView& samples, std::span<const std::size_t> indices);
 
+// The learning rate of step t (0-based) of a run (MlpConfig::lr_at):
+//   warm-up (t < W = warmup_steps): lr * (t + 1) / W;
+//   then, with u = t - W:
+//     constant: lr
+//     step:     lr * gamma^floor(u / step_size)
+//     cosine:   lr_min + (lr - lr_min) * (1 + cos(pi * min(u, T) / T)) / 2,
+//               T = max(1, total_steps - W)
+// computed in double and rounded once to binary32, the rate every trainer
+// (device, golden, fp32 reference) uses in that step.
+enum class LrSchedule { kConstant, kStep, kCosine };
+const char* to_string(LrSchedule s);
+std::optional<LrSchedule> parse_lr_schedule(std::string_view name);
+
 struct MlpConfig {
   std::vector<unsigned> layers{784, 128, 10};  // n_0 (inputs) ... n_L (classes)
-  float lr = 0.1f;
+  float lr = 0.1f;                             // the base (peak) learning rate
   float momentum = 0.0f;
   unsigned batch = 32;
   std::uint64_t seed = 1;
+  LrSchedule schedule = LrSchedule::kConstant;
+  std::uint64_t warmup_steps = 0;  // 0..kMaxSteps
+  std::uint64_t step_size = 1;     // step: 1..kMaxSteps
+  float gamma = 0.1f;              // step: (0, 1]
+  float lr_min = 0.0f;             // cosine: [0, lr]
+  std::uint64_t total_steps = 0;   // cosine: the run's steps, 0..kMaxSteps
+
+  static constexpr std::uint64_t kMaxSteps = 100'000'000;
+  // The learning rate of step t.
+  float lr_at(std::uint64_t t) const;
 
   static constexpr std::size_t kMaxLayers = 16;  // entries of `layers`
   static constexpr unsigned kMaxWidth = 4096;    // features of a layer
@@ -92,7 +118,7 @@ struct MlpConfig {
   // Throws std::invalid_argument naming the field (after `prefix`), its value
   // and the allowed range: layers has 2..kMaxLayers entries, each
   // 1..kMaxWidth, the last (classes) at most kMaxClasses; lr and momentum as
-  // validate_rates; batch 1..kMaxBatch.
+  // validate_rates; batch 1..kMaxBatch; the schedule's fields as above.
   void validate(const std::string& prefix = "mlp.") const;
   // The one range check of the optimizer's rates, for the values as written
   // (a config's doubles) and as the binary32 the optimizer uses (1e-300 is 0
@@ -145,10 +171,13 @@ class ReferenceMlp {
   // gradients (all of them overwritten). Throws std::logic_error without a
   // matching forward().
   void backward(const RowMatrixXf& dlogits);
-  // One parameter update from the current gradients (see the header comment).
+  // One parameter update from the current gradients (see the header comment)
+  // with the learning rate of the next step of the schedule (lr_at of the
+  // number of steps taken so far).
   void step();
   // forward + loss_and_grad + backward + step on one batch; returns its loss.
   float train_batch(const RowMatrixXf& x, std::span<const std::uint8_t> labels);
+  std::uint64_t steps_taken() const { return steps_; }
 
   // One epoch: the images `order` (indices into samples, any length) in
   // consecutive batches of config().batch, the last one possibly smaller.
@@ -174,6 +203,7 @@ class ReferenceMlp {
   std::vector<RowMatrixXf> weights_, dweights_, vweights_;
   std::vector<Eigen::RowVectorXf> biases_, dbiases_, vbiases_;
   std::vector<RowMatrixXf> acts_, douts_;
+  std::uint64_t steps_ = 0;  // step() calls so far
 };
 
 }  // namespace sasim::model

@@ -62,9 +62,10 @@ struct StepFolds {
   Eigen::Index k_fold = 0, dw_fold = 0;
 };
 
-// One training step; returns the mean loss. `trace`, when given, receives the
+// Step `step` (0-based, for the learning-rate schedule: cfg.lr_at(step)) of
+// a run; returns the mean loss. `trace`, when given, receives the
 // intermediates.
-float mlp_step(MlpState& s, const MlpConfig& cfg, const RawMatrix& x,
+float mlp_step(MlpState& s, const MlpConfig& cfg, std::uint64_t step, const RawMatrix& x,
                std::span<const std::uint8_t> labels, const StepFolds& folds,
                MlpTrace* trace = nullptr);
 
