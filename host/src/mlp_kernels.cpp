@@ -79,19 +79,20 @@ void emit_bias_act(std::vector<isa::Instruction>& prog, const BiasBlock& b, Matr
                                     y.addr + b.r0 * y.stride + b.c0 * 2, y.stride}));
 }
 
-// `base` limited to the first acc_rows / regions accumulator rows and the
-// scratchpad rows below the last such many: the regions of a block's
-// epilogue lie acc_rows / regions rows apart, its staging rows at
-// spad_rows - acc_rows / regions + the block's accumulator row.
+// `base` limited to the first Q = min(acc_rows / regions, spad_rows / 2)
+// accumulator rows and the scratchpad rows below the last Q: the regions of a
+// block's epilogue lie Q rows apart, its staging rows at spad_rows - Q + the
+// block's accumulator row.
 GemmOptions epilogue_options(const spec::DeviceSpec& p, std::uint64_t regions, GemmOptions base,
                              const char* what) {
-  const std::uint64_t Q = std::min<std::uint64_t>(p.acc_rows, isa::kSramRowSpan) / regions;
   const std::uint64_t S = std::min<std::uint64_t>(p.spad_rows, isa::kSramRowSpan);
-  if (Q == 0 || S <= Q) {
-    throw std::invalid_argument(
-        std::string(what) + ": the accumulator (" + std::to_string(p.acc_rows) + " rows) needs " +
-        std::to_string(regions) + " regions of at least one row and the scratchpad (" +
-        std::to_string(p.spad_rows) + " rows) more rows than one region");
+  const std::uint64_t Q =
+      std::min(std::min<std::uint64_t>(p.acc_rows, isa::kSramRowSpan) / regions, S / 2);
+  if (Q == 0) {
+    throw std::invalid_argument(std::string(what) + ": needs at least " + std::to_string(regions) +
+                                " accumulator rows and 2 scratchpad rows (the core has " +
+                                std::to_string(p.acc_rows) + " and " + std::to_string(p.spad_rows) +
+                                ")");
   }
   base.acc_rows = Q;
   base.spad_rows = S - Q;

@@ -125,6 +125,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, DenseForward,
                          ::testing::Values(Case{4, 4, 512, 256, 1, 1, 1, true},
                                            Case{4, 4, 512, 256, 13, 29, 37, true},
                                            Case{4, 4, 512, 16, 45, 17, 9, false},  // 6 chunks
+                                           Case{4, 4, 16, 256, 13, 29, 37, true},  // spad < acc / 2
                                            Case{16, 16, 8192, 1024, 32, 784, 128, true},
                                            Case{16, 16, 8192, 1024, 32, 128, 10, false}));
 
@@ -321,7 +322,7 @@ TEST_P(DenseBackward, BitExactAgainstGolden) {
   // dW runs on OS over the whole batch when it fits (weight_gradient_fold).
   const auto dw_fold =
       static_cast<Eigen::Index>(host::weight_gradient_fold(p, static_cast<std::uint64_t>(c.m)));
-  EXPECT_EQ(dw_fold, std::min<Eigen::Index>(c.m, (c.spad - c.acc / 3) / 2));
+  EXPECT_EQ(dw_fold, std::min<Eigen::Index>(c.m, (c.spad - std::min(c.acc / 3, c.spad / 2)) / 2));
   const model::DenseGrads g = model::dense_backward(x, w, dy, c.relu ? &z : nullptr, fold, dw_fold);
   EXPECT_TRUE(same_bits(get_acc(drv, tdy), g.dz)) << "dZ (in place over dy), seed " << seed;
   EXPECT_TRUE(same_bits(get_acc(drv, tdw), g.dw)) << "dW, seed " << seed;
@@ -341,6 +342,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BackwardCase{4, 4, 512, 256, 13, 29, 37, false, false},
                       BackwardCase{4, 4, 512, 16, 45, 17, 9, true, true},   // 6 chunks
                       BackwardCase{4, 4, 512, 256, 7, 600, 3, true, true},  // K > spad / 2
+                      BackwardCase{4, 4, 16, 256, 19, 13, 7, true, true},   // dW fold 4 < M
                       BackwardCase{16, 16, 8192, 1024, 32, 784, 128, true, false},
                       BackwardCase{16, 16, 8192, 1024, 32, 128, 10, false, true}));
 
@@ -550,17 +552,21 @@ TEST(GemmSgd, RejectsWhatItCannotPlan) {
   EXPECT_THROW(
       host::gemm_sgd_program(p, Dataflow::kIs, 4, 4, 4, m, m, m, false, m, {}, 0.1f, {}, 0.0f, {}),
       std::invalid_argument);
-  // Three accumulator regions of at least a row, and scratchpad rows beyond one.
+  // Three accumulator regions of at least a row, and two scratchpad rows.
   spec::DeviceSpec small = p;
   small.acc_rows = 2;
   EXPECT_THROW(host::gemm_sgd_options(small, {}), std::invalid_argument);
   small = p;
   small.acc_rows = 16;
-  small.spad_rows = 4;
+  small.spad_rows = 1;
   EXPECT_THROW(host::gemm_sgd_options(small, {}), std::invalid_argument);
   const host::GemmOptions o = host::gemm_sgd_options(p, {});
   EXPECT_EQ(o.acc_rows, 256u / 3);
   EXPECT_EQ(o.spad_rows, 512u - 256u / 3);
+  // A scratchpad smaller than a third of the accumulator: half of it stages.
+  small.spad_rows = 8;
+  EXPECT_EQ(host::gemm_sgd_options(small, {}).acc_rows, 4u);
+  EXPECT_EQ(host::gemm_sgd_options(small, {}).spad_rows, 4u);
   // The weight gradient's fold: the whole batch when it fits in half the
   // scratchpad the GEMM may use.
   EXPECT_EQ(host::weight_gradient_fold(p, 32), 32u);

@@ -28,13 +28,14 @@ std::vector<isa::Instruction> bias_act_program(const spec::DeviceSpec& p, std::u
 
 // bias_act_program fused into the GEMM z = x * w (WS, gemm_program with
 // `base`'s zero region): each finished accumulator block of z, in rows [a, a
-// + m), takes the bias block into rows a + Q (Q = acc_rows / 2, the GEMM
-// planning within the first Q rows and spad_rows - Q scratchpad rows), then
+// + m), takes the bias block into rows a + Q (Q = min(acc_rows / 2,
+// spad_rows / 2), the GEMM planning within the first Q accumulator rows and
+// spad_rows - Q scratchpad rows), then
 // ADD_ROW, STORE z, RELU, TO_BF16 (staged in scratchpad rows spad_rows - Q +
 // a), STORE y as bias_act_program does: the same numbers, bit for bit, with z
 // written once and never read back. Throws std::invalid_argument as
-// gemm_program, for the int8 datapath and for an accumulator below 2 rows or
-// a scratchpad not above half of it.
+// gemm_program, for the int8 datapath and for fewer than 2 accumulator or 2
+// scratchpad rows.
 std::vector<isa::Instruction> dense_forward_program(const spec::DeviceSpec& p, std::uint64_t M,
                                                     std::uint64_t K, std::uint64_t N, MatrixRef x,
                                                     MatrixRef w, MatrixRef bias, MatrixRef z,
@@ -184,8 +185,9 @@ std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std:
 // B: K x C bf16, G: R x C fp32) where each finished accumulator block of G,
 // instead of being stored, is (store_g: also stored to g, then) the gradient
 // of an sgd_update_program block on w32, wbf and v (R x C). The GEMM plans
-// within gemm_sgd_options (Q = acc_rows / 3 accumulator rows, spad_rows - Q
-// scratchpad rows); the block in accumulator rows [a, a + m) takes w32 (and v)
+// within gemm_sgd_options (Q = min(acc_rows / 3, spad_rows / 2) accumulator
+// rows, spad_rows - Q scratchpad rows); the block in accumulator rows [a, a +
+// m) takes w32 (and v)
 // into rows a + Q (a + Q, a + 2Q) and stages its bf16 copy in scratchpad rows
 // spad_rows - Q + a. The numbers are those of the GEMM (with its fold under
 // these limits) followed by sgd_update, bit for bit; the gradient never
@@ -199,14 +201,13 @@ std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model:
                                                const GemmOptions& base);
 
 // `base` with gemm_sgd_program's SRAM limits (and no epilogue).
-// std::invalid_argument when the accumulator has fewer than 3 rows or the
-// scratchpad not more than a third of them.
+// std::invalid_argument with fewer than 3 accumulator or 2 scratchpad rows.
 GemmOptions gemm_sgd_options(const spec::DeviceSpec& p, GemmOptions base);
 
 // The fold of the weight gradient dW = X^T dZ (M = the batch): weight_backward
 // runs it on OS from X itself (a_transposed) within gemm_sgd_options, with or
 // without the fused update, so one reduction of the whole batch when it fits
-// (min(M, (spad_rows - acc_rows / 3) / 2, 4095)).
+// (min(M, (spad_rows - Q) / 2, 4095), Q as gemm_sgd_options).
 std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M);
 
 // w32 -= lr * g on the device (fp32 R x C, vector-unit rounding), then wbf =
