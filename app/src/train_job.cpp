@@ -281,11 +281,6 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     j["bound"] = bound_json(b, total, ph.run.cycles);
     return j;
   };
-  host::PhaseBound step_bound;
-  step_bound.compute_cycles = bounds.forward.compute_cycles + bounds.data_grad.compute_cycles +
-                              bounds.weight_update.compute_cycles;
-  step_bound.memory_cycles = bounds.forward.memory_cycles + bounds.data_grad.memory_cycles +
-                             bounds.weight_update.memory_cycles;
   r.stats = {
       {"config", cfg.name},
       {"layers", t.layers},
@@ -314,7 +309,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
         {"weight_update", with_bound(wupd, bounds.weight_update)},
         {"inference", inf.json(pes, cfg)}}},
       {"training_cycles", cycles},
-      {"step_bound", bound_json(step_bound, total, cycles)},
+      {"step_bound", bound_json(bounds.step(), total, cycles)},
       {"training_simulated_us", train_sim_us},
       {"wall_seconds_training", train_secs},
       {"wall_seconds_per_step", total ? train_secs / double(total) : 0.0},

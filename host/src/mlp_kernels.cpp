@@ -38,17 +38,17 @@ isa::Instruction relay_vec() {
   return isa::encode_vec({isa::VecOp::kCopy, isa::Sram::kAcc, 0, 0, 0, 1, 0});
 }
 
-// Accumulator rows [0, m) (fp32) rounded to bf16 into scratchpad rows [0, m)
-// and stored as m x cw bf16 elements at `at` (row pitch `stride`).
+// Accumulator rows [acc, acc + m) (fp32) rounded to bf16 into scratchpad rows
+// [stage, stage + m) and stored as m x cw bf16 elements at `at` (row pitch
+// `stride`).
 void push_to_bf16(std::vector<isa::Instruction>& prog, std::uint64_t m, std::uint64_t cw,
-                  std::uint64_t at, std::uint64_t stride) {
-  prog.push_back(isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, 0, 0, 0, u32(m), 0}));
-  prog.push_back(isa::encode_store({isa::Sram::kSpad, false, 0, u32(m), u32(cw), at, stride}));
+                  std::uint64_t at, std::uint64_t stride, std::uint64_t acc = 0,
+                  std::uint64_t stage = 0) {
+  prog.push_back(
+      isa::encode_vec({isa::VecOp::kToBf16, isa::Sram::kSpad, u32(acc), 0, u32(stage), u32(m), 0}));
+  prog.push_back(
+      isa::encode_store({isa::Sram::kSpad, false, u32(stage), u32(m), u32(cw), at, stride}));
 }
-
-}  // namespace
-
-namespace {
 
 // The rows of a block the bias/activation pass works on: z (m x cw fp32) in
 // accumulator rows [acc, acc + m), the bias rows `stride` rows further, the
@@ -73,10 +73,7 @@ void emit_bias_act(std::vector<isa::Instruction>& prog, const BiasBlock& b, Matr
     prog.push_back(isa::encode_vec(
         {isa::VecOp::kRelu, isa::Sram::kAcc, u32(b.acc), 0, u32(b.acc), u32(b.m), 0}));
   }
-  prog.push_back(isa::encode_vec(
-      {isa::VecOp::kToBf16, isa::Sram::kSpad, u32(b.acc), 0, u32(b.stage), u32(b.m), 0}));
-  prog.push_back(isa::encode_store({isa::Sram::kSpad, false, u32(b.stage), u32(b.m), u32(b.cw),
-                                    y.addr + b.r0 * y.stride + b.c0 * 2, y.stride}));
+  push_to_bf16(prog, b.m, b.cw, y.addr + b.r0 * y.stride + b.c0 * 2, y.stride, b.acc, b.stage);
 }
 
 // `base` limited to the first Q = min(acc_rows / regions, spad_rows / 2)
@@ -315,8 +312,7 @@ spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, c
   require_bf16(drv.params(), "weight_backward");
   const spec::DeviceSpec& p = drv.params();
   // dW = X^T dZ on OS from X as it is (A^T = X), db = ones(1 x M) dZ on WS.
-  GemmOptions os = gemm_sgd_options(p, drv.gemm_options());
-  os.a_transposed = true;
+  const GemmOptions os = weight_gradient_options(p, drv.gemm_options());
   Tensor ones = drv.alloc_tensor(1, M, 2);
   const std::vector<std::uint16_t> one(M, 0x3F80);  // bf16 1.0
   drv.copy_in(ones, std::span<const std::uint16_t>(one));
@@ -395,10 +391,7 @@ void emit_sgd(std::vector<isa::Instruction>& prog, const SgdBlock& b, const SgdT
   }
   acc_dma(true, b.g, t.w32);
   if (t.wbf) {
-    prog.push_back(isa::encode_vec(
-        {isa::VecOp::kToBf16, isa::Sram::kSpad, u32(b.g), 0, u32(b.stage), u32(b.m), 0}));
-    prog.push_back(isa::encode_store({isa::Sram::kSpad, false, u32(b.stage), u32(b.m), u32(b.cw),
-                                      at(*t.wbf, 2), t.wbf->stride}));
+    push_to_bf16(prog, b.m, b.cw, at(*t.wbf, 2), t.wbf->stride, b.g, b.stage);
   } else {
     // A later block's LOADs may overwrite the rows this STORE reads.
     prog.push_back(relay_vec());
@@ -451,10 +444,14 @@ GemmOptions gemm_sgd_options(const spec::DeviceSpec& p, GemmOptions base) {
   return epilogue_options(p, 3, std::move(base), "gemm_sgd_program");
 }
 
-std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M) {
-  GemmOptions o;
+GemmOptions weight_gradient_options(const spec::DeviceSpec& p, GemmOptions base) {
+  GemmOptions o = gemm_sgd_options(p, std::move(base));
   o.a_transposed = true;
-  return gemm_program_fold(p, model::Dataflow::kOs, M, gemm_sgd_options(p, o));
+  return o;
+}
+
+std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M) {
+  return gemm_program_fold(p, model::Dataflow::kOs, M, weight_gradient_options(p, {}));
 }
 
 std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model::Dataflow df,

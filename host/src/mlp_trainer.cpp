@@ -21,10 +21,16 @@ model::AccMatrix get32(Driver& d, const Tensor& t) {
 
 }  // namespace
 
-double StepBounds::cycles() const {
-  const double c = forward.compute_cycles + data_grad.compute_cycles + weight_update.compute_cycles;
-  const double m = forward.memory_cycles + data_grad.memory_cycles + weight_update.memory_cycles;
-  return c > m ? c : m;
+PhaseBound StepBounds::step() const {
+  PhaseBound s;
+  for (const PhaseBound* p : {&forward, &data_grad, &weight_update}) {
+    s.macs += p->macs;
+    s.read_bytes += p->read_bytes;
+    s.write_bytes += p->write_bytes;
+    s.compute_cycles += p->compute_cycles;
+    s.memory_cycles += p->memory_cycles;
+  }
+  return s;
 }
 
 StepBounds step_bounds(const model::MlpConfig& cfg, const spec::CoreSpec& core) {

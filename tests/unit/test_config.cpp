@@ -114,6 +114,12 @@ TEST(Config, LearningRateScheduleKeys) {
   EXPECT_EQ(app::mlp_config(e).step_size, 7u);
   EXPECT_EQ(app::parse_config(app::to_yaml(c), "s.yaml").train.schedule,
             sasim::model::LrSchedule::kCosine);
+  // The config's defaults are the model's (the YAML keeps doubles).
+  const app::TrainConfig td;
+  const sasim::model::MlpConfig md;
+  EXPECT_EQ(static_cast<float>(td.gamma), md.gamma);
+  EXPECT_EQ(static_cast<float>(td.lr_min), md.lr_min);
+  EXPECT_EQ(td.step_size, md.step_size);
   EXPECT_EQ(error_of("train: {schedule: linear}"),
             "t.yaml: train.schedule: 'linear' is not allowed (allowed constant, step, cosine)");
   EXPECT_EQ(error_of("train: {gamma: 0}"),

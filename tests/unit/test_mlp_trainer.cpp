@@ -133,7 +133,8 @@ TEST(MlpTrainer, StepBoundsOfTheDefaultStep) {
   EXPECT_EQ(b.weight_update.write_bytes, 401408u + 512 + 200704 + 5120 + 40 + 2560);
   EXPECT_DOUBLE_EQ(b.weight_update.memory_cycles, 610344.0 / 16);
   EXPECT_DOUBLE_EQ(b.forward.compute_cycles, 32.0 * (784 * 128 + 128 * 10) / 256);
-  EXPECT_DOUBLE_EQ(b.cycles(), (262184.0 + 36608.0 + 610344.0) / 16);
+  EXPECT_DOUBLE_EQ(b.step().cycles(), (262184.0 + 36608.0 + 610344.0) / 16);
+  EXPECT_EQ(b.step().macs, b.forward.macs + b.data_grad.macs + b.weight_update.macs);
   // Momentum adds the velocities, read and written once.
   cfg.momentum = 0.9f;
   const host::StepBounds m =

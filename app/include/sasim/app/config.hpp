@@ -60,9 +60,11 @@ struct TrainConfig {
   // The learning-rate schedule (model::MlpConfig::lr_at): constant, step
   // (x gamma every step_size steps) or cosine (to lr_min over the run), after
   // warmup_steps of linear warm-up.
-  model::LrSchedule schedule = model::LrSchedule::kConstant;
-  std::uint64_t warmup_steps = 0;
-  std::uint64_t step_size = 1000;
+  model::LrSchedule schedule = model::MlpConfig{}.schedule;
+  std::uint64_t warmup_steps = model::MlpConfig{}.warmup_steps;
+  std::uint64_t step_size = model::MlpConfig{}.step_size;
+  // As written in YAML (doubles); their binary32 values are MlpConfig's
+  // defaults (tests/unit/test_config.cpp checks it).
   double gamma = 0.1;
   double lr_min = 0.0;
   unsigned batch = 32;

@@ -204,10 +204,12 @@ std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model:
 // std::invalid_argument with fewer than 3 accumulator or 2 scratchpad rows.
 GemmOptions gemm_sgd_options(const spec::DeviceSpec& p, GemmOptions base);
 
-// The fold of the weight gradient dW = X^T dZ (M = the batch): weight_backward
-// runs it on OS from X itself (a_transposed) within gemm_sgd_options, with or
-// without the fused update, so one reduction of the whole batch when it fits
-// (min(M, (spad_rows - Q) / 2, 4095), Q as gemm_sgd_options).
+// The options of the weight gradient dW = X^T dZ: weight_backward runs it on
+// OS from X itself (a_transposed) within gemm_sgd_options, with or without
+// the fused update, so that both give the same numbers.
+GemmOptions weight_gradient_options(const spec::DeviceSpec& p, GemmOptions base);
+// Its fold (M = the batch): one reduction of the whole batch when it fits,
+// min(M, (spad_rows - Q) / 2, 4095), Q as gemm_sgd_options.
 std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M);
 
 // w32 -= lr * g on the device (fp32 R x C, vector-unit rounding), then wbf =

@@ -52,8 +52,9 @@ struct PhaseBound {
 };
 struct StepBounds {
   PhaseBound forward, data_grad, weight_update;
-  // The step's bound: the larger of the summed compute and memory bounds.
-  double cycles() const;
+  // The whole step: the phases' work, bytes and bounds summed (its cycles():
+  // the larger of the summed compute and memory bounds).
+  PhaseBound step() const;
 };
 StepBounds step_bounds(const model::MlpConfig& cfg, const spec::CoreSpec& core);
 

@@ -98,7 +98,7 @@ struct MlpConfig {
   std::uint64_t seed = 1;
   LrSchedule schedule = LrSchedule::kConstant;
   std::uint64_t warmup_steps = 0;  // 0..kMaxSteps
-  std::uint64_t step_size = 1;     // step: 1..kMaxSteps
+  std::uint64_t step_size = 1000;  // step: 1..kMaxSteps
   float gamma = 0.1f;              // step: (0, 1]
   float lr_min = 0.0f;             // cosine: [0, lr]
   std::uint64_t total_steps = 0;   // cosine: the run's steps, 0..kMaxSteps
