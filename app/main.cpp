@@ -12,6 +12,7 @@
 #include "sasim/app/config.hpp"
 #include "sasim/app/mem_job.hpp"
 #include "sasim/app/plots.hpp"
+#include "sasim/app/quantize_job.hpp"
 #include "sasim/app/run_job.hpp"
 #include "sasim/app/sweep.hpp"
 #include "sasim/app/sweep_runner.hpp"
@@ -48,7 +49,7 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
                                       const std::string& usage, std::string config_path,
                                       const char* waves_help, bool resume_option,
                                       bool trace_option) {
-  std::string out_dir, trace, trace_window, engine;
+  std::string out_dir, trace, trace_window, engine, checkpoint;
   std::vector<std::string> overrides;
   bool waves = false, resume = false;
   po::options_description desc(usage);
@@ -68,6 +69,13 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
         "engine", po::value(&engine),
         "rtl | model | check: the verilated core, its cycle model (docs/model.md), or both "
         "compared every cycle (run.engine)");
+  const bool quantize = usage.find("sasim quantize") == 0;
+  if (quantize)
+    desc.add_options()("checkpoint", po::value(&checkpoint),
+                       "FILE: the trained checkpoint to quantize (quantize.checkpoint; default "
+                       "<out>/<name>/checkpoint.bin, where sasim train writes it)")(
+        "engine", po::value(&engine),
+        "rtl | model | check: the verilated int8 core, its cycle model, or both (run.engine)");
   if (resume_option)
     desc.add_options()("resume", po::bool_switch(&resume),
                        "continue from <out>/<name>/checkpoint.bin when it exists (a killed run "
@@ -78,6 +86,7 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
   if (!trace.empty()) overrides.push_back("run.trace_file=" + trace);
   if (!trace_window.empty()) overrides.push_back("run.trace_window=" + trace_window);
   if (!engine.empty()) overrides.push_back("run.engine=" + engine);
+  if (!checkpoint.empty()) overrides.push_back("quantize.checkpoint=" + checkpoint);
   app::Config cfg = app::load_config(config_path, overrides);
   if (waves) cfg.run.waves = true;
   if (!out_dir.empty()) cfg.run.out_dir = out_dir;
@@ -142,6 +151,11 @@ int cmd_job(const std::string& cmd, const std::vector<std::string>& args) {
   if (cmd == "mem")  // synthetic traffic through the memory system
     return job_command({"mem", "configs/memory.yaml", nullptr, "mem_stats.json"}, args,
                        app::mem_job, app::mem_summary);
+  if (cmd == "quantize")  // int8 inference of a trained checkpoint; progress on stderr
+    return job_command(
+        {"quantize", "configs/train.yaml", nullptr, "quantize_report.json"}, args,
+        [](const app::Config& c) { return app::quantize_job(c, std::cerr); },
+        app::quantize_summary);
   // Training on the device (the `train` section); progress on stderr.
   return job_command(
       {"train", "configs/train.yaml", nullptr, "train_report.json"}, args,
@@ -316,6 +330,8 @@ int main(int argc, char** argv) {
       "check)\n"
       "  train [--config FILE] [--out DIR] [--resume] train the MLP on Fashion-MNIST on the "
       "device (configs/train.yaml)\n"
+      "  quantize [--config FILE] [--checkpoint FILE] int8 inference of a trained checkpoint on "
+      "the int8 core, checked against the golden int8 model\n"
       "  mem [--config FILE] [--out DIR]              synthetic traffic through the memory "
       "system\n"
       "  sweep --config FILE [--jobs N] [--out DIR] [--runner local|slurm]\n"
@@ -334,7 +350,8 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
-    if (cmd == "run" || cmd == "array" || cmd == "train" || cmd == "mem") return cmd_job(cmd, args);
+    if (cmd == "run" || cmd == "array" || cmd == "train" || cmd == "mem" || cmd == "quantize")
+      return cmd_job(cmd, args);
     if (cmd == "sweep") return cmd_sweep(args);
     if (cmd == "plot") return cmd_plot(args);
     if (cmd == "variants") {

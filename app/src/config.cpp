@@ -512,6 +512,13 @@ void train_fields(V& v, C& c) {
   v.uint("checkpoint_every", c.checkpoint_every, 0, 100'000'000);
 }
 
+template <typename V, typename C>
+void quantize_fields(V& v, C& c) {
+  v.boolean("after_training", c.after_training);
+  v.uint("calibration_images", c.calibration_images, 1, 60000);
+  v.string("checkpoint", c.checkpoint);
+}
+
 // The whole file, section by section (reading order matters: later ranges
 // depend on earlier values).
 template <typename V, typename C>
@@ -524,6 +531,7 @@ void config_fields(V& v, C& c) {
   v.child("memory", [&](V& s) { memory_fields(s, c.memory); });
   v.child("traffic", [&](V& s) { traffic_fields(s, c.traffic, c.memory.size); });
   v.child("train", [&](V& s) { train_fields(s, c.train); });
+  v.child("quantize", [&](V& s) { quantize_fields(s, c.quantize); });
   v.child("energy", [&](V& s) { energy_fields(s, c.energy); });
   v.child("power", [&](V& s) { power_fields(s, c.power); });
 }

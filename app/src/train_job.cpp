@@ -324,6 +324,32 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   r.stats["energy"] = {{"training", energy_sum(steps)},
                        {"inference", r.stats.at("phases").at("inference").at("energy")}};
   r.stats.update(obs.finish(dir));
+  if (cfg.quantize.after_training) {
+    // int8 inference of the checkpoint just written (sasim quantize): its own
+    // process (one SystemC simulation per process), with this run's effective
+    // config (under a folder of its own so that its name stays this run's).
+    const auto qdir = dir / "quantize";
+    std::filesystem::create_directories(qdir);
+    Config q = cfg;
+    q.quantize.checkpoint = r.checkpoint;
+    q.run.trace_file.clear();
+    q.run.waves = false;
+    const auto qcfg = qdir / (cfg.name + ".yaml");
+    host::write_file_atomic(qcfg, to_yaml(q));
+    const auto log = dir / "quantize.log";
+    std::filesystem::remove(log);  // run_process appends: this run's log only
+    progress << "sasim train: int8 inference of the trained model on the int8 core (log "
+             << log.string() << ")\n";
+    const int rc =
+        cosim::run_process({std::filesystem::read_symlink("/proc/self/exe").string(), "quantize",
+                            "--config", qcfg.string(), "--out", cfg.run.out_dir},
+                           log);
+    if (rc != 0)
+      throw std::runtime_error("quantize.after_training: the int8 inference failed (exit " +
+                               std::to_string(rc) + "; see " + log.string() + ")");
+    r.stats["int8_inference"] = nlohmann::json::parse(
+        host::read_file(dir / "quantize_report.json", std::uint64_t{1} << 30, "quantize report"));
+  }
   if (cfg.power.cap_watts > 0 && cfg.power.compare_uncapped) {
     // The same run without the cap, for the comparison: its own process
     // (one SystemC simulation per process), config and folder.
@@ -332,6 +358,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     u.power.compare_uncapped = false;
     u.run.trace_file.clear();
     u.train.resume.clear();
+    u.quantize.after_training = false;
     const std::string uname = cfg.name + "_uncapped";
     const auto ucfg = dir / (uname + ".yaml");
     host::write_file_atomic(ucfg, to_yaml(u));
@@ -442,6 +469,18 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
                 100.0 * r.device_accuracy, 100.0 * r.reference_accuracy,
                 static_cast<unsigned long long>(j.at("test_images").get<std::uint64_t>()));
   o << line;
+  if (j.contains("int8_inference")) {
+    const auto& q = j.at("int8_inference");
+    const double a8 = q.at("int8_test_accuracy").get<double>();
+    std::snprintf(line, sizeof line,
+                  "  int8 inference   %.2f %% on the int8 core (%+.2f points against the bf16 "
+                  "device), %llu cycles (bf16: %llu), golden int8 model match\n",
+                  100.0 * a8, 100.0 * (a8 - r.device_accuracy),
+                  static_cast<unsigned long long>(q.at("cycles").get<std::uint64_t>()),
+                  static_cast<unsigned long long>(
+                      j.at("phases").at("inference").at("cycles").get<std::uint64_t>()));
+    o << line;
+  }
   std::snprintf(line, sizeof line, "  co-simulation    %.2f s per step, %.0f cycles/s\n",
                 j.at("wall_seconds_per_step").get<double>(),
                 j.at("sim_cycles_per_s").get<double>());

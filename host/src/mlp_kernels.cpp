@@ -138,6 +138,43 @@ std::vector<isa::Instruction> dense_forward_program(const spec::DeviceSpec& p, s
   return gemm_program(p, model::Dataflow::kWs, M, K, N, x, w, z, o);
 }
 
+std::vector<isa::Instruction> int8_dense_program(const spec::DeviceSpec& p, std::uint64_t M,
+                                                 std::uint64_t K, std::uint64_t N, MatrixRef x,
+                                                 MatrixRef w, MatrixRef bias, MatrixRef z,
+                                                 MatrixRef out, std::optional<unsigned> shift,
+                                                 const GemmOptions& base) {
+  if (p.datapath != model::Datapath::kInt8)
+    throw std::invalid_argument("int8_dense_program: needs the int8 datapath");
+  if (shift && *shift > 31)
+    throw std::invalid_argument("int8_dense_program: shift " + std::to_string(*shift) +
+                                " is out of range (allowed 0..31)");
+  GemmOptions o = epilogue_options(p, 2, base, "int8_dense_program");
+  const std::uint64_t Q = o.acc_rows, S0 = o.spad_rows;
+  o.epilogue = [&](const GemmBlock& blk, std::vector<isa::Instruction>& prog) {
+    const std::uint64_t a = blk.acc_row, m = blk.rows, cw = blk.cols;
+    prog.push_back(isa::encode_load(
+        {isa::Sram::kAcc, false, u32(a + Q), u32(m), u32(cw), bias.addr + blk.col0 * 4, 0}));
+    prog.push_back(isa::encode_vec(
+        {isa::VecOp::kAddRow, isa::Sram::kAcc, u32(a), u32(a + Q), u32(a), u32(m), 0}));
+    if (!shift) {
+      prog.push_back(
+          isa::encode_store({isa::Sram::kAcc, false, u32(a), u32(m), u32(cw),
+                             out.addr + blk.row0 * out.stride + blk.col0 * 4, out.stride}));
+      return;
+    }
+    prog.push_back(
+        isa::encode_vec({isa::VecOp::kRelu, isa::Sram::kAcc, u32(a), 0, u32(a), u32(m), 0}));
+    prog.push_back(isa::encode_vec(
+        {isa::VecOp::kToInt8, isa::Sram::kSpad, u32(a), 0, u32(S0 + a), u32(m), 0}));
+    prog.push_back(isa::encode_store({isa::Sram::kSpad, false, u32(S0 + a), u32(m), u32(cw),
+                                      out.addr + blk.row0 * out.stride + blk.col0, out.stride}));
+  };
+  std::vector<isa::Instruction> prog = gemm_program(p, model::Dataflow::kWs, M, K, N, x, w, z, o);
+  prog.insert(prog.begin(), isa::encode_config(shift.value_or(0)));
+  assign_dependencies(p, prog);
+  return prog;
+}
+
 spec::RunResult dense_forward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& bias,
                               const Tensor& z, const Tensor& y, bool relu) {
   if (bias.rows() != 1 || bias.cols() != w.cols() || bias.elem_bytes() != 4 ||

@@ -67,6 +67,7 @@ BASE = {
         "train": {"layers": [784, 8, 10], "lr": 0.1, "momentum": 0.5, "batch": 32,
                   "steps": 1, "train_images": 64, "test_images": 32, "seed": 1,
                   "check": True, "checkpoint_every": 1},
+        "quantize": {"after_training": True, "calibration_images": 50},
     },
 }
 

@@ -81,6 +81,17 @@ struct TrainConfig {
   std::uint64_t checkpoint_every = 100;
 };
 
+// Quantized int8 inference of a trained model (sasim quantize,
+// model/include/sasim/model/quant.hpp): per-tensor scales from the first
+// calibration_images training images, the forward pass on the int8 twin of
+// `core` (the same core with datapath int8), checked against the golden int8
+// model batch by batch.
+struct QuantizeConfig {
+  bool after_training = false;              // sasim train runs it on its checkpoint
+  std::uint64_t calibration_images = 1000;  // the first n of the training split
+  std::string checkpoint;  // sasim quantize: the trained state ("": <out>/<name>/checkpoint.bin)
+};
+
 struct Config {
   std::string name;     // the config file's stem
   std::string source;   // the file it came from
@@ -92,6 +103,7 @@ struct Config {
   mem::MainMemoryConfig memory;
   TrafficConfig traffic;
   TrainConfig train;
+  QuantizeConfig quantize;
   EnergyConfig energy;
   PowerConfig power;
   mem::MemorySystemConfig memory_system() const { return {interconnect, l2, memory}; }

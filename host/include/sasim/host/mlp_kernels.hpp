@@ -49,6 +49,24 @@ std::vector<isa::Instruction> dense_forward_program(const spec::DeviceSpec& p, s
 spec::RunResult dense_forward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& bias,
                               const Tensor& z, const Tensor& y, bool relu);
 
+// The int8 dense layer of quantized inference (model/include/sasim/model/
+// quant.hpp): z = x * w on the int8 datapath (WS, int32 accumulation), each
+// finished accumulator block in rows [a, a + m) taking the int32 bias block
+// into rows a + Q (Q = min(acc_rows / 2, spad_rows / 2), DRAM stride 0), VEC
+// ADD_ROW, then
+//   shift given (hidden layer): VEC RELU, VEC TO_INT8 into scratchpad rows
+//     spad_rows - Q + a, STORE y (int8, `out`, 1-byte elements);
+//   no shift (the last layer): STORE z (int32, `out`, 4-byte elements).
+// A CONFIG setting int8_shift (or 0) comes first. `z` is the GEMM's C operand
+// (M x N 4-byte elements; the last layer's `out`): hidden layers do not write
+// it. Throws std::invalid_argument as gemm_program, for the bf16 datapath, a
+// shift above 31 and fewer than 2 accumulator or scratchpad rows.
+std::vector<isa::Instruction> int8_dense_program(const spec::DeviceSpec& p, std::uint64_t M,
+                                                 std::uint64_t K, std::uint64_t N, MatrixRef x,
+                                                 MatrixRef w, MatrixRef bias, MatrixRef z,
+                                                 MatrixRef out, std::optional<unsigned> shift,
+                                                 const GemmOptions& base);
+
 // --- Backward pass and optimizer step -----------------------------------------
 //
 // Relay VECs: a LOAD whose scratchpad rows a later STORE reads (and a STORE
