@@ -510,6 +510,7 @@ void train_fields(V& v, C& c) {
   v.string("data_dir", c.data_dir);
   v.string("resume", c.resume);
   v.uint("checkpoint_every", c.checkpoint_every, 0, 100'000'000);
+  v.uint("stop_after", c.stop_after, 0, 100'000'000);
 }
 
 template <typename V, typename C>

@@ -80,7 +80,14 @@ QuantizeJobResult quantize_job(const Config& cfg, std::ostream& progress) {
     for (std::size_t i = 0; i < t.batch; ++i) idx[i] = first_img + std::min(i, n - 1);
     const model::Batch batch = host::make_batch(test, idx);
     const model::RawMatrix xq = model::quantize_input(q, batch.x);
-    const model::AccMatrix got = mlp.logits(xq, &runs);
+    const model::AccMatrix got = [&] {
+      try {
+        return mlp.logits(xq, &runs);
+      } catch (const std::invalid_argument& e) {  // the kernels' plans (the first batch)
+        throw ConfigError(cfg.source + ": core: the int8 kernels do not fit a " +
+                          spec::core_name(c8.core) + " core: " + e.what());
+      }
+    }();
     std::vector<model::RawMatrix> gold_hidden;
     const model::AccMatrix gold = model::int8_logits(q, xq, &gold_hidden);
     const std::vector<model::RawMatrix> hidden = mlp.hidden();

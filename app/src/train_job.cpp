@@ -116,8 +116,14 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     throw ConfigError(cfg.source + ": train.layers: the first entry must be " +
                       std::to_string(train.features()) + " (the image pixels)");
   const std::uint64_t per_epoch = t.train_images / t.batch;
-  // The whole run: steps 0..end-1; a resumed run does the ones after its checkpoint.
-  const std::uint64_t end = t.steps ? t.steps : std::uint64_t{t.epochs} * per_epoch;
+  // The whole run: steps 0..run_end-1 (the schedule's length); this job does
+  // those from its checkpoint (a resumed run) to `end` (train.stop_after).
+  const std::uint64_t run_end = t.steps ? t.steps : std::uint64_t{t.epochs} * per_epoch;
+  const std::uint64_t end = t.stop_after ? t.stop_after : run_end;
+  if (end > run_end)
+    throw ConfigError(cfg.source + ": train.stop_after: " + std::to_string(end) +
+                      " is past the run's end (allowed 0.." + std::to_string(run_end) +
+                      ", its steps)");
   const std::filesystem::path dir = std::filesystem::path(cfg.run.out_dir) / cfg.name;
   host::prepare_output_dir(dir);
   const std::string checkpoint = (dir / "checkpoint.bin").string();
@@ -130,13 +136,17 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   model::MlpState init = model::mlp_init(m);
   if (!t.resume.empty()) {
     try {
-      host::Checkpoint c = host::load_checkpoint(t.resume, fingerprint, end);
+      host::Checkpoint c = host::load_checkpoint(t.resume, fingerprint, run_end);
       init = std::move(c.state);
       start = c.step;
     } catch (const host::CheckpointError& e) {
       throw ConfigError(cfg.source + ": train.resume: " + e.what());
     }
   }
+  if (start > end)
+    throw ConfigError(cfg.source + ": train.stop_after: " + std::to_string(end) +
+                      " is before the checkpoint's step " + std::to_string(start) +
+                      " (train.resume)");
   const std::uint64_t total = end - start;  // steps of this job
   // The parameters, optimizer state and activations live in device memory.
   const auto device_mlp = [&] {
@@ -187,7 +197,16 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     const model::Batch b = batch_at(s);
     const model::RawMatrix x = model::to_bf16_input(b.x);
     obs.span_begin();
-    const host::StepStats st = mlp.step(x, b.labels);
+    const host::StepStats st = [&] {
+      try {
+        return mlp.step(x, b.labels);
+      } catch (const std::invalid_argument& e) {
+        // The kernels plan every program of a step on the host: a core whose
+        // SRAMs cannot hold their tiles fails here, in the first step.
+        throw ConfigError(cfg.source + ": core: the training kernels do not fit a " +
+                          spec::core_name(cfg.core) + " core: " + e.what());
+      }
+    }();
     obs.span_end("steps", "step " + std::to_string(s));
     const double v = obs.power().v_ratio(), f = obs.power().f_ratio();
     fwd.add(cfg, st.forward, fwd_macs, v, f);

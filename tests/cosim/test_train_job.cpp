@@ -120,6 +120,58 @@ TEST_F(TrainJobOnData, CheckedRunResumesFromItsCheckpoint) {
           AllOf(HasSubstr("bad.yaml: train.resume: "), HasSubstr("damaged"))));
 }
 
+// A cosine run stopped after step 2 of 4 (train.stop_after) on the model
+// engine and resumed on the RTL ends with the checkpoint of the uninterrupted
+// RTL run, byte for byte: the schedule stays the whole run's. Stopping before a
+// checkpoint's step or past the run's end is an error naming the key.
+TEST_F(TrainJobOnData, StoppedOnOneEngineResumedOnAnother) {
+  std::ostringstream progress;
+  const auto cfg_of = [](const std::string& name, const std::string& extra) {
+    return app::parse_config(
+        "core: {rows: 16, cols: 16, datapath: bf16, spad_rows: 8192, acc_rows: 1024}\n"
+        "train: {layers: [784, 16, 10], batch: 32, test_images: 40, check: true" +
+            extra + "}\nrun: {out_dir: " + std::string(SASIM_BINARY_DIR) + "/train_out}\n",
+        name + ".yaml");
+  };
+  const std::string cosine = ", steps: 4, schedule: cosine, warmup_steps: 1, lr: 0.05";
+  sasim::mem::test::fresh_systemc();
+  const app::TrainJobResult whole = app::train_job(cfg_of("whole", cosine), progress);
+  sasim::mem::test::fresh_systemc();
+  app::Config first_cfg = cfg_of("first", cosine + ", stop_after: 2");
+  first_cfg.run.engine = cosim::Engine::kModel;
+  const app::TrainJobResult first = app::train_job(first_cfg, progress);
+  EXPECT_EQ(first.steps, 2u);
+  EXPECT_NE(progress.str().find("step 2/2"), std::string::npos);
+  // The rate of its last step is the whole run's at step 1, not a 2-step cosine's end.
+  const model::MlpConfig m = app::mlp_config(first_cfg);
+  EXPECT_EQ(m.total_steps, 4u);
+  EXPECT_EQ(first.stats.at("lr_schedule").at("last_lr").get<double>(),
+            static_cast<double>(m.lr_at(1)));
+  sasim::mem::test::fresh_systemc();
+  const app::TrainJobResult rest =
+      app::train_job(cfg_of("rest", cosine + ", resume: " + first.checkpoint), progress);
+  EXPECT_EQ(rest.stats.at("first_step").get<std::uint64_t>(), 2u);
+  const host::RunFingerprint fp{m, first_cfg.train.train_images};
+  const auto a = host::load_checkpoint(whole.checkpoint, fp, 4);
+  const auto b = host::load_checkpoint(rest.checkpoint, fp, 4);
+  EXPECT_EQ(host::checkpoint_bytes(a.state, a.step, fp),
+            host::checkpoint_bytes(b.state, b.step, fp));
+  EXPECT_EQ(whole.stats.at("losses").back(), rest.stats.at("losses").back());
+  sasim::mem::test::fresh_systemc();
+  EXPECT_THAT(
+      [&] {
+        app::train_job(cfg_of("early", cosine + ", stop_after: 1, resume: " + first.checkpoint),
+                       progress);
+      },
+      ThrowsMessage<app::ConfigError>(HasSubstr(
+          "early.yaml: train.stop_after: 1 is before the checkpoint's step 2 (train.resume)")));
+  sasim::mem::test::fresh_systemc();
+  EXPECT_THAT([&] { app::train_job(cfg_of("late", cosine + ", stop_after: 5"), progress); },
+              ThrowsMessage<app::ConfigError>(HasSubstr(
+                  "late.yaml: train.stop_after: 5 is past the run's end (allowed 0..4, its "
+                  "steps)")));
+}
+
 // What the training job cannot honour stops it before it trains: another
 // dataflow, and data files with fewer images than asked (named with the key).
 TEST(TrainJob, RefusesWhatItCannotHonour) {
@@ -186,6 +238,24 @@ TEST_F(TrainJobOnData, MlpLargerThanTheDeviceMemoryNamesMemorySize) {
               ThrowsMessage<app::ConfigError>(HasSubstr(
                   "small.yaml: memory.size: 1048576 bytes do not hold the MLP of train.layers")));
   EXPECT_EQ(progress.str(), "");  // not one step
+}
+
+// A core whose SRAMs cannot hold the kernels' tiles is a configuration error
+// naming the core, in the first step (the kernels plan on the host).
+TEST_F(TrainJobOnData, SramsTooSmallForTheKernelsNameTheCore) {
+  std::ostringstream progress;
+  sasim::mem::test::fresh_systemc();
+  app::Config c = app::parse_config(
+      "core: {rows: 4, cols: 4, datapath: bf16, spad_rows: 8, acc_rows: 4}\n"
+      "train: {layers: [784, 16, 10], steps: 1, train_images: 64, test_images: 32}\n"
+      "run: {engine: model, out_dir: " +
+          std::string(SASIM_BINARY_DIR) + "/train_out}\n",
+      "tiny.yaml");
+  EXPECT_THAT([&] { app::train_job(c, progress); },
+              ThrowsMessage<app::ConfigError>(
+                  AllOf(HasSubstr("tiny.yaml: core: the training kernels do not fit a bf16 4x4, "
+                                  "spad 8 rows, acc 4 rows"),
+                        HasSubstr("acc_rows"))));
 }
 
 TEST(TrainJob, ConfigErrorsNameTheKey) {

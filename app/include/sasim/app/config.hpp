@@ -79,6 +79,10 @@ struct TrainConfig {
   // The checkpoint is written every checkpoint_every steps (0: at the end only),
   // so a killed run resumes from its last one.
   std::uint64_t checkpoint_every = 100;
+  // Stop after this step of the run (0: at its end), with a checkpoint there:
+  // the schedule stays the whole run's, so a later --resume (on any engine)
+  // continues as if uninterrupted.
+  std::uint64_t stop_after = 0;
 };
 
 // Quantized int8 inference of a trained model (sasim quantize,
