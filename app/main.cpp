@@ -136,6 +136,7 @@ int job_command(const JobCommand& c, const std::vector<std::string>& args, Job j
   std::cout << summary(*cfg, r);
   write_outputs(*cfg, c.stats_file, r.stats);
   if constexpr (requires { r.match; }) return r.match ? 0 : 3;
+  if constexpr (requires { r.int8_ok; }) return r.int8_ok ? 0 : 3;
   return 0;
 }
 

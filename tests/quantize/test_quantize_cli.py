@@ -8,7 +8,9 @@ foreign checkpoint and a bad calibration count are clear errors naming the
 key. On the default 16 x 16 core and a 4 x 4 core with small SRAMs (several
 accumulator chunks)."""
 import argparse
+import gzip
 import json
+import struct
 import os
 import shutil
 import subprocess
@@ -94,6 +96,32 @@ def main():
         open(bad, "wb").write(bytes(data))
         p = run(common + ["--checkpoint", bad], tmp, 2)
         assert "quantize.checkpoint" in p.stderr and "damaged.bin" in p.stderr, p.stderr
+        # A failed int8 inference keeps the training's report and checkpoint
+        # and fails the command (exit 3): a data folder with 40 training
+        # images and 50 calibration images asked.
+        data = os.path.join(tmp, "few")
+        os.makedirs(data)
+        for name, magic, dims in (("train-images-idx3-ubyte.gz", 0x803, (40, 28, 28)),
+                                  ("train-labels-idx1-ubyte.gz", 0x801, (40,)),
+                                  ("t10k-images-idx3-ubyte.gz", 0x803, (8, 28, 28)),
+                                  ("t10k-labels-idx1-ubyte.gz", 0x801, (8,))):
+            n = 1
+            for d in dims:
+                n *= d
+            with gzip.open(os.path.join(data, name), "wb") as f:
+                f.write(struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in dims) +
+                        bytes(i % 7 for i in range(n)))
+        out = os.path.join(tmp, "few_out")
+        p = run([sasim, "train", "--config", cfg, "--out", out, "--set", f"train.data_dir={data}",
+                 "--set", "train.train_images=40", "--set", "train.batch=8", "--set",
+                 "train.steps=2", "--set", "train.test_images=8", "--set",
+                 "quantize.calibration_images=50"], tmp, 3)
+        assert "int8 inference   FAILED" in p.stdout, p.stdout
+        r = json.load(open(os.path.join(out, "train", "train_report.json")))
+        assert r["checked_against_golden"] is True and len(r["losses"]) == 2, r
+        log = r["int8_inference"]["log"]
+        assert "quantize.calibration_images: 50 images asked" in open(log).read(), log
+        assert os.path.exists(os.path.join(out, "train", "checkpoint.bin"))
         print("PASS")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

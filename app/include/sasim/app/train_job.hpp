@@ -22,6 +22,9 @@ struct TrainJobResult {
   double first_loss = 0, last_loss = 0;  // mean of the first / last (up to) 10 steps
   std::string checkpoint;                // written here
   nlohmann::json stats;                  // <out_dir>/<name>/train_report.json
+  // quantize.after_training: false when the int8 inference failed (its
+  // process's log is named in stats.int8_inference; sasim train exits 3).
+  bool int8_ok = true;
 };
 
 // Progress (a line per step, rewritten in place) goes to `progress`. Throws
