@@ -13,7 +13,10 @@ a time limit. A case passes when sasim
     status 1 or 2 and a message on stderr that names the file or the key;
   - on input that may be legal (a key deleted, an in-range value changed):
     either does the above, or exits 0 having done its work (the golden-model
-    line of the command and a statistics file that parses as JSON).
+    line of the command and a statistics file that parses as JSON). A legal
+    core that this build does not link runs on the model engine and an array
+    case keeps its linked shape: building variants on demand takes minutes and
+    is the variants_on_demand test's.
 
 Usage: fuzz_cli.py --sasim build/app/sasim --cases 300 --seed 1 [--work DIR]
 Prints one line per failing case and a summary; exit status 1 on any failure.
@@ -142,6 +145,51 @@ class Case:
         self.names = names
 
 
+# The cores and arrays this build links in (`sasim variants`, read in main()).
+# A legal case whose core is not among them would spend minutes building it
+# on demand (variants_on_demand tests that), so run and train cases take the
+# model engine then, and an array case keeps its linked shape.
+LINKED = {"cores": set(), "arrays": set()}
+CORE_DEFAULTS = {"datapath": "int8", "rows": 16, "cols": 16, "spad_rows": 8192,
+                 "acc_rows": 1024, "bus_bytes": 16}
+
+
+def read_linked(sasim):
+    out = subprocess.run([sasim, "variants"], capture_output=True, text=True,
+                         timeout=120).stdout
+    section = None
+    for line in out.splitlines():
+        if line.startswith("cores linked"):
+            section = LINKED["cores"]
+        elif line.startswith("arrays linked"):
+            section = LINKED["arrays"]
+        elif not line.startswith("  "):
+            section = None
+        elif section is not None:
+            section.add(line.strip())
+
+
+def variant_names(cfg):
+    c = dict(CORE_DEFAULTS)
+    c.update({k: v for k, v in cfg.get("core", {}).items() if k in CORE_DEFAULTS})
+    shape = f"{c['datapath']} {c['rows']}x{c['cols']}"
+    core = f"{shape}, spad {c['spad_rows']} rows, acc {c['acc_rows']} rows, {c['bus_bytes']}-byte bus"
+    return core, shape
+
+
+def legal_case(cmd, what, cfg, key, base):
+    """A possibly legal case; its core kept off the on-demand builds."""
+    core, shape = variant_names(cfg)
+    if cmd == "array" and shape not in LINKED["arrays"]:
+        return Case(cmd, "maybe", f"{what} (kept: array {shape} is not linked)", emit(base),
+                    key=key)
+    twin = core.replace("bf16", "int8", 1)  # the int8 inference after training
+    if cmd in ("run", "train") and not {core, twin} <= LINKED["cores"]:
+        return Case(cmd, "maybe", f"{what} (model engine: core {core} is not linked)", emit(cfg),
+                    args=["--set", "run.engine=model"], key=key)
+    return Case(cmd, "maybe", what, emit(cfg), key=key)
+
+
 def make_case(rng, n):
     cmds = ["run", "run", "array", "mem", "mem"]
     if os.path.isdir(DATA):  # the train cases need the data set (./sasim installs it)
@@ -222,9 +270,10 @@ def make_case(rng, n):
     # Deleting these would turn the tiny run into a long one (their defaults
     # are a whole epoch and the whole test split).
     heavy = key in ("train.train_images", "train.steps", "train.test_images")
+    base = json.loads(json.dumps(cfg))
     if r < 88 and not heavy:
         del_path(cfg, path)
-        return Case(cmd, "maybe", f"{key} deleted", emit(cfg), key=key)
+        return legal_case(cmd, f"{key} deleted", cfg, key, base)
     # An in-range change: halve or double a number, flip a flag.
     if isinstance(value, bool):
         set_path(cfg, path, not value)
@@ -232,7 +281,7 @@ def make_case(rng, n):
         set_path(cfg, path, max(1, value // 2) if rng.random() < 0.5 else value * 2)
     elif isinstance(value, float):
         set_path(cfg, path, value / 2)
-    return Case(cmd, "maybe", f"{key} changed", emit(cfg), key=key)
+    return legal_case(cmd, f"{key} changed", cfg, key, base)
 
 
 def run_case(args, case, n, work):
@@ -332,6 +381,9 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="sasim_fuzz_")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
+    read_linked(args.sasim)
+    if not LINKED["cores"] or not LINKED["arrays"]:
+        sys.exit(f"fuzz_cli: `{args.sasim} variants` lists no linked cores or arrays")
     rng = random.Random(args.seed)
     failures, kinds = [], {"bad": 0, "maybe": 0}
     t0 = time.time()
