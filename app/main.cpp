@@ -42,13 +42,14 @@ bool parse_options(const std::vector<std::string>& args, const po::options_descr
 
 // The options every job takes: the config file (also positional), the output
 // directory, --set overrides and, where `waves_help` is set, --waves; train
-// also --resume.
+// also --resume; run and train --trace, --trace-window and --engine; quantize
+// --checkpoint and --engine.
 // Returns the loaded config with the overrides applied, or nothing after
 // --help. Anything else on the command line is an error.
 std::optional<app::Config> job_config(const std::vector<std::string>& args,
                                       const std::string& usage, std::string config_path,
-                                      const char* waves_help, bool resume_option,
-                                      bool trace_option) {
+                                      const char* waves_help, bool resume_option, bool trace_option,
+                                      bool checkpoint_option) {
   std::string out_dir, trace, trace_window, engine, checkpoint;
   std::vector<std::string> overrides;
   bool waves = false, resume = false;
@@ -65,17 +66,15 @@ std::optional<app::Config> job_config(const std::vector<std::string>& args,
                        "FILE: write a Chrome/Perfetto trace-event JSON of the run (open it in "
                        "ui.perfetto.dev; run.trace_file)")(
         "trace-window", po::value(&trace_window),
-        "START:END: only device cycles START..END-1 in the trace (run.trace_window)")(
-        "engine", po::value(&engine),
-        "rtl | model | check: the verilated core, its cycle model (docs/model.md), or both "
-        "compared every cycle (run.engine)");
-  const bool quantize = usage.find("sasim quantize") == 0;
-  if (quantize)
+        "START:END: only device cycles START..END-1 in the trace (run.trace_window)");
+  if (checkpoint_option)
     desc.add_options()("checkpoint", po::value(&checkpoint),
                        "FILE: the trained checkpoint to quantize (quantize.checkpoint; default "
-                       "<out>/<name>/checkpoint.bin, where sasim train writes it)")(
-        "engine", po::value(&engine),
-        "rtl | model | check: the verilated int8 core, its cycle model, or both (run.engine)");
+                       "<out>/<name>/checkpoint.bin, where sasim train writes it)");
+  if (trace_option || checkpoint_option)
+    desc.add_options()("engine", po::value(&engine),
+                       "rtl | model | check: the verilated core, its cycle model (docs/model.md), "
+                       "or both compared every cycle (run.engine)");
   if (resume_option)
     desc.add_options()("resume", po::bool_switch(&resume),
                        "continue from <out>/<name>/checkpoint.bin when it exists (a killed run "
@@ -130,7 +129,8 @@ int job_command(const JobCommand& c, const std::vector<std::string>& args, Job j
                 Summary summary) {
   const std::string name = c.name;
   const auto cfg = job_config(args, std::string("sasim ") + c.name + " [options]", c.default_config,
-                              c.waves_help, name == "train", name == "run" || name == "train");
+                              c.waves_help, name == "train", name == "run" || name == "train",
+                              name == "quantize");
   if (!cfg) return 0;
   const auto r = job(*cfg);
   std::cout << summary(*cfg, r);

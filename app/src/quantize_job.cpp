@@ -8,6 +8,7 @@
 #include "sasim/app/device.hpp"
 #include "sasim/app/energy.hpp"
 #include "sasim/app/summary.hpp"
+#include "sasim/app/train_job.hpp"
 #include "sasim/host/checkpoint.hpp"
 #include "sasim/host/dataset.hpp"
 #include "sasim/host/quant_mlp.hpp"
@@ -38,20 +39,12 @@ QuantizeJobResult quantize_job(const Config& cfg, std::ostream& progress) {
   } catch (const host::CheckpointError& e) {
     throw ConfigError(cfg.source + ": quantize.checkpoint: " + e.what());
   }
-  const host::Dataset train = host::load_fashion_mnist(t.data_dir, host::Split::kTrain);
-  const host::Dataset test_all = host::load_fashion_mnist(t.data_dir, host::Split::kTest);
-  if (cfg.quantize.calibration_images > train.count)
-    throw ConfigError(cfg.source + ": quantize.calibration_images: " +
-                      std::to_string(cfg.quantize.calibration_images) + " images asked, the " +
-                      "training files in " + t.data_dir + " hold " + std::to_string(train.count));
-  if (t.test_images > test_all.count)
-    throw ConfigError(cfg.source + ": train.test_images: " + std::to_string(t.test_images) +
-                      " images asked, the test files in " + t.data_dir + " hold " +
-                      std::to_string(test_all.count));
-  const host::Dataset test = host::subset(test_all, 0, t.test_images);
-  std::vector<std::size_t> first(cfg.quantize.calibration_images);
-  for (std::size_t i = 0; i < first.size(); ++i) first[i] = i;
-  const model::QuantMlp q = model::quantize_mlp(state, host::make_batch(train, first).x);
+  const std::uint64_t nc = cfg.quantize.calibration_images;
+  const host::Dataset calib =
+      load_images(cfg, host::Split::kTrain, nc, "quantize.calibration_images");
+  const host::Dataset test =
+      load_images(cfg, host::Split::kTest, t.test_images, "train.test_images");
+  const model::QuantMlp q = model::quantize_mlp(state, host::padded_batch(calib, 0, nc).x);
 
   // The fp32 accuracy of the same master weights.
   model::ReferenceMlp ref(m);
@@ -71,14 +64,12 @@ QuantizeJobResult quantize_job(const Config& cfg, std::ostream& progress) {
   host::DeviceInt8Mlp mlp(drv, q, t.batch);
   spec::RunResult runs;
   std::uint64_t correct = 0, golden_correct = 0;
-  std::vector<std::size_t> idx(t.batch);
   const std::size_t batches = (test.count + t.batch - 1) / t.batch;
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t first_img = 0, b = 0; first_img < test.count; first_img += t.batch, ++b) {
-    // The last batch is padded with copies of its last image, whose predictions are ignored.
+    // The last batch is padded; the padding's predictions are ignored.
     const std::size_t n = std::min<std::size_t>(t.batch, test.count - first_img);
-    for (std::size_t i = 0; i < t.batch; ++i) idx[i] = first_img + std::min(i, n - 1);
-    const model::Batch batch = host::make_batch(test, idx);
+    const model::Batch batch = host::padded_batch(test, first_img, t.batch);
     const model::RawMatrix xq = model::quantize_input(q, batch.x);
     const model::AccMatrix got = [&] {
       try {

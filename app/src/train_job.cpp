@@ -90,6 +90,16 @@ std::string bound_text(const nlohmann::json& b, double per = 1) {
 
 }  // namespace
 
+host::Dataset load_images(const Config& cfg, host::Split split, std::uint64_t n,
+                          const std::string& key) {
+  const host::Dataset all = host::load_fashion_mnist(cfg.train.data_dir, split);
+  if (n > all.count)
+    throw ConfigError(cfg.source + ": " + key + ": " + std::to_string(n) + " images asked, the " +
+                      (split == host::Split::kTrain ? "training" : "test") + " files in " +
+                      cfg.train.data_dir + " hold " + std::to_string(all.count));
+  return host::subset(all, 0, n);
+}
+
 TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   if (cfg.core.datapath != model::Datapath::kBf16)
     throw ConfigError(cfg.source + ": core.datapath: training needs bf16");
@@ -100,18 +110,10 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     throw ConfigError(cfg.source +
                       ": core.dataflow: " + std::string(model::to_string(cfg.core.dataflow)) +
                       " is not supported by sasim train (its kernels run weight-stationary: ws)");
-  // The first n images of a split; the key names the count when the files hold fewer.
-  const auto load = [&](host::Split split, std::uint64_t n, const char* key) {
-    const host::Dataset all = host::load_fashion_mnist(t.data_dir, split);
-    if (n > all.count)
-      throw ConfigError(cfg.source + ": train." + key + ": " + std::to_string(n) +
-                        " images asked, the " +
-                        (split == host::Split::kTrain ? "training" : "test") + " files in " +
-                        t.data_dir + " hold " + std::to_string(all.count));
-    return host::subset(all, 0, n);
-  };
-  const host::Dataset train = load(host::Split::kTrain, t.train_images, "train_images");
-  const host::Dataset test = load(host::Split::kTest, t.test_images, "test_images");
+  const host::Dataset train =
+      load_images(cfg, host::Split::kTrain, t.train_images, "train.train_images");
+  const host::Dataset test =
+      load_images(cfg, host::Split::kTest, t.test_images, "train.test_images");
   if (train.features() != t.layers.front())
     throw ConfigError(cfg.source + ": train.layers: the first entry must be " +
                       std::to_string(train.features()) + " (the image pixels)");
@@ -256,12 +258,10 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   // Test accuracy: inference on the device, batch by batch (the last batch
   // padded with zero images whose predictions are ignored).
   std::uint64_t correct = 0;
-  std::vector<std::size_t> idx(t.batch);
   obs.power().segment("inference");
   for (std::size_t first = 0; first < test.count; first += t.batch) {
     const std::size_t n = std::min<std::size_t>(t.batch, test.count - first);
-    for (std::size_t i = 0; i < t.batch; ++i) idx[i] = first + std::min(i, n - 1);
-    const model::Batch b = host::make_batch(test, idx);
+    const model::Batch b = host::padded_batch(test, first, t.batch);
     spec::RunResult r;
     obs.span_begin();
     const model::AccMatrix lg = mlp.logits(model::to_bf16_input(b.x), &r);

@@ -241,6 +241,15 @@ model::Batch make_batch(const Dataset& d, std::span<const std::size_t> order, st
   return make_batch(d, order.subspan(first, std::min(size, order.size() - first)));
 }
 
+model::Batch padded_batch(const Dataset& d, std::size_t first, std::size_t size) {
+  if (first >= d.count)
+    throw std::out_of_range("padded_batch: image " + std::to_string(first) + " of " +
+                            std::to_string(d.count));
+  std::vector<std::size_t> idx(size);
+  for (std::size_t i = 0; i < size; ++i) idx[i] = std::min(first + i, d.count - 1);
+  return make_batch(d, idx);
+}
+
 Dataset synthetic_dataset(std::size_t count, std::size_t rows, std::size_t cols, unsigned classes,
                           std::uint64_t seed) {
   if (count == 0 || rows == 0 || cols == 0 || classes < 1 || classes > 256) {

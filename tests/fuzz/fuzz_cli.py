@@ -150,8 +150,10 @@ class Case:
 # on demand (variants_on_demand tests that), so run and train cases take the
 # model engine then, and an array case keeps its linked shape.
 LINKED = {"cores": set(), "arrays": set()}
-CORE_DEFAULTS = {"datapath": "int8", "rows": 16, "cols": 16, "spad_rows": 8192,
-                 "acc_rows": 1024, "bus_bytes": 16}
+# The core's defaults (a deleted key) from the device contract.
+CORE_DEFAULTS = {p["name"]: p["default"]
+                 for p in json.load(open(os.path.join(SOURCE, "spec", "contract.json")))["core_params"]
+                 if p["name"] in ("datapath", "rows", "cols", "spad_rows", "acc_rows", "bus_bytes")}
 
 
 def read_linked(sasim):

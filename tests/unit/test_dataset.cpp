@@ -347,6 +347,20 @@ TEST(Dataset, MakeBatchScalesPixels) {
   EXPECT_THROW(host::make_batch(d, bad), std::out_of_range);
 }
 
+// A fixed-size batch at the end of a set repeats its last image.
+TEST(Dataset, PaddedBatchRepeatsTheLastImage) {
+  const host::Dataset d = host::synthetic_dataset(5, 3, 2, 4, 5);
+  const auto b = host::padded_batch(d, 3, 4);  // images 3, 4, 4, 4
+  ASSERT_EQ(b.x.rows(), 4);
+  const auto want = host::make_batch(d, std::vector<std::size_t>{3, 4, 4, 4});
+  EXPECT_TRUE((b.x.array() == want.x.array()).all());
+  EXPECT_EQ(b.labels, want.labels);
+  EXPECT_TRUE((host::padded_batch(d, 0, 5).x.array() ==
+               host::make_batch(d, std::vector<std::size_t>{0, 1, 2, 3, 4}).x.array())
+                  .all());
+  EXPECT_THROW(host::padded_batch(d, 5, 2), std::out_of_range);
+}
+
 TEST(Dataset, SyntheticIsDeterministicAndBalanced) {
   const host::Dataset a = host::synthetic_dataset(500, 8, 8, 10, 7);
   EXPECT_EQ(a.count, 500u);

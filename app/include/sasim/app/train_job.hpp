@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sasim/app/config.hpp"
+#include "sasim/host/dataset.hpp"
 #include "sasim/model/mlp.hpp"
 
 namespace sasim::app {
@@ -34,5 +35,10 @@ struct TrainJobResult {
 TrainJobResult train_job(const Config& cfg, std::ostream& progress);
 
 std::string train_summary(const Config& cfg, const TrainJobResult& r);
+
+// The first n images of a split of train.data_dir; ConfigError naming `key`
+// when the files hold fewer (host::DatasetError for missing or damaged files).
+host::Dataset load_images(const Config& cfg, host::Split split, std::uint64_t n,
+                          const std::string& key);
 
 }  // namespace sasim::app

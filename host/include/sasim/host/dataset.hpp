@@ -105,6 +105,12 @@ model::Batch make_batch(const Dataset& d, std::span<const std::size_t> indices);
 model::Batch make_batch(const Dataset& d, std::span<const std::size_t> order, std::size_t first,
                         std::size_t size);
 
+// Images [first, first + size) of d as a batch of exactly `size` rows for a
+// fixed-batch device program: rows past the end repeat the last image (whose
+// predictions the caller ignores). Throws std::out_of_range if first is not
+// below d.count.
+model::Batch padded_batch(const Dataset& d, std::size_t first, std::size_t size);
+
 // A generated data set with learnable class structure: a shared random
 // background image, per class a prototype that replaces a random quarter of the
 // background pixels with new random values, and per sample the prototype of
