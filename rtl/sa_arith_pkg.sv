@@ -38,7 +38,7 @@ package sa_arith_pkg;
   // i.e. `exp` is the biased binary32 exponent the value would have if bit 63 of
   // `sig` were its leading one. Preconditions (both callers meet them):
   //   * sig == 0 or its leading one is in sig[63:32] (at most 31 leading zeros),
-  //   * exp <= 400 (so the packed magnitude below cannot wrap 32 bits);
+  //   * exp <= 500 (so the packed magnitude below cannot wrap 32 bits);
   //   exp may be zero or negative (deep underflow).
   // Steps: shift left until bit 63 is set (leading-zero count by a 5-step binary
   // search); if the exponent then is below 1, shift right into the subnormal
@@ -198,6 +198,111 @@ package sa_arith_pkg;
     return nan                ? Fp32QNan :
            (x_spec || y_spec) ? {sign, Fp32PosInf[30:0]} :
                                 fp32_round_pack(sign, exp, {p, 16'h0});
+  endfunction
+
+  // ---------------------------------------------------------------------------
+  // Division and square root of the vector unit (DIV, SQRT; Adam's update).
+  // Not PE operations: evaluated once per vector lane, so a loop and a 64-bit
+  // integer divide are affordable in simulation. Both are correctly rounded
+  // (RNE) with subnormal operands and results kept, like fp32_mul.
+  // ---------------------------------------------------------------------------
+  // The significand of a finite nonzero binary32 magnitude, normalized so
+  // that its leading one is bit 23, in bits [23:0]; bits [31:24] are the
+  // left shift that took (0 for a normal value, up to 23 for a subnormal).
+  function automatic logic [31:0] fp32_norm_sig(logic [30:0] mag);
+    logic [31:0] n;
+    logic        z4, z3, z2, z1, z0;
+    n  = {(mag[30:23] != 8'h0), mag[22:0], 8'h0};
+    z4 = (n[31:16] == 16'h0);
+    n  = z4 ? {n[15:0], 16'h0} : n;
+    z3 = (n[31:24] == 8'h0);
+    n  = z3 ? {n[23:0], 8'h0} : n;
+    z2 = (n[31:28] == 4'h0);
+    n  = z2 ? {n[27:0], 4'h0} : n;
+    z1 = (n[31:30] == 2'h0);
+    n  = z1 ? {n[29:0], 2'h0} : n;
+    z0 = !n[31];
+    n  = z0 ? {n[30:0], 1'b0} : n;
+    return {3'h0, z4, z3, z2, z1, z0, n[31:8]};
+  endfunction
+
+  // binary32 / binary32, IEEE-754, RNE. Finite nonzero operands: with the
+  // significands normalized to [2^23, 2^24) and effective exponents ex, ey
+  // (a subnormal's is 1 minus its shift), the quotient q = (mx << 40) / my
+  // lies in (2^39, 2^41): at least 40 exact bits, the remainder's being
+  // nonzero is the sticky bit 0. x / y = q * 2^(ex - ey - 40), so with q in
+  // sig[63:23] the rounder's exponent is ex - ey + 127 (at most 403).
+  // NaN: a NaN operand, 0 / 0, inf / inf; x / 0 and inf / y are signed
+  // infinities; 0 / y and x / inf signed zeros.
+  function automatic logic [31:0] fp32_div(logic [31:0] x, logic [31:0] y);
+    /* verilator no_inline_task */
+    logic        sign, x_inf, y_inf, x_nan, y_nan, x_zero, y_zero, sticky;
+    logic [31:0] nx, ny;
+    logic [63:0] q;
+    int          exp;
+
+    sign   = x[31] ^ y[31];
+    x_inf  = (x[30:0] == Fp32PosInf[30:0]);
+    y_inf  = (y[30:0] == Fp32PosInf[30:0]);
+    x_nan  = (x[30:0] > Fp32PosInf[30:0]);
+    y_nan  = (y[30:0] > Fp32PosInf[30:0]);
+    x_zero = (x[30:0] == 31'h0);
+    y_zero = (y[30:0] == 31'h0);
+    if (x_nan || y_nan || (x_zero && y_zero) || (x_inf && y_inf)) begin
+      return Fp32QNan;
+    end
+    if (x_inf || y_zero) begin
+      return {sign, Fp32PosInf[30:0]};
+    end
+    if (x_zero || y_inf) begin
+      return {sign, 31'h0};
+    end
+    nx     = fp32_norm_sig(x[30:0]);
+    ny     = fp32_norm_sig(y[30:0]);
+    q      = {nx[23:0], 40'h0} / {40'h0, ny[23:0]};
+    sticky = ({nx[23:0], 40'h0} % {40'h0, ny[23:0]}) != 64'h0;
+    exp    = (int'(x[30:23]) + int'(x[30:23] == 8'h0) - int'(nx[31:24])) -
+             (int'(y[30:23]) + int'(y[30:23] == 8'h0) - int'(ny[31:24])) + 127;
+    return fp32_round_pack(sign, exp, (q << 23) | {63'h0, sticky});
+  endfunction
+
+  // sqrt(binary32), IEEE-754, RNE. A positive finite x = m * 2^t with the
+  // significand m normalized to [2^23, 2^24) (t = effective exponent - 150),
+  // made even in t by doubling m: M = m or 2m, t' even; r = isqrt(M << 38)
+  // (the classic bit-by-bit square root, 32 steps) has at least 30 bits,
+  // the remainder's being nonzero is the sticky bit. sqrt(x) = r * 2^(t'/2 -
+  // 19); with r in sig[63:32] the rounder's exponent is t'/2 + 139. A square
+  // root never overflows nor underflows, and is never a tie.
+  // NaN: a NaN or a negative nonzero operand (-inf included); sqrt(+-0) =
+  // +-0, sqrt(+inf) = +inf.
+  function automatic logic [31:0] fp32_sqrt(logic [31:0] x);
+    /* verilator no_inline_task */
+    logic [31:0] nx;
+    logic [63:0] op, res, one;
+    int          t;
+
+    if (x[30:0] > Fp32PosInf[30:0] || (x[31] && (x[30:0] != 31'h0))) begin
+      return Fp32QNan;
+    end
+    if (x[30:0] == 31'h0 || x[30:0] == Fp32PosInf[30:0]) begin
+      return x;
+    end
+    nx = fp32_norm_sig(x[30:0]);
+    t  = int'(x[30:23]) + int'(x[30:23] == 8'h0) - int'(nx[31:24]) - 150;
+    op = {40'h0, nx[23:0]} << (t[0] ? 39 : 38);  // M << 38, M = 2m for an odd t
+    t  = t - int'(t[0]);                         // t', even (two's complement)
+    res = 64'h0;
+    one = 64'h1 << 62;
+    for (int i = 0; i < 32; i++) begin
+      if (op >= res + one) begin
+        op  = op - (res + one);
+        res = (res >> 1) + one;
+      end else begin
+        res = res >> 1;
+      end
+      one = one >> 2;
+    end
+    return fp32_round_pack(1'b0, (t >>> 1) + 139, {res[31:0], 31'h0, op != 64'h0});
   endfunction
 
   // int8 x int8 -> int32 (exact), two's complement.

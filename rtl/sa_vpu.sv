@@ -8,8 +8,9 @@
 //   ADD_ROW x + b; RELU; RELU_MASK (b > 0 ? x : +0); SCALE imm * x;
 //   AXPY imm * x + b (product rounded, then sum rounded); TO_BF16 (RNE, bits
 //   15:0); TO_INT8 (>> shift, round half to even, saturate, sign-extended);
-//   COPY x. TO_BF16 and TO_INT8 act on the lane bits the same way on both
-//   datapaths; COPY moves the bits unchanged.
+//   COPY x; MUL x * b; DIV x / b; SQRT sqrt(x); ADD_IMM x + imm. TO_BF16,
+//   TO_INT8, DIV and SQRT act on the lane bits the same way on both datapaths
+//   (DIV and SQRT are binary32 operations); COPY moves the bits unchanged.
 //
 // Streams: the input carries one row and its instruction fields (op, imm,
 // shift) plus a 16-bit tag passed through untouched (e.g. the destination
@@ -20,9 +21,10 @@
 // Timing: a two-stage pipeline, fixed latency 2. A row accepted in cycle t
 // (in_valid_i && in_ready_o) is offered on the output in cycle t + 2, or,
 // under backpressure, in the cycle after the row ahead of it has left; the
-// unit takes a row every cycle while out_ready_i is high. Stage 1 computes everything but the final sum (products of SCALE and
-// AXPY, ReLU, masks, conversions); stage 2 adds b for ADD_ROW and AXPY
-// (binary32 RNE or int32 wrap). A stalled output freezes stage 2, and stage 1
+// unit takes a row every cycle while out_ready_i is high. Stage 1 computes
+// everything but the final sum (products of SCALE, AXPY and MUL, quotients,
+// square roots, ReLU, masks, conversions); stage 2 adds b for ADD_ROW and
+// AXPY, imm for ADD_IMM (binary32 RNE or int32 wrap). A stalled output freezes stage 2, and stage 1
 // once it is full: in_ready_o = !(both stages full && !out_ready_i), a
 // combinational path from out_ready_i (no bubbles; put an sa_fifo in front of
 // or behind the unit to cut it).
@@ -127,6 +129,10 @@ module sa_vpu
       VEC_OP_TO_BF16:            return {16'h0, fp32_to_bf16(x)};
       VEC_OP_TO_INT8:            return requant_int8(x, shift);
       VEC_OP_COPY:               return x;
+      VEC_OP_MUL:                return sa_arith_pkg::fp32_mul(x, b);
+      VEC_OP_DIV:                return sa_arith_pkg::fp32_div(x, b);
+      VEC_OP_SQRT:               return sa_arith_pkg::fp32_sqrt(x);
+      VEC_OP_ADD_IMM:            return x;
       default:                   return 32'h0;
     endcase
   endfunction
@@ -142,6 +148,10 @@ module sa_vpu
       VEC_OP_TO_BF16:            return {16'h0, fp32_to_bf16(x)};
       VEC_OP_TO_INT8:            return requant_int8(x, shift);
       VEC_OP_COPY:               return x;
+      VEC_OP_MUL:                return x * b;  // low 32 bits: wraps
+      VEC_OP_DIV:                return sa_arith_pkg::fp32_div(x, b);
+      VEC_OP_SQRT:               return sa_arith_pkg::fp32_sqrt(x);
+      VEC_OP_ADD_IMM:            return x;
       default:                   return 32'h0;
     endcase
   endfunction
@@ -152,9 +162,9 @@ module sa_vpu
   logic                        s1_valid_q, s2_valid_q;
   logic                        s1_ready, s2_ready;
   logic                        s1_load, s2_load;
-  logic                        s1_add_q, s1_add_d;  // stage 2 adds b
+  logic                        s1_add_q, s1_add_d;  // stage 2 adds the second addend
   logic [Lanes-1:0][LaneW-1:0] s1_a_q, s1_a_d;      // stage-1 result (first addend)
-  logic [Lanes-1:0][LaneW-1:0] s1_b_q;
+  logic [Lanes-1:0][LaneW-1:0] s1_b_q, s1_b_d;      // second addend: b, or imm in every lane
   logic [TagW-1:0]             s1_tag_q;
   logic [Lanes-1:0][LaneW-1:0] s2_row_q, s2_row_d;
   logic [TagW-1:0]             s2_tag_q;
@@ -172,7 +182,9 @@ module sa_vpu
   // which they load (simulation speed: the lane functions are not evaluated
   // while the unit is idle).
   always_comb begin
-    s1_add_d = (in_op_i == VEC_OP_ADD_ROW) || (in_op_i == VEC_OP_AXPY);
+    s1_add_d = (in_op_i == VEC_OP_ADD_ROW) || (in_op_i == VEC_OP_AXPY) ||
+               (in_op_i == VEC_OP_ADD_IMM);
+    s1_b_d   = (in_op_i == VEC_OP_ADD_IMM) ? {Lanes{in_imm_i}} : in_b_i;
     s1_a_d   = s1_a_q;
     if (s1_load) begin
       for (int unsigned l = 0; l < Lanes; l++) begin
@@ -185,7 +197,7 @@ module sa_vpu
     end
   end
 
-  // Stage 2: the sum of ADD_ROW and AXPY (binary32 RNE or int32 wrap).
+  // Stage 2: the sum of ADD_ROW, AXPY and ADD_IMM (binary32 RNE or int32 wrap).
   always_comb begin
     s2_row_d = s2_row_q;
     if (s2_load) begin
@@ -218,7 +230,7 @@ module sa_vpu
     if (s1_load) begin
       s1_add_q <= s1_add_d;
       s1_a_q   <= s1_a_d;
-      s1_b_q   <= in_b_i;
+      s1_b_q   <= s1_b_d;
       s1_tag_q <= in_tag_i;
     end
     if (s2_load) begin
@@ -232,7 +244,8 @@ module sa_vpu
   always_comb begin
     unique case (in_op_i)
       VEC_OP_ADD_ROW, VEC_OP_RELU, VEC_OP_RELU_MASK, VEC_OP_SCALE, VEC_OP_AXPY,
-      VEC_OP_TO_BF16, VEC_OP_TO_INT8, VEC_OP_COPY: in_op_known = 1'b1;
+      VEC_OP_TO_BF16, VEC_OP_TO_INT8, VEC_OP_COPY, VEC_OP_MUL, VEC_OP_DIV,
+      VEC_OP_SQRT, VEC_OP_ADD_IMM:                 in_op_known = 1'b1;
       default:                                     in_op_known = 1'b0;
     endcase
   end

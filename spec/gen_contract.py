@@ -329,6 +329,9 @@ def gen_hpp(c):
         w("  }")
         w('  return "?";')
         w("}")
+        w(f"// Every {ename} of the ISA, in encoding order.")
+        w(f"inline constexpr {cn} kAll{cn}s[] = {{" +
+          ", ".join(f"{cn}::k{camel(v['name'])}" for v in vals) + "};")
         w(f"constexpr std::optional<{cn}> {ename}_from(std::uint64_t v) {{")
         w("  switch (v) {")
         for v in vals:

@@ -25,6 +25,10 @@ u32 lane_fp32(isa::VecOp op, u32 x, u32 b, u32 imm) {
       return fp32_mul(imm, x);
     case isa::VecOp::kAxpy:
       return fp32_add(fp32_mul(imm, x), b);
+    case isa::VecOp::kMul:
+      return fp32_mul(x, b);
+    case isa::VecOp::kAddImm:
+      return fp32_add(x, imm);
     default:
       break;
   }
@@ -45,6 +49,10 @@ u32 lane_int32(isa::VecOp op, u32 x, u32 b, u32 imm) {
       return imm * x;  // low 32 bits of the product
     case isa::VecOp::kAxpy:
       return imm * x + b;
+    case isa::VecOp::kMul:
+      return x * b;  // low 32 bits of the product
+    case isa::VecOp::kAddImm:
+      return x + imm;
     default:
       break;
   }
@@ -82,7 +90,13 @@ std::uint32_t vec_lane(Datapath dp, isa::VecOp op, std::uint32_t x, std::uint32_
     case isa::VecOp::kReluMask:
     case isa::VecOp::kScale:
     case isa::VecOp::kAxpy:
+    case isa::VecOp::kMul:
+    case isa::VecOp::kAddImm:
       return dp == Datapath::kBf16 ? lane_fp32(op, x, b, imm) : lane_int32(op, x, b, imm);
+    case isa::VecOp::kDiv:
+      return fp32_div(x, b);
+    case isa::VecOp::kSqrt:
+      return fp32_sqrt(x);
     case isa::VecOp::kToBf16:
       return f32_to_bf16(bits_to_f32(x));
     case isa::VecOp::kToInt8:

@@ -155,9 +155,7 @@ TEST(Device, FunctionalAndCosimReportTheSameCounters) {
         isa::encode_gemm({Dataflow::kWs, false, false, 0, 4, 0, 8, 0}),
         isa::encode_gemm({Dataflow::kIs, false, false, 0, 4, 0, 8, 8}),
         isa::encode_gemm({Dataflow::kOs, false, false, 0, 0, 4, 7, 16})};
-    for (const isa::VecOp op :
-         {isa::VecOp::kAddRow, isa::VecOp::kRelu, isa::VecOp::kReluMask, isa::VecOp::kScale,
-          isa::VecOp::kAxpy, isa::VecOp::kToBf16, isa::VecOp::kToInt8, isa::VecOp::kCopy}) {
+    for (const isa::VecOp op : isa::kAllVecOps) {
       const bool to_spad = op == isa::VecOp::kToBf16 || op == isa::VecOp::kToInt8;
       prog.push_back(isa::encode_vec({op, to_spad ? isa::Sram::kSpad : isa::Sram::kAcc, 0, 32,
                                       to_spad ? 20u : 40u, 3, 0x3f800000}));
@@ -173,8 +171,9 @@ TEST(Device, FunctionalAndCosimReportTheSameCounters) {
     const spec::RunResult r = p.run(prog);  // compares the counters
     p.expect_same(out, 432 + 12 * eb);
     EXPECT_EQ(r.counters.at("core.array_steps"), 8u + 8u + 7u);
-    EXPECT_EQ(r.counters.at("core.vec_rows"), 8u * 3 + 4);
-    EXPECT_EQ(r.counters.at("core.insn_exec"), 1u + 3 + 9);  // CONFIG, GEMMs, VECs
+    constexpr std::uint64_t kOps = std::size(isa::kAllVecOps);
+    EXPECT_EQ(r.counters.at("core.vec_rows"), kOps * 3 + 4);
+    EXPECT_EQ(r.counters.at("core.insn_exec"), 1u + 3 + kOps + 1);  // CONFIG, GEMMs, VECs
     EXPECT_EQ(r.counters.at("core.insn_store"), 4u);
   }
 }

@@ -177,9 +177,7 @@ INSTANTIATE_TEST_SUITE_P(
 // scratchpad, both datapaths: LOAD random accumulator rows, run the VEC, STORE
 // the destination; bytes compared with the golden device.
 TEST(Core, VectorOpsOverManyRows) {
-  const isa::VecOp ops[] = {isa::VecOp::kAddRow, isa::VecOp::kRelu, isa::VecOp::kReluMask,
-                            isa::VecOp::kScale,  isa::VecOp::kAxpy, isa::VecOp::kToBf16,
-                            isa::VecOp::kToInt8, isa::VecOp::kCopy};
+  const auto& ops = isa::kAllVecOps;
   for (Datapath dp : {Datapath::kInt8, Datapath::kBf16}) {
     std::mt19937 rng(dp == Datapath::kInt8 ? 41 : 42);
     for (isa::VecOp op : ops) {

@@ -46,8 +46,7 @@ constexpr unsigned kLatency = 2;  // documented in rtl/sa_vpu.sv
 constexpr unsigned kStages = 2;   // rows the pipeline holds
 using Row = std::array<u32, kLanes>;
 
-constexpr VecOp kAllOps[] = {VecOp::kAddRow, VecOp::kRelu,   VecOp::kReluMask, VecOp::kScale,
-                             VecOp::kAxpy,   VecOp::kToBf16, VecOp::kToInt8,   VecOp::kCopy};
+constexpr const auto& kAllOps = sasim::isa::kAllVecOps;
 
 u64 test_seed() { return sasim::test::test_seed(u64{0x5A51'3AC0'0000'0007ull}); }
 
@@ -229,7 +228,64 @@ class Gen {
       case VecOp::kCopy:
         x = coin(2) ? special() : bits();
         return;
+      case VecOp::kMul:
+        if (fp) {  // the product's exponent in a region of interest (as SCALE)
+          const int eb = 1 + static_cast<int>(below(254));
+          b = fp_at(bits() & 1, eb);
+          if (coin(8)) b &= 0x807FFFFFu;
+          x = fp_at(bits() & 1, exponent_target() - eb + 127);
+          if (coin(8)) x &= 0x807FFFFFu;
+        } else {
+          x = coin(2) ? bits() : static_cast<u32>(static_cast<int>(below(2001)) - 1000);
+          b = coin(2) ? bits() : static_cast<u32>(static_cast<int>(below(2001)) - 1000);
+        }
+        return;
+      case VecOp::kDiv:  // binary32 on both datapaths
+        quotient(x, b);
+        return;
+      case VecOp::kSqrt:
+        x = fp_at(coin(8), static_cast<int>(below(255)));
+        if (coin(4)) x &= 0x807FFFFFu;                    // subnormal
+        if (coin(4)) x &= 0xFF800000u | (bits() & 0x7u);  // a perfect square's neighbours
+        return;
+      case VecOp::kAddImm:
+        if (fp) {  // x near imm: cancellation, carries, alignment shifts
+          const int d = coin(2) ? static_cast<int>(below(7)) - 3 : static_cast<int>(below(61)) - 30;
+          x = coin(4) ? (imm ^ 0x80000000u) + (bits() % 5) - 2
+                      : fp_at(bits() & 1, static_cast<int>(fp32_exp(imm)) + d);
+        } else {
+          x = coin(2) ? 0x7FFFFFFFu - (bits() & 0xFFFF) : bits();
+        }
+        return;
     }
+  }
+
+  // A result exponent field of interest: total underflow, the subnormal range
+  // and its border, normal, the overflow border.
+  int exponent_target() {
+    switch (below(4)) {
+      case 0:
+        return static_cast<int>(below(30)) - 25;  // -25..4
+      case 1:
+        return 250 + static_cast<int>(below(8));  // 250..257
+      case 2:
+        return static_cast<int>(below(254)) + 1;
+      default:
+        return -60 + static_cast<int>(below(30));
+    }
+  }
+
+  // DIV operands whose quotient's exponent lands on exponent_target(), either
+  // one subnormal now and then; exact quotients (b a power of two, or x a
+  // small multiple of b) and ties into the subnormals come up too.
+  void quotient(u32& x, u32& b) {
+    const int eb = 1 + static_cast<int>(below(254));
+    b = fp_at(bits() & 1, eb);
+    if (coin(8)) b &= 0x807FFFFFu;
+    if (coin(6)) b &= 0xFF800000u;  // a power of two
+    x = fp_at(bits() & 1, exponent_target() + eb - 127);
+    if (coin(8)) x &= 0x807FFFFFu;
+    if (coin(8)) x = sasim::model::fp32_mul(b, fp32(0, 127 + below(3), bits() & 0x7F0000u));
   }
 
   Item item(VecOp op, std::uint16_t tag) {
@@ -466,6 +522,52 @@ TEST(VectorUnitRtl, bf16_product_exponent_sweep) {
   report("bf16_product_exponent_sweep", st.rows, st.lanes, st.cycles);
 }
 
+// The divider and square root (sa_arith_pkg::fp32_div, fp32_sqrt): quotient
+// exponents swept from total underflow through the subnormal range to beyond
+// overflow, either operand subnormal now and then; square roots of every
+// exponent field, subnormals and negatives included. On both datapaths (DIV
+// and SQRT are binary32 operations on either).
+template <class Model>
+void quotient_and_root_sweep(Datapath dp, u64 salt, const char* what) {
+  Gen gen{dp, test_seed() ^ salt};
+  VpuBench<Model> bench{test_seed() ^ salt};
+  typename VpuBench<Model>::Stats st;
+  std::vector<Item> items;
+  for (int target = -60; target <= 260; ++target) {
+    for (int r = 0; r < 64; ++r) {
+      Item it{};
+      it.op = r % 4 == 0 ? VecOp::kSqrt : VecOp::kDiv;
+      it.imm = gen.bits();
+      it.shift = gen.below(32);
+      it.tag = static_cast<std::uint16_t>(gen.bits());
+      for (unsigned l = 0; l < kLanes; ++l) {
+        if (it.op == VecOp::kSqrt) {
+          it.x[l] = gen.fp_at(gen.coin(16), target);
+          if (gen.coin(8)) it.x[l] &= 0x807FFFFFu;
+          it.b[l] = gen.bits();
+        } else {
+          const int eb = 1 + static_cast<int>(gen.below(254));
+          it.b[l] = gen.fp_at(gen.bits() & 1, eb);
+          if (gen.coin(16)) it.b[l] &= 0x807FFFFFu;
+          it.x[l] = gen.fp_at(gen.bits() & 1, target + eb - 127);
+          if (gen.coin(16)) it.x[l] &= 0x807FFFFFu;
+        }
+        it.want[l] = sasim::model::vec_lane(dp, it.op, it.x[l], it.b[l], it.imm, it.shift);
+      }
+      items.push_back(it);
+    }
+  }
+  ASSERT_TRUE(bench.run(items, 1.0, 1.0, st));
+  report(what, st.rows, st.lanes, st.cycles);
+}
+
+TEST(VectorUnitRtl, bf16_quotient_and_root_sweep) {
+  quotient_and_root_sweep<Vsa_vpu_bf16>(Datapath::kBf16, 0x43, "bf16_quotient_and_root_sweep");
+}
+TEST(VectorUnitRtl, int8_quotient_and_root_sweep) {
+  quotient_and_root_sweep<Vsa_vpu_int8>(Datapath::kInt8, 0x44, "int8_quotient_and_root_sweep");
+}
+
 // The SVA catch protocol errors of the producer: a payload (row or tag) that
 // changes while valid && !ready, and an op outside the ISA's vec_op enum.
 TEST(VectorUnitRtl, assertions_flag_protocol_errors) {
@@ -494,7 +596,7 @@ TEST(VectorUnitRtl, assertions_flag_protocol_errors) {
       if (which == 2) top->in_tag_i ^= 0x100u;  // tag changes
     } else {
       top->out_ready_i = 1;
-      top->in_op_i = 9;  // not a vec_op, offered to an empty unit
+      top->in_op_i = 12;  // not a vec_op, offered to an empty unit
     }
     tick();
     tick();

@@ -285,9 +285,9 @@ TEST(FunctionalDevice, ErrorsNameTheInstructionAndTheField) {
                {"instruction 1 (VEC)", "vec.src2_row"});
   expect_error(run(isa::encode_vec({isa::VecOp::kCopy, isa::Sram::kSpad, 0, 0, 63, 2, 0})),
                {"vec.dst_row", "scratchpad"});
-  isa::Instruction op8 = isa::encode_vec({});
-  op8.set(isa::vec::kOp, 8);
-  expect_error(run(op8), {"vec.op", "8"});
+  isa::Instruction op12 = isa::encode_vec({});
+  op12.set(isa::vec::kOp, 12);
+  expect_error(run(op12), {"vec.op", "12"});
   isa::Instruction illegal;
   expect_error(run(illegal), {"instruction 1 (?)", "opcode", "0"});
   model::FunctionalDevice fresh(params(Datapath::kInt8, 2, 2));

@@ -144,7 +144,7 @@ isa::Instruction random_insn(const spec::DeviceSpec& p, std::mt19937_64& rng) {
     }
     default: {
       isa::VecArgs v;
-      v.op = static_cast<isa::VecOp>(pick(0, 7));
+      v.op = isa::kAllVecOps[pick(0, std::size(isa::kAllVecOps) - 1)];
       v.dst_sram = pick(0, 1) ? isa::Sram::kSpad : isa::Sram::kAcc;
       v.rows = static_cast<std::uint32_t>(pick(1, 4));
       v.src_row = static_cast<std::uint32_t>(pick(0, p.acc_rows - v.rows));

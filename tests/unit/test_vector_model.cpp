@@ -278,8 +278,100 @@ TEST(VectorModel, CopyMovesBitsUnchanged) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// MUL, DIV, SQRT, ADD_IMM (the optimizers' element-wise operations)
+// ---------------------------------------------------------------------------
+TEST(VectorModel, MulFp32IsTheRoundedProductOfTwoRows) {
+  EXPECT_EQ(fp(VecOp::kMul, kThree, kHalf), 0x3FC00000u);      // 1.5
+  EXPECT_EQ(fp(VecOp::kMul, kMinusTwo, kThree), 0xC0C00000u);  // -6
+  // (1 + 2^-23)^2 = 1 + 2^-22 + 2^-46: rounds to 1 + 2^-22.
+  EXPECT_EQ(fp(VecOp::kMul, 0x3F800001, 0x3F800001), 0x3F800002u);
+  EXPECT_EQ(fp(VecOp::kMul, kPosInf, kPosZero), kQNan);
+  EXPECT_EQ(fp(VecOp::kMul, kMinSub, kHalf), kPosZero);  // 2^-150: a tie, to even 0
+  EXPECT_EQ(fp(VecOp::kMul, kMaxNormal, kTwo), kPosInf);
+  // imm is not read.
+  EXPECT_EQ(fp(VecOp::kMul, kTwo, kThree, kMinusOne), 0x40C00000u);
+}
+
+TEST(VectorModel, MulAndAddImmInt32Wrap) {
+  EXPECT_EQ(in(VecOp::kMul, i32(-7), i32(6)), i32(-42));
+  EXPECT_EQ(in(VecOp::kMul, 0x10000u, 0x10000u), 0u);  // 2^32 wraps to 0
+  EXPECT_EQ(in(VecOp::kAddImm, 0x7FFFFFFFu, 0, 1), 0x80000000u);
+  EXPECT_EQ(in(VecOp::kAddImm, i32(5), 0xDEAD, i32(-9)), i32(-4));  // b is not read
+}
+
+TEST(VectorModel, AddImmFp32) {
+  EXPECT_EQ(fp(VecOp::kAddImm, kOne, 0, kTwo), kThree);
+  EXPECT_EQ(fp(VecOp::kAddImm, kOne, kMaxNormal, kMinusOne), kPosZero);  // +0 under RNE
+  EXPECT_EQ(fp(VecOp::kAddImm, kNegZero, 0, kNegZero), kNegZero);
+  EXPECT_EQ(fp(VecOp::kAddImm, kPosInf, 0, kNegInf), kQNan);
+  // Adam's epsilon: 1e-8 (0x322BCC77) onto 0 is exactly 1e-8.
+  EXPECT_EQ(fp(VecOp::kAddImm, kPosZero, 0, 0x322BCC77), 0x322BCC77u);
+}
+
+TEST(VectorModel, DivFp32IsCorrectlyRoundedOnBothDatapaths) {
+  for (const Datapath dp : {kFp, kInt}) {
+    const auto div = [dp](u32 x, u32 y) { return vec_lane(dp, VecOp::kDiv, x, y, 0x12345678, 3); };
+    EXPECT_EQ(div(kOne, kThree), 0x3EAAAAABu);  // 1/3 = 0x3EAAAAAA.AAA.. rounds up
+    EXPECT_EQ(div(kTwo, kThree), 0x3F2AAAABu);
+    EXPECT_EQ(div(kThree, kMinusTwo), 0xBFC00000u);  // -1.5, exact
+    EXPECT_EQ(div(kPosZero, kPosZero), kQNan);
+    EXPECT_EQ(div(kPosInf, kNegInf), kQNan);
+    EXPECT_EQ(div(kOne, kNegZero), kNegInf);
+    EXPECT_EQ(div(kNegInf, kTwo), kNegInf);
+    EXPECT_EQ(div(kOne, kPosInf), kPosZero);
+    EXPECT_EQ(div(kNegZero, kThree), kNegZero);
+    EXPECT_EQ(div(0x7FA00000, kOne), kQNan);  // a signalling NaN in, canonical out
+    // Into and out of the subnormals: 2^-126 / 2 = 2^-127 (exact subnormal),
+    // 2^-149 / 2 = 2^-150 (a tie: to even 0), 3 * 2^-149 / 2 = 1.5 * 2^-149
+    // (a tie: to even 2^-148), 2^-149 / 2^-149 = 1.
+    EXPECT_EQ(div(0x00800000, kTwo), 0x00400000u);
+    EXPECT_EQ(div(kMinSub, kTwo), kPosZero);
+    EXPECT_EQ(div(0x00000003, kTwo), 0x00000002u);
+    EXPECT_EQ(div(kMinSub, kMinSub), kOne);
+    EXPECT_EQ(div(kMaxNormal, kHalf), kPosInf);  // overflow
+    EXPECT_EQ(div(kMaxNormal, kMinSub), kPosInf);
+    EXPECT_EQ(div(kMinSub, kMaxNormal), kPosZero);  // total underflow
+  }
+}
+
+TEST(VectorModel, SqrtFp32IsCorrectlyRoundedOnBothDatapaths) {
+  for (const Datapath dp : {kFp, kInt}) {
+    const auto sq = [dp](u32 x) { return vec_lane(dp, VecOp::kSqrt, x, 0xFFFFFFFF, 7, 0); };
+    EXPECT_EQ(sq(0x40800000), kTwo);     // sqrt(4)
+    EXPECT_EQ(sq(kTwo), 0x3FB504F3u);    // sqrt(2) = 1.41421354 (rounded down)
+    EXPECT_EQ(sq(kThree), 0x3FDDB3D7u);  // sqrt(3)
+    EXPECT_EQ(sq(kNegZero), kNegZero);   // sqrt(-0) = -0
+    EXPECT_EQ(sq(kPosZero), kPosZero);
+    EXPECT_EQ(sq(kPosInf), kPosInf);
+    EXPECT_EQ(sq(kMinusOne), kQNan);
+    EXPECT_EQ(sq(kNegInf), kQNan);
+    EXPECT_EQ(sq(kNegMinSub), kQNan);
+    EXPECT_EQ(sq(kMinSub), 0x1A3504F3u);     // sqrt(2^-149) = 2^-74.5
+    EXPECT_EQ(sq(0x00000004), 0x1AB504F3u);  // sqrt(2^-147) = 2^-73.5
+    EXPECT_EQ(sq(0x00000020), 0x1B800000u);  // sqrt(2^-144) = 2^-72, exact
+    EXPECT_EQ(sq(kMaxNormal), 0x5F7FFFFFu);
+  }
+}
+
+TEST(VectorModel, DivAndSqrtMatchDoublePrecisionRounding) {
+  // A binary32 quotient or square root rounded from the double result is
+  // correctly rounded (double has more than 2 * 24 + 2 bits), away from the
+  // subnormal range.
+  std::mt19937 rng(17);
+  for (int i = 0; i < 20000; ++i) {
+    const u32 x = (rng() & 0x807FFFFFu) | ((64 + rng() % 128) << 23);
+    const u32 y = (rng() & 0x807FFFFFu) | ((64 + rng() % 128) << 23);
+    const float q = static_cast<float>(double(bits_to_f32(x)) / double(bits_to_f32(y)));
+    EXPECT_EQ(fp(VecOp::kDiv, x, y), f32_to_bits(q)) << std::hex << x << " / " << y;
+    const u32 p = x & 0x7FFFFFFFu;
+    const float r = static_cast<float>(std::sqrt(double(bits_to_f32(p))));
+    EXPECT_EQ(fp(VecOp::kSqrt, p), f32_to_bits(r)) << std::hex << "sqrt " << p;
+  }
+}
+
 TEST(VectorModel, RejectsOpsOutsideTheIsaAndLargeShifts) {
-  for (unsigned op = 8; op < 16; ++op) {
+  for (unsigned op = 12; op < 16; ++op) {
     EXPECT_THROW(vec_lane(kFp, static_cast<VecOp>(op), 0, 0, 0, 0), std::invalid_argument);
   }
   EXPECT_THROW(vec_lane(kInt, VecOp::kToInt8, 0, 0, 0, 32), std::out_of_range);

@@ -60,6 +60,14 @@ inline std::uint32_t fp32_mul(std::uint32_t x, std::uint32_t y) {
   return canonicalize(bits_to_f32(x) * bits_to_f32(y));
 }
 
+// binary32 / binary32 and sqrt(binary32) -> binary32 bits (IEEE-754: correctly
+// rounded, RNE, gradual underflow, canonical NaN). The vector unit's DIV and
+// SQRT (vector.hpp), on both datapaths.
+inline std::uint32_t fp32_div(std::uint32_t x, std::uint32_t y) {
+  return canonicalize(bits_to_f32(x) / bits_to_f32(y));
+}
+inline std::uint32_t fp32_sqrt(std::uint32_t x) { return canonicalize(std::sqrt(bits_to_f32(x))); }
+
 // int8 x int8 -> int32 (exact), as 32 bits.
 inline std::uint32_t int8_mul(std::uint16_t a, std::uint16_t b) {
   const auto sa = static_cast<std::int8_t>(a & 0xFFu);

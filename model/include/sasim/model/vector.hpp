@@ -18,8 +18,12 @@
 //              sign-extended to 32 bits (both datapaths: an integer operation
 //              on the lane bits)
 //   COPY       x, bit for bit (both datapaths; no NaN canonicalisation)
+//   MUL        x * b (RNE)                           x * b (wrap)
+//   DIV        x / b, binary32 RNE (both datapaths)
+//   SQRT       sqrt(x), binary32 RNE (both datapaths)
+//   ADD_IMM    x + imm (RNE)                         x + imm (wrap)
 //
-// Every binary32 NaN result of ADD_ROW, RELU, RELU_MASK, SCALE and AXPY is the
+// Every binary32 NaN result (all ops but TO_BF16, TO_INT8 and COPY) is the
 // canonical 0x7FC00000; TO_BF16 gives the canonical bf16 NaN 0x7FC0.
 #pragma once
 
