@@ -24,10 +24,10 @@
 // unit takes a row every cycle while out_ready_i is high. Stage 1 computes
 // everything but the final sum (products of SCALE, AXPY and MUL, quotients,
 // square roots, ReLU, masks, conversions); stage 2 adds b for ADD_ROW and
-// AXPY, imm for ADD_IMM (binary32 RNE or int32 wrap). A stalled output freezes stage 2, and stage 1
-// once it is full: in_ready_o = !(both stages full && !out_ready_i), a
-// combinational path from out_ready_i (no bubbles; put an sa_fifo in front of
-// or behind the unit to cut it).
+// AXPY, imm for ADD_IMM (binary32 RNE or int32 wrap). A stalled output
+// freezes stage 2, and stage 1 once it is full: in_ready_o = !(both stages
+// full && !out_ready_i), a combinational path from out_ready_i (no bubbles;
+// put an sa_fifo in front of or behind the unit to cut it).
 //
 // Simulation speed: the lanes are a loop over a packed array (Verilator
 // unrolls it), each lane calls the sa_arith_pkg functions the array uses.
@@ -240,16 +240,6 @@ module sa_vpu
   end
 
 `ifndef SYNTHESIS
-  logic in_op_known;
-  always_comb begin
-    unique case (in_op_i)
-      VEC_OP_ADD_ROW, VEC_OP_RELU, VEC_OP_RELU_MASK, VEC_OP_SCALE, VEC_OP_AXPY,
-      VEC_OP_TO_BF16, VEC_OP_TO_INT8, VEC_OP_COPY, VEC_OP_MUL, VEC_OP_DIV,
-      VEC_OP_SQRT, VEC_OP_ADD_IMM:                 in_op_known = 1'b1;
-      default:                                     in_op_known = 1'b0;
-    endcase
-  end
-
   if (StableChecks) begin : gen_in_stable
     // The producer holds its payload while waiting.
     assert property (@(posedge clk_i) disable iff (!rst_ni)
@@ -262,8 +252,9 @@ module sa_vpu
       else $error("sa_vpu: output payload changed while valid && !ready");
   end
   // Only operations of the ISA's vec_op enum (the decoder rejects the rest;
-  // this unit would output zeros).
-  assert property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i |-> in_op_known)
+  // this unit would output zeros). The enum is the contract's (sa_isa_pkg).
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+      in_valid_i |-> isa_vec_op_valid(in_op_i))
     else $error("sa_vpu: vec_op outside the ISA");
 `endif
 

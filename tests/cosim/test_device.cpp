@@ -173,7 +173,7 @@ TEST(Device, FunctionalAndCosimReportTheSameCounters) {
     EXPECT_EQ(r.counters.at("core.array_steps"), 8u + 8u + 7u);
     constexpr std::uint64_t kOps = std::size(isa::kAllVecOps);
     EXPECT_EQ(r.counters.at("core.vec_rows"), kOps * 3 + 4);
-    EXPECT_EQ(r.counters.at("core.insn_exec"), 1u + 3 + kOps + 1);  // CONFIG, GEMMs, VECs
+    EXPECT_EQ(r.counters.at("core.insn_exec"), 1u + 3 + kOps + 1);  // CONFIG, GEMMs, VECs, COPY
     EXPECT_EQ(r.counters.at("core.insn_store"), 4u);
   }
 }

@@ -246,7 +246,7 @@ class Gen {
       case VecOp::kSqrt:
         x = fp_at(coin(8), static_cast<int>(below(255)));
         if (coin(4)) x &= 0x807FFFFFu;                    // subnormal
-        if (coin(4)) x &= 0xFF800000u | (bits() & 0x7u);  // a perfect square's neighbours
+        if (coin(4)) x &= 0xFF800000u | (bits() & 0x7u);  // a power of two and just above
         return;
       case VecOp::kAddImm:
         if (fp) {  // x near imm: cancellation, carries, alignment shifts
