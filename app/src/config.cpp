@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -239,6 +240,18 @@ class Reader {
   void number(const std::string& k, double& v) { s_.number(k, v); }
   void boolean(const std::string& k, bool& v) { s_.boolean(k, v); }
   void string(const std::string& k, std::string& v) { s_.string(k, v); }
+  // A key that does not apply here (`why`): an error when present, unless
+  // it holds the value that means "off" (`off`, when given).
+  void unused(const std::string& k, const std::string& why, std::optional<double> off = {}) {
+    const YAML::Node n = s_.get(k);
+    if (!n) return;
+    if (off) {
+      double v = *off;
+      s_.number(k, v);
+      if (v == *off) return;
+    }
+    s_.fail(s_.key(k), why);
+  }
   template <typename E, typename Parse, typename Name>
   void choice(const std::string& k, E& v, Parse parse, Name /*name*/, const std::string& allowed) {
     s_.choice<E>(k, v, parse, allowed);
@@ -273,6 +286,7 @@ class Writer {
   }
   void number(const std::string& k, double v) { e_ << YAML::Key << k << YAML::Value << v; }
   void boolean(const std::string& k, bool v) { e_ << YAML::Key << k << YAML::Value << v; }
+  void unused(const std::string&, const std::string&, std::optional<double> = {}) {}
   void string(const std::string& k, const std::string& v) {
     e_ << YAML::Key << k << YAML::Value << v;
   }
@@ -492,7 +506,29 @@ template <typename V, typename C>
 void train_fields(V& v, C& c) {
   v.uint_list("layers", c.layers, 1, model::MlpConfig::kMaxWidth, 2, model::MlpConfig::kMaxLayers);
   v.number("lr", c.lr);
-  v.number("momentum", c.momentum);
+  v.choice(
+      "optimizer", c.optimizer, model::parse_optimizer,
+      [](model::Optimizer o) { return model::to_string(o); }, "sgd, adam, adamw");
+  const bool sgd = c.optimizer == model::Optimizer::kSgd;
+  // A key of another optimizer is an error; momentum and weight_decay may be
+  // 0 (off) with any.
+  if (sgd) {
+    v.number("momentum", c.momentum);
+    for (const char* k : {"beta1", "beta2", "eps"})
+      v.unused(k, "applies to optimizer adam and adamw, not sgd");
+    v.unused("weight_decay", "applies to optimizer adam and adamw, not sgd (0 or no key with sgd)",
+             0.0);
+  } else {
+    v.unused("momentum",
+             std::string("applies to optimizer sgd, not ") + model::to_string(c.optimizer) +
+                 " (beta1 is its first moment's decay; 0 or no key with " +
+                 model::to_string(c.optimizer) + ")",
+             0.0);
+    v.number("beta1", c.beta1);
+    v.number("beta2", c.beta2);
+    v.number("eps", c.eps);
+    v.number("weight_decay", c.weight_decay);
+  }
   v.choice(
       "schedule", c.schedule, model::parse_lr_schedule,
       [](model::LrSchedule s) { return model::to_string(s); }, "constant, step, cosine");
@@ -581,8 +617,12 @@ void validate_config(const Config& cfg) {
          std::to_string(t.request_bytes) + " is larger than l2.line_bytes (" +
              std::to_string(cfg.l2.line_bytes) + "): the L2 does not split requests across lines");
   // Before the conversion to binary32 in mlp_config().
-  validated(src, "",
-            [&] { model::MlpConfig::validate_rates(cfg.train.lr, cfg.train.momentum, "train."); });
+  validated(src, "", [&] {
+    const TrainConfig& t = cfg.train;
+    const bool sgd = t.optimizer == model::Optimizer::kSgd;
+    model::MlpConfig::validate_rates(t.lr, sgd ? t.momentum : 0.0, "train.");
+    if (!sgd) model::MlpConfig::validate_adam(t.beta1, t.beta2, t.eps, t.weight_decay, "train.");
+  });
   validated(src, "", [&] { mlp_config(cfg).validate("train."); });
   // The GEMM jobs hold A, B (2 bytes an element) and two copies of C (4) in
   // host memory: at most half of this machine's.
@@ -604,7 +644,16 @@ model::MlpConfig mlp_config(const Config& cfg) {
   model::MlpConfig m;
   m.layers = cfg.train.layers;
   m.lr = static_cast<float>(cfg.train.lr);
-  m.momentum = static_cast<float>(cfg.train.momentum);
+  m.optimizer = cfg.train.optimizer;
+  if (m.optimizer == model::Optimizer::kSgd) {
+    m.momentum = static_cast<float>(cfg.train.momentum);
+  } else {
+    m.momentum = 0.0f;
+    m.beta1 = static_cast<float>(cfg.train.beta1);
+    m.beta2 = static_cast<float>(cfg.train.beta2);
+    m.eps = static_cast<float>(cfg.train.eps);
+    m.weight_decay = static_cast<float>(cfg.train.weight_decay);
+  }
   m.batch = cfg.train.batch;
   m.seed = cfg.train.seed;
   m.schedule = cfg.train.schedule;

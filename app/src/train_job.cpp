@@ -88,6 +88,37 @@ std::string bound_text(const nlohmann::json& b, double per = 1) {
   return s;
 }
 
+// The optimizer and its fields (the binary32 values the run uses).
+nlohmann::json optimizer_json(const model::MlpConfig& m) {
+  nlohmann::json j = {{"kind", model::to_string(m.optimizer)}};
+  if (m.optimizer == model::Optimizer::kSgd) {
+    j["momentum"] = m.momentum;
+  } else {
+    j["beta1"] = m.beta1;
+    j["beta2"] = m.beta2;
+    j["eps"] = m.eps;
+    j["weight_decay"] = m.weight_decay;
+  }
+  return j;
+}
+
+// "sgd, momentum 0.9" / "adamw, beta1 0.9, beta2 0.999, eps 1e-08, weight decay 0.01".
+std::string optimizer_text(const nlohmann::json& o) {
+  const std::string kind = o.at("kind").get<std::string>();
+  char s[200];
+  if (kind == "sgd") {
+    std::snprintf(s, sizeof s, "sgd, momentum %.4g", o.at("momentum").get<double>());
+  } else {
+    std::snprintf(s, sizeof s, "%s, beta1 %.4g, beta2 %.4g, eps %.3g, weight decay %.4g%s",
+                  kind.c_str(), o.at("beta1").get<double>(), o.at("beta2").get<double>(),
+                  o.at("eps").get<double>(), o.at("weight_decay").get<double>(),
+                  o.at("weight_decay").get<double>() == 0 ? ""
+                  : kind == "adam"                        ? " (L2, in the gradient)"
+                                                          : " (decoupled)");
+  }
+  return s;
+}
+
 }  // namespace
 
 host::Dataset load_images(const Config& cfg, host::Split split, std::uint64_t n,
@@ -314,7 +345,8 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
         {"total_steps", m.total_steps},
         {"first_lr", m.lr_at(start)},
         {"last_lr", end > start ? m.lr_at(end - 1) : m.lr_at(start)}}},
-      {"momentum", t.momentum},
+      {"momentum", m.momentum},
+      {"optimizer", optimizer_json(m)},
       {"first_step", start},
       {"steps", total},
       {"checked_against_golden", t.check},
@@ -437,7 +469,7 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
   o << line;
   if (const auto w = ls.at("warmup_steps").get<std::uint64_t>(); w > 0)
     o << " (" << w << (w == 1 ? " warm-up step)" : " warm-up steps)");
-  o << "\n";
+  o << "\n  optimizer        " << optimizer_text(j.at("optimizer")) << "\n";
   std::vector<const char*> phases(std::begin(host::kStepPhases), std::end(host::kStepPhases));
   phases.push_back("inference");
   for (const char* p : phases) {

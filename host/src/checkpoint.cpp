@@ -16,7 +16,11 @@ namespace sasim::host {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'A', 'S', 'I', 'M', 'C', 'K', 'P'};
-constexpr std::uint64_t kVersion = 3;
+// 4 adds the optimizer (kind, beta1, beta2, eps, weight_decay) to the
+// fingerprint and Adam's second moments to the state; 3 (SGD only) is still
+// read.
+constexpr std::uint64_t kVersion = 4;
+constexpr std::uint64_t kOldestVersion = 3;
 
 std::uint32_t crc32_of(std::string_view bytes) {
   uLong c = crc32(0L, Z_NULL, 0);
@@ -47,9 +51,12 @@ struct Field {
   const char* name;
   std::uint64_t value;
 };
-std::vector<Field> fingerprint(const RunFingerprint& r) {
-  return {
-      {"train.momentum (state present)", r.mlp.momentum > 0 ? 1u : 0u},
+std::vector<Field> fingerprint(const RunFingerprint& r, std::uint64_t version = kVersion) {
+  const bool adam = r.mlp.optimizer != model::Optimizer::kSgd;
+  const auto adam_bits = [&](float v) { return adam ? std::bit_cast<std::uint32_t>(v) : 0u; };
+  std::vector<Field> f = {
+      {"the optimizer's state tensors per parameter (train.momentum, train.optimizer)",
+       r.mlp.moments()},
       {"train.lr (binary32 bits)", std::bit_cast<std::uint32_t>(r.mlp.lr)},
       {"train.momentum (binary32 bits)", std::bit_cast<std::uint32_t>(r.mlp.momentum)},
       {"train.batch", r.mlp.batch},
@@ -67,14 +74,23 @@ std::vector<Field> fingerprint(const RunFingerprint& r) {
        r.mlp.schedule == model::LrSchedule::kCosine ? r.mlp.total_steps : 0},
       {"train.train_images", r.train_images},
       {"the numerics version", kNumericsVersion}};
+  if (version >= 4) {
+    f.insert(f.end(), {{"train.optimizer (0 sgd, 1 adam, 2 adamw)",
+                        static_cast<std::uint64_t>(r.mlp.optimizer)},
+                       {"train.beta1 (binary32 bits)", adam_bits(r.mlp.beta1)},
+                       {"train.beta2 (binary32 bits)", adam_bits(r.mlp.beta2)},
+                       {"train.eps (binary32 bits)", adam_bits(r.mlp.eps)},
+                       {"train.weight_decay (binary32 bits)", adam_bits(r.mlp.weight_decay)}});
+  }
+  return f;
 }
 
 // Bytes of the state of `layers` after the header.
-std::uint64_t state_bytes(const std::vector<unsigned>& layers, bool momentum) {
+std::uint64_t state_bytes(const std::vector<unsigned>& layers, unsigned moments) {
   std::uint64_t n = 0;
   for (std::size_t l = 0; l + 1 < layers.size(); ++l) {
     const std::uint64_t w = std::uint64_t{layers[l]} * layers[l + 1], b = layers[l + 1];
-    n += (w + b) * 4 + w * 2 + (momentum ? (w + b) * 4 : 0);
+    n += (w + b) * 4 * (1 + moments) + w * 2;
   }
   return n;
 }
@@ -142,6 +158,10 @@ std::string checkpoint_bytes(const model::MlpState& s, std::uint64_t step,
       w.matrix(s.vw[l]);
       w.matrix(s.vb[l]);
     }
+    if (!s.sw.empty()) {
+      w.matrix(s.sw[l]);
+      w.matrix(s.sb[l]);
+    }
   }
   const std::uint32_t crc = crc32_of(w.out);
   for (int b = 0; b < 4; ++b) w.out.push_back(static_cast<char>(crc >> (8 * b)));
@@ -156,15 +176,19 @@ void save_checkpoint(const std::string& path, const model::MlpState& s, std::uin
 Checkpoint load_checkpoint(const std::string& path, const RunFingerprint& run,
                            std::uint64_t max_step) {
   const std::vector<unsigned>& layers = run.mlp.layers;
-  const bool momentum = run.mlp.momentum > 0;
+  const unsigned moments = run.mlp.moments();
   // magic; version, step, layer count; the layers; the fingerprint
-  const std::uint64_t header = 8 + 8 * (3 + layers.size()) + 8 * fingerprint(run).size();
-  const std::uint64_t expected = header + state_bytes(layers, momentum) + 4;
+  const auto expected_bytes = [&](std::uint64_t version, unsigned state_moments) {
+    return 8 + 8 * (3 + layers.size()) + 8 * fingerprint(run, version).size() +
+           state_bytes(layers, state_moments) + 4;
+  };
   std::string bytes;
   try {
-    // A checkpoint of this run has exactly `expected` bytes; a little more is
-    // read so that appended bytes are reported as such.
-    bytes = read_file(path, expected + 4096, "checkpoint");
+    // A checkpoint of this run has exactly expected_bytes(version, moments)
+    // bytes; up to the largest state of these layers (another optimizer's,
+    // named by the fingerprint below) and a little more is read, so that
+    // appended bytes are reported as such.
+    bytes = read_file(path, expected_bytes(kVersion, 2) + 4096, "checkpoint");
   } catch (const FileError& e) {
     throw CheckpointError(e.what());
   }
@@ -173,9 +197,10 @@ Checkpoint load_checkpoint(const std::string& path, const RunFingerprint& run,
     r.fail("not a sasim checkpoint (no SASIMCKP header)");
   r.u64();  // the magic
   const std::uint64_t version = r.u64();
-  if (version != kVersion)
+  if (version < kOldestVersion || version > kVersion)
     r.fail("checkpoint format version " + std::to_string(version) + ", this sasim reads " +
-           std::to_string(kVersion));
+           std::to_string(kOldestVersion) + ".." + std::to_string(kVersion));
+  const std::uint64_t expected = expected_bytes(version, moments);
   // The checksum first (a damaged header must not pass for another run's):
   // over everything but the last 4 bytes, which hold it.
   std::uint32_t stored = 0;
@@ -196,7 +221,7 @@ Checkpoint load_checkpoint(const std::string& path, const RunFingerprint& run,
   bool same = n == layers.size();
   for (std::size_t i = 0; same && i < n; ++i) same = r.u64() == layers[i];
   if (!same) r.fail("written by another run: its layers differ from train.layers");
-  for (const Field& f : fingerprint(run)) {
+  for (const Field& f : fingerprint(run, version)) {
     const std::uint64_t v = r.u64();
     if (v != f.value)
       r.fail("written by another run: " + std::string(f.name) + " is " + std::to_string(v) +
@@ -219,11 +244,22 @@ Checkpoint load_checkpoint(const std::string& path, const RunFingerprint& run,
     if (!(c.state.wbf[l].array() == model::to_bf16(c.state.w32[l]).array()).all())
       r.fail("layer " + std::to_string(l) +
              ": the bf16 weights are not the rounding of the fp32 weights");
-    if (momentum) {
+    if (moments >= 1) {
       c.state.vw.push_back(r.matrix<model::AccMatrix>(in, out));
       c.state.vb.push_back(r.matrix<model::AccMatrix>(1, out));
-      check_finite(c.state.vw[l], l, "the weight velocities", r);
-      check_finite(c.state.vb[l], l, "the bias velocities", r);
+      check_finite(c.state.vw[l], l, "the weight velocities (first moments)", r);
+      check_finite(c.state.vb[l], l, "the bias velocities (first moments)", r);
+    }
+    if (moments >= 2) {
+      c.state.sw.push_back(r.matrix<model::AccMatrix>(in, out));
+      c.state.sb.push_back(r.matrix<model::AccMatrix>(1, out));
+      check_finite(c.state.sw[l], l, "the weight second moments", r);
+      check_finite(c.state.sb[l], l, "the bias second moments", r);
+      // sqrt of a negative second moment is NaN: no Adam step writes one.
+      for (const model::AccMatrix* m : {&c.state.sw[l], &c.state.sb[l]})
+        for (Eigen::Index i = 0; i < m->size(); ++i)
+          if (model::bits_to_f32(m->data()[i]) < 0.0f)
+            r.fail("layer " + std::to_string(l) + ": a second moment is negative");
     }
   }
   return c;

@@ -335,21 +335,30 @@ spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, c
                     ", db " + dims(db) +
                     ": need x M x K bf16, w K x N bf16, dz_bf M x N bf16, dw K x N and db 1 x N "
                     "fp32");
+  const auto fp32_like = [](const Tensor* t, const Tensor& like) {
+    return t != nullptr && same_shape(*t, like) && t->elem_bytes() == 4;
+  };
   if (update != nullptr) {
     const LayerUpdate& u = *update;
-    const bool mom = u.vw != nullptr || u.vb != nullptr;
-    require_shape(
-        u.w32 != nullptr && u.b32 != nullptr && same_shape(*u.w32, dw) &&
-            u.w32->elem_bytes() == 4 && same_shape(*u.b32, db) && u.b32->elem_bytes() == 4 &&
-            (!mom || (u.vw != nullptr && u.vb != nullptr && same_shape(*u.vw, dw) &&
-                      u.vw->elem_bytes() == 4 && same_shape(*u.vb, db) && u.vb->elem_bytes() == 4)),
-        "weight_backward",
-        "the update needs w32 K x N and b32 1 x N fp32 (and both velocities alike)");
+    const unsigned moments = u.rule.moments();
+    require_shape(fp32_like(u.w32, dw) && fp32_like(u.b32, db) &&
+                      (moments >= 1 ? fp32_like(u.vw, dw) && fp32_like(u.vb, db)
+                                    : u.vw == nullptr && u.vb == nullptr) &&
+                      (moments >= 2 ? fp32_like(u.sw, dw) && fp32_like(u.sb, db)
+                                    : u.sw == nullptr && u.sb == nullptr),
+                  "weight_backward",
+                  std::string("the update with optimizer ") + model::to_string(u.rule.optimizer) +
+                      " needs w32 K x N and b32 1 x N fp32" +
+                      (moments >= 2   ? ", and both first and second moments alike"
+                       : moments == 1 ? ", and both velocities alike"
+                                      : " and no other state"));
   }
   require_bf16(drv.params(), "weight_backward");
   const spec::DeviceSpec& p = drv.params();
   // dW = X^T dZ on OS from X as it is (A^T = X), db = ones(1 x M) dZ on WS.
-  const GemmOptions os = weight_gradient_options(p, drv.gemm_options());
+  const model::Optimizer opt_kind =
+      update != nullptr ? update->rule.optimizer : model::Optimizer::kSgd;
+  const GemmOptions os = weight_gradient_options(p, drv.gemm_options(), opt_kind);
   Tensor ones = drv.alloc_tensor(1, M, 2);
   const std::vector<std::uint16_t> one(M, 0x3F80);  // bf16 1.0
   drv.copy_in(ones, std::span<const std::uint16_t>(one));
@@ -364,12 +373,12 @@ spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, c
   const auto opt = [](const Tensor* t) {
     return t != nullptr ? std::optional<MatrixRef>(t->ref()) : std::nullopt;
   };
-  r.add(drv.submit(gemm_sgd_program(p, model::Dataflow::kOs, K, M, N, x.ref(), dz_bf.ref(),
-                                    dw.ref(), u.keep_gradients, u.w32->ref(), w.ref(), u.lr,
-                                    opt(u.vw), u.momentum, os)));
-  r.add(drv.submit(gemm_sgd_program(p, model::Dataflow::kWs, 1, M, N, ones.ref(), dz_bf.ref(),
-                                    db.ref(), u.keep_gradients, u.b32->ref(), std::nullopt, u.lr,
-                                    opt(u.vb), u.momentum, drv.gemm_options())));
+  r.add(drv.submit(gemm_update_program(p, model::Dataflow::kOs, K, M, N, x.ref(), dz_bf.ref(),
+                                       dw.ref(), u.keep_gradients,
+                                       {u.w32->ref(), w.ref(), opt(u.vw), opt(u.sw)}, u.rule, os)));
+  r.add(drv.submit(gemm_update_program(
+      p, model::Dataflow::kWs, 1, M, N, ones.ref(), dz_bf.ref(), db.ref(), u.keep_gradients,
+      {u.b32->ref(), std::nullopt, opt(u.vb), opt(u.sb)}, u.rule, drv.gemm_options())));
   return r;
 }
 
@@ -388,88 +397,116 @@ BackwardRuns dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const
 
 namespace {
 
-// One block of the SGD step on accumulator rows: the gradient g (m x cw fp32)
-// is in rows [g, g + m); v and w32 go to the regions `stride` and 2 x
-// `stride` rows further (w32 at `stride` without v); the bf16 copy is staged
-// in scratchpad rows [stage, stage + m). Memory rows of the block: [r0, r0 +
-// m) x columns [c0, c0 + cw).
-struct SgdBlock {
+// One block of an optimizer step on accumulator rows: the gradient g (m x cw
+// fp32) is in rows [g, g + m); the state tensors go to the regions `stride`,
+// 2 x `stride` and 3 x `stride` rows further, in the order (m, v,) w32; the
+// bf16 copy is staged in scratchpad rows [stage, stage + m). Memory rows of
+// the block: [r0, r0 + m) x columns [c0, c0 + cw).
+struct UpdateBlock {
   std::uint64_t g = 0, stride = 0, stage = 0, m = 0, cw = 0, r0 = 0, c0 = 0;
 };
 
-struct SgdTensors {
-  MatrixRef w32;
-  std::optional<MatrixRef> wbf, v;
-  std::uint32_t neg_lr = 0, mu = 0;  // binary32 bits of -lr and of the momentum
-};
+// The accumulator regions of a block: the gradient and the state tensors.
+unsigned regions_of(const UpdateTensors& t) { return 2 + (t.m ? 1 : 0) + (t.v ? 1 : 0); }
 
-void emit_sgd(std::vector<isa::Instruction>& prog, const SgdBlock& b, const SgdTensors& t) {
-  const auto at = [&](MatrixRef r, std::uint64_t eb) {
-    return r.addr + b.r0 * r.stride + b.c0 * eb;
+void check_update(const UpdateTensors& t, const model::UpdateRule& r, const char* what) {
+  if (r.optimizer == model::Optimizer::kSgd ? t.v.has_value() : !(t.m && t.v))
+    throw std::invalid_argument(std::string(what) + ": optimizer " + model::to_string(r.optimizer) +
+                                (r.optimizer == model::Optimizer::kSgd
+                                     ? " takes no second moment"
+                                     : " needs the first and the second moment"));
+}
+
+void emit_update(std::vector<isa::Instruction>& prog, const UpdateBlock& b, const UpdateTensors& t,
+                 const model::UpdateRule& r) {
+  const auto at = [&](MatrixRef ref, std::uint64_t eb) {
+    return ref.addr + b.r0 * ref.stride + b.c0 * eb;
   };
-  const auto acc_dma = [&](bool store, std::uint64_t row, MatrixRef r) {
-    const isa::DmaArgs d{isa::Sram::kAcc, false, u32(row), u32(b.m), u32(b.cw), at(r, 4), r.stride};
+  const auto acc_dma = [&](bool store, std::uint64_t row, MatrixRef ref) {
+    const isa::DmaArgs d{isa::Sram::kAcc, false,      u32(row),  u32(b.m),
+                         u32(b.cw),       at(ref, 4), ref.stride};
     prog.push_back(store ? isa::encode_store(d) : isa::encode_load(d));
   };
-  const auto axpy = [&](std::uint32_t imm, std::uint64_t x, std::uint64_t y, std::uint64_t dst) {
+  // dst = op(x, y) with the immediate `imm` (binary32).
+  const auto vec = [&](isa::VecOp op, std::uint64_t x, std::uint64_t y, std::uint64_t dst,
+                       float imm = 0.0f) {
     prog.push_back(isa::encode_vec(
-        {isa::VecOp::kAxpy, isa::Sram::kAcc, u32(x), u32(y), u32(dst), u32(b.m), imm}));
+        {op, isa::Sram::kAcc, u32(x), u32(y), u32(dst), u32(b.m), model::f32_to_bits(imm)}));
   };
-  const std::uint64_t r1 = b.g + b.stride, r2 = b.g + 2 * b.stride;
-  if (t.v) {
-    acc_dma(false, r1, *t.v);
+  using isa::VecOp;
+  const std::uint64_t g = b.g, r1 = g + b.stride, r2 = g + 2 * b.stride, r3 = g + 3 * b.stride;
+  if (r.optimizer != model::Optimizer::kSgd) {
+    acc_dma(false, r1, *t.m);
+    acc_dma(false, r2, *t.v);
+    acc_dma(false, r3, t.w32);
+    if (r.has_l2) vec(VecOp::kAxpy, r3, g, g, r.l2);  // g = l2 * w + g
+    vec(VecOp::kScale, r1, 0, r1, r.beta1);
+    vec(VecOp::kAxpy, g, r1, r1, r.one_minus_beta1);  // m = (1 - b1) g + b1 m
+    acc_dma(true, r1, *t.m);
+    vec(VecOp::kScale, r2, 0, r2, r.beta2);
+    vec(VecOp::kMul, g, g, g);
+    vec(VecOp::kAxpy, g, r2, r2, r.one_minus_beta2);  // v = (1 - b2) g^2 + b2 v
+    acc_dma(true, r2, *t.v);
+    vec(VecOp::kSqrt, r2, 0, g);
+    vec(VecOp::kAddImm, g, 0, g, r.eps_hat);
+    vec(VecOp::kDiv, r1, g, g);  // u = m / (sqrt(v) + eps_hat)
+    if (r.has_decay) vec(VecOp::kScale, r3, 0, r3, r.decay);
+    vec(VecOp::kAxpy, g, r3, g, r.neg_step);  // w = neg_step u + w
+  } else if (t.m) {
+    acc_dma(false, r1, *t.m);
     acc_dma(false, r2, t.w32);
-    axpy(t.mu, r1, b.g, r1);  // v = mu * v + g
-    acc_dma(true, r1, *t.v);
-    axpy(t.neg_lr, r1, r2, b.g);  // w = -lr * v + w, into the dead g rows
+    vec(VecOp::kAxpy, r1, g, r1, r.momentum);  // v = mu * v + g
+    acc_dma(true, r1, *t.m);
+    vec(VecOp::kAxpy, r1, r2, g, -r.lr);  // w = -lr * v + w, into the dead g rows
   } else {
     acc_dma(false, r1, t.w32);
-    axpy(t.neg_lr, b.g, r1, b.g);  // w = -lr * g + w
+    vec(VecOp::kAxpy, g, r1, g, -r.lr);  // w = -lr * g + w
   }
-  acc_dma(true, b.g, t.w32);
+  acc_dma(true, g, t.w32);
   if (t.wbf) {
-    push_to_bf16(prog, b.m, b.cw, at(*t.wbf, 2), t.wbf->stride, b.g, b.stage);
+    push_to_bf16(prog, b.m, b.cw, at(*t.wbf, 2), t.wbf->stride, g, b.stage);
   } else {
     // A later block's LOADs may overwrite the rows this STORE reads.
     prog.push_back(relay_vec());
   }
 }
 
-SgdTensors sgd_tensors(MatrixRef w32, std::optional<MatrixRef> wbf, float lr,
-                       std::optional<MatrixRef> v, float mu) {
-  return {w32, wbf, v, model::f32_to_bits(-lr), model::f32_to_bits(mu)};
+model::UpdateRule sgd_rule(float lr, float mu) {
+  model::UpdateRule r;
+  r.lr = lr;
+  r.momentum = mu;
+  return r;
 }
 
 }  // namespace
 
-std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std::uint64_t R,
-                                                 std::uint64_t C, MatrixRef w32, MatrixRef g,
-                                                 std::optional<MatrixRef> wbf, float lr,
-                                                 std::optional<MatrixRef> v, float mu) {
-  require_bf16(p, "sgd_update_program");
-  if (R == 0 || C == 0) throw std::invalid_argument("sgd_update_program: R and C must be >= 1");
+std::vector<isa::Instruction> update_program(const spec::DeviceSpec& p, std::uint64_t R,
+                                             std::uint64_t C, MatrixRef g, const UpdateTensors& t,
+                                             const model::UpdateRule& rule) {
+  require_bf16(p, "update_program");
+  check_update(t, rule, "update_program");
+  if (R == 0 || C == 0) throw std::invalid_argument("update_program: R and C must be >= 1");
   // Two sets of accumulator regions (and scratchpad staging rows) alternate
   // between blocks, so a block's LOADs overlap the previous block's STOREs
   // (double buffering); with fewer than two rows per region, one set.
-  const unsigned regions = v ? 3 : 2;
+  const unsigned regions = regions_of(t);
   const unsigned sets = p.acc_rows >= 2 * regions && p.spad_rows >= 2 ? 2 : 1;
   const std::uint64_t chunk =
       std::min<std::uint64_t>({p.acc_rows / (sets * regions), p.spad_rows / sets, isa::kMaxCount});
   if (chunk == 0)
-    throw std::invalid_argument("sgd_update_program: accumulator below " + std::to_string(regions) +
+    throw std::invalid_argument("update_program: accumulator below " + std::to_string(regions) +
                                 " rows");
-  const SgdTensors t = sgd_tensors(w32, wbf, lr, v, mu);
   std::vector<isa::Instruction> prog;
   std::uint64_t block = 0;
   for (std::uint64_t c0 = 0; c0 < C; c0 += p.cols) {
     const std::uint64_t cw = std::min<std::uint64_t>(p.cols, C - c0);
     for (std::uint64_t r0 = 0; r0 < R; r0 += chunk, ++block) {
       const std::uint64_t m = std::min(chunk, R - r0);
-      const SgdBlock b{
+      const UpdateBlock b{
           (block % sets) * regions * chunk, chunk, (block % sets) * chunk, m, cw, r0, c0};
       prog.push_back(isa::encode_load({isa::Sram::kAcc, false, u32(b.g), u32(m), u32(cw),
                                        g.addr + r0 * g.stride + c0 * 4, g.stride}));
-      emit_sgd(prog, b, t);
+      emit_update(prog, b, t, rule);
     }
   }
   prog.push_back(isa::encode_finish());
@@ -477,18 +514,56 @@ std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std:
   return prog;
 }
 
-GemmOptions gemm_sgd_options(const spec::DeviceSpec& p, GemmOptions base) {
-  return epilogue_options(p, 3, std::move(base), "gemm_sgd_program");
+std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std::uint64_t R,
+                                                 std::uint64_t C, MatrixRef w32, MatrixRef g,
+                                                 std::optional<MatrixRef> wbf, float lr,
+                                                 std::optional<MatrixRef> v, float mu) {
+  return update_program(p, R, C, g, {w32, wbf, v, std::nullopt}, sgd_rule(lr, mu));
 }
 
-GemmOptions weight_gradient_options(const spec::DeviceSpec& p, GemmOptions base) {
-  GemmOptions o = gemm_sgd_options(p, std::move(base));
+GemmOptions gemm_update_options(const spec::DeviceSpec& p, GemmOptions base,
+                                model::Optimizer optimizer) {
+  // SGD plans for three regions with or without momentum (one fold for both).
+  return epilogue_options(p, optimizer == model::Optimizer::kSgd ? 3 : 4, std::move(base),
+                          "gemm_update_program");
+}
+
+GemmOptions gemm_sgd_options(const spec::DeviceSpec& p, GemmOptions base) {
+  return gemm_update_options(p, std::move(base), model::Optimizer::kSgd);
+}
+
+GemmOptions weight_gradient_options(const spec::DeviceSpec& p, GemmOptions base,
+                                    model::Optimizer optimizer) {
+  GemmOptions o = gemm_update_options(p, std::move(base), optimizer);
   o.a_transposed = true;
   return o;
 }
 
-std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M) {
-  return gemm_program_fold(p, model::Dataflow::kOs, M, weight_gradient_options(p, {}));
+std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M,
+                                   model::Optimizer optimizer) {
+  return gemm_program_fold(p, model::Dataflow::kOs, M, weight_gradient_options(p, {}, optimizer));
+}
+
+std::vector<isa::Instruction> gemm_update_program(const spec::DeviceSpec& p, model::Dataflow df,
+                                                  std::uint64_t R, std::uint64_t K, std::uint64_t C,
+                                                  MatrixRef a, MatrixRef b, MatrixRef g,
+                                                  bool store_g, const UpdateTensors& t,
+                                                  const model::UpdateRule& rule,
+                                                  const GemmOptions& base) {
+  require_bf16(p, "gemm_update_program");
+  check_update(t, rule, "gemm_update_program");
+  GemmOptions o = gemm_update_options(p, base, rule.optimizer);
+  const std::uint64_t Q = o.acc_rows, S0 = o.spad_rows;  // the regions' stride, the staging base
+  o.epilogue = [&](const GemmBlock& blk, std::vector<isa::Instruction>& out) {
+    if (store_g) {
+      out.push_back(
+          isa::encode_store({isa::Sram::kAcc, false, u32(blk.acc_row), u32(blk.rows), u32(blk.cols),
+                             g.addr + blk.row0 * g.stride + blk.col0 * 4, g.stride}));
+    }
+    emit_update(out, {blk.acc_row, Q, S0 + blk.acc_row, blk.rows, blk.cols, blk.row0, blk.col0}, t,
+                rule);
+  };
+  return gemm_program(p, df, R, K, C, a, b, g, o);
 }
 
 std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model::Dataflow df,
@@ -497,19 +572,8 @@ std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model:
                                                MatrixRef w32, std::optional<MatrixRef> wbf,
                                                float lr, std::optional<MatrixRef> v, float mu,
                                                const GemmOptions& base) {
-  require_bf16(p, "gemm_sgd_program");
-  GemmOptions o = gemm_sgd_options(p, base);
-  const std::uint64_t Q = o.acc_rows, S0 = o.spad_rows;  // the regions' stride, the staging base
-  const SgdTensors t = sgd_tensors(w32, wbf, lr, v, mu);
-  o.epilogue = [&](const GemmBlock& blk, std::vector<isa::Instruction>& out) {
-    if (store_g) {
-      out.push_back(
-          isa::encode_store({isa::Sram::kAcc, false, u32(blk.acc_row), u32(blk.rows), u32(blk.cols),
-                             g.addr + blk.row0 * g.stride + blk.col0 * 4, g.stride}));
-    }
-    emit_sgd(out, {blk.acc_row, Q, S0 + blk.acc_row, blk.rows, blk.cols, blk.row0, blk.col0}, t);
-  };
-  return gemm_program(p, df, R, K, C, a, b, g, o);
+  return gemm_update_program(p, df, R, K, C, a, b, g, store_g, {w32, wbf, v, std::nullopt},
+                             sgd_rule(lr, mu), base);
 }
 
 spec::RunResult sgd_update(Driver& drv, const Tensor& w32, const Tensor& g, const Tensor* wbf,

@@ -37,7 +37,7 @@ StepBounds step_bounds(const model::MlpConfig& cfg, const spec::CoreSpec& core) 
   cfg.validate();
   StepBounds b;
   const std::uint64_t B = cfg.batch, L = cfg.layers.size() - 1;
-  const std::uint64_t v = cfg.momentum > 0 ? 2 : 1;  // fp32 tensors per parameter: w32 (and v)
+  const std::uint64_t v = 1 + cfg.moments();  // fp32 tensors per parameter: w32 and its state
   for (std::uint64_t l = 0; l < L; ++l) {
     const std::uint64_t in = cfg.layers[l], out = cfg.layers[l + 1], io = in * out;
     const bool hidden = l + 1 < L;
@@ -65,7 +65,7 @@ StepBounds step_bounds(const model::MlpConfig& cfg, const spec::CoreSpec& core) 
 
 model::StepFolds step_folds(const spec::DeviceSpec& p, const model::MlpConfig& cfg) {
   return {static_cast<Eigen::Index>(gemm_program_fold(p, model::Dataflow::kWs, cfg.layers[0])),
-          static_cast<Eigen::Index>(weight_gradient_fold(p, cfg.batch))};
+          static_cast<Eigen::Index>(weight_gradient_fold(p, cfg.batch, cfg.optimizer))};
 }
 
 DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init,
@@ -75,8 +75,11 @@ DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpS
   if (drv.params().datapath != model::Datapath::kBf16)
     throw std::invalid_argument("DeviceMlp: training needs the bf16 datapath");
   const std::size_t L = cfg.layers.size() - 1;
-  if (init.w32.size() != L || init.wbf.size() != L || init.b32.size() != L ||
-      (cfg.momentum > 0 && (init.vw.size() != L || init.vb.size() != L)))
+  const unsigned moments = cfg_.moments();
+  const auto count = [&](const auto& v, unsigned need) { return v.size() == (need ? L : 0); };
+  if (!count(init.w32, 1) || !count(init.wbf, 1) || !count(init.b32, 1) ||
+      !count(init.vw, moments >= 1) || !count(init.vb, moments >= 1) ||
+      !count(init.sw, moments >= 2) || !count(init.sb, moments >= 2))
     throw std::invalid_argument("DeviceMlp: the initial state does not match the layers");
   const std::uint64_t B = cfg.batch;
   x_ = drv.alloc_tensor(B, cfg.layers[0], 2);
@@ -90,11 +93,18 @@ DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpS
     y.wbf = drv.alloc_tensor(in, out, 2);
     y.w32 = drv.alloc_tensor(in, out, 4);
     y.b32 = drv.alloc_tensor(1, out, 4);
-    if (cfg.momentum > 0) {
+    // The optimizer's state (copy_in checks each tensor's size).
+    if (moments >= 1) {
       y.vw = drv.alloc_tensor(in, out, 4);
       y.vb = drv.alloc_tensor(1, out, 4);
       put32(drv, y.vw, init.vw[l]);
       put32(drv, y.vb, init.vb[l]);
+    }
+    if (moments >= 2) {
+      y.sw = drv.alloc_tensor(in, out, 4);
+      y.sb = drv.alloc_tensor(1, out, 4);
+      put32(drv, y.sw, init.sw[l]);
+      put32(drv, y.sb, init.sb[l]);
     }
     y.z = drv.alloc_tensor(B, out, 4);
     y.act = drv.alloc_tensor(B, out, 2);
@@ -117,7 +127,7 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
                                 " x " + std::to_string(cfg_.layers[0]) + " with one label per row");
   StepStats st;
   const std::size_t L = layers_.size();
-  const float lr = cfg_.lr_at(step_++);
+  const model::UpdateRule rule = cfg_.rule_at(step_++);
   forward(x, st.forward);
   // Loss on the host: the logits out, their gradient back in.
   const model::AccMatrix zl = get32(drv_, layers_[L - 1].z);
@@ -130,14 +140,15 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
   for (std::size_t l = L; l-- > 0;) {
     Layer& y = layers_[l];
     const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
-    const bool mom = cfg_.momentum > 0;
+    const unsigned moments = rule.moments();
     LayerUpdate u;
     u.w32 = &y.w32;
     u.b32 = &y.b32;
-    u.vw = mom ? &y.vw : nullptr;
-    u.vb = mom ? &y.vb : nullptr;
-    u.lr = lr;
-    u.momentum = cfg_.momentum;
+    u.vw = moments >= 1 ? &y.vw : nullptr;
+    u.vb = moments >= 1 ? &y.vb : nullptr;
+    u.sw = moments >= 2 ? &y.sw : nullptr;
+    u.sb = moments >= 2 ? &y.sb : nullptr;
+    u.rule = rule;
     u.keep_gradients = keep_gradients_;
     mark("backward", l, true);
     st.data_grad.add(data_backward(drv_, y.wbf, y.dy, l + 1 < L ? &y.z : nullptr, y.dz_bf,
@@ -205,9 +216,13 @@ model::MlpState DeviceMlp::state() {
     drv_.copy_out(y.wbf,
                   std::span<std::uint16_t>(wbf.data(), static_cast<std::size_t>(wbf.size())));
     s.wbf.push_back(std::move(wbf));
-    if (cfg_.momentum > 0) {
+    if (cfg_.moments() >= 1) {
       s.vw.push_back(get32(drv_, y.vw));
       s.vb.push_back(get32(drv_, y.vb));
+    }
+    if (cfg_.moments() >= 2) {
+      s.sw.push_back(get32(drv_, y.sw));
+      s.sb.push_back(get32(drv_, y.sb));
     }
   }
   return s;

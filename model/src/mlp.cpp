@@ -73,6 +73,12 @@ void MlpConfig::validate(const std::string& prefix) const {
               "1.." + n(kMaxClasses) + ", labels are 8-bit");
   }
   validate_rates(lr, momentum, prefix);
+  validate_adam(beta1, beta2, eps, weight_decay, prefix);
+  if (optimizer != Optimizer::kSgd && momentum != 0.0f)
+    bad_field(prefix + "momentum", momentum,
+              std::string("0 with optimizer ") + to_string(optimizer) + ", which uses beta1");
+  if (optimizer == Optimizer::kSgd && weight_decay != 0.0f)
+    bad_field(prefix + "weight_decay", weight_decay, "0 with optimizer sgd: adam and adamw only");
   if (batch < 1 || batch > kMaxBatch) bad_field(prefix + "batch", batch, "1.." + n(kMaxBatch));
   if (warmup_steps > kMaxSteps)
     bad_field(prefix + "warmup_steps", warmup_steps, "0.." + n(kMaxSteps));
@@ -102,6 +108,52 @@ std::optional<LrSchedule> parse_lr_schedule(std::string_view name) {
   return std::nullopt;
 }
 
+const char* to_string(Optimizer o) {
+  switch (o) {
+    case Optimizer::kSgd:
+      return "sgd";
+    case Optimizer::kAdam:
+      return "adam";
+    case Optimizer::kAdamW:
+      return "adamw";
+  }
+  return "?";
+}
+
+std::optional<Optimizer> parse_optimizer(std::string_view name) {
+  for (Optimizer o : {Optimizer::kSgd, Optimizer::kAdam, Optimizer::kAdamW})
+    if (name == to_string(o)) return o;
+  return std::nullopt;
+}
+
+UpdateRule MlpConfig::rule_at(std::uint64_t t) const {
+  UpdateRule r;
+  r.optimizer = optimizer;
+  r.lr = lr_at(t);
+  if (optimizer == Optimizer::kSgd) {
+    r.momentum = momentum;
+    return r;
+  }
+  const double b1 = beta1, b2 = beta2, n = double(t) + 1;
+  const double c1 = 1 - std::pow(b1, n), c2 = std::sqrt(1 - std::pow(b2, n));
+  r.beta1 = beta1;
+  r.one_minus_beta1 = static_cast<float>(1 - b1);
+  r.beta2 = beta2;
+  r.one_minus_beta2 = static_cast<float>(1 - b2);
+  r.eps_hat = static_cast<float>(double(eps) * c2);
+  r.neg_step = static_cast<float>(-double(r.lr) * c2 / c1);
+  if (weight_decay > 0.0f) {
+    if (optimizer == Optimizer::kAdam) {
+      r.has_l2 = true;
+      r.l2 = weight_decay;
+    } else {
+      r.has_decay = true;
+      r.decay = static_cast<float>(1 - double(r.lr) * double(weight_decay));
+    }
+  }
+  return r;
+}
+
 float MlpConfig::lr_at(std::uint64_t t) const {
   const double base = lr;
   if (t < warmup_steps) return static_cast<float>(base * double(t + 1) / double(warmup_steps));
@@ -125,6 +177,18 @@ void MlpConfig::validate_rates(double lr, double momentum, const std::string& pr
     bad_field(prefix + "momentum", momentum, "[0, 1)");
 }
 
+void MlpConfig::validate_adam(double beta1, double beta2, double eps, double weight_decay,
+                              const std::string& prefix) {
+  const auto below_one = [&](const char* k, double v) {
+    if (!(v >= 0 && v < 1 && static_cast<float>(v) < 1.0f)) bad_field(prefix + k, v, "[0, 1)");
+  };
+  below_one("beta1", beta1);
+  below_one("beta2", beta2);
+  if (!(eps >= kMinEps && eps <= 1)) bad_field(prefix + "eps", eps, "[1e-30, 1]");
+  if (!(weight_decay >= 0 && weight_decay <= 1))
+    bad_field(prefix + "weight_decay", weight_decay, "[0, 1]");
+}
+
 ReferenceMlp::ReferenceMlp(MlpConfig config) : config_(std::move(config)) {
   config_.validate();
   const std::size_t n_layers = config_.layers.size() - 1;
@@ -143,13 +207,11 @@ ReferenceMlp::ReferenceMlp(MlpConfig config) : config_(std::move(config)) {
     biases_.push_back(Eigen::RowVectorXf::Zero(out));
     dweights_.push_back(RowMatrixXf::Zero(in, out));
     dbiases_.push_back(Eigen::RowVectorXf::Zero(out));
-    if (config_.momentum > 0.0f) {
-      vweights_.push_back(RowMatrixXf::Zero(in, out));
-      vbiases_.push_back(Eigen::RowVectorXf::Zero(out));
-    } else {
-      vweights_.emplace_back();
-      vbiases_.emplace_back();
-    }
+    const unsigned moments = config_.moments();
+    vweights_.push_back(moments >= 1 ? RowMatrixXf::Zero(in, out) : RowMatrixXf());
+    vbiases_.push_back(moments >= 1 ? Eigen::RowVectorXf::Zero(out) : Eigen::RowVectorXf());
+    sweights_.push_back(moments >= 2 ? RowMatrixXf::Zero(in, out) : RowMatrixXf());
+    sbiases_.push_back(moments >= 2 ? Eigen::RowVectorXf::Zero(out) : Eigen::RowVectorXf());
   }
 }
 
@@ -252,11 +314,30 @@ void ReferenceMlp::backward(const RowMatrixXf& dlogits) {
   }
 }
 
+namespace {
+
+// One Adam / AdamW step on a parameter tensor (the header's equations, each
+// operation in binary32 as the device's vector unit does it).
+template <typename M>
+void adam_step(M& w, const M& dw, M& m, M& v, const UpdateRule& r) {
+  auto g = dw.array().eval();
+  if (r.has_l2) g = r.l2 * w.array() + g;
+  m.array() = r.beta1 * m.array() + r.one_minus_beta1 * g;
+  v.array() = r.beta2 * v.array() + r.one_minus_beta2 * (g * g);
+  if (r.has_decay) w.array() *= r.decay;
+  w.array() = r.neg_step * (m.array() / (v.array().sqrt() + r.eps_hat)) + w.array();
+}
+
+}  // namespace
+
 void ReferenceMlp::step() {
-  const float lr = config_.lr_at(steps_++);
-  const float mu = config_.momentum;
+  const UpdateRule r = config_.rule_at(steps_++);
+  const float lr = r.lr, mu = r.momentum;
   for (std::size_t l = 0; l < num_layers(); ++l) {
-    if (mu > 0.0f) {
+    if (r.optimizer != Optimizer::kSgd) {
+      adam_step(weights_[l], dweights_[l], vweights_[l], sweights_[l], r);
+      adam_step(biases_[l], dbiases_[l], vbiases_[l], sbiases_[l], r);
+    } else if (mu > 0.0f) {
       vweights_[l] = mu * vweights_[l] + dweights_[l];
       vbiases_[l] = mu * vbiases_[l] + dbiases_[l];
       weights_[l] -= lr * vweights_[l];

@@ -17,9 +17,14 @@ MlpState mlp_init(const MlpConfig& cfg) {
     s.wbf.push_back(to_bf16(w32));
     s.w32.push_back(std::move(w32));
     s.b32.push_back(AccMatrix::Zero(1, w.cols()));
-    if (cfg.momentum > 0) {
+    const unsigned moments = cfg.moments();
+    if (moments >= 1) {
       s.vw.push_back(AccMatrix::Zero(w.rows(), w.cols()));
       s.vb.push_back(AccMatrix::Zero(1, w.cols()));
+    }
+    if (moments >= 2) {
+      s.sw.push_back(AccMatrix::Zero(w.rows(), w.cols()));
+      s.sb.push_back(AccMatrix::Zero(1, w.cols()));
     }
   }
   return s;
@@ -51,13 +56,16 @@ bool differ(const std::vector<M>& a, const std::vector<M>& b, std::size_t l, con
 
 std::string first_difference(const MlpState& a, const MlpState& b) {
   if (a.w32.size() != b.w32.size()) return "the number of layers";
-  if (a.vw.size() != b.vw.size()) return "the presence of velocities";
+  if (a.vw.size() != b.vw.size()) return "the presence of velocities (first moments)";
+  if (a.sw.size() != b.sw.size()) return "the presence of second moments";
   std::string d;
   for (std::size_t l = 0; l < a.w32.size(); ++l) {
     if (differ(a.w32, b.w32, l, "fp32 weights", d) || differ(a.wbf, b.wbf, l, "bf16 weights", d) ||
         differ(a.b32, b.b32, l, "biases", d) ||
-        (!a.vw.empty() && (differ(a.vw, b.vw, l, "weight velocities", d) ||
-                           differ(a.vb, b.vb, l, "bias velocities", d))))
+        (!a.vw.empty() && (differ(a.vw, b.vw, l, "weight velocities (first moments)", d) ||
+                           differ(a.vb, b.vb, l, "bias velocities (first moments)", d))) ||
+        (!a.sw.empty() && (differ(a.sw, b.sw, l, "weight second moments", d) ||
+                           differ(a.sb, b.sb, l, "bias second moments", d))))
       return d;
   }
   return "";
@@ -78,7 +86,8 @@ std::string first_difference(const MlpTrace& a, const MlpTrace& b) {
 
 float mlp_step(MlpState& s, const MlpConfig& cfg, std::uint64_t step, const RawMatrix& x,
                std::span<const std::uint8_t> labels, const StepFolds& folds, MlpTrace* trace) {
-  const float lr = cfg.lr_at(step);
+  const UpdateRule rule = cfg.rule_at(step);
+  const float lr = rule.lr;
   const std::size_t L = s.w32.size();
   if (static_cast<std::size_t>(x.rows()) != labels.size())
     throw std::invalid_argument("mlp_step: " + std::to_string(x.rows()) + " rows but " +
@@ -113,9 +122,19 @@ float mlp_step(MlpState& s, const MlpConfig& cfg, std::uint64_t step, const RawM
       trace->dw[l] = g.dw;
       trace->db[l] = g.db;
     }
-    if (cfg.momentum > 0) {
-      SgdStep w = sgd_momentum_update(s.w32[l], g.dw, s.vw[l], lr, cfg.momentum);
-      SgdStep b = sgd_momentum_update(s.b32[l], g.db, s.vb[l], lr, cfg.momentum);
+    if (rule.optimizer != Optimizer::kSgd) {
+      AdamStep w = adam_update(s.w32[l], g.dw, s.vw[l], s.sw[l], rule);
+      AdamStep b = adam_update(s.b32[l], g.db, s.vb[l], s.sb[l], rule);
+      s.w32[l] = std::move(w.w32);
+      s.vw[l] = std::move(w.m);
+      s.sw[l] = std::move(w.v);
+      s.wbf[l] = std::move(w.wbf);
+      s.b32[l] = std::move(b.w32);
+      s.vb[l] = std::move(b.m);
+      s.sb[l] = std::move(b.v);
+    } else if (rule.momentum > 0) {
+      SgdStep w = sgd_momentum_update(s.w32[l], g.dw, s.vw[l], lr, rule.momentum);
+      SgdStep b = sgd_momentum_update(s.b32[l], g.db, s.vb[l], lr, rule.momentum);
       s.w32[l] = std::move(w.w32);
       s.vw[l] = std::move(w.v);
       s.wbf[l] = std::move(w.wbf);

@@ -113,4 +113,35 @@ SgdStep sgd_momentum_update(const AccMatrix& w32, const AccMatrix& g, const AccM
   return s;
 }
 
+AdamStep adam_update(const AccMatrix& w32, const AccMatrix& g, const AccMatrix& m,
+                     const AccMatrix& v, const UpdateRule& r) {
+  require_same_shape(w32, g, "adam_update");
+  require_same_shape(w32, m, "adam_update");
+  require_same_shape(w32, v, "adam_update");
+  if (r.optimizer == Optimizer::kSgd)
+    throw std::invalid_argument("adam_update: the rule is sgd's, not adam's or adamw's");
+  const auto bits = [](float f) { return f32_to_bits(f); };
+  AdamStep s{AccMatrix(w32.rows(), w32.cols()), AccMatrix(m.rows(), m.cols()),
+             AccMatrix(v.rows(), v.cols()), RawMatrix()};
+  for (Eigen::Index i = 0; i < w32.size(); ++i) {
+    std::uint32_t gi = g.data()[i], wi = w32.data()[i];
+    if (r.has_l2) gi = lane(isa::VecOp::kAxpy, wi, gi, bits(r.l2));
+    const std::uint32_t mi =
+        lane(isa::VecOp::kAxpy, gi, lane(isa::VecOp::kScale, m.data()[i], 0, bits(r.beta1)),
+             bits(r.one_minus_beta1));
+    const std::uint32_t vi =
+        lane(isa::VecOp::kAxpy, lane(isa::VecOp::kMul, gi, gi),
+             lane(isa::VecOp::kScale, v.data()[i], 0, bits(r.beta2)), bits(r.one_minus_beta2));
+    const std::uint32_t d =
+        lane(isa::VecOp::kAddImm, lane(isa::VecOp::kSqrt, vi), 0, bits(r.eps_hat));
+    const std::uint32_t u = lane(isa::VecOp::kDiv, mi, d);
+    if (r.has_decay) wi = lane(isa::VecOp::kScale, wi, 0, bits(r.decay));
+    s.w32.data()[i] = lane(isa::VecOp::kAxpy, u, wi, bits(r.neg_step));
+    s.m.data()[i] = mi;
+    s.v.data()[i] = vi;
+  }
+  s.wbf = to_bf16(s.w32);
+  return s;
+}
+
 }  // namespace sasim::model

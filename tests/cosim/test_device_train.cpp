@@ -1,10 +1,10 @@
 // The checked training run on the RTL device: steps of the 784-128-10 MLP
-// (batch 32, SGD with momentum) on real Fashion-MNIST images through the
+// (batch 32; SGD, Adam or AdamW) on real Fashion-MNIST images through the
 // verilated bf16 16 x 16 core and the SystemC memory system; after every step
 // the loss, every intermediate tensor (pre-activations, bf16 activations,
 // gradients at the pre-activations, dW, db) and every parameter, bf16 weight
-// copy and velocity equal the golden training step (model::mlp_step) bit for
-// bit.
+// copy, velocity and moment equal the golden training step (model::mlp_step)
+// bit for bit.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -25,12 +25,16 @@ namespace {
 using namespace sasim;  // spec, isa, model, mem, cosim, host, app
 
 // 20 checked steps per learning-rate schedule: constant with momentum, step
-// decay, cosine after a linear warm-up (the rate changes every step).
+// decay, cosine after a linear warm-up (the rate changes every step); and per
+// optimizer: Adam with L2 weight decay (constant rate: the bias correction
+// moves the step), AdamW with decoupled weight decay under the cosine.
 struct ScheduleCase {
   const char* name;
   model::LrSchedule schedule;
   std::uint64_t warmup;
   float momentum;
+  model::Optimizer optimizer = model::Optimizer::kSgd;
+  float weight_decay = 0.0f;
 };
 
 class DeviceTraining : public ::testing::TestWithParam<ScheduleCase> {};
@@ -48,8 +52,10 @@ TEST_P(DeviceTraining, CheckedStepsOnTheRtlCore) {
   cosim::CosimDevice dev(dc);
   host::Driver drv(dev);
   model::MlpConfig cfg;  // 784-128-10, batch 32
-  cfg.lr = 0.01f;
+  cfg.lr = sc.optimizer == model::Optimizer::kSgd ? 0.01f : 0.001f;
   cfg.momentum = sc.momentum;
+  cfg.optimizer = sc.optimizer;
+  cfg.weight_decay = sc.weight_decay;
   cfg.schedule = sc.schedule;
   cfg.warmup_steps = sc.warmup;
   cfg.step_size = 6;
@@ -88,7 +94,11 @@ INSTANTIATE_TEST_SUITE_P(
     Schedules, DeviceTraining,
     ::testing::Values(ScheduleCase{"constant_momentum", model::LrSchedule::kConstant, 0, 0.9f},
                       ScheduleCase{"step", model::LrSchedule::kStep, 0, 0.0f},
-                      ScheduleCase{"cosine_warmup", model::LrSchedule::kCosine, 5, 0.5f}),
+                      ScheduleCase{"cosine_warmup", model::LrSchedule::kCosine, 5, 0.5f},
+                      ScheduleCase{"adam", model::LrSchedule::kConstant, 0, 0.0f,
+                                   model::Optimizer::kAdam, 0.01f},
+                      ScheduleCase{"adamw_cosine", model::LrSchedule::kCosine, 5, 0.0f,
+                                   model::Optimizer::kAdamW, 0.05f}),
     [](const ::testing::TestParamInfo<ScheduleCase>& i) { return std::string(i.param.name); });
 
 }  // namespace

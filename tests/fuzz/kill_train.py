@@ -15,6 +15,7 @@ Usage: kill_train.py --sasim build/app/sasim --kills 20 --seed 1
 """
 import json
 import os
+import re
 import random
 import shutil
 import struct
@@ -41,13 +42,26 @@ train:
 """
 
 
+def checkpoint_version():
+    """The format version sasim writes (kVersion in host/src/checkpoint.cpp)."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "host", "src",
+                       "checkpoint.cpp")
+    m = re.search(r"constexpr std::uint64_t kVersion = (\d+);", open(src).read())
+    if not m:
+        raise SystemExit(f"kill_train: no kVersion in {src}")
+    return int(m.group(1))
+
+
+VERSION = checkpoint_version()
+
+
 def check_checkpoint(path):
     """None when the file is a whole checkpoint, else what is wrong."""
     b = open(path, "rb").read()
     if len(b) < 36 or b[:8] != b"SASIMCKP":
         return f"{len(b)} bytes, no SASIMCKP header"
-    if struct.unpack("<Q", b[8:16])[0] != 3:
-        return "format version is not 3"
+    if struct.unpack("<Q", b[8:16])[0] != VERSION:
+        return f"format version is not {VERSION}"
     if zlib.crc32(b[:-4]) != struct.unpack("<I", b[-4:])[0]:
         return "CRC-32 mismatch"
     return None

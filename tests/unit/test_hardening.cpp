@@ -194,10 +194,11 @@ TEST(Checkpoint, DamageIsNamed) {
   EXPECT_THAT(load, ThrowsMessage<host::CheckpointError>(HasSubstr("truncated")));
   spit(p, "");
   EXPECT_THAT(load, ThrowsMessage<host::CheckpointError>(HasSubstr("not a sasim checkpoint")));
-  std::string v4 = c.bytes;
-  v4[8] = 4;
-  spit(p, reseal(v4));
-  EXPECT_THAT(load, ThrowsMessage<host::CheckpointError>(HasSubstr("format version 4")));
+  std::string v5 = c.bytes;
+  v5[8] = 5;
+  spit(p, reseal(v5));
+  EXPECT_THAT(load, ThrowsMessage<host::CheckpointError>(
+                        HasSubstr("format version 5, this sasim reads 3..4")));
   EXPECT_THAT([&] { host::load_checkpoint((t / "none").string(), c.run, 10); },
               ThrowsMessage<host::CheckpointError>(HasSubstr("does not exist")));
 }
@@ -222,6 +223,73 @@ TEST(Checkpoint, AnotherRunsCheckpointIsNamedByTheFieldThatDiffers) {
   // The step is bounded by the run before anything is replayed.
   EXPECT_THAT([&] { host::load_checkpoint(p, c.run, 11); },
               ThrowsMessage<host::CheckpointError>(HasSubstr("at step 12, past the end")));
+}
+
+// Format 3 (earlier sasim, SGD only): the same file without the optimizer's
+// five fingerprint fields; it still loads, into the same state.
+TEST(Checkpoint, Version3StillLoads) {
+  Tmp t;
+  const CheckpointCase c;
+  const std::string p = (t / "ck.bin").string();
+  // magic, version, step, layer count, 3 layers, then 13 fields of format 3.
+  const std::size_t optimizer_fields = 8 + 8 * (3 + 3) + 8 * 13;
+  std::string v3 = c.bytes;
+  v3[8] = 3;
+  v3.erase(optimizer_fields, 5 * 8);
+  spit(p, reseal(v3));
+  const host::Checkpoint back = host::load_checkpoint(p, c.run, 100);
+  EXPECT_EQ(back.step, 12u);
+  EXPECT_EQ(model::first_difference(back.state, c.state), "");
+  // Not for an Adam run: its state has second moments.
+  host::RunFingerprint adam = c.run;
+  adam.mlp.momentum = 0;
+  adam.mlp.optimizer = model::Optimizer::kAdam;
+  EXPECT_THAT([&] { host::load_checkpoint(p, adam, 100); },
+              ThrowsMessage<host::CheckpointError>(
+                  HasSubstr("state tensors per parameter (train.momentum, train.optimizer) is 1 "
+                            "in the checkpoint, 2 in this run")));
+}
+
+// Adam's state (first and second moments) round-trips; another optimizer or
+// another beta is named; a negative second moment is refused.
+TEST(Checkpoint, AdamStateAndFields) {
+  Tmp t;
+  const std::string p = (t / "ck.bin").string();
+  host::RunFingerprint run{
+      model::MlpConfig{.layers = {6, 5, 3}, .lr = 0.05f, .batch = 4, .seed = 7}, 100};
+  run.mlp.optimizer = model::Optimizer::kAdamW;
+  run.mlp.weight_decay = 0.01f;
+  model::MlpState s = model::mlp_init(run.mlp);
+  ASSERT_EQ(s.sw.size(), 2u);
+  s.vw[1](0, 0) = model::f32_to_bits(0.25f);
+  s.sb[0](0, 1) = model::f32_to_bits(0.5f);
+  spit(p, host::checkpoint_bytes(s, 5, run));
+  const host::Checkpoint back = host::load_checkpoint(p, run, 100);
+  EXPECT_EQ(model::first_difference(back.state, s), "");
+  host::RunFingerprint other = run;
+  other.mlp.optimizer = model::Optimizer::kAdam;
+  EXPECT_THAT([&] { host::load_checkpoint(p, other, 100); },
+              ThrowsMessage<host::CheckpointError>(
+                  HasSubstr("train.optimizer (0 sgd, 1 adam, 2 adamw) is 2 in the checkpoint, 1 "
+                            "in this run")));
+  // An SGD run is told which field differs, not that the file is too big.
+  other = run;
+  other.mlp.optimizer = model::Optimizer::kSgd;
+  other.mlp.weight_decay = 0;
+  EXPECT_THAT([&] { host::load_checkpoint(p, other, 100); },
+              ThrowsMessage<host::CheckpointError>(
+                  HasSubstr("state tensors per parameter (train.momentum, train.optimizer) is 2 "
+                            "in the checkpoint, 0 in this run")));
+  other = run;
+  other.mlp.beta2 = 0.99f;
+  EXPECT_THAT([&] { host::load_checkpoint(p, other, 100); },
+              ThrowsMessage<host::CheckpointError>(HasSubstr("train.beta2 (binary32 bits)")));
+  model::MlpState neg = s;
+  neg.sw[1](2, 1) = model::f32_to_bits(-1e-20f);
+  spit(p, host::checkpoint_bytes(neg, 5, run));
+  EXPECT_THAT(
+      [&] { host::load_checkpoint(p, run, 100); },
+      ThrowsMessage<host::CheckpointError>(HasSubstr("layer 1: a second moment is negative")));
 }
 
 TEST(Checkpoint, ConsistentFilesWithBadContentsAreRefused) {
@@ -275,6 +343,39 @@ TEST(StrictConfig, NumbersOutOfRangeAreCalledSo) {
             "t.yaml: train.momentum: -1e-300 is out of range (allowed [0, 1))");
   EXPECT_EQ(error_of("train: {momentum: 0.9999999999}"),
             "t.yaml: train.momentum: 1 is out of range (allowed [0, 1))");
+  EXPECT_EQ(error_of("train: {optimizer: adam, beta2: 0.9999999999}"),
+            "t.yaml: train.beta2: 1 is out of range (allowed [0, 1))");
+  EXPECT_EQ(error_of("train: {optimizer: adamw, eps: 0}"),
+            "t.yaml: train.eps: 0 is out of range (allowed [1e-30, 1])");
+  EXPECT_EQ(error_of("train: {optimizer: adamw, weight_decay: 2}"),
+            "t.yaml: train.weight_decay: 2 is out of range (allowed [0, 1])");
+}
+
+// Each optimizer's keys belong to it: another's is an error, not ignored.
+TEST(StrictConfig, OptimizerKeysBelongToTheirOptimizer) {
+  EXPECT_EQ(error_of("train: {optimizer: adam, momentum: 0.9}"),
+            "t.yaml: train.momentum: applies to optimizer sgd, not adam (beta1 is its first "
+            "moment's decay; 0 or no key with adam)");
+  // 0 means off with any optimizer (a config can switch with --set).
+  EXPECT_EQ(app::mlp_config(app::parse_config("train: {optimizer: adam, momentum: 0}", "t.yaml"))
+                .momentum,
+            0.0f);
+  EXPECT_EQ(app::parse_config("train: {weight_decay: 0}", "t.yaml").train.weight_decay, 0.0);
+  EXPECT_EQ(error_of("train: {beta1: 0.8}"),
+            "t.yaml: train.beta1: applies to optimizer adam and adamw, not sgd");
+  EXPECT_EQ(error_of("train: {optimizer: sgd, weight_decay: 0.1}"),
+            "t.yaml: train.weight_decay: applies to optimizer adam and adamw, not sgd (0 or no key "
+            "with sgd)");
+  EXPECT_EQ(error_of("train: {optimizer: lamb}"),
+            "t.yaml: train.optimizer: 'lamb' is not allowed (allowed sgd, adam, adamw)");
+  const app::Config c =
+      app::parse_config("train: {optimizer: adamw, beta1: 0.8, weight_decay: 0.01}", "t.yaml");
+  const model::MlpConfig m = app::mlp_config(c);
+  EXPECT_EQ(m.optimizer, model::Optimizer::kAdamW);
+  EXPECT_EQ(m.momentum, 0.0f);  // the sgd default (0.9) does not leak into adam
+  EXPECT_EQ(m.beta1, 0.8f);
+  EXPECT_EQ(m.beta2, 0.999f);
+  EXPECT_EQ(m.weight_decay, 0.01f);
 }
 
 TEST(StrictConfig, WrongShapesAreNamed) {

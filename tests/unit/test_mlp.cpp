@@ -342,6 +342,86 @@ TEST(ReferenceMlp, MomentumStepIsHeavyBall) {
   }
 }
 
+// Adam and AdamW against the textbook equations in double (Kingma & Ba with
+// PyTorch's bias correction; AdamW's decay lr * wd * W), over three steps of
+// the model's own gradients: within 1e-5 relative (the model rounds every
+// operation to binary32, the check does not) and the step's scalars
+// exactly as rule_at defines them.
+TEST(ReferenceMlp, AdamFollowsTheTextbookEquations) {
+  for (const auto opt : {sasim::model::Optimizer::kAdam, sasim::model::Optimizer::kAdamW}) {
+    MlpConfig cfg{.layers = {6, 4, 3}, .lr = 0.01f, .seed = 2};
+    cfg.optimizer = opt;
+    cfg.weight_decay = 0.1f;
+    const sasim::model::UpdateRule r0 = cfg.rule_at(0);
+    EXPECT_EQ(r0.neg_step,
+              static_cast<float>(-0.01f * std::sqrt(1 - double(0.999f)) / (1 - double(0.9f))));
+    EXPECT_EQ(r0.eps_hat, static_cast<float>(double(1e-8f) * std::sqrt(1 - double(0.999f))));
+    EXPECT_EQ(r0.has_l2, opt == sasim::model::Optimizer::kAdam);
+    EXPECT_EQ(r0.has_decay, opt == sasim::model::Optimizer::kAdamW);
+    ReferenceMlp m(cfg);
+    const RowMatrixXf x = random_input(4, 6, 1);
+    const std::vector<std::uint8_t> y{0, 1, 2, 1};
+    const Eigen::Index n = m.weight(1).size();
+    std::vector<double> w(m.weight(1).data(), m.weight(1).data() + n), mm(n, 0.0), vv(n, 0.0);
+    const double b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.1f, lr = 0.01f;
+    for (int t = 1; t <= 3; ++t) {
+      m.train_batch(x, y);
+      const RowMatrixXf& g = m.weight_grad(1);
+      for (Eigen::Index i = 0; i < n; ++i) {
+        double gi = g.data()[i];
+        if (opt == sasim::model::Optimizer::kAdam) gi += wd * w[i];
+        mm[i] = b1 * mm[i] + (1 - b1) * gi;
+        vv[i] = b2 * vv[i] + (1 - b2) * gi * gi;
+        const double mh = mm[i] / (1 - std::pow(b1, t)), vh = vv[i] / (1 - std::pow(b2, t));
+        if (opt == sasim::model::Optimizer::kAdamW) w[i] *= 1 - lr * wd;
+        w[i] -= lr * mh / (std::sqrt(vh) + eps);
+        EXPECT_NEAR(m.weight(1).data()[i], w[i], 1e-5 * std::abs(w[i]) + 1e-9)
+            << sasim::model::to_string(opt) << " step " << t << " element " << i;
+        EXPECT_NEAR(m.weight_velocity(1).data()[i], mm[i], 1e-5 * std::abs(mm[i]) + 1e-12);
+        EXPECT_NEAR(m.weight_second_moment(1).data()[i], vv[i], 1e-5 * vv[i] + 1e-15);
+      }
+    }
+    EXPECT_EQ(m.steps_taken(), 3u);
+  }
+}
+
+TEST(MlpConfig, OptimizerFieldsAreChecked) {
+  const auto error = [](const std::function<void(MlpConfig&)>& change) {
+    MlpConfig c;
+    change(c);
+    try {
+      c.validate();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  using sasim::model::Optimizer;
+  EXPECT_EQ(error([](MlpConfig& c) { c.optimizer = Optimizer::kAdam; }), "");
+  EXPECT_EQ(error([](MlpConfig& c) {
+              c.optimizer = Optimizer::kAdam;
+              c.momentum = 0.9f;
+            }),
+            "mlp.momentum: 0.9 is out of range (allowed 0 with optimizer adam, which uses beta1)");
+  EXPECT_EQ(error([](MlpConfig& c) { c.weight_decay = 0.1f; }),
+            "mlp.weight_decay: 0.1 is out of range (allowed 0 with optimizer sgd: adam and adamw "
+            "only)");
+  EXPECT_EQ(error([](MlpConfig& c) { c.beta1 = 1.0f; }),
+            "mlp.beta1: 1 is out of range (allowed [0, 1))");
+  EXPECT_EQ(error([](MlpConfig& c) { c.eps = 0.0f; }),
+            "mlp.eps: 0 is out of range (allowed [1e-30, 1])");
+  EXPECT_EQ(sasim::model::parse_optimizer("adamw"), Optimizer::kAdamW);
+  EXPECT_FALSE(sasim::model::parse_optimizer("Adam").has_value());
+  // State tensors per parameter.
+  MlpConfig c;
+  EXPECT_EQ(c.moments(), 0u);
+  c.momentum = 0.5f;
+  EXPECT_EQ(c.moments(), 1u);
+  c.momentum = 0;
+  c.optimizer = Optimizer::kAdamW;
+  EXPECT_EQ(c.moments(), 2u);
+}
+
 // --- Training -----------------------------------------------------------------
 
 TEST(ReferenceMlp, DeterministicTraining) {

@@ -1,7 +1,8 @@
 // The MLP training kernels on the functional device, bit for bit against the
 // golden models (model/train_golden.hpp): the dense-layer forward kernel (GEMM +
 // bias + ReLU + bf16), the transpose, the ReLU backward, the dense-layer
-// backward (dZ, dW, db, dX) and the SGD step (plain and momentum), for shapes
+// backward (dZ, dW, db, dX), the SGD step (plain and momentum) and the Adam /
+// AdamW step (alone and fused into the gradient GEMM), for shapes
 // from 1 x 1 over primes to the MNIST MLP's on a 16 x 16 and a tiny 4 x 4
 // device (several accumulator chunks, column blocks, scratchpad chunks);
 // gradient sanity against a double-precision reference; argument errors.
@@ -12,6 +13,9 @@
 #include <limits>
 #include <random>
 #include <span>
+#include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "sasim/host/mlp_kernels.hpp"
@@ -459,6 +463,187 @@ INSTANTIATE_TEST_SUITE_P(
                       SgdCase{16, 16, 8192, 1024, 784, 128, false, true},
                       SgdCase{16, 16, 8192, 1024, 784, 128, true, true},
                       SgdCase{16, 16, 8192, 1024, 1, 10, true, false}));
+
+// --- Adam and AdamW ----------------------------------------------------------------
+
+// The rule of step t of an Adam run: lr 0.01, betas 0.9 / 0.999, eps 1e-8,
+// and weight decay 0.05 as L2 (adam) or decoupled (adamw).
+model::UpdateRule adam_rule(model::Optimizer opt, float wd, std::uint64_t t) {
+  model::MlpConfig c;
+  c.lr = 0.01f;
+  c.optimizer = opt;
+  c.weight_decay = wd;
+  return c.rule_at(t);
+}
+
+// Random Adam state: m of either sign, v >= 0 (the square of a random value).
+struct AdamState {
+  model::AccMatrix w32, m, v;
+};
+AdamState random_adam_state(Eigen::Index r, Eigen::Index c, std::mt19937& rng) {
+  AdamState s{random_f32(r, c, rng, 0.1f), random_f32(r, c, rng, 0.01f), random_f32(r, c, rng)};
+  for (Eigen::Index i = 0; i < s.v.size(); ++i) {
+    const float x = model::bits_to_f32(s.v.data()[i]) * 1e-3f;
+    s.v.data()[i] = model::f32_to_bits(x * x);
+  }
+  return s;
+}
+
+// The golden step is the fp32 reference's arithmetic (mlp.hpp's equations,
+// each operation rounded once in binary32) on normal values, bit for bit:
+// written here as plain float code.
+TEST(AdamUpdate, GoldenIsTheBinary32Equations) {
+  std::mt19937 rng(5);
+  const AdamState st = random_adam_state(17, 9, rng);
+  const model::AccMatrix g = random_f32(17, 9, rng, 0.05f);
+  for (const auto& [opt, wd] :
+       {std::pair{model::Optimizer::kAdam, 0.0f}, std::pair{model::Optimizer::kAdam, 0.05f},
+        std::pair{model::Optimizer::kAdamW, 0.05f}}) {
+    for (std::uint64_t t : {0u, 1u, 40u}) {
+      const model::UpdateRule r = adam_rule(opt, wd, t);
+      const model::AdamStep got = model::adam_update(st.w32, g, st.m, st.v, r);
+      for (Eigen::Index i = 0; i < g.size(); ++i) {
+        float gi = model::bits_to_f32(g.data()[i]), w = model::bits_to_f32(st.w32.data()[i]);
+        if (r.has_l2) gi = r.l2 * w + gi;
+        const float m = r.beta1 * model::bits_to_f32(st.m.data()[i]) + r.one_minus_beta1 * gi;
+        const float v =
+            r.beta2 * model::bits_to_f32(st.v.data()[i]) + r.one_minus_beta2 * (gi * gi);
+        if (r.has_decay) w = w * r.decay;
+        const float want = r.neg_step * (m / (std::sqrt(v) + r.eps_hat)) + w;
+        ASSERT_EQ(got.m.data()[i], model::f32_to_bits(m)) << "element " << i << " t " << t;
+        ASSERT_EQ(got.v.data()[i], model::f32_to_bits(v)) << "element " << i << " t " << t;
+        ASSERT_EQ(got.w32.data()[i], model::f32_to_bits(want)) << "element " << i << " t " << t;
+      }
+      EXPECT_TRUE(same_bits(got.wbf, model::to_bf16(got.w32)));
+    }
+  }
+  EXPECT_THROW(model::adam_update(st.w32, g, st.m, st.v, model::MlpConfig{}.rule_at(0)),
+               std::invalid_argument);
+}
+
+struct AdamCase {
+  unsigned rows, cols, spad, acc;
+  Eigen::Index r, c;
+  model::Optimizer opt;
+  float wd;
+  bool with_bf16;
+};
+
+class AdamUpdate : public ::testing::TestWithParam<AdamCase> {};
+
+// update_program: three chained steps (t = 0, 1, 2: the bias correction
+// changes) on the device equal model::adam_update, bit for bit; g is not
+// modified.
+TEST_P(AdamUpdate, BitExactAgainstGolden) {
+  const AdamCase c = GetParam();
+  model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  host::Driver drv(dev);
+  const unsigned seed = static_cast<unsigned>(c.r * 31 + c.c + static_cast<unsigned>(c.opt));
+  std::mt19937 rng(seed);
+  AdamState st = random_adam_state(c.r, c.c, rng);
+  host::Tensor tw = drv.alloc_tensor(c.r, c.c, 4), tg = drv.alloc_tensor(c.r, c.c, 4),
+               tm = drv.alloc_tensor(c.r, c.c, 4), tv = drv.alloc_tensor(c.r, c.c, 4),
+               tbf = drv.alloc_tensor(c.r, c.c, 2);
+  put(drv, tw, st.w32);
+  put(drv, tm, st.m);
+  put(drv, tv, st.v);
+  put(drv, tbf, model::RawMatrix::Constant(c.r, c.c, 0x1234).eval());
+  for (std::uint64_t t = 0; t < 3; ++t) {
+    const model::AccMatrix g = random_f32(c.r, c.c, rng, 0.05f);
+    put(drv, tg, g);
+    const model::UpdateRule rule = adam_rule(c.opt, c.wd, t);
+    drv.submit(host::update_program(
+        dev.params(), static_cast<std::uint64_t>(c.r), static_cast<std::uint64_t>(c.c), tg.ref(),
+        {tw.ref(), c.with_bf16 ? std::optional<host::MatrixRef>(tbf.ref()) : std::nullopt, tm.ref(),
+         tv.ref()},
+        rule));
+    const model::AdamStep s = model::adam_update(st.w32, g, st.m, st.v, rule);
+    ASSERT_TRUE(same_bits(get_acc(drv, tw), s.w32)) << "w32, step " << t << ", seed " << seed;
+    ASSERT_TRUE(same_bits(get_acc(drv, tm), s.m)) << "m, step " << t;
+    ASSERT_TRUE(same_bits(get_acc(drv, tv), s.v)) << "v, step " << t;
+    ASSERT_TRUE(same_bits(get_acc(drv, tg), g)) << "g modified";
+    if (c.with_bf16) {
+      ASSERT_TRUE(same_bits(get_raw(drv, tbf), s.wbf)) << "wbf, step " << t;
+    } else {
+      ASSERT_TRUE((get_raw(drv, tbf).array() == 0x1234).all()) << "wbf written";
+    }
+    EXPECT_FALSE((s.w32.array() == st.w32.array()).all()) << "the step changed nothing";
+    st = {s.w32, s.m, s.v};
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, AdamUpdate,
+    ::testing::Values(AdamCase{4, 4, 512, 256, 1, 1, model::Optimizer::kAdam, 0.0f, true},
+                      AdamCase{4, 4, 512, 256, 13, 37, model::Optimizer::kAdam, 0.05f, true},
+                      AdamCase{4, 4, 512, 256, 13, 37, model::Optimizer::kAdamW, 0.05f, true},
+                      AdamCase{4, 4, 512, 16, 45, 9, model::Optimizer::kAdamW, 0.05f, true},
+                      AdamCase{4, 4, 512, 4, 45, 9, model::Optimizer::kAdam, 0.0f, true},  // 1 set
+                      AdamCase{4, 4, 512, 256, 1, 37, model::Optimizer::kAdamW, 0.0f, false},
+                      AdamCase{16, 16, 8192, 1024, 784, 128, model::Optimizer::kAdamW, 0.01f,
+                               true}));
+
+TEST(AdamUpdate, RejectsStateThatDoesNotMatchTheRule) {
+  const spec::DeviceSpec p = params(4, 4, 512, 256);
+  const host::MatrixRef m{p.dram_base, 64};
+  const model::UpdateRule adam = adam_rule(model::Optimizer::kAdam, 0, 0);
+  EXPECT_THROW(host::update_program(p, 3, 7, m, {m, {}, m, {}}, adam), std::invalid_argument);
+  EXPECT_THROW(host::update_program(p, 3, 7, m, {m, {}, {}, m}, adam), std::invalid_argument);
+  EXPECT_THROW(host::update_program(p, 3, 7, m, {m, {}, m, m}, model::MlpConfig{}.rule_at(0)),
+               std::invalid_argument);
+  spec::DeviceSpec small = p;
+  small.acc_rows = 3;  // four regions
+  EXPECT_THROW(host::update_program(small, 3, 7, m, {m, {}, m, m}, adam), std::invalid_argument);
+  EXPECT_THROW(host::gemm_update_options(small, {}, model::Optimizer::kAdamW),
+               std::invalid_argument);
+  EXPECT_NO_THROW(host::gemm_update_options(small, {}, model::Optimizer::kSgd));
+}
+
+// gemm_update_program with Adam / AdamW: the GEMM (with its fold under the
+// four regions' limits) followed by model::adam_update, bit for bit.
+TEST(AdamUpdate, FusedIntoTheGradientGemm) {
+  for (const auto& [df, rr, k, cc, acc, opt] :
+       {std::tuple{model::Dataflow::kOs, 13, 9, 37, 256u, model::Optimizer::kAdamW},
+        std::tuple{model::Dataflow::kOs, 37, 300, 5, 256u, model::Optimizer::kAdam},  // K > fold
+        std::tuple{model::Dataflow::kOs, 45, 17, 9, 16u, model::Optimizer::kAdamW},
+        std::tuple{model::Dataflow::kWs, 1, 9, 37, 256u, model::Optimizer::kAdam},  // a bias row
+        std::tuple{model::Dataflow::kWs, 45, 17, 9, 16u, model::Optimizer::kAdamW}}) {
+    model::FunctionalBackend dev(params(4, 4, 512, acc));
+    host::Driver drv(dev);
+    const spec::DeviceSpec& p = dev.params();
+    std::mt19937 rng(static_cast<unsigned>(rr * 7 + k));
+    const bool os = df == model::Dataflow::kOs;
+    const model::RawMatrix a = random_bf16(rr, k, rng), b = random_bf16(k, cc, rng);
+    const AdamState st = random_adam_state(rr, cc, rng);
+    host::Tensor ta = os ? drv.alloc_tensor(k, rr, 2) : drv.alloc_tensor(rr, k, 2);
+    host::Tensor tb = drv.alloc_tensor(k, cc, 2), tg = drv.alloc_tensor(rr, cc, 4),
+                 tw = drv.alloc_tensor(rr, cc, 4), tm = drv.alloc_tensor(rr, cc, 4),
+                 tv = drv.alloc_tensor(rr, cc, 4), tbf = drv.alloc_tensor(rr, cc, 2);
+    put(drv, ta, os ? model::transpose(a) : a);
+    put(drv, tb, b);
+    put(drv, tw, st.w32);
+    put(drv, tm, st.m);
+    put(drv, tv, st.v);
+    host::GemmOptions o = drv.gemm_options();
+    o.a_transposed = os;
+    const model::UpdateRule rule = adam_rule(opt, 0.05f, 3);
+    drv.submit(host::gemm_update_program(
+        p, df, static_cast<std::uint64_t>(rr), static_cast<std::uint64_t>(k),
+        static_cast<std::uint64_t>(cc), ta.ref(), tb.ref(), tg.ref(), true,
+        {tw.ref(), tbf.ref(), tm.ref(), tv.ref()}, rule, o));
+    const auto fold = static_cast<Eigen::Index>(host::gemm_program_fold(
+        p, df, static_cast<std::uint64_t>(k), host::gemm_update_options(p, o, opt)));
+    const model::AccMatrix g = model::gemm(model::Datapath::kBf16, a, b, fold);
+    const model::AdamStep s = model::adam_update(st.w32, g, st.m, st.v, rule);
+    const std::string where = std::string(os ? "OS " : "WS ") + std::to_string(rr) + "x" +
+                              std::to_string(k) + "x" + std::to_string(cc);
+    EXPECT_TRUE(same_bits(get_acc(drv, tg), g)) << "g, " << where;
+    EXPECT_TRUE(same_bits(get_acc(drv, tw), s.w32)) << "w32, " << where;
+    EXPECT_TRUE(same_bits(get_acc(drv, tm), s.m)) << "m, " << where;
+    EXPECT_TRUE(same_bits(get_acc(drv, tv), s.v)) << "v, " << where;
+    EXPECT_TRUE(same_bits(get_raw(drv, tbf), s.wbf)) << "wbf, " << where;
+  }
+}
 
 // --- The SGD step fused into a gradient GEMM ----------------------------------------
 

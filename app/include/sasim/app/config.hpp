@@ -56,7 +56,16 @@ struct TrafficConfig {
 struct TrainConfig {
   std::vector<unsigned> layers{784, 128, 10};  // inputs, hidden..., classes
   double lr = 0.01;                            // the base (peak) learning rate of the schedule
+  // The optimizer (model::MlpConfig): sgd with `momentum`, or adam / adamw
+  // with beta1, beta2, eps and weight_decay. A key of the other optimizers is
+  // an error.
+  model::Optimizer optimizer = model::Optimizer::kSgd;
   double momentum = 0.9;
+  // As written in YAML; their binary32 values are MlpConfig's defaults.
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
   // The learning-rate schedule (model::MlpConfig::lr_at): constant, step
   // (x gamma every step_size steps) or cosine (to lr_min over the run), after
   // warmup_steps of linear warm-up.

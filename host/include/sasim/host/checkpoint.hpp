@@ -1,20 +1,24 @@
 // Training checkpoints: the training state and the number of steps done, in
 // a file that checks itself.
 //
-// Layout (little endian): "SASIMCKP", u64 format version (3), u64 step, the
-// fingerprint of the run (u64 layer count, u64 per layer, u64 momentum flag,
-// f32 bits of lr and momentum, u64 batch, seed, the learning-rate schedule:
-// u64 kind, warm-up steps, step size, f32 bits of gamma and lr_min (0 where
-// the schedule has no such field), u64 cosine length; training images,
-// numerics version), then per layer w32, b32, wbf (and vw, vb with momentum),
-// and a CRC-32 (zlib) of everything before it.
+// Layout (little endian): "SASIMCKP", u64 format version (4), u64 step, the
+// fingerprint of the run (u64 layer count, u64 per layer, u64 optimizer state
+// tensors per parameter (0, 1 with momentum, 2 for adam and adamw), f32 bits
+// of lr and momentum, u64 batch, seed, the learning-rate schedule: u64 kind,
+// warm-up steps, step size, f32 bits of gamma and lr_min (0 where the schedule
+// has no such field), u64 cosine length; training images, numerics version;
+// u64 optimizer kind, f32 bits of beta1, beta2, eps and weight_decay (0 for
+// sgd)), then per layer w32, b32, wbf (then vw, vb: the velocities or first
+// moments; then sw, sb: the second moments), and a CRC-32 (zlib) of
+// everything before it. Version 3 (SGD runs of earlier sasim) is the same
+// without the optimizer fields, and is still read.
 //
 // load_checkpoint throws CheckpointError naming the file and what is wrong:
 // missing or unreadable; not a checkpoint; another format version; truncated or
 // with bytes appended; damaged (checksum); written by another run (which
 // fingerprint field differs, with both values); a step past the run's end;
-// non-finite parameters or bf16 weights that are not the rounding of the fp32
-// ones. Sizes and the step are checked before anything is allocated or
+// non-finite parameters, negative second moments or bf16 weights that are not
+// the rounding of the fp32 ones. Sizes and the step are checked before anything is allocated or
 // replayed. save_checkpoint writes through host::write_file_atomic.
 #pragma once
 
@@ -33,8 +37,8 @@ class CheckpointError : public std::runtime_error {
 };
 
 // What a checkpoint must agree with to continue a run bit for bit: the MLP
-// (layers, lr, momentum, batch, seed) and the number of training images (the
-// shuffling depends on it).
+// (layers, lr, the schedule, the optimizer and its fields, batch, seed) and the number of training
+// images (the shuffling depends on it).
 struct RunFingerprint {
   model::MlpConfig mlp;
   std::uint64_t train_images = 0;

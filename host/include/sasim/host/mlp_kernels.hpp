@@ -9,6 +9,7 @@
 
 #include "sasim/host/driver.hpp"
 #include "sasim/host/gemm_kernel.hpp"
+#include "sasim/model/mlp.hpp"
 
 namespace sasim::host {
 
@@ -143,18 +144,23 @@ spec::RunResult relu_backward(Driver& drv, const Tensor& dy, const Tensor& z, co
 // std::invalid_argument on shape or element mismatches.
 //
 // With `update` the optimizer step is fused into the weight gradient
-// (gemm_sgd_program): dW and db are applied to update->w32 / update->b32 (and
-// their velocities) straight from the accumulator, w (the bf16 copy of w32) is
-// rewritten, and dw / db are written only with update->keep_gradients. dX is
-// computed first, from the weights before the step. `weight` then holds the
-// fused runs (dW + step of W, db + step of b). The numbers are those of
-// dense_backward followed by sgd_update of W and b, bit for bit.
+// (gemm_update_program): dW and db are applied to update->w32 / update->b32
+// (and their moments) straight from the accumulator with update->rule, w (the
+// bf16 copy of w32) is rewritten, and dw / db are written only with
+// update->keep_gradients. dX is computed first, from the weights before the
+// step. `weight` then holds the fused runs (dW + step of W, db + step of b).
+// The numbers are those of dense_backward followed by the rule's golden step
+// (model::sgd_update, sgd_momentum_update, adam_update) of W and b, bit for
+// bit.
 struct LayerUpdate {
   const Tensor* w32 = nullptr;  // K x N fp32 master weights (w is their bf16 copy)
   const Tensor* b32 = nullptr;  // 1 x N fp32 bias
-  const Tensor* vw = nullptr;   // velocities with momentum > 0 (K x N, 1 x N fp32)
+  // Velocities (sgd, momentum > 0) or first moments (adam, adamw): K x N, 1 x N fp32.
+  const Tensor* vw = nullptr;
   const Tensor* vb = nullptr;
-  float lr = 0, momentum = 0;
+  const Tensor* sw = nullptr;  // second moments (adam, adamw), K x N and 1 x N fp32
+  const Tensor* sb = nullptr;
+  model::UpdateRule rule;       // the step's (MlpConfig::rule_at)
   bool keep_gradients = false;  // also write dw and db
 };
 struct BackwardRuns {
@@ -173,44 +179,73 @@ BackwardRuns dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const
                             const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx,
                             const LayerUpdate* update = nullptr);
 
-// The program of an SGD step on an fp32 R x C matrix of master weights w32
-// with the fp32 gradient g (imm = the binary32 bits of -lr):
-//   Blocks alternate between two sets of accumulator regions and scratchpad
-//   staging rows (row offsets below are within a set), so one block's LOADs
-//   overlap the previous block's STOREs; one set when acc_rows < 2 x regions.
-//   plain (no v): per column block of C and row chunk of at most
-//     min(acc_rows / 4, spad_rows / 2, 4095) rows: LOAD g into accumulator rows
-//     [0, m), LOAD w32 into [chunk, chunk + m), VEC AXPY (imm -lr, x = g, b =
-//     w32, dst [0, m)): w = (-lr * g) + w, product and sum each rounded (RNE),
-//     STORE w32, then (wbf given) VEC TO_BF16 to scratchpad rows [0, m), STORE
-//     wbf.
-//   momentum (v given, mu the binary32 momentum): chunks of min(acc_rows / 6,
-//     ...): LOAD g -> [0, m), v -> [chunk, +m), w32 -> [2 chunk, +m); VEC AXPY
-//     (mu, x = v, b = g, dst = v rows): v = (mu * v) + g; STORE v; VEC AXPY
-//     (-lr, x = v, b = w32, dst = g rows): w = (-lr * v) + w; STORE w32;
-//     TO_BF16 and STORE wbf as above.
-//   Without wbf a relay VEC follows the w32 STORE (the next block's LOADs
-//   overwrite the accumulator rows it reads).
-// Throws std::invalid_argument as bias_act_program (acc_rows < 3 with
-// momentum).
+// The tensors of an optimizer step on one parameter (R x C fp32 in device
+// memory): w32 the master values, wbf their bf16 copy (rewritten when given),
+// m the velocity (sgd with momentum) or the first moment (adam, adamw), v the
+// second moment (adam, adamw).
+struct UpdateTensors {
+  MatrixRef w32;
+  std::optional<MatrixRef> wbf, m, v;
+};
+
+// The program of an optimizer step (rule: MlpConfig::rule_at) on w32 with the
+// fp32 gradient g, each element as the rule's golden step
+// (model/include/sasim/model/train_golden.hpp), immediates the rule's
+// binary32 scalars:
+//   Blocks of at most min(acc_rows / (2 regions), spad_rows / 2, 4095) rows
+//   and C columns alternate between two sets of accumulator regions and
+//   scratchpad staging rows (row offsets below are within a set), so one
+//   block's LOADs overlap the previous block's STOREs; one set when acc_rows
+//   < 2 x regions. A region per tensor: g at [0, m), then the state.
+//   sgd, no m (2 regions): LOAD g, LOAD w32 -> [chunk, +m); VEC AXPY (imm
+//     -lr, x = g, b = w32, dst g rows): w = (-lr * g) + w, product and sum
+//     each rounded (RNE).
+//   sgd with m (3 regions): LOAD g, m -> [chunk, +m), w32 -> [2 chunk, +m);
+//     VEC AXPY (mu, x = m, b = g, dst m rows): m = (mu * m) + g; STORE m; VEC
+//     AXPY (-lr, x = m, b = w32, dst g rows): w = (-lr * m) + w.
+//   adam, adamw (4 regions): LOAD g, m, v, w32 into regions 0..3; (has_l2)
+//     AXPY (l2, x = w, b = g) into g; SCALE m by b1; AXPY (1 - b1, x = g, b =
+//     m) into m; STORE m; SCALE v by b2; MUL g by g into g; AXPY (1 - b2, x
+//     = g, b = v) into v; STORE v; SQRT v into g; ADD_IMM eps_hat; DIV (x =
+//     m, b = g) into g; (has_decay) SCALE w by decay; AXPY (neg_step, x = g, b
+//     = w) into g.
+//   Then STORE w32 from the g rows and (wbf given) VEC TO_BF16 into
+//   scratchpad rows [0, m), STORE wbf; without wbf a relay VEC follows (the
+//   next block's LOADs overwrite the rows the STORE reads).
+// Throws std::invalid_argument as bias_act_program, for an accumulator below
+// the regions, and for tensors that do not match the rule (v with sgd; m or
+// v missing with adam).
+std::vector<isa::Instruction> update_program(const spec::DeviceSpec& p, std::uint64_t R,
+                                             std::uint64_t C, MatrixRef g, const UpdateTensors& t,
+                                             const model::UpdateRule& rule);
+
+// update_program with an SGD rule (lr, and mu with v as the velocity).
 std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std::uint64_t R,
                                                  std::uint64_t C, MatrixRef w32, MatrixRef g,
                                                  std::optional<MatrixRef> wbf, float lr,
                                                  std::optional<MatrixRef> v = {}, float mu = 0.0f);
 
-// The SGD step fused into a gradient GEMM: G = A * B (gemm_program with
-// dataflow df, WS or OS, and `base`'s zero region and a_transposed; A: R x K,
-// B: K x C bf16, G: R x C fp32) where each finished accumulator block of G,
-// instead of being stored, is (store_g: also stored to g, then) the gradient
-// of an sgd_update_program block on w32, wbf and v (R x C). The GEMM plans
-// within gemm_sgd_options (Q = min(acc_rows / 3, spad_rows / 2) accumulator
-// rows, spad_rows - Q scratchpad rows); the block in accumulator rows [a, a +
-// m) takes w32 (and v)
-// into rows a + Q (a + Q, a + 2Q) and stages its bf16 copy in scratchpad rows
-// spad_rows - Q + a. The numbers are those of the GEMM (with its fold under
-// these limits) followed by sgd_update, bit for bit; the gradient never
-// crosses the bus (unless store_g). Throws std::invalid_argument as
-// gemm_program and gemm_sgd_options.
+// The optimizer step fused into a gradient GEMM: G = A * B (gemm_program
+// with dataflow df, WS or OS, and `base`'s zero region and a_transposed; A: R
+// x K, B: K x C bf16, G: R x C fp32) where each finished accumulator block of
+// G, instead of being stored, is (store_g: also stored to g, then) the
+// gradient of an update_program block on the tensors t (R x C). The GEMM
+// plans within gemm_update_options (Q = min(acc_rows / regions, spad_rows /
+// 2) accumulator rows, regions = 3 for sgd, 4 for adam and adamw; spad_rows -
+// Q scratchpad rows); the block in accumulator rows [a, a + m) takes the
+// state into rows a + Q, a + 2Q, a + 3Q and stages its bf16 copy in
+// scratchpad rows spad_rows - Q + a. The numbers are those of the GEMM (with
+// its fold under these limits) followed by the rule's golden step, bit for
+// bit; the gradient never crosses the bus (unless store_g). Throws
+// std::invalid_argument as gemm_program, gemm_update_options and
+// update_program.
+std::vector<isa::Instruction> gemm_update_program(const spec::DeviceSpec& p, model::Dataflow df,
+                                                  std::uint64_t R, std::uint64_t K, std::uint64_t C,
+                                                  MatrixRef a, MatrixRef b, MatrixRef g,
+                                                  bool store_g, const UpdateTensors& t,
+                                                  const model::UpdateRule& rule,
+                                                  const GemmOptions& base);
+// gemm_update_program with an SGD rule (lr, and mu with v as the velocity).
 std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model::Dataflow df,
                                                std::uint64_t R, std::uint64_t K, std::uint64_t C,
                                                MatrixRef a, MatrixRef b, MatrixRef g, bool store_g,
@@ -218,17 +253,23 @@ std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model:
                                                float lr, std::optional<MatrixRef> v, float mu,
                                                const GemmOptions& base);
 
-// `base` with gemm_sgd_program's SRAM limits (and no epilogue).
-// std::invalid_argument with fewer than 3 accumulator or 2 scratchpad rows.
+// `base` with gemm_update_program's SRAM limits for the optimizer (and no
+// epilogue); gemm_sgd_options for sgd. std::invalid_argument with fewer
+// accumulator rows than regions or fewer than 2 scratchpad rows.
+GemmOptions gemm_update_options(const spec::DeviceSpec& p, GemmOptions base,
+                                model::Optimizer optimizer);
 GemmOptions gemm_sgd_options(const spec::DeviceSpec& p, GemmOptions base);
 
 // The options of the weight gradient dW = X^T dZ: weight_backward runs it on
-// OS from X itself (a_transposed) within gemm_sgd_options, with or without
-// the fused update, so that both give the same numbers.
-GemmOptions weight_gradient_options(const spec::DeviceSpec& p, GemmOptions base);
+// OS from X itself (a_transposed) within gemm_update_options of the
+// optimizer, with or without the fused update, so that both give the same
+// numbers.
+GemmOptions weight_gradient_options(const spec::DeviceSpec& p, GemmOptions base,
+                                    model::Optimizer optimizer = model::Optimizer::kSgd);
 // Its fold (M = the batch): one reduction of the whole batch when it fits,
-// min(M, (spad_rows - Q) / 2, 4095), Q as gemm_sgd_options.
-std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M);
+// min(M, (spad_rows - Q) / 2, 4095), Q as gemm_update_options.
+std::uint64_t weight_gradient_fold(const spec::DeviceSpec& p, std::uint64_t M,
+                                   model::Optimizer optimizer = model::Optimizer::kSgd);
 
 // w32 -= lr * g on the device (fp32 R x C, vector-unit rounding), then wbf =
 // bf16(w32) when wbf is not nullptr (R x C bf16: the next forward's weights).

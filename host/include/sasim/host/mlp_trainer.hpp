@@ -68,8 +68,9 @@ class DeviceMlp {
   // do not match cfg, DeviceOutOfMemory when it does not fit.
   // With keep_gradients every step also writes dW and db to device memory
   // (for trace(); the fused weight update needs neither otherwise). The first
-  // step() is step `first_step` of the run (the learning-rate schedule,
-  // cfg.lr_at; a resumed run starts at its checkpoint's step).
+  // step() is step `first_step` of the run (the learning-rate schedule and
+  // Adam's bias correction, cfg.rule_at; a resumed run starts at its
+  // checkpoint's step).
   DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init,
             bool keep_gradients = false, std::uint64_t first_step = 0);
 
@@ -99,7 +100,8 @@ class DeviceMlp {
  private:
   void forward(const model::RawMatrix& x, spec::RunResult& stats);
   struct Layer {
-    Tensor wbf, w32, b32, vw, vb;      // parameters and velocities
+    Tensor wbf, w32, b32, vw, vb;      // parameters and velocities (first moments)
+    Tensor sw, sb;                     // second moments (adam, adamw)
     Tensor z, act, dy, dz_bf, dw, db;  // per-step tensors (act: this layer's bf16 output)
   };
   void mark(const char* phase, std::size_t layer, bool begin) const {

@@ -18,11 +18,25 @@
 //   dW_l = a_l^T dY_l,   db_l = column sums of dY_l,
 //   dY_{l-1} = (dY_l W_l^T) .* [a_l > 0]      (ReLU mask; the subgradient at 0 is 0)
 //
-// Update (step()), with lr and mu = momentum from the config:
-//   mu == 0:  W -= lr * dW                        (plain SGD, no velocity buffers)
-//   mu >  0:  v = mu * v + dW;  W -= lr * v       (heavy ball, PyTorch's convention:
+// Update (step()), with lr = the schedule's rate of the step (lr_at) and the
+// config's optimizer (MlpConfig::rule_at gives each step's binary32 scalars):
+//   sgd, mu = momentum:
+//     mu == 0:  W -= lr * dW                      (plain SGD, no velocity buffers)
+//     mu >  0:  v = mu * v + dW;  W -= lr * v     (heavy ball, PyTorch's convention:
 //                                                  v starts at 0, lr is not folded in)
-// and the same for b. No weight decay.
+//   adam / adamw (Kingma & Ba; AdamW: Loshchilov & Hutter), step t = 1, 2, ...,
+//   wd = weight_decay, with PyTorch's bias correction written as
+//     g  = dW + wd * W                             (adam only, when wd > 0)
+//     m  = b1 * m + (1 - b1) * g
+//     v  = b2 * v + (1 - b2) * g * g
+//     W  = W * (1 - lr * wd)                       (adamw only, when wd > 0)
+//     W -= s * m / (sqrt(v) + e)
+//   where s = lr * sqrt(1 - b2^t) / (1 - b1^t) and e = eps * sqrt(1 - b2^t):
+//   the same step as lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 -
+//   b1^t), v_hat = v / (1 - b2^t), with the two corrections folded into
+//   scalars (no per-element division by them). m and v start at 0.
+// The same for b (weight decay included, as PyTorch applies it to every
+// parameter given to the optimizer).
 //
 // Initialisation (deterministic from config.seed, see ReferenceMlp()): biases 0;
 // W_l uniform in [-r, r], drawn row-major, layer by layer, from one
@@ -90,6 +104,32 @@ enum class LrSchedule { kConstant, kStep, kCosine };
 const char* to_string(LrSchedule s);
 std::optional<LrSchedule> parse_lr_schedule(std::string_view name);
 
+// The optimizer: "sgd" (with momentum when momentum > 0), "adam" (L2 weight
+// decay added to the gradient) or "adamw" (decoupled weight decay).
+enum class Optimizer { kSgd, kAdam, kAdamW };
+const char* to_string(Optimizer o);
+std::optional<Optimizer> parse_optimizer(std::string_view name);
+
+// One step's element-wise update with its binary32 scalars (MlpConfig::
+// rule_at): each is computed in double from the config's binary32 values and
+// rounded once, so the device, the golden model and the fp32 reference use
+// the same numbers.
+struct UpdateRule {
+  Optimizer optimizer = Optimizer::kSgd;
+  float lr = 0;        // the step's learning rate (lr_at)
+  float momentum = 0;  // sgd
+  // adam / adamw, t = step + 1:
+  float beta1 = 0, one_minus_beta1 = 0, beta2 = 0, one_minus_beta2 = 0;
+  float eps_hat = 0;   // eps * sqrt(1 - beta2^t)
+  float neg_step = 0;  // -lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+  float l2 = 0;        // adam with weight_decay > 0: g += l2 * w
+  float decay = 1;     // adamw with weight_decay > 0: w *= decay = 1 - lr * weight_decay
+  bool has_l2 = false, has_decay = false;
+  // fp32 state tensors per parameter besides the master values: 0 (plain
+  // SGD), 1 (SGD's velocity), 2 (Adam's first and second moments).
+  unsigned moments() const { return optimizer != Optimizer::kSgd ? 2 : momentum > 0 ? 1 : 0; }
+};
+
 struct MlpConfig {
   std::vector<unsigned> layers{784, 128, 10};  // n_0 (inputs) ... n_L (classes)
   float lr = 0.1f;                             // the base (peak) learning rate
@@ -102,10 +142,23 @@ struct MlpConfig {
   float gamma = 0.1f;              // step: (0, 1]
   float lr_min = 0.0f;             // cosine: [0, lr]
   std::uint64_t total_steps = 0;   // cosine: the run's steps, 0..kMaxSteps
+  // The optimizer (momentum is sgd's; beta1, beta2, eps and weight_decay are
+  // adam's and adamw's, ignored by sgd).
+  Optimizer optimizer = Optimizer::kSgd;
+  float beta1 = 0.9f;         // [0, 1)
+  float beta2 = 0.999f;       // [0, 1)
+  float eps = 1e-8f;          // [kMinEps, 1]
+  float weight_decay = 0.0f;  // [0, 1]
 
   static constexpr std::uint64_t kMaxSteps = 100'000'000;
+  static constexpr double kMinEps = 1e-30;
   // The learning rate of step t.
   float lr_at(std::uint64_t t) const;
+  // The update of step t (0-based): lr_at(t) and the optimizer's scalars.
+  UpdateRule rule_at(std::uint64_t t) const;
+  // The fp32 state tensors per parameter besides the master values
+  // (UpdateRule::moments).
+  unsigned moments() const { return rule_at(0).moments(); }
 
   static constexpr std::size_t kMaxLayers = 16;  // entries of `layers`
   static constexpr unsigned kMaxWidth = 4096;    // features of a layer
@@ -118,12 +171,17 @@ struct MlpConfig {
   // Throws std::invalid_argument naming the field (after `prefix`), its value
   // and the allowed range: layers has 2..kMaxLayers entries, each
   // 1..kMaxWidth, the last (classes) at most kMaxClasses; lr and momentum as
-  // validate_rates; batch 1..kMaxBatch; the schedule's fields as above.
+  // validate_rates; batch 1..kMaxBatch; the schedule's fields as above;
+  // the optimizer's fields as above, momentum 0 with adam and adamw.
   void validate(const std::string& prefix = "mlp.") const;
   // The one range check of the optimizer's rates, for the values as written
   // (a config's doubles) and as the binary32 the optimizer uses (1e-300 is 0
   // there, -1e-300 is -0): lr in (0, kMaxLr], momentum in [0, 1).
   static void validate_rates(double lr, double momentum, const std::string& prefix = "mlp.");
+  // The same for adam's and adamw's fields: beta1 and beta2 in [0, 1), eps
+  // in [kMinEps, 1], weight_decay in [0, 1].
+  static void validate_adam(double beta1, double beta2, double eps, double weight_decay,
+                            const std::string& prefix = "mlp.");
 };
 
 class ReferenceMlp {
@@ -147,9 +205,13 @@ class ReferenceMlp {
   // Gradients of the last backward() (zero before the first).
   const RowMatrixXf& weight_grad(std::size_t l) const { return dweights_.at(l); }
   const Eigen::RowVectorXf& bias_grad(std::size_t l) const { return dbiases_.at(l); }
-  // Momentum buffers v (empty matrices when momentum == 0).
+  // Momentum buffers v (sgd) or first moments m (adam, adamw); empty
+  // matrices for plain SGD.
   const RowMatrixXf& weight_velocity(std::size_t l) const { return vweights_.at(l); }
   const Eigen::RowVectorXf& bias_velocity(std::size_t l) const { return vbiases_.at(l); }
+  // Second moments v (adam, adamw), else empty.
+  const RowMatrixXf& weight_second_moment(std::size_t l) const { return sweights_.at(l); }
+  const Eigen::RowVectorXf& bias_second_moment(std::size_t l) const { return sbiases_.at(l); }
   // Activations of the last forward(): activation(0) = X, activation(l) =
   // relu(z_{l-1}) for 0 < l < L, activation(L) = logits. l <= num_layers().
   const RowMatrixXf& activation(std::size_t l) const { return acts_.at(l); }
@@ -200,8 +262,8 @@ class ReferenceMlp {
   RowMatrixXf run(const RowMatrixXf& x, std::vector<RowMatrixXf>* acts) const;
 
   MlpConfig config_;
-  std::vector<RowMatrixXf> weights_, dweights_, vweights_;
-  std::vector<Eigen::RowVectorXf> biases_, dbiases_, vbiases_;
+  std::vector<RowMatrixXf> weights_, dweights_, vweights_, sweights_;
+  std::vector<Eigen::RowVectorXf> biases_, dbiases_, vbiases_, sbiases_;
   std::vector<RowMatrixXf> acts_, douts_;
   std::uint64_t steps_ = 0;  // step() calls so far
 };

@@ -10,10 +10,11 @@
 //     the mean softmax cross-entropy and dY_{L-1} = dloss/dlogits (fp32);
 //   backward, layer l = L-1 .. 0: dense_backward(X_l, W_l, dY_l, z_l for
 //     hidden layers) gives dW_l, db_l and dY_{l-1} = dX (l > 0);
-//   update: SGD (momentum when mu > 0) on the fp32 master weights and
-//     biases, then the bf16 copy of the weights.
+//   update: the rule of the step (MlpConfig::rule_at): SGD (momentum when mu
+//     > 0; sgd_update, sgd_momentum_update) or Adam / AdamW (adam_update) on
+//     the fp32 master weights and biases, then the bf16 copy of the weights.
 // Initial parameters: ReferenceMlp's (same seed), the weights' fp32 values as
-// master weights, biases 0, velocities 0.
+// master weights, biases 0, velocities and moments 0.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +31,10 @@ struct MlpState {
   std::vector<AccMatrix> w32;  // n_l x n_{l+1} binary32 master weights
   std::vector<RawMatrix> wbf;  // their bf16 copies (the GEMM operands)
   std::vector<AccMatrix> b32;  // 1 x n_{l+1}
-  std::vector<AccMatrix> vw;   // velocities (momentum > 0), else empty
-  std::vector<AccMatrix> vb;
+  std::vector<AccMatrix> vw;   // velocities (sgd, momentum > 0) or first moments (adam,
+  std::vector<AccMatrix> vb;   // adamw), else empty
+  std::vector<AccMatrix> sw;   // second moments (adam, adamw), else empty
+  std::vector<AccMatrix> sb;
 };
 
 // The initial state for `cfg` (validated).

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sasim/model/gemm.hpp"
+#include "sasim/model/mlp.hpp"
 
 namespace sasim::model {
 
@@ -78,5 +79,22 @@ struct SgdStep {
 SgdStep sgd_update(const AccMatrix& w32, const AccMatrix& g, float lr);
 SgdStep sgd_momentum_update(const AccMatrix& w32, const AccMatrix& g, const AccMatrix& v, float lr,
                             float mu);
+
+// One Adam / AdamW step per element (r: MlpConfig::rule_at, optimizer adam or
+// adamw) with the vector unit's operations, each rounded (RNE, binary32):
+//   g  = AXPY(l2, x = w, b = g)            (has_l2: g = l2 * w + g)
+//   m  = AXPY(1 - b1, x = g, b = SCALE(m, b1))
+//   v  = AXPY(1 - b2, x = MUL(g, g), b = SCALE(v, b2))
+//   u  = DIV(m, ADD_IMM(SQRT(v), eps_hat))
+//   w  = SCALE(w, decay)                   (has_decay)
+//   w  = AXPY(neg_step, x = u, b = w)
+//   wbf = TO_BF16(w)
+// Throws std::invalid_argument on shape mismatches or an SGD rule.
+struct AdamStep {
+  AccMatrix w32, m, v;
+  RawMatrix wbf;
+};
+AdamStep adam_update(const AccMatrix& w32, const AccMatrix& g, const AccMatrix& m,
+                     const AccMatrix& v, const UpdateRule& r);
 
 }  // namespace sasim::model
