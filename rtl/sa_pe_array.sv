@@ -21,7 +21,8 @@
 // Simulation speed shapes the code (Verilator 5.006): the PEs are loops over
 // arrays rather than one instance each; each mode has its own unrolled loop
 // and computes only its own next state; an idle grid (busy_i low) is not
-// evaluated at all; the PE state is written with blocking assignments (see
+// evaluated at all, nor are the multiplier and adder of a PE whose step is a
+// bubble (operand isolation, which saves power in silicon as well); the PE state is written with blocking assignments (see
 // the always_ff). The per-PE arithmetic is sa_arith_pkg::mac_mul / mac_add,
 // the same functions sa_mac wraps for its standalone test.
 module sa_pe_array
@@ -61,6 +62,12 @@ module sa_pe_array
   logic [Cols-1:0][ACC_W-1:0] south_q, south_d;  // ps_q[Rows-1], for the outside
 
   // Any `first` step inside the grid: the stationary operands may change.
+  // Operand isolation of bubbles (below) on the bf16 grid, whose MACs are
+  // expensive. The int8 grid computes every PE in every busy cycle as before:
+  // its MAC costs about as much as the test in simulation (docs/performance.md
+  // has both measured).
+  localparam bit IsolateOps = (Datapath != DP_INT8);
+
   logic flip_any;
   always_comb begin
     flip_any = 1'b0;
@@ -100,9 +107,16 @@ module sa_pe_array
           a_d[r][c] = a_in;
           w_eff = (f.valid && f.first) ? sh_q[r][c] : wb_q[r][c];
           wb_d[r][c] = w_eff;
-          ps_d[r][c] = sa_arith_pkg::mac_add(Datapath, (r == 0) ? '0 : ps_q[r-1][c],
-                                             sa_arith_pkg::mac_mul(Datapath, 16'(a_in),
-                                                                   16'(w_eff)));
+          // Operand isolation: a bubble's (invalid step's) partial sums are
+          // never used (its whole column chain is invalid), so its PEs do
+          // not multiply or add.
+          if (!IsolateOps || f.valid) begin
+            ps_d[r][c] = sa_arith_pkg::mac_add(Datapath, (r == 0) ? '0 : ps_q[r-1][c],
+                                               sa_arith_pkg::mac_mul(Datapath, 16'(a_in),
+                                                                     16'(w_eff)));
+          end else begin
+            ps_d[r][c] = '0;
+          end
         end
       end
     end else if (busy_i) begin
@@ -119,8 +133,13 @@ module sa_pe_array
           a_d[r][c] = a_in;
           b_in = (r == 0) ? north_i[c] : wb_q[r-1][c];
           wb_d[r][c] = b_in;
-          sum = sa_arith_pkg::mac_add(Datapath, f.first ? '0 : acc_q[r][c],
-                                      sa_arith_pkg::mac_mul(Datapath, 16'(a_in), 16'(b_in)));
+          // Operand isolation as in WS: only a valid step's PEs compute (a
+          // drain at the bottom row is always a valid step's).
+          sum = '0;
+          if (!IsolateOps || f.valid) begin
+            sum = sa_arith_pkg::mac_add(Datapath, f.first ? '0 : acc_q[r][c],
+                                        sa_arith_pkg::mac_mul(Datapath, 16'(a_in), 16'(b_in)));
+          end
           if (f.valid) begin
             acc_d[r][c] = sum;
           end
