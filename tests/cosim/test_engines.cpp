@@ -15,7 +15,10 @@
 #include "sasim/app/run_job.hpp"
 #include "sasim/cosim/device.hpp"
 #include "sasim/cosim/timed_core.hpp"
+#include "sasim/host/dataset.hpp"
+#include "sasim/host/mlp_trainer.hpp"
 #include "sasim/isa/encode.hpp"
+#include "sasim/model/mlp_golden.hpp"
 #include "support/sc_test.hpp"
 
 namespace {
@@ -144,6 +147,39 @@ TEST(Engines, ProgramErrorsAndTheWatchdogAreTheRtlsOnTheModel) {
     EXPECT_THAT(what, HasSubstr("watchdog: no progress for 2000 cycles"));
     EXPECT_THAT(what, HasSubstr("heads waiting for a token: LOAD 0, EXEC from LOAD 1"));
   }
+}
+
+// Training steps with AdamW (the vector unit's MUL, SQRT, ADD_IMM, DIV in
+// the fused update) on the check engine: the model and the RTL agree in every
+// cycle, and the state equals the golden step's.
+TEST(Engines, AdamWStepsRunInLockStep) {
+  sasim::mem::test::fresh_systemc();
+  cosim::DeviceConfig dc;
+  dc.core = spec::core_of(model::Datapath::kBf16, 16, 16, 8192, 1024, 16);
+  dc.memory.memory.size = std::uint64_t{16} << 20;
+  dc.engine = cosim::Engine::kCheck;
+  cosim::CosimDevice dev(dc);
+  host::Driver drv(dev);
+  model::MlpConfig cfg;
+  cfg.layers = {144, 24, 10};
+  cfg.batch = 8;
+  cfg.lr = 0.002f;
+  cfg.momentum = 0.0f;
+  cfg.optimizer = model::Optimizer::kAdamW;
+  cfg.weight_decay = 0.05f;
+  const host::Dataset data = host::synthetic_dataset(3 * cfg.batch, 12, 12, 10, 4);
+  const std::vector<std::size_t> order = host::shuffled_order(data.count, 2, 0);
+  model::MlpState gold = model::mlp_init(cfg);
+  host::DeviceMlp mlp(drv, cfg, gold);
+  const model::StepFolds folds = host::step_folds(dev.params(), cfg);
+  for (int step = 0; step < 3; ++step) {
+    const model::Batch b = host::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
+    const model::RawMatrix x = model::to_bf16_input(b.x);
+    const host::StepStats st = mlp.step(x, b.labels);
+    EXPECT_EQ(st.loss, model::mlp_step(gold, cfg, std::uint64_t(step), x, b.labels, folds));
+    EXPECT_GT(st.weight_update.cycles, 1000u) << "step " << step;
+  }
+  EXPECT_EQ(model::first_difference(mlp.state(), gold), "");
 }
 
 TEST(Engines, WavesNeedTheRtl) {
