@@ -198,6 +198,10 @@ def make_case(rng, n):
         cmds.append("train")
     cmd = rng.choice(cmds)
     cfg = json.loads(json.dumps(BASE[cmd]))  # deep copy
+    if cmd == "train" and rng.random() < 0.4:  # the Adam keys instead of SGD's momentum
+        del cfg["train"]["momentum"]
+        cfg["train"].update({"optimizer": rng.choice(["adam", "adamw"]), "beta1": 0.9,
+                             "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01})
     paths = [p for p, _ in leaves(cfg)]
     path = rng.choice(paths)
     key = ".".join(path)
@@ -212,7 +216,8 @@ def make_case(rng, n):
     if r < 32 and isinstance(value, (int, float)) and not isinstance(value, bool):
         pool = OUT_OF_RANGE_INT if isinstance(value, int) else OUT_OF_RANGE_REAL
         v = rng.choice(pool)
-        if v == "1e-300" and key.endswith(("write_fraction", "momentum", "latency_ns", ".lr")):
+        if v == "1e-300" and key.endswith(("write_fraction", "momentum", "latency_ns", ".lr",
+                                           "beta1", "beta2", "weight_decay")):
             v = "-1e-300"  # 1e-300 is legal for these (0 is)
         if rng.random() < 0.3:  # the same value through --set: the same checks
             return Case(cmd, "bad", f"--set {key}={v}", emit(cfg), args=["--set", f"{key}={v}"],
