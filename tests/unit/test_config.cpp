@@ -69,6 +69,17 @@ TEST(Config, RoundTripsThroughEffectiveYaml) {
   EXPECT_EQ(app::to_yaml(c), app::to_yaml(d));
   EXPECT_EQ(d.core.cols, 8u);
   EXPECT_EQ(d.gemm.m, 11u);
+  // An Adam config: its keys written, SGD's momentum not (it would be an error).
+  const app::Config a = app::parse_config(
+      "train: {optimizer: adamw, beta2: 0.99, eps: 1.0e-7, weight_decay: 0.02}\n", "a.yaml");
+  const std::string ya = app::to_yaml(a);
+  EXPECT_EQ(ya.find("momentum"), std::string::npos) << ya;
+  const app::Config b = app::parse_config(ya, "a.yaml");
+  EXPECT_EQ(app::to_yaml(b), ya);
+  EXPECT_EQ(b.train.optimizer, sasim::model::Optimizer::kAdamW);
+  EXPECT_EQ(b.train.beta2, 0.99);
+  EXPECT_EQ(b.train.eps, 1.0e-7);
+  EXPECT_EQ(b.train.weight_decay, 0.02);
 }
 
 TEST(Config, OutOfRangeNamesKeyAndRange) {
