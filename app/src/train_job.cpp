@@ -345,7 +345,6 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
         {"total_steps", m.total_steps},
         {"first_lr", m.lr_at(start)},
         {"last_lr", end > start ? m.lr_at(end - 1) : m.lr_at(start)}}},
-      {"momentum", m.momentum},
       {"optimizer", optimizer_json(m)},
       {"first_step", start},
       {"steps", total},

@@ -406,15 +406,16 @@ struct UpdateBlock {
   std::uint64_t g = 0, stride = 0, stage = 0, m = 0, cw = 0, r0 = 0, c0 = 0;
 };
 
-// The accumulator regions of a block: the gradient and the state tensors.
-unsigned regions_of(const UpdateTensors& t) { return 2 + (t.m ? 1 : 0) + (t.v ? 1 : 0); }
-
+// The state tensors must be the rule's (UpdateRule::moments): m for SGD with
+// momentum, m and v for Adam; the emitted step follows the rule.
 void check_update(const UpdateTensors& t, const model::UpdateRule& r, const char* what) {
-  if (r.optimizer == model::Optimizer::kSgd ? t.v.has_value() : !(t.m && t.v))
+  const unsigned moments = r.moments();
+  if (t.m.has_value() != (moments >= 1) || t.v.has_value() != (moments >= 2))
     throw std::invalid_argument(std::string(what) + ": optimizer " + model::to_string(r.optimizer) +
-                                (r.optimizer == model::Optimizer::kSgd
-                                     ? " takes no second moment"
-                                     : " needs the first and the second moment"));
+                                (moments == 2 ? " needs the first and the second moment"
+                                 : moments == 1
+                                     ? " with momentum needs the velocity and no second moment"
+                                     : " without momentum takes no velocity or second moment"));
 }
 
 void emit_update(std::vector<isa::Instruction>& prog, const UpdateBlock& b, const UpdateTensors& t,
@@ -452,7 +453,7 @@ void emit_update(std::vector<isa::Instruction>& prog, const UpdateBlock& b, cons
     vec(VecOp::kDiv, r1, g, g);  // u = m / (sqrt(v) + eps_hat)
     if (r.has_decay) vec(VecOp::kScale, r3, 0, r3, r.decay);
     vec(VecOp::kAxpy, g, r3, g, r.neg_step);  // w = neg_step u + w
-  } else if (t.m) {
+  } else if (r.moments() == 1) {
     acc_dma(false, r1, *t.m);
     acc_dma(false, r2, t.w32);
     vec(VecOp::kAxpy, r1, g, r1, r.momentum);  // v = mu * v + g
@@ -471,10 +472,11 @@ void emit_update(std::vector<isa::Instruction>& prog, const UpdateBlock& b, cons
   }
 }
 
-model::UpdateRule sgd_rule(float lr, float mu) {
+// The SGD rule of the wrappers: momentum mu with a velocity v, plain without.
+model::UpdateRule sgd_rule(float lr, const std::optional<MatrixRef>& v, float mu) {
   model::UpdateRule r;
   r.lr = lr;
-  r.momentum = mu;
+  r.momentum = v ? mu : 0.0f;
   return r;
 }
 
@@ -489,7 +491,7 @@ std::vector<isa::Instruction> update_program(const spec::DeviceSpec& p, std::uin
   // Two sets of accumulator regions (and scratchpad staging rows) alternate
   // between blocks, so a block's LOADs overlap the previous block's STOREs
   // (double buffering); with fewer than two rows per region, one set.
-  const unsigned regions = regions_of(t);
+  const unsigned regions = 2 + rule.moments();  // g, the state, w32
   const unsigned sets = p.acc_rows >= 2 * regions && p.spad_rows >= 2 ? 2 : 1;
   const std::uint64_t chunk =
       std::min<std::uint64_t>({p.acc_rows / (sets * regions), p.spad_rows / sets, isa::kMaxCount});
@@ -518,7 +520,7 @@ std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std:
                                                  std::uint64_t C, MatrixRef w32, MatrixRef g,
                                                  std::optional<MatrixRef> wbf, float lr,
                                                  std::optional<MatrixRef> v, float mu) {
-  return update_program(p, R, C, g, {w32, wbf, v, std::nullopt}, sgd_rule(lr, mu));
+  return update_program(p, R, C, g, {w32, wbf, v, std::nullopt}, sgd_rule(lr, v, mu));
 }
 
 GemmOptions gemm_update_options(const spec::DeviceSpec& p, GemmOptions base,
@@ -573,7 +575,7 @@ std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model:
                                                float lr, std::optional<MatrixRef> v, float mu,
                                                const GemmOptions& base) {
   return gemm_update_program(p, df, R, K, C, a, b, g, store_g, {w32, wbf, v, std::nullopt},
-                             sgd_rule(lr, mu), base);
+                             sgd_rule(lr, v, mu), base);
 }
 
 spec::RunResult sgd_update(Driver& drv, const Tensor& w32, const Tensor& g, const Tensor* wbf,

@@ -184,7 +184,11 @@ void MlpConfig::validate_adam(double beta1, double beta2, double eps, double wei
   };
   below_one("beta1", beta1);
   below_one("beta2", beta2);
-  if (!(eps >= kMinEps && eps <= 1)) bad_field(prefix + "eps", eps, "[1e-30, 1]");
+  if (!(eps >= kMinEps && eps <= 1)) {
+    std::ostringstream range;
+    range << "[" << kMinEps << ", 1]";
+    bad_field(prefix + "eps", eps, range.str());
+  }
   if (!(weight_decay >= 0 && weight_decay <= 1))
     bad_field(prefix + "weight_decay", weight_decay, "[0, 1]");
 }

@@ -82,6 +82,13 @@ TEST_F(TrainJobOnData, CheckedRunResumesFromItsCheckpoint) {
             static_cast<double>(app::mlp_config(four_cfg).lr_at(3)));
   EXPECT_LT(four.stats.at("lr_schedule").at("last_lr").get<double>(),
             four.stats.at("lr_schedule").at("first_lr").get<double>());
+  // The optimizer and its fields, in the report and the summary.
+  EXPECT_EQ(four.stats.at("optimizer").at("kind"), "sgd");
+  EXPECT_EQ(four.stats.at("optimizer").at("momentum").get<double>(),
+            static_cast<double>(app::mlp_config(four_cfg).momentum));
+  EXPECT_NE(app::train_summary(four_cfg, four).find("  optimizer        sgd, momentum 0.9\n"),
+            std::string::npos)
+      << app::train_summary(four_cfg, four);
 
   sasim::mem::test::fresh_systemc();
   const app::TrainJobResult two = app::train_job(config("two", ", steps: 2"), progress);

@@ -591,6 +591,14 @@ TEST(AdamUpdate, RejectsStateThatDoesNotMatchTheRule) {
   EXPECT_THROW(host::update_program(p, 3, 7, m, {m, {}, {}, m}, adam), std::invalid_argument);
   EXPECT_THROW(host::update_program(p, 3, 7, m, {m, {}, m, m}, model::MlpConfig{}.rule_at(0)),
                std::invalid_argument);
+  // SGD: a velocity exactly when the rule has momentum (none is ignored).
+  model::MlpConfig mom;
+  mom.momentum = 0.9f;
+  EXPECT_THROW(host::update_program(p, 3, 7, m, {m, {}, {}, {}}, mom.rule_at(0)),
+               std::invalid_argument);
+  EXPECT_THROW(host::update_program(p, 3, 7, m, {m, {}, m, {}}, model::MlpConfig{}.rule_at(0)),
+               std::invalid_argument);
+  EXPECT_NO_THROW(host::update_program(p, 3, 7, m, {m, {}, m, {}}, mom.rule_at(0)));
   spec::DeviceSpec small = p;
   small.acc_rows = 3;  // four regions
   EXPECT_THROW(host::update_program(small, 3, 7, m, {m, {}, m, m}, adam), std::invalid_argument);

@@ -18,8 +18,9 @@
 // with bytes appended; damaged (checksum); written by another run (which
 // fingerprint field differs, with both values); a step past the run's end;
 // non-finite parameters, negative second moments or bf16 weights that are not
-// the rounding of the fp32 ones. Sizes and the step are checked before anything is allocated or
-// replayed. save_checkpoint writes through host::write_file_atomic.
+// the rounding of the fp32 ones. Sizes and the step are checked before
+// anything is allocated or replayed. save_checkpoint writes through
+// host::write_file_atomic.
 #pragma once
 
 #include <cstdint>
@@ -37,8 +38,8 @@ class CheckpointError : public std::runtime_error {
 };
 
 // What a checkpoint must agree with to continue a run bit for bit: the MLP
-// (layers, lr, the schedule, the optimizer and its fields, batch, seed) and the number of training
-// images (the shuffling depends on it).
+// (layers, lr, the schedule, the optimizer and its fields, batch, seed) and
+// the number of training images (the shuffling depends on it).
 struct RunFingerprint {
   model::MlpConfig mlp;
   std::uint64_t train_images = 0;

@@ -213,13 +213,14 @@ struct UpdateTensors {
 //   scratchpad rows [0, m), STORE wbf; without wbf a relay VEC follows (the
 //   next block's LOADs overwrite the rows the STORE reads).
 // Throws std::invalid_argument as bias_act_program, for an accumulator below
-// the regions, and for tensors that do not match the rule (v with sgd; m or
-// v missing with adam).
+// the regions, and for state tensors that are not the rule's (moments(): m
+// with SGD momentum > 0, m and v with adam and adamw, none for plain SGD).
 std::vector<isa::Instruction> update_program(const spec::DeviceSpec& p, std::uint64_t R,
                                              std::uint64_t C, MatrixRef g, const UpdateTensors& t,
                                              const model::UpdateRule& rule);
 
-// update_program with an SGD rule (lr, and mu with v as the velocity).
+// update_program with an SGD rule: lr, and momentum mu (> 0) with v as the
+// velocity, or plain SGD without v.
 std::vector<isa::Instruction> sgd_update_program(const spec::DeviceSpec& p, std::uint64_t R,
                                                  std::uint64_t C, MatrixRef w32, MatrixRef g,
                                                  std::optional<MatrixRef> wbf, float lr,
@@ -245,7 +246,8 @@ std::vector<isa::Instruction> gemm_update_program(const spec::DeviceSpec& p, mod
                                                   bool store_g, const UpdateTensors& t,
                                                   const model::UpdateRule& rule,
                                                   const GemmOptions& base);
-// gemm_update_program with an SGD rule (lr, and mu with v as the velocity).
+// gemm_update_program with an SGD rule: lr, and momentum mu (> 0) with v as
+// the velocity, or plain SGD without v.
 std::vector<isa::Instruction> gemm_sgd_program(const spec::DeviceSpec& p, model::Dataflow df,
                                                std::uint64_t R, std::uint64_t K, std::uint64_t C,
                                                MatrixRef a, MatrixRef b, MatrixRef g, bool store_g,
