@@ -8,9 +8,17 @@
 // start) when FINISH was decoded and every queue and unit has drained, or at
 // the first error (err_code_o, err_pc_o = index of the instruction).
 //
+// Barrier (SYNC, docs/multicore.md): a dispatched SYNC stops dispatch. Once
+// every earlier instruction has completed and nothing is outstanding on the
+// bus (the fetch unit included), sync_o rises and stays high; the device
+// raises sync_go_i for one cycle when every core of the launch holds sync_o
+// (a device of one core: the cycle after sync_o rises), and dispatch resumes
+// in the next cycle. While sync_o is high the core issues nothing on the bus.
+//
 // Controller: fetched instructions are decoded (sa_decode), checked against
 // the configuration (ERR_RANGE / ERR_ALIGN) and dispatched in order into three
-// queues: LOAD, EXEC (GEMM, VEC, CONFIG), STORE; FINISH stops fetching. Each
+// queues: LOAD, EXEC (GEMM, VEC, CONFIG), STORE; SYNC holds dispatch (above),
+// FINISH stops fetching. Each
 // queue issues its head to its unit when the tokens it pops are available
 // (pop_prev/pop_next: LOAD <- EXEC <- STORE channels as in VTA); the unit
 // pushes the instruction's tokens when it completes.
@@ -45,6 +53,9 @@ module sa_core
   output logic [3:0]            err_code_o,
   output logic [31:0]           err_pc_o,
   output logic                  progress_o,
+  // Barrier.
+  output logic                  sync_o,     // waiting at a SYNC, drained and quiet
+  input  logic                  sync_go_i,  // release (one cycle, only while sync_o)
   output logic [63:0]           perf_o [NUM_PERF],
   // Debug view (watchdog state dump).
   output logic [31:0]           dbg_pc_o,       // next instruction to dispatch
@@ -54,6 +65,7 @@ module sa_core
   output logic [3:0]            dbg_wait_o,     // head blocked on tokens: load, exec(prev), exec(next), store
   output logic [NUM_PERF-1:0]   dbg_inc_o,      // one-per-cycle counters counting in this cycle
   output logic [2:0]            dbg_pop_o,      // an instruction leaves the queue: store, exec, load
+  output logic                  dbg_sync_o,     // a SYNC holds dispatch (draining or waiting)
   // AXI4 master.
   output logic                  m_ar_valid_o,
   input  logic                  m_ar_ready_i,
@@ -100,7 +112,7 @@ module sa_core
   // ---------------------------------------------------------------------------
   // Run state
   // ---------------------------------------------------------------------------
-  logic        running_q, done_q, finish_q;
+  logic        running_q, done_q, finish_q, sync_q;
   core_err_e   err_q, err_d;
   logic [31:0] err_pc_q, len_q, disp_q;
   logic        stop;
@@ -201,19 +213,20 @@ module sa_core
   logic              sq_in_v, sq_in_r, sq_v, sq_pop;
   logic [INSN_W-1:0] lq_out, eq_out, sq_out;
   logic [QCntW-1:0]  lq_cnt, eq_cnt, sq_cnt;
-  logic              is_finish, target_ready, disp;
+  logic              is_finish, is_sync, target_ready, disp;
 
   assign is_finish    = (f_common.opcode == OP_FINISH);
+  assign is_sync      = (f_common.opcode == OP_SYNC);
   always_comb begin
     unique case (d_queue)
       Q_LOAD:  target_ready = lq_in_r;
       Q_EXEC:  target_ready = eq_in_r;
       Q_STORE: target_ready = sq_in_r;
-      default: target_ready = 1'b1;  // Q_CTRL: FINISH
+      default: target_ready = 1'b1;  // Q_CTRL: SYNC, FINISH
     endcase
   end
   // An instruction that fails its checks is not dispatched; it stops the core.
-  assign disp    = running_q && !stop && f_valid && (chk == ERR_NONE) && target_ready;
+  assign disp    = running_q && !stop && !sync_q && f_valid && (chk == ERR_NONE) && target_ready;
   assign f_ready = disp || (running_q && stop);
   assign lq_in_v = disp && d_queue == Q_LOAD;
   assign eq_in_v = disp && d_queue == Q_EXEC;
@@ -453,6 +466,10 @@ module sa_core
   // ---------------------------------------------------------------------------
   logic all_idle;
   assign all_idle = !lq_v && !eq_v && !sq_v && !l_busy && !e_busy && !s_busy && !f_busy;
+  // At a SYNC the fetch unit fills its buffer and then stops requesting (no
+  // dispatch frees room), so a drained core with no fetch request pending
+  // stays quiet until the release.
+  assign sync_o = running_q && sync_q && all_idle && !f_ar_valid && err_q == ERR_NONE;
 
   always_comb begin
     err_d = err_q;
@@ -470,6 +487,7 @@ module sa_core
       running_q <= 1'b0;
       done_q    <= 1'b0;
       finish_q  <= 1'b0;
+      sync_q    <= 1'b0;
       err_q     <= ERR_NONE;
       err_pc_q  <= '0;
       disp_q    <= '0;
@@ -478,6 +496,7 @@ module sa_core
       running_q <= 1'b1;
       done_q    <= 1'b0;
       finish_q  <= 1'b0;
+      sync_q    <= 1'b0;
       err_q     <= ERR_NONE;
       err_pc_q  <= '0;
       disp_q    <= '0;
@@ -488,7 +507,9 @@ module sa_core
       if (disp) begin
         disp_q <= disp_q + 32'd1;
         if (is_finish) finish_q <= 1'b1;
+        if (is_sync) sync_q <= 1'b1;
       end
+      if (sync_go_i) sync_q <= 1'b0;
       if (err_q != ERR_NONE || (finish_q && all_idle)) begin
         running_q <= 1'b0;
         done_q    <= 1'b1;
@@ -523,7 +544,8 @@ module sa_core
     inc[PERF_INSN_LOAD]       = l_done;
     inc[PERF_INSN_EXEC]       = e_done;
     inc[PERF_INSN_STORE]      = s_done;
-    inc[PERF_INSN_CTRL]       = disp && is_finish;
+    inc[PERF_INSN_CTRL]       = disp && (is_finish || is_sync);
+    inc[PERF_SYNC_WAIT]       = running_q && sync_q;
     inc[PERF_LOAD_BEATS]      = l_r_valid && l_r_ready;
     inc[PERF_STORE_BEATS]     = m_w_valid_o && m_w_ready_i;
     inc[PERF_FETCH_BEATS]     = f_r_valid && f_r_ready;
@@ -541,17 +563,24 @@ module sa_core
 
   assign progress_o = disp || l_done || e_done || s_done || e_step || e_vrow ||
                       (m_r_valid_i && m_r_ready_o) || (m_w_valid_o && m_w_ready_i) ||
-                      (m_b_valid_i && m_b_ready_o);
+                      (m_b_valid_i && m_b_ready_o) || sync_go_i;
   assign dbg_pc_o     = f_valid ? f_pc : disp_q;
   assign dbg_qcount_o = {8'(sq_cnt), 8'(eq_cnt), 8'(lq_cnt), 8'(f_valid)};
   assign dbg_tokens_o = {t_st2ex_q, t_ex2st_q, t_ex2ld_q, t_ld2ex_q};
   assign dbg_busy_o   = {s_busy, e_busy, l_busy, f_busy};
   assign dbg_inc_o    = inc;
   assign dbg_pop_o    = {sq_pop, eq_pop, lq_pop};
+  assign dbg_sync_o   = sync_q;
   assign dbg_wait_o   = {sq_v && !s_ok, eq_v && eh.pop_next && t_st2ex_q == '0,
                          eq_v && eh.pop_prev && t_ld2ex_q == '0, lq_v && !l_ok};
 
   logic unused;
   assign unused = ^{d_pp, d_pn, d_up, d_un, m_b_id_i};
+
+`ifndef SYNTHESIS
+  // The device releases only a core that waits at its barrier.
+  assert property (@(posedge clk_i) disable iff (!rst_ni) sync_go_i |-> sync_o)
+    else $error("sa_core: sync_go_i while not waiting at a SYNC");
+`endif
 
 endmodule

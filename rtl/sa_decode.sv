@@ -50,7 +50,7 @@ module sa_decode
       OP_LOAD, OP_STORE: illegal_o = !isa_sram_valid(dma.sram);
       OP_GEMM:           illegal_o = !isa_dataflow_valid(gemm.dataflow);
       OP_VEC:            illegal_o = !isa_vec_op_valid(vec.op) || !isa_sram_valid(vec.dst_sram);
-      OP_CONFIG, OP_FINISH: illegal_o = 1'b0;
+      OP_CONFIG, OP_SYNC, OP_FINISH: illegal_o = 1'b0;
       default:           illegal_o = 1'b1;
     endcase
     pop_prev_o  = insn.pop_prev;

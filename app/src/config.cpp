@@ -17,6 +17,7 @@
 
 #include "sasim/cosim/array_model.hpp"
 #include "sasim/cosim/core_model.hpp"
+#include "sasim/cosim/device.hpp"
 #include "sasim/host/files.hpp"
 #include "sasim/mem/config_check.hpp"
 
@@ -390,6 +391,9 @@ void gemm_fields(V& v, C& c) {
   v.choice(
       "operands", c.operands, model::parse_operand_mix,
       [](model::OperandMix m) { return model::to_string(m); }, "uniform, edge, specials");
+  v.choice(
+      "split", c.split, host::parse_gemm_split,
+      [](host::GemmSplit s) { return std::string(host::to_string(s)); }, "m, k");
 }
 
 // pJ per event (docs/energy.md); ranges checked by EnergyConfig::validate.
@@ -560,7 +564,10 @@ void quantize_fields(V& v, C& c) {
 // depend on earlier values).
 template <typename V, typename C>
 void config_fields(V& v, C& c) {
-  v.child("core", [&](V& s) { core_fields(s, c.core); });
+  v.child("core", [&](V& s) {
+    core_fields(s, c.core);
+    s.uint("count", c.cores, 1, cosim::kMaxCores);
+  });
   v.child("gemm", [&](V& s) { gemm_fields(s, c.gemm); });
   v.child("run", [&](V& s) { run_fields(s, c.run); });
   v.child("interconnect", [&](V& s) { interconnect_fields(s, c.interconnect); });
@@ -606,6 +613,14 @@ void validate_config(const Config& cfg) {
       throw std::invalid_argument(std::string("trace_window: ") + e.what());
     }
   });
+  if (cfg.cores > 1 && !cfg.run.trace_file.empty())
+    fail("core.count", std::to_string(cfg.cores) +
+                           " cores: the trace (run.trace_file) follows a device of one core "
+                           "(allowed core.count 1 with a trace)");
+  if (cfg.cores > 1 && cfg.power.cap_watts > 0)
+    fail("core.count", std::to_string(cfg.cores) +
+                           " cores: the power governor (power.cap_watts) drives a device of one "
+                           "core (allowed core.count 1 with a power cap)");
   const TrafficConfig& t = cfg.traffic;
   if (!std::has_single_bit(t.request_bytes))
     fail("traffic.request_bytes", std::to_string(t.request_bytes) + " is not a power of two");

@@ -9,6 +9,7 @@ namespace sasim::app {
 cosim::DeviceConfig device_config(const Config& cfg, const DeviceOptions& opt) {
   cosim::DeviceConfig d;
   d.core = cfg.core;
+  d.cores = cfg.cores;
   d.engine = cfg.run.engine;
   d.memory = cfg.memory_system();
   d.lockstep = opt.lockstep;
@@ -36,7 +37,7 @@ std::unique_ptr<spec::DeviceBackend> make_device(const Config& cfg, DeviceKind k
                       "in host RAM (allowed up to " +
                       std::to_string(kMaxFunctionalBytes) + ")");
   }
-  return std::make_unique<model::FunctionalBackend>(cfg.device());
+  return std::make_unique<model::FunctionalBackend>(cfg.device(), cfg.cores);
 }
 
 }  // namespace sasim::app

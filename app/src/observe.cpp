@@ -13,7 +13,7 @@ JobObservers::JobObservers(const Config& cfg, cosim::CosimDevice& dev)
         window_.second);
     dev_.set_trace(trace_.get());
   }
-  if (cfg.power.sample_cycles > 0)
+  if (cfg.power.sample_cycles > 0 && dev.cores() == 1)
     dev_.set_sampling(cfg.power.sample_cycles,
                       [this](const cosim::DeviceWindow& w) { on_window(w); });
   dev_.set_clock_mhz(power_.current().mhz);
@@ -74,7 +74,10 @@ void JobObservers::span_end(const std::string& track, const std::string& name) {
 
 nlohmann::json JobObservers::finish(const std::filesystem::path& dir) {
   nlohmann::json j = nlohmann::json::object();
-  if (cfg_.power.sample_cycles > 0) {
+  if (cfg_.power.sample_cycles > 0 && dev_.cores() > 1) {
+    j["power"] = {{"skipped", "power over time is sampled on devices of one core (" +
+                                  std::to_string(dev_.cores()) + " cores here)"}};
+  } else if (cfg_.power.sample_cycles > 0) {
     host::write_file_atomic(dir / "power.csv", power_.csv());
     j["power"] = power_.json();
     j["power"]["csv"] = (dir / "power.csv").string();

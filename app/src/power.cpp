@@ -289,6 +289,8 @@ std::string PowerMonitor::csv() const {
 }
 
 std::string power_line(const nlohmann::json& j) {
+  if (j.contains("skipped"))
+    return "  power            not sampled: " + j.at("skipped").get<std::string>() + "\n";
   char b[400];
   std::snprintf(b, sizeof b, "  %-16s avg %.4g W, peak %.4g W (%llu-cycle windows)\n", "power",
                 j.at("average_w").get<double>(), j.at("peak_w").get<double>(),

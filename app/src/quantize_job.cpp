@@ -23,6 +23,10 @@ std::string quantize_checkpoint(const Config& cfg) {
 }
 
 QuantizeJobResult quantize_job(const Config& cfg, std::ostream& progress) {
+  if (cfg.cores != 1)
+    throw ConfigError(cfg.source + ": core.count: " + std::to_string(cfg.cores) +
+                      " cores: quantized inference runs on one core so far (allowed 1 for "
+                      "sasim quantize)");
   const TrainConfig& t = cfg.train;
   const model::MlpConfig m = mlp_config(cfg);
   QuantizeJobResult r;

@@ -13,6 +13,7 @@
 #include "sasim/host/driver.hpp"
 #include "sasim/host/files.hpp"
 #include "sasim/host/gemm_kernel.hpp"
+#include "sasim/host/multicore_kernels.hpp"
 #include "sasim/model/gemm.hpp"
 
 namespace sasim::app {
@@ -57,7 +58,14 @@ RunJobResult run_job(const Config& cfg) {
   JobObservers obs(cfg, dev);
   const auto t0 = std::chrono::steady_clock::now();
   obs.span_begin();
-  r.run = drv.gemm(cfg.core.dataflow, ta, tb, tc);
+  if (cfg.cores == 1) {
+    r.run = drv.gemm(cfg.core.dataflow, ta, tb, tc);
+  } else {
+    r.launch = drv.split_gemm(cfg.core.dataflow, ta, tb, tc, cfg.cores, cfg.gemm.split);
+    r.run.cycles = r.launch.cycles;
+    for (const spec::RunResult& core : r.launch.cores) r.run.counters.add(core.counters);
+    r.run.counters.add(r.launch.shared);
+  }
   obs.span_end("host",
                "GEMM " + std::to_string(M) + "x" + std::to_string(K) + "x" + std::to_string(N));
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -65,14 +73,17 @@ RunJobResult run_job(const Config& cfg) {
 
   model::AccMatrix c(M, N);
   drv.copy_out(tc, std::span<std::uint32_t>(c.data(), c.size()));
-  const model::AccMatrix golden = model::gemm(dp, a, b,
-                                              static_cast<Eigen::Index>(host::gemm_program_fold(
-                                                  dev.params(), cfg.core.dataflow, cfg.gemm.k)));
+  const model::AccMatrix golden =
+      cfg.cores == 1 || cfg.gemm.split == host::GemmSplit::kM
+          ? model::gemm(dp, a, b,
+                        static_cast<Eigen::Index>(
+                            host::gemm_program_fold(dev.params(), cfg.core.dataflow, cfg.gemm.k)))
+          : host::split_k_gemm_golden(dev.params(), cfg.core.dataflow, a, b, cfg.cores);
   r.mismatch = first_mismatch(golden, c);
   r.match = !r.mismatch.has_value();
 
   // Derived figures.
-  const double pes = double(cfg.core.rows) * cfg.core.cols;
+  const double pes = double(cfg.cores) * cfg.core.rows * cfg.core.cols;
   const double macs = double(cfg.gemm.m) * cfg.gemm.k * cfg.gemm.n;
   const double cycles = double(r.run.cycles);
   const double clock_hz = cfg.core.clock_mhz * 1e6;
@@ -97,7 +108,9 @@ RunJobResult run_job(const Config& cfg) {
         {"spad_rows", cfg.core.spad_rows},
         {"acc_rows", cfg.core.acc_rows},
         {"bus_bytes", cfg.core.bus_bytes},
-        {"clock_mhz", cfg.core.clock_mhz}}},
+        {"clock_mhz", cfg.core.clock_mhz},
+        {"count", cfg.cores}}},
+      {"split", std::string(host::to_string(cfg.gemm.split))},
       {"gemm", {{"m", cfg.gemm.m}, {"k", cfg.gemm.k}, {"n", cfg.gemm.n}, {"seed", cfg.gemm.seed}}},
       {"counters", counters},
       {"bounds",
@@ -122,6 +135,15 @@ RunJobResult run_job(const Config& cfg) {
       {"engine", cosim::to_string(cfg.run.engine)},
       {"match", r.match},
   };
+  if (cfg.cores > 1) {
+    nlohmann::json cores = nlohmann::json::array();
+    for (const spec::RunResult& core : r.launch.cores) {
+      nlohmann::json cc = nlohmann::json::object();
+      for (const auto& [k, v] : core.counters) cc[k] = v;
+      cores.push_back({{"cycles", core.cycles}, {"counters", cc}});
+    }
+    r.stats["cores"] = cores;
+  }
   r.stats.update(obs.finish(dir));
   return r;
 }
@@ -132,12 +154,18 @@ std::string run_summary(const Config& cfg, const RunJobResult& r) {
   const auto& d = r.stats.at("derived");
   const auto& b = r.stats.at("bounds");
   const double cycles = double(run.cycles);
-  const auto pct = [&](double v) { return 100.0 * v / cycles; };
+  // Core cycles: of all cores together.
+  const double core_cycles = cycles * cfg.cores;
+  const auto pct = [&](double v) { return 100.0 * v / core_cycles; };
   std::ostringstream o;
   char line[320];
   o << "sasim: GEMM " << cfg.gemm.m << "x" << cfg.gemm.k << "x" << cfg.gemm.n << " on the device ("
-    << spec::core_name(cfg.core) << ", " << model::to_string(cfg.core.dataflow) << "), "
-    << engine_text(cfg) << " + SystemC memory system (" << cfg.source << ")\n";
+    << (cfg.cores > 1 ? std::to_string(cfg.cores) + " cores " : std::string())
+    << spec::core_name(cfg.core) << ", " << model::to_string(cfg.core.dataflow)
+    << (cfg.cores == 1                          ? ""
+        : cfg.gemm.split == host::GemmSplit::kK ? ", K split, reduced on the device"
+                                                : ", rows split")
+    << "), " << engine_text(cfg) << " + SystemC memory system (" << cfg.source << ")\n";
   std::snprintf(line, sizeof line,
                 "  bounds           peak %.1f GMAC/s, memory %.2f GB/s, min cycles %.0f "
                 "(compute %.0f, memory %.0f)\n",
@@ -149,13 +177,36 @@ std::string run_summary(const Config& cfg, const RunJobResult& r) {
   const double busy = c("core.exec_busy"), wld = c("core.exec_wait_load"),
                wst = c("core.exec_wait_store"), starved = c("core.exec_starved");
   std::snprintf(line, sizeof line,
-                "  cycles           %.0f (%.2f us at %.0f MHz): compute %.1f %%, waiting on "
+                "  cycles           %.0f (%.2f us at %.0f MHz): %scompute %.1f %%, waiting on "
                 "memory %.1f %% (operands %.1f %%, results %.1f %%), waiting on dependencies "
                 "%.1f %%, other %.1f %%\n",
-                cycles, d.at("simulated_us").get<double>(), cfg.core.clock_mhz, pct(busy),
-                pct(wld + wst), pct(wld), pct(wst), pct(starved),
-                pct(cycles - busy - wld - wst - starved));
+                cycles, d.at("simulated_us").get<double>(), cfg.core.clock_mhz,
+                cfg.cores > 1 ? "all cores: " : "", pct(busy), pct(wld + wst), pct(wld), pct(wst),
+                pct(starved), pct(core_cycles - busy - wld - wst - starved));
   o << line;
+  for (std::size_t i = 0; i < r.launch.cores.size() && cfg.cores > 1; ++i) {
+    const spec::RunResult& k = r.launch.cores[i];
+    const auto kc = [&](const std::string& n) { return double(k.counters.at(n)); };
+    const double own = double(k.cycles);
+    std::snprintf(line, sizeof line,
+                  "  core %-2zu          %.0f cycles (%.1f %% of the run): compute %.1f %%, "
+                  "waiting on memory %.1f %%, at the barrier %.1f %% (%.0f cycles waiting for "
+                  "other cores); %.0f array steps\n",
+                  i, own, 100.0 * own / cycles, 100.0 * kc("core.exec_busy") / own,
+                  100.0 * (kc("core.exec_wait_load") + kc("core.exec_wait_store")) / own,
+                  100.0 * kc("core.sync_wait") / own, kc("device.bridge.barrier_wait_cycles"),
+                  kc("core.array_steps"));
+    o << line;
+  }
+  if (cfg.cores > 1) {
+    const double req = c("device.mem.noc.requests");
+    std::snprintf(line, sizeof line,
+                  "  interconnect     %.0f requests from %u cores, %.2f interconnect cycles of "
+                  "contention per request (%.0f in all)\n",
+                  req, cfg.cores, req > 0 ? c("device.mem.noc.stall_cycles") / req : 0.0,
+                  c("device.mem.noc.stall_cycles"));
+    o << line;
+  }
   std::snprintf(line, sizeof line,
                 "  PE utilization   %.1f %%  (%.2f GMAC/s achieved, %.0f array steps)\n",
                 100.0 * d.at("pe_utilization").get<double>(),

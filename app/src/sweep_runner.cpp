@@ -176,7 +176,8 @@ json metrics_of(const std::string& command, const Config& cfg, const json& stats
     m["pj_per_mac"] = energy.at("pj_per_mac");
   }
   // Power over the sampled windows (power.csv; training steps and inference).
-  if (stats.contains("power") && stats.at("power").is_object()) {
+  if (stats.contains("power") && stats.at("power").is_object() &&
+      !stats.at("power").contains("skipped")) {
     m["avg_power_w"] = stats.at("power").at("average_w");
     m["peak_power_w"] = stats.at("power").at("peak_w");
   }

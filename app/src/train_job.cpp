@@ -132,6 +132,11 @@ host::Dataset load_images(const Config& cfg, host::Split split, std::uint64_t n,
 }
 
 TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
+  if (cfg.cores != 1)
+    throw ConfigError(cfg.source + ": core.count: " + std::to_string(cfg.cores) +
+                      " cores: training runs on one core so far (allowed 1 for sasim train; "
+                      "sasim run takes 1.." +
+                      std::to_string(cosim::kMaxCores) + ")");
   if (cfg.core.datapath != model::Datapath::kBf16)
     throw ConfigError(cfg.source + ": core.datapath: training needs bf16");
   const TrainConfig& t = cfg.train;

@@ -115,7 +115,9 @@ AxiTlmBridge::AxiTlmBridge(sc_core::sc_module_name name, const AxiBridgeConfig& 
       request_wait_cycles_(counter(stats, *this, "request_wait_cycles")),
       syncs_(counter(stats, *this, "syncs")),
       sync_points_(counter(stats, *this, "sync_points")),
-      cycles_(counter(stats, *this, "cycles")) {
+      cycles_(counter(stats, *this, "cycles")),
+      syncs_passed_(counter(stats, *this, "barriers")),
+      sync_wait_cycles_(counter(stats, *this, "barrier_wait_cycles")) {
   socket.register_nb_transport_bw(this, &AxiTlmBridge::nb_transport_bw);
   read_slots_.resize(cfg_.max_outstanding_reads);
   write_slots_.resize(cfg_.max_outstanding_writes);
@@ -143,7 +145,7 @@ sc_time AxiTlmBridge::observed_min_latency() const {
 // The run loop
 // ---------------------------------------------------------------------------
 
-std::uint64_t AxiTlmBridge::run(ClockedCore& core) {
+std::uint64_t AxiTlmBridge::run(ClockedCore& core, SyncBarrier* barrier, unsigned core_index) {
   const std::string me = name();
   if (broken_) throw BridgeError(me + ": run() after an earlier error");
   if (running_) throw BridgeError(me + ": run() is already running");
@@ -176,6 +178,7 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core) {
   in_ = AxiIn{};
   out_ = AxiOut{};
   r_shown_ = ~0u;
+  std::uint64_t release = kNever;  // the cycle in which sync_go is driven
   const std::size_t max_bytes = std::size_t{256} * bus_;
   const std::size_t max_pieces = cfg_.split_bytes == 0 ? 1 : max_bytes / cfg_.split_bytes + 1;
   for (auto* slots : {&read_slots_, &write_slots_}) {
@@ -198,8 +201,13 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core) {
       }
       if (cycle_ >= limit_) synchronize();
       drive();
+      in_.sync_go = cycle_ == release;
       core.cycle(in_, out_);
       bool progress = core.progressed();
+      // A core waiting at a SYNC whose release is known is not stuck (it
+      // waits for the release cycle); one waiting for other cores is not
+      // cycled at all (below).
+      if (out_.sync && release != kNever && cycle_ < release) progress = true;
       if (out_.ar_valid) {
         if (in_.ar_ready) {
           accept_ar(out_);
@@ -248,11 +256,34 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core) {
                           core.dump_state() + "\n" + dump_state());
       }
       ++cycle_;
+      if (in_.sync_go) {
+        release = kNever;
+        ++syncs_passed_;
+      } else if (out_.sync && release == kNever) {
+        // The core arrived at its barrier in cycle_ - 1.
+        if (barrier == nullptr) {
+          release = cycle_;
+        } else {
+          synchronize();  // SystemC time at the edge that ends the arrival cycle
+          release = barrier->arrive(core_index, cycle_ - 1);
+          if (release == SyncBarrier::kNever) {
+            release = barrier->wait_release(core_index);
+            sync_wait_cycles_ += release - cycle_;
+          }
+        }
+      }
     }
     const std::uint64_t end = edge(cycle_);
     const std::uint64_t now = now_ticks();
     if (now < end) wait_counted(sc_time::from_value(end - now));
     check_errors();
+  } catch (const BarrierAborted&) {
+    // The core waits at its SYNC, drained: nothing of it is outstanding, the
+    // bridge stays usable (the caller resets the core).
+    running_ = false;
+    total_cycles_ += cycle_;
+    cycles_ += cycle_;
+    throw;
   } catch (...) {
     broken_ = true;
     running_ = false;

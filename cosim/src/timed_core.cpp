@@ -104,6 +104,7 @@ constexpr unsigned kOpGemm = static_cast<unsigned>(isa::Opcode::kGemm);
 constexpr unsigned kOpVec = static_cast<unsigned>(isa::Opcode::kVec);
 constexpr unsigned kOpConfig = static_cast<unsigned>(isa::Opcode::kConfig);
 constexpr unsigned kOpFinish = static_cast<unsigned>(isa::Opcode::kFinish);
+constexpr unsigned kOpSync = static_cast<unsigned>(isa::Opcode::kSync);
 constexpr unsigned kDfOs = static_cast<unsigned>(isa::Dataflow::kOs);
 constexpr unsigned kSramAcc = static_cast<unsigned>(isa::Sram::kAcc);
 constexpr unsigned kSramSpad = static_cast<unsigned>(isa::Sram::kSpad);
@@ -152,7 +153,7 @@ class TimedCore final : public CoreModel {
   void reset() override {
     // Registers with a reset value (the data registers keep theirs; the SRAMs
     // keep their contents).
-    running_q_ = done_q_ = finish_q_ = false;
+    running_q_ = done_q_ = finish_q_ = sync_q_ = false;
     err_q_ = CoreError::kNone;
     err_pc_q_ = len_q_ = disp_q_ = 0;
     rs_.clear();
@@ -257,7 +258,8 @@ class TimedCore final : public CoreModel {
   CorePerf perf_{};
 
   // sa_core
-  bool running_q_ = false, done_q_ = false, finish_q_ = false;
+  bool running_q_ = false, done_q_ = false, finish_q_ = false, sync_q_ = false;
+  bool sync_o_ = false;  // sa_core sync_o of the last cycle (dump_state)
   CoreError err_q_ = CoreError::kNone;
   std::uint32_t err_pc_q_ = 0, len_q_ = 0, disp_q_ = 0;
   Fifo<RBeat, 2> rs_;  // R register slice
@@ -665,9 +667,11 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
     target_ready = eq_.in_ready();
   else if (fi.queue == isa::Queue::kStore)
     target_ready = sq_.in_ready();
-  const bool disp = running_q_ && !stop && f_valid && fi.chk == CoreError::kNone && target_ready;
+  const bool disp =
+      running_q_ && !stop && !sync_q_ && f_valid && fi.chk == CoreError::kNone && target_ready;
   const bool f_ready = disp || (running_q_ && stop);
   const bool is_finish = fi.opcode == kOpFinish;
+  const bool is_sync = fi.opcode == kOpSync;
 
   // ---- errors, run control ----
   CoreError err_d = err_q_;
@@ -685,6 +689,8 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   }
   const bool s_busy = st_ != kIdle;
   const bool all_idle = !lq_v && !eq_v && !sq_v && !l_busy && !e_busy && !s_busy && !f_busy;
+  out.sync = running_q_ && sync_q_ && all_idle && !f_ar_valid && err_none;
+  sync_o_ = out.sync;
 
   // ---- performance counters, events ----
   std::uint32_t inc = 0;
@@ -703,7 +709,8 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   bit(Id::kInsnLoad, l_done);
   bit(Id::kInsnExec, e_done);
   bit(Id::kInsnStore, s_done);
-  bit(Id::kInsnCtrl, disp && is_finish);
+  bit(Id::kInsnCtrl, disp && (is_finish || is_sync));
+  bit(Id::kSyncWait, running_q_ && sync_q_);
   bit(Id::kLoadBeats, l_r_fire);
   bit(Id::kStoreBeats, w_fire);
   bit(Id::kFetchBeats, f_r_fire);
@@ -724,7 +731,7 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   const bool tag_pp = tag.push_prev, tag_pn = tag.push_next;
   const RBeat& beat = rb;  // the R slice's head: it pops at the very end
   progressed_ = disp || l_done || e_done || s_done || in_fire || v_out_valid ||
-                (in.r_valid && rs_in_ready) || w_fire || in.b_valid;
+                (in.r_valid && rs_in_ready) || w_fire || in.b_valid || in.sync_go;
 
   // =====================================================================
   // Clock edge.
@@ -1052,6 +1059,7 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
     running_q_ = true;
     done_q_ = false;
     finish_q_ = false;
+    sync_q_ = false;
     err_q_ = CoreError::kNone;
     err_pc_q_ = 0;
     disp_q_ = 0;
@@ -1059,11 +1067,16 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   } else if (running_q_) {
     if (err_none && err_d != CoreError::kNone) err_pc_q_ = f_valid ? fi.pc : disp_q_;
     err_q_ = err_d;
+    const bool finish_q = finish_q_;  // the register's value in this cycle
     if (disp) {
       ++disp_q_;
       if (is_finish) finish_q_ = true;
+      if (is_sync) sync_q_ = true;
     }
-    if (!err_none || (finish_q_ && all_idle)) {
+    if (in.sync_go) sync_q_ = false;
+    // finish_q, not finish_q_: a FINISH dispatched into an idle core (after a
+    // SYNC) is done one cycle later, as in the RTL.
+    if (!err_none || (finish_q && all_idle)) {
       running_q_ = false;
       done_q_ = true;
     }
@@ -1115,6 +1128,8 @@ std::string TimedCore::dump_state() const {
     << ", EXEC from LOAD " << (eq_v && eh.pop_prev && tok_[0] == 0) << ", EXEC from STORE "
     << (eq_v && eh.pop_next && tok_[3] == 0) << ", STORE " << (sq_v && sh.pop_prev && tok_[2] == 0)
     << "\n";
+  if (sync_q_)
+    s << "  at a SYNC: " << (sync_o_ ? "drained, waiting for the other cores" : "draining") << "\n";
   return s.str();
 }
 
@@ -1179,6 +1194,7 @@ class CheckedCore final : public CoreModel {
         if ((o.w_strb >> b) & 1u) diff("w_data byte", o.w_data[b], m.w_data[b]);
     }
     diff("b_ready", o.b_ready, m.b_ready);
+    diff("sync", o.sync, m.sync);
     diff("progress", rtl_->progressed(), model_->progressed());
     diff("counter events", rtl_->events().counted, model_->events().counted);
     diff("queue pops", rtl_->events().started, model_->events().started);

@@ -6,6 +6,7 @@
 #include <string>
 #include <type_traits>
 
+#include "sasim/host/multicore_kernels.hpp"
 #include "sasim/host/program_check.hpp"
 #include "sasim/isa/encode.hpp"
 
@@ -289,10 +290,30 @@ spec::RunResult Driver::submit(const std::vector<isa::Instruction>& program) {
   return dev_.run(area.addr(), program.size());
 }
 
-spec::RunResult Driver::gemm(model::Dataflow df, const Tensor& a, const Tensor& b,
-                             const Tensor& c) {
-  const spec::DeviceSpec& p = params();
-  const std::uint64_t eb = p.elem_bytes();
+spec::LaunchResult Driver::launch(const std::vector<std::vector<isa::Instruction>>& programs) {
+  std::vector<DeviceBuffer> areas;
+  std::vector<spec::CoreLaunch> l;
+  for (std::size_t i = 0; i < programs.size(); ++i) {
+    const auto& program = programs[i];
+    if (program.empty()) throw std::invalid_argument("Driver::launch: empty program");
+    if (opts_.check_programs) {
+      const CheckReport rep = check_program(params(), program);
+      if (!rep.ok()) {
+        throw std::invalid_argument("Driver::launch: the program of core " + std::to_string(i) +
+                                    " is not race free:\n" + rep.summary());
+      }
+    }
+    const std::vector<std::uint8_t> bytes = isa::program_bytes(program);
+    areas.push_back(alloc(bytes.size(), std::max<std::uint64_t>(opts_.alignment, 16)));
+    dev_.write(areas.back().addr(), bytes.data(), bytes.size());
+    l.push_back({areas.back().addr(), program.size()});
+  }
+  return dev_.launch(l);
+}
+
+namespace {
+void check_gemm_shapes(const char* who, std::uint64_t eb, const Tensor& a, const Tensor& b,
+                       const Tensor& c) {
   auto shape = [](const Tensor& t) {
     return std::to_string(t.rows()) + " x " + std::to_string(t.cols()) + " (" +
            std::to_string(t.elem_bytes()) + "-byte elements)";
@@ -300,10 +321,38 @@ spec::RunResult Driver::gemm(model::Dataflow df, const Tensor& a, const Tensor& 
   if (a.rows() == 0 || b.rows() == 0 || c.rows() == 0 || a.elem_bytes() != eb ||
       b.elem_bytes() != eb || c.elem_bytes() != 4 || a.cols() != b.rows() || c.rows() != a.rows() ||
       c.cols() != b.cols()) {
-    throw std::invalid_argument("Driver::gemm: A " + shape(a) + ", B " + shape(b) + ", C " +
+    throw std::invalid_argument(std::string(who) + ": A " + shape(a) + ", B " + shape(b) + ", C " +
                                 shape(c) + " do not make C = A * B with " + std::to_string(eb) +
                                 "-byte operands and 4-byte results");
   }
+}
+}  // namespace
+
+spec::LaunchResult Driver::split_gemm(model::Dataflow df, const Tensor& a, const Tensor& b,
+                                      const Tensor& c, unsigned cores, GemmSplit split) {
+  check_gemm_shapes("Driver::split_gemm", params().elem_bytes(), a, b, c);
+  if (cores < 2 || cores > dev_.cores())
+    throw std::invalid_argument("Driver::split_gemm: " + std::to_string(cores) +
+                                " cores on a device of " + std::to_string(dev_.cores()) +
+                                " (allowed 2.." + std::to_string(dev_.cores()) + ")");
+  const GemmOptions o = gemm_options();
+  if (split == GemmSplit::kM)
+    return launch(split_m_gemm_programs(params(), df, a.rows(), a.cols(), b.cols(), a.ref(),
+                                        b.ref(), c.ref(), cores, o.zero_addr));
+  std::vector<Tensor> parts;
+  std::vector<MatrixRef> refs;
+  for (unsigned i = 0; i < cores; ++i) {
+    parts.push_back(alloc_tensor(c.rows(), c.cols(), 4));
+    refs.push_back(parts.back().ref());
+  }
+  return launch(split_k_gemm_programs(params(), df, a.rows(), a.cols(), b.cols(), a.ref(), b.ref(),
+                                      refs, c.ref(), o.zero_addr));
+}
+
+spec::RunResult Driver::gemm(model::Dataflow df, const Tensor& a, const Tensor& b,
+                             const Tensor& c) {
+  const spec::DeviceSpec& p = params();
+  check_gemm_shapes("Driver::gemm", p.elem_bytes(), a, b, c);
   return submit(
       gemm_program(p, df, a.rows(), a.cols(), b.cols(), a.ref(), b.ref(), c.ref(), gemm_options()));
 }

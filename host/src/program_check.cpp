@@ -224,6 +224,7 @@ std::vector<Access> footprint(const spec::DeviceSpec& p, const isa::Instruction&
       break;
     }
     case isa::Opcode::kConfig:
+    case isa::Opcode::kSync:
     case isa::Opcode::kFinish:
       break;
   }
@@ -242,9 +243,12 @@ void assign_dependencies(const spec::DeviceSpec& p, std::vector<isa::Instruction
   if (!fin) throw std::invalid_argument("assign_dependencies: the program has no FINISH");
   const std::size_t n = *fin;
   std::vector<Queue> q(n);
+  std::vector<std::int64_t> fence(n, -1);  // the last SYNC before instruction i
   for (std::size_t i = 0; i < n; ++i) {
     q[i] = queue_of(prog[i]);
     for (const isa::Field* f : kFlags) prog[i].set(*f, 0);
+    fence[i] =
+        i == 0 ? -1 : (q[i - 1] == Queue::kCtrl ? static_cast<std::int64_t>(i - 1) : fence[i - 1]);
   }
   std::vector<std::int64_t> next_exec(n + 1, -1);  // first EXEC instruction at index > i
   for (std::size_t i = n; i-- > 0;) {
@@ -263,6 +267,7 @@ void assign_dependencies(const spec::DeviceSpec& p, std::vector<isa::Instruction
   for (std::size_t y = 0; y < n; ++y) {
     for (const Access& a : footprint(p, prog[y])) {
       auto on_conflict = [&](std::int64_t x, bool x_wrote, bool covered) {
+        if (x < fence[y]) return;  // a SYNC between: x completes before y starts
         if (!needs_order(q[x], x_wrote, q[y], a.write, opts)) return;
         if (q[x] == q[y] && covered) return;  // ordered through the reads between
         if (channel_between(q[x], q[y])) {
@@ -333,8 +338,21 @@ CheckReport check_program(const spec::DeviceSpec& p, const std::vector<isa::Inst
   std::array<std::vector<std::size_t>, 3> queue;
   std::array<std::vector<std::size_t>, 4> pushes;  // producers per channel, in order
   std::vector<std::array<bool, 4>> pops(n);        // pops[i][channel]
+  // fence[i][k]: the instructions of queue k before the last SYNC before i,
+  // all complete before i starts.
+  using Clock = std::array<std::size_t, 3>;
+  std::vector<Clock> fence(n);
+  Clock fence_now{};
   for (std::size_t i = 0; i < n; ++i) {
     q[i] = queue_of(prog[i]);
+    fence[i] = fence_now;
+    if (q[i] == Queue::kCtrl) {  // SYNC
+      for (const isa::Field* f : kFlags) {
+        if (prog[i].get(*f)) error(insn_name(prog, i) + ": " + std::string(f->name) + " is set");
+      }
+      for (std::size_t k = 0; k < 3; ++k) fence_now[k] = queue[k].size();
+      continue;
+    }
     auto& qu = queue[static_cast<std::size_t>(q[i])];
     qu.push_back(i);
     qpos[i] = qu.size();
@@ -360,7 +378,6 @@ CheckReport check_program(const spec::DeviceSpec& p, const std::vector<isa::Inst
   // Simulate with instant completion (the most permissive schedule: if this
   // one gets stuck, every one does), computing vector clocks: vc[i][k] = the
   // number of instructions of queue k known complete when i starts.
-  using Clock = std::array<std::size_t, 3>;
   std::vector<Clock> vc(n);
   std::array<std::size_t, 3> head{};
   std::array<std::size_t, 4> popped{};  // pops done per channel (= index of the next push)
@@ -373,8 +390,10 @@ CheckReport check_program(const spec::DeviceSpec& p, const std::vector<isa::Inst
         const std::size_t i = queue[k][head[k]];
         bool ready = true;
         for (std::size_t c = 0; c < 4; ++c) ready = ready && (!pops[i][c] || avail[c] > popped[c]);
+        for (std::size_t j = 0; j < 3; ++j) ready = ready && head[j] >= fence[i][j];
         if (!ready) break;
         Clock clk = prev_start[k];
+        for (std::size_t j = 0; j < 3; ++j) clk[j] = std::max(clk[j], fence[i][j]);
         for (std::size_t c = 0; c < 4; ++c) {
           if (!pops[i][c]) continue;
           const std::size_t x = pushes[c][popped[c]++];

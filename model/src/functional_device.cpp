@@ -1,5 +1,6 @@
 #include "sasim/model/functional_device.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <string>
@@ -49,8 +50,10 @@ const spec::DeviceSpec& validated(const spec::DeviceSpec& p) {
 }
 }  // namespace
 
-FunctionalDevice::FunctionalDevice(const spec::DeviceSpec& p)
-    : p_(validated(p)), w_(p.width()), s_(p) {
+FunctionalDevice::FunctionalDevice(const spec::DeviceSpec& p, unsigned cores)
+    : p_(validated(p)), w_(p.width()) {
+  if (cores == 0) throw std::invalid_argument("FunctionalDevice: no cores");
+  cores_.assign(cores, CoreSram(p));
   dram_.assign(p.dram_bytes, 0);
 }
 
@@ -73,26 +76,84 @@ std::vector<std::uint8_t> FunctionalDevice::read_dram(std::uint64_t addr, std::u
 
 std::uint16_t FunctionalDevice::spad(unsigned row, unsigned col) const {
   if (row >= p_.spad_rows || col >= w_) throw std::out_of_range("spad: index out of range");
-  return s_.spad[std::size_t{row} * w_ + col];
+  return s().spad[std::size_t{row} * w_ + col];
 }
 std::uint32_t FunctionalDevice::acc(unsigned row, unsigned col) const {
   if (row >= p_.acc_rows || col >= p_.cols) throw std::out_of_range("acc: index out of range");
-  return s_.acc[std::size_t{row} * p_.cols + col];
+  return s().acc[std::size_t{row} * p_.cols + col];
 }
 void FunctionalDevice::set_spad(unsigned row, unsigned col, std::uint16_t v) {
   if (row >= p_.spad_rows || col >= w_) throw std::out_of_range("spad: index out of range");
-  s_.spad[std::size_t{row} * w_ + col] = v;
+  s().spad[std::size_t{row} * w_ + col] = v;
 }
 void FunctionalDevice::set_acc(unsigned row, unsigned col, std::uint32_t v) {
   if (row >= p_.acc_rows || col >= p_.cols) throw std::out_of_range("acc: index out of range");
-  s_.acc[std::size_t{row} * p_.cols + col] = v;
+  s().acc[std::size_t{row} * p_.cols + col] = v;
 }
 
+namespace {
+spec::Counters functional_counters(const FunctionalDevice::Counts& n) {
+  spec::Counters c;
+  for (std::size_t i = 0; i < spec::kCounters.size(); ++i)
+    if (spec::kCounters[i].functional)
+      c.set(spec::counter_name(static_cast<spec::CounterId>(i)), n[i]);
+  return c;
+}
+}  // namespace
+
 spec::Counters FunctionalDevice::run(const std::vector<isa::Instruction>& program) {
-  // The contract's functional counters, all present from 0.
-  std::array<std::uint64_t, spec::kCounters.size()> n{};
+  Counts n{};
+  cur_ = 0;
+  bool finished = false;
+  for (std::size_t pc = 0; !finished;) pc = run_to_sync(program, pc, n, finished);
+  return functional_counters(n);
+}
+
+std::vector<spec::Counters> FunctionalDevice::run_all(
+    const std::vector<std::vector<isa::Instruction>>& programs) {
+  const std::size_t cores = programs.size();
+  if (cores == 0 || cores > cores_.size())
+    throw std::invalid_argument(std::to_string(cores) + " programs for a device of " +
+                                std::to_string(cores_.size()) + " cores");
+  std::vector<Counts> n(cores, Counts{});
+  std::vector<std::size_t> pc(cores, 0);
+  std::vector<char> finished(cores, 0);
+  // Phase k: every core from its k-th SYNC to its next SYNC or FINISH, in core order.
+  for (std::uint64_t phase = 0;; ++phase) {
+    for (std::size_t c = 0; c < cores; ++c) {
+      cur_ = static_cast<unsigned>(c);
+      try {
+        bool fin = false;
+        pc[c] = run_to_sync(programs[c], pc[c], n[c], fin);
+        finished[c] = fin;
+      } catch (const std::invalid_argument& e) {
+        cur_ = 0;
+        throw std::invalid_argument("core " + std::to_string(c) + ": " + e.what());
+      }
+    }
+    cur_ = 0;
+    const auto done = static_cast<std::size_t>(std::count(finished.begin(), finished.end(), 1));
+    if (done == cores) break;
+    if (done != 0) {
+      const std::size_t f = static_cast<std::size_t>(
+          std::find(finished.begin(), finished.end(), 1) - finished.begin());
+      const std::size_t w = static_cast<std::size_t>(
+          std::find(finished.begin(), finished.end(), 0) - finished.begin());
+      throw std::invalid_argument("core " + std::to_string(w) + " reached SYNC #" +
+                                  std::to_string(phase + 1) + " but core " + std::to_string(f) +
+                                  " finished after " + std::to_string(phase) +
+                                  " SYNCs: the barrier can never complete");
+    }
+  }
+  std::vector<spec::Counters> out;
+  for (const Counts& c : n) out.push_back(functional_counters(c));
+  return out;
+}
+
+std::size_t FunctionalDevice::run_to_sync(const std::vector<isa::Instruction>& program,
+                                          std::size_t from, Counts& n, bool& finished) {
   auto count = [&](spec::CounterId id, std::uint64_t v) { n[static_cast<std::size_t>(id)] += v; };
-  for (std::size_t idx = 0; idx < program.size(); ++idx) {
+  for (std::size_t idx = from; idx < program.size(); ++idx) {
     const isa::Instruction& in = program[idx];
     const std::uint64_t code = in.get(isa::common::kOpcode);
     const auto op = isa::opcode_from(code);
@@ -109,18 +170,17 @@ spec::Counters FunctionalDevice::run(const std::vector<isa::Instruction>& progra
         count(spec::CounterId::kVecRows, exec_vec(idx, in));
         break;
       case isa::Opcode::kConfig:
-        s_.int8_shift = static_cast<unsigned>(in.get(isa::config::kInt8Shift));
+        s().int8_shift = static_cast<unsigned>(in.get(isa::config::kInt8Shift));
         break;
+      case isa::Opcode::kSync:
       case isa::Opcode::kFinish:
         break;
     }
     count(spec::insn_counter(isa::queue_of(*op)), 1);
+    if (*op == isa::Opcode::kSync) return idx + 1;
     if (*op == isa::Opcode::kFinish) {
-      spec::Counters c;
-      for (std::size_t i = 0; i < spec::kCounters.size(); ++i)
-        if (spec::kCounters[i].functional)
-          c.set(spec::counter_name(static_cast<spec::CounterId>(i)), n[i]);
-      return c;
+      finished = true;
+      return idx + 1;
     }
   }
   throw std::invalid_argument("program of " + std::to_string(program.size()) +
@@ -172,7 +232,7 @@ void FunctionalDevice::exec_dma(std::size_t idx, const isa::Instruction& in, boo
       const std::uint64_t sr = tr ? row0 + c : row0 + r;
       const std::uint64_t sc = tr ? r : c;
       if (is_acc) {
-        std::uint32_t& s = s_.acc[sr * p_.cols + sc];
+        std::uint32_t& s = cores_[cur_].acc[sr * p_.cols + sc];
         if (load) {
           s = std::uint32_t{m[0]} | std::uint32_t{m[1]} << 8 | std::uint32_t{m[2]} << 16 |
               std::uint32_t{m[3]} << 24;
@@ -180,7 +240,7 @@ void FunctionalDevice::exec_dma(std::size_t idx, const isa::Instruction& in, boo
           for (unsigned b = 0; b < 4; ++b) m[b] = static_cast<std::uint8_t>(s >> (8 * b));
         }
       } else {
-        std::uint16_t& s = s_.spad[sr * w_ + sc];
+        std::uint16_t& s = cores_[cur_].spad[sr * w_ + sc];
         if (load) {
           s = eb == 2 ? static_cast<std::uint16_t>(m[0] | m[1] << 8) : m[0];
         } else {
@@ -205,7 +265,7 @@ std::uint64_t FunctionalDevice::exec_gemm(std::size_t idx, const isa::Instructio
   if (df == static_cast<std::uint64_t>(isa::Dataflow::kOs)) {
     check_rows(idx, in, isa::gemm::kBRow, b_row, len, p_.spad_rows, "scratchpad");
     check_rows(idx, in, isa::gemm::kAccRow, acc_row, R, p_.acc_rows, "accumulator");
-    s_.gemm_os(in_row, b_row, len, acc_row, accumulate);
+    s().gemm_os(in_row, b_row, len, acc_row, accumulate);
     return len;
   }
   if (df != static_cast<std::uint64_t>(isa::Dataflow::kWs) &&
@@ -214,12 +274,12 @@ std::uint64_t FunctionalDevice::exec_gemm(std::size_t idx, const isa::Instructio
   }
   check_rows(idx, in, isa::gemm::kAccRow, acc_row, len, p_.acc_rows, "accumulator");
   if (reuse) {
-    if (!s_.have_stationary) fail(idx, in, isa::gemm::kReuse.name, "no stationary operand loaded");
+    if (!s().have_stationary) fail(idx, in, isa::gemm::kReuse.name, "no stationary operand loaded");
   } else {
     check_rows(idx, in, isa::gemm::kPreRow, pre, R, p_.spad_rows, "scratchpad");
-    s_.preload(pre);
+    s().preload(pre);
   }
-  s_.gemm_stream(in_row, len, acc_row, accumulate);
+  s().gemm_stream(in_row, len, acc_row, accumulate);
   return len;
 }
 
@@ -238,7 +298,7 @@ std::uint64_t FunctionalDevice::exec_vec(std::size_t idx, const isa::Instruction
   if (uses_src2) check_rows(idx, in, isa::vec::kSrc2Row, src2, rows, p_.acc_rows, "accumulator");
   check_rows(idx, in, isa::vec::kDstRow, dst, rows, to_spad ? p_.spad_rows : p_.acc_rows,
              to_spad ? "scratchpad" : "accumulator");
-  s_.vec(vop, to_spad, src, src2, dst, rows, imm);
+  s().vec(vop, to_spad, src, src2, dst, rows, imm);
   return rows;
 }
 

@@ -30,4 +30,22 @@ void RunResult::add(const RunResult& o) {
   counters.add(o.counters);
 }
 
+LaunchResult DeviceBackend::launch(const std::vector<CoreLaunch>& programs) {
+  if (programs.size() != 1)
+    throw std::invalid_argument("device launch: " + std::to_string(programs.size()) +
+                                " programs for a device of 1 core (allowed 1..1)");
+  const RunResult r = run(programs[0].prog_addr, programs[0].n_insn);
+  LaunchResult l;
+  l.cycles = r.cycles;
+  l.cores.resize(1);
+  l.cores[0].cycles = r.cycles;
+  for (const auto& [name, v] : r.counters) {
+    if (name.rfind("core.", 0) == 0 || name.rfind("device.bridge.", 0) == 0)
+      l.cores[0].counters.set(name, v);
+    else
+      l.shared.set(name, v);
+  }
+  return l;
+}
+
 }  // namespace sasim::spec

@@ -61,6 +61,8 @@ Instruction encode_config(unsigned int8_shift, const Deps& d) {
   return start(Opcode::kConfig, d).set_arg(config::kInt8Shift, int8_shift);
 }
 
+Instruction encode_sync() { return start(Opcode::kSync, {}); }
+
 Instruction encode_finish(const Deps& d) { return start(Opcode::kFinish, d); }
 
 DmaArgs decode_dma(const Instruction& i) {

@@ -10,12 +10,15 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "sasim/app/config.hpp"
 #include "sasim/app/device.hpp"
+#include "sasim/app/quantize_job.hpp"
 #include "sasim/app/run_job.hpp"
+#include "sasim/app/train_job.hpp"
 #include "sasim/cosim/variant_cache.hpp"
 #include "sasim/host/driver.hpp"
 #include "support/sc_test.hpp"
@@ -158,6 +161,82 @@ TEST(DeviceJob, MakeDeviceBuildsBothKindsFromOneConfig) {
   EXPECT_THAT([&] { app::make_device(big, app::DeviceKind::kFunctional); },
               ThrowsMessage<app::ConfigError>(
                   HasSubstr("b.yaml: memory.size: 4294967296 bytes is too large")));
+}
+
+// core.count > 1: the rows split gives the one-core result bit for bit in
+// fewer cycles; the K split reduces on the device and matches its own golden
+// sum; the summary and the statistics carry every core and the contention.
+TEST(DeviceJob, SeveralCoresSplitTheGemm) {
+  const auto with = [](const std::vector<std::string>& set) {
+    sasim::mem::test::fresh_systemc();
+    std::vector<std::string> all{"l2.size_bytes=1048576"};  // A and B stay in the L2
+    all.insert(all.end(), set.begin(), set.end());
+    return app::run_job(app::parse_config(kBase, "t.yaml", all));
+  };
+  const app::RunJobResult one = with({});
+  const app::RunJobResult rows = with({"core.count=2"});
+  const app::RunJobResult k = with({"core.count=2", "gemm.split=k"});
+  ASSERT_TRUE(one.match);
+  ASSERT_TRUE(rows.match);
+  ASSERT_TRUE(k.match);
+  // Two cores on a compute-bound GEMM: well under the one core's cycles.
+  EXPECT_LT(double(rows.run.cycles), 0.7 * double(one.run.cycles));
+  // The same MACs: the array steps of the cores add up to the one core's.
+  EXPECT_EQ(get(rows, "core.array_steps"), get(one, "core.array_steps"));
+  ASSERT_EQ(rows.launch.cores.size(), 2u);
+  ASSERT_EQ(k.stats.at("cores").size(), 2u);
+  EXPECT_EQ(k.stats.at("core").at("count").get<unsigned>(), 2u);
+  EXPECT_EQ(k.stats.at("split").get<std::string>(), "k");
+  for (const spec::RunResult& c : k.launch.cores) {
+    EXPECT_EQ(c.counters.at("device.bridge.barriers"), 1u);
+    EXPECT_GT(c.counters.at("core.sync_wait"), 0u);
+  }
+  // The K split writes and reads back its partials: more DRAM-side traffic.
+  EXPECT_GT(get(k, "device.bridge.write_bytes"), 2 * get(rows, "device.bridge.write_bytes"));
+  sasim::mem::test::fresh_systemc();
+  const app::Config cfg =
+      app::parse_config(kBase, "t.yaml", {"l2.size_bytes=1048576", "core.count=2", "gemm.split=k"});
+  const std::string s = app::run_summary(cfg, k);
+  EXPECT_THAT(s, HasSubstr("2 cores int8 16x16"));
+  EXPECT_THAT(s, HasSubstr("K split, reduced on the device"));
+  EXPECT_THAT(s, HasSubstr("\n  core 0 "));
+  EXPECT_THAT(s, HasSubstr("\n  core 1 "));
+  EXPECT_THAT(s, HasSubstr("interconnect     "));
+  EXPECT_THAT(s, HasSubstr("power            not sampled"));
+  EXPECT_THAT(s, HasSubstr("golden model     match (bit-exact)"));
+}
+
+TEST(DeviceJob, CoreCountIsChecked) {
+  EXPECT_THAT([] { app::parse_config(kBase, "c.yaml", {"core.count=17"}); },
+              ThrowsMessage<app::ConfigError>(HasSubstr("c.yaml: core.count: 17")));
+  EXPECT_THAT([] { app::parse_config(kBase, "c.yaml", {"core.count=0"}); },
+              ThrowsMessage<app::ConfigError>(HasSubstr("c.yaml: core.count: 0")));
+  EXPECT_THAT([] { app::parse_config(kBase, "c.yaml", {"gemm.split=n"}); },
+              ThrowsMessage<app::ConfigError>(HasSubstr("gemm.split")));
+  EXPECT_THAT(
+      [] {
+        app::parse_config(kBase, "c.yaml", {"core.count=2", "run.trace_file=/tmp/t.json"});
+      },
+      ThrowsMessage<app::ConfigError>(HasSubstr("c.yaml: core.count: 2 cores: the trace")));
+  EXPECT_THAT(
+      [] {
+        app::parse_config(kBase, "c.yaml",
+                          {"core.count=2", "power.cap_watts=1", "power.dvfs_mhz=[1000, 500]",
+                           "power.dvfs_volts=[0.9, 0.6]"});
+      },
+      ThrowsMessage<app::ConfigError>(HasSubstr("power governor")));
+  // The effective config carries the count.
+  const app::Config cfg = app::parse_config(kBase, "c.yaml", {"core.count=3"});
+  EXPECT_EQ(cfg.cores, 3u);
+  EXPECT_THAT(app::to_yaml(cfg), HasSubstr("count: 3"));
+  // Training and quantized inference run on one core so far: a clear error.
+  const char* train = "core: {datapath: bf16, count: 2}\n";
+  std::ostringstream progress;
+  EXPECT_THAT([&] { app::train_job(app::parse_config(train, "t2.yaml"), progress); },
+              ThrowsMessage<app::ConfigError>(
+                  HasSubstr("t2.yaml: core.count: 2 cores: training runs on one core so far")));
+  EXPECT_THAT([&] { app::quantize_job(app::parse_config(train, "t2.yaml"), progress); },
+              ThrowsMessage<app::ConfigError>(HasSubstr("t2.yaml: core.count: 2 cores")));
 }
 
 }  // namespace

@@ -17,7 +17,8 @@
 //  - VEC: every operation; the destination rows either are the source rows or
 //    are apart from both sources (a partial overlap would depend on the
 //    pipeline's read-ahead); TO_BF16 / TO_INT8 write the scratchpad;
-//  - CONFIG: any shift.
+//  - CONFIG: any shift;
+//  - SYNC (a fence on one core), now and then.
 #pragma once
 
 #include <algorithm>
@@ -82,10 +83,12 @@ class ProgramGenerator {
         prog.push_back(dma(false, r));
       } else if (k < 65) {
         prog.push_back(gemm(last_gemm));
-      } else if (k < 95) {
+      } else if (k < 94) {
         prog.push_back(vec());
-      } else {
+      } else if (k < 98) {
         prog.push_back(isa::encode_config(static_cast<unsigned>(below(32))));
+      } else {
+        prog.push_back(isa::encode_sync());  // a fence: everything before completes first
       }
     }
     prog.push_back(isa::encode_finish());

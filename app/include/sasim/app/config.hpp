@@ -12,6 +12,7 @@
 #include "sasim/app/energy.hpp"
 #include "sasim/app/power.hpp"
 #include "sasim/cosim/timed_core.hpp"
+#include "sasim/host/multicore_kernels.hpp"
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/model/gemm.hpp"
 #include "sasim/model/mlp.hpp"
@@ -28,6 +29,7 @@ struct GemmJobConfig {
   std::uint64_t m = 64, k = 64, n = 64;
   std::uint64_t seed = 1;
   model::OperandMix operands = model::OperandMix::kUniform;
+  host::GemmSplit split = host::GemmSplit::kM;  // core.count > 1: rows (m) or K (k) per core
 };
 
 struct RunConfig {
@@ -109,6 +111,7 @@ struct Config {
   std::string name;     // the config file's stem
   std::string source;   // the file it came from
   spec::CoreSpec core;  // the contract's core parameters (spec/contract.json)
+  unsigned cores = 1;   // core.count: cores of the device, 1..cosim::kMaxCores (docs/multicore.md)
   GemmJobConfig gemm;
   RunConfig run;
   mem::InterconnectConfig interconnect;

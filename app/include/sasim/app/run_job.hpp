@@ -1,4 +1,6 @@
-// The device GEMM job (`sasim run`): one GEMM on the whole device, the
+// The device GEMM job (`sasim run`): one GEMM on the whole device (on
+// core.count > 1 cores the rows of C split across them, or K split and the
+// partials reduced on the device: gemm.split, docs/multicore.md), the
 // verilated core behind the SystemC memory system (app::make_cosim_device),
 // driven by the host driver (host::Driver) from the YAML config: random
 // operands in device memory, C = A * B by the host's GEMM kernel, C read back and
@@ -17,7 +19,10 @@
 namespace sasim::app {
 
 struct RunJobResult {
+  // The whole device: cycles to the last core's done; counters summed over
+  // the cores (core.*, device.bridge.*) plus the memory system's.
   spec::RunResult run;
+  spec::LaunchResult launch;  // per core (core.count > 1: the split-K GEMM)
   bool match = false;
   std::optional<Mismatch> mismatch;
   double wall_seconds = 0;  // host time of the device run (co-simulation speed)

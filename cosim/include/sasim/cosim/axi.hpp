@@ -41,6 +41,8 @@ struct AxiIn {
   bool b_valid = false;
   unsigned b_id = 0;
   unsigned b_resp = kAxiRespOkay;
+  // Not AXI: the barrier's release (sa_core sync_go_i), driven by the bridge.
+  bool sync_go = false;
 };
 
 // Driven by the core (the master side).
@@ -59,6 +61,8 @@ struct AxiOut {
   std::uint64_t w_strb = 0;  // bit i: byte i of w_data is written
   bool w_last = false;
   bool b_ready = false;
+  // Not AXI: the core waits at a SYNC, drained and quiet (sa_core sync_o).
+  bool sync = false;
 };
 
 // A clocked bus master the bridge drives (the verilated core, or a

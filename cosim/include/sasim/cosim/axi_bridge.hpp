@@ -90,7 +90,8 @@
 // w_stall_cycles, r_stall_cycles (r_valid && !r_ready), b_stall_cycles,
 // request_wait_cycles (sum over transactions of the cycles between becoming ready and being sent:
 // END_REQ backpressure), syncs (wait() calls), sync_points (stops of the run loop to
-// synchronise), cycles (core cycles run).
+// synchronise), cycles (core cycles run), barriers (SYNCs the core passed), barrier_wait_cycles
+// (cycles between the core's arrival at a barrier and its release, waiting for other cores).
 //
 // Sampling (set_sampler): before running cycle k of a run, k a non-zero multiple of `every`, the
 // bridge synchronises (as above: SystemC time reaches edge k) and calls sampler.sample(k); the
@@ -112,6 +113,7 @@
 #include <vector>
 
 #include "sasim/cosim/axi.hpp"
+#include "sasim/cosim/barrier.hpp"
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/mem/payload_pool.hpp"
 #include "sasim/mem/stats.hpp"
@@ -182,8 +184,13 @@ class AxiTlmBridge : public sc_core::sc_module {
   // returns the number of cycles run. On return SystemC time is exactly T0 + cycles * P. Must be
   // called from an SC_THREAD. Throws BridgeError (watchdog, protocol violation, response earlier
   // than min_latency, core bus_bytes not a power of two in [4, kAxiMaxBytes] or above
-  // split_bytes). After an exception the bridge cannot be run again.
-  std::uint64_t run(ClockedCore& core);
+  // split_bytes). After an exception the bridge cannot be run again, except after
+  // BarrierAborted (the core waits at its SYNC with nothing outstanding).
+  // Barrier (SYNC): the core's AxiOut::sync is answered with AxiIn::sync_go;
+  // without `barrier` in the cycle after the core arrives, with one (the
+  // cores of a launch, core number `core_index`) in the cycle the barrier
+  // gives (barrier.hpp), waiting in wait() while the other cores run.
+  std::uint64_t run(ClockedCore& core, SyncBarrier* barrier = nullptr, unsigned core_index = 0);
 
   const AxiBridgeConfig& config() const { return cfg_; }
   // `sampler` (nullptr: none) every `every` (>= 1) cycles of each run from the next run on.
@@ -348,6 +355,7 @@ class AxiTlmBridge : public sc_core::sc_module {
   mem::Counter &ar_stall_cycles_, &aw_stall_cycles_, &w_stall_cycles_, &r_stall_cycles_,
       &b_stall_cycles_, &request_wait_cycles_;
   mem::Counter &syncs_, &sync_points_, &cycles_;
+  mem::Counter &syncs_passed_, &sync_wait_cycles_;
 };
 
 }  // namespace sasim::cosim

@@ -13,6 +13,12 @@
 // (sa_core's performance counters, spec::kCounters) and every memory
 // system and bridge counter ("bridge.", "<mem>.noc.", "<mem>.l2.", ...).
 //
+// Several cores (DeviceConfig::cores, docs/multicore.md): each core has its own
+// bridge (one initiator port of the interconnect, counters "<name>.bridge<k>."),
+// SRAMs and thread; launch() starts one program per core at the same cycle and
+// returns when every core is done. SYNC instructions meet at the device's
+// barrier (barrier.hpp). run() is a launch of one program on core 0.
+//
 // Uses the current SystemC context; one CosimDevice per context (tests make a
 // fresh context per device).
 #pragma once
@@ -47,7 +53,10 @@ struct DeviceWindow {
   spec::Counters counters;
 };
 
+inline constexpr unsigned kMaxCores = 16;
+
 struct DeviceConfig {
+  unsigned cores = 1;            // cores of the device, 1..kMaxCores, all alike
   spec::CoreSpec core;           // built into the variant cache when not linked in (RTL engines)
   Engine engine = Engine::kRtl;  // the core's engine (timed_core.hpp)
   mem::MemorySystemConfig memory;
@@ -70,11 +79,17 @@ class CosimDevice final : public spec::DeviceBackend {
   void write(std::uint64_t addr, const std::uint8_t* data, std::uint64_t len) override;
   void read(std::uint64_t addr, std::uint8_t* data, std::uint64_t len) override;
   spec::RunResult run(std::uint64_t prog_addr, std::uint64_t n_insn) override;
+  unsigned cores() const override { return cfg_.cores; }
+  // A core's failure ends the launch with spec::DeviceError naming the core
+  // (and, with several cores, the barrier's state); the other cores run on
+  // until done or stopped at a SYNC that can no longer complete.
+  spec::LaunchResult launch(const std::vector<spec::CoreLaunch>& programs) override;
 
   const DeviceConfig& config() const { return cfg_; }
 
   // Calls on_window every `every` (>= 1) cycles of each run and at its end,
-  // from the next run on (`every` 0: no sampling). The memory system is
+  // from the next run on (`every` 0: no sampling). One-core devices only, as
+  // set_trace. The memory system is
   // synchronised at each window edge; no cycle changes.
   void set_sampling(std::uint64_t every, std::function<void(const DeviceWindow&)> on_window);
   // Records the next runs into `trace` (nullptr: stop); the caller keeps it.
@@ -88,7 +103,7 @@ class CosimDevice final : public spec::DeviceBackend {
   double now_us() const;
   mem::StatsRegistry& stats() { return stats_; }
   const mem::MemorySystem& memory() const;
-  // Peak MAC/s of the core (rows x cols x clock).
+  // Peak MAC/s of the device (cores x rows x cols x clock).
   double peak_macs_per_s() const;
   // One line per bound: peak MAC/s, peak memory bandwidth.
   std::string describe_bounds() const;

@@ -34,6 +34,7 @@ class VerilatedCore final : public CoreModel {
     top_->m_aw_ready_i = 0;
     top_->m_w_ready_i = 0;
     top_->m_b_valid_i = 0;
+    top_->sync_go_i = 0;
     v_.reset();
     check();
     start_pending_ = false;
@@ -67,6 +68,7 @@ class VerilatedCore final : public CoreModel {
     top_->m_b_valid_i = in.b_valid;
     top_->m_b_id_i = in.b_id;
     top_->m_b_resp_i = in.b_resp;
+    top_->sync_go_i = in.sync_go;
     eval();
 
     out.ar_valid = top_->m_ar_valid_o;
@@ -89,6 +91,7 @@ class VerilatedCore final : public CoreModel {
       out.w_last = top_->m_w_last_o;
     }
     out.b_ready = top_->m_b_ready_o;
+    out.sync = top_->sync_o;
     progressed_ = top_->progress_o;
     events_.counted = top_->dbg_inc_o;
     events_.started = top_->dbg_pop_o;
@@ -134,6 +137,9 @@ class VerilatedCore final : public CoreModel {
       << "  heads waiting for a token: LOAD " << (wait & 1) << ", EXEC from LOAD "
       << ((wait >> 1) & 1) << ", EXEC from STORE " << ((wait >> 2) & 1) << ", STORE "
       << ((wait >> 3) & 1) << "\n";
+    if (top_->dbg_sync_o)
+      s << "  at a SYNC: " << (top_->sync_o ? "drained, waiting for the other cores" : "draining")
+        << "\n";
     return s.str();
   }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "sasim/host/gemm_kernel.hpp"
+#include "sasim/host/multicore_kernels.hpp"
 #include "sasim/isa/field.hpp"
 #include "sasim/model/functional_device.hpp"
 #include "sasim/model/types.hpp"
@@ -140,12 +141,21 @@ class Driver {
   // frees the block. With check_programs, a program check_program rejects
   // throws std::invalid_argument (with the report) before anything runs.
   spec::RunResult submit(const std::vector<isa::Instruction>& program);
+  // One program per core (docs/multicore.md), each checked and written as by
+  // submit(), then launched together (spec::DeviceBackend::launch).
+  spec::LaunchResult launch(const std::vector<std::vector<isa::Instruction>>& programs);
 
   // C = A * B (gemm_kernel.hpp) on tensors: A (M x K) and B (K x N) of the
   // datapath's element size, C (M x N) of 4-byte elements. The zero region
   // the kernel may need is the driver's own. std::invalid_argument on shape or
   // element size mismatches (and as gemm_program).
   spec::RunResult gemm(model::Dataflow df, const Tensor& a, const Tensor& b, const Tensor& c);
+  // The same C on `cores` cores (2..backend().cores()), multicore_kernels.hpp:
+  // rows split (kM: the result equals gemm()'s) or K split with the partials
+  // reduced on the device (kK: partial buffers are the driver's for the call;
+  // the result equals split_k_gemm_golden, another summation order on bf16).
+  spec::LaunchResult split_gemm(model::Dataflow df, const Tensor& a, const Tensor& b,
+                                const Tensor& c, unsigned cores, GemmSplit split);
 
   // GemmOptions with the driver's zero region (allocated on first use and
   // rewritten with zeros), for kernels that build on gemm_program.

@@ -18,7 +18,10 @@
 // starts) when a chain of such matched pushes and pops leads from X, or a later
 // instruction of X's queue, to Y, or an earlier instruction of Y's queue.
 // LOAD pop_prev/push_prev and STORE pop_next/push_next name no queue and are
-// errors, as is any flag on FINISH.
+// errors, as is any flag on SYNC or FINISH. SYNC (a fence on one core, the
+// barrier on several) enters no queue: every instruction before it completes
+// before any instruction after it starts, so pairs across a SYNC need no
+// tokens (a token pushed before a SYNC may still be popped after it).
 //
 // A program is race free when every two accesses in different queues to the
 // same place, at least one a write, are ordered by happens-before in program
@@ -81,7 +84,7 @@ std::string to_string(const Access& a);  // "spad rows 16..31 (write)"
 // rows, STORE the reverse, GEMM reads the scratchpad (the R stationary rows
 // only without `reuse`) and writes the accumulator, VEC reads accumulator rows
 // (src2 only for ADD_ROW, RELU_MASK, AXPY) and writes its destination rows;
-// CONFIG and FINISH have none. Ranges are not checked against the SRAM sizes.
+// CONFIG, SYNC and FINISH have none. Ranges are not checked against the SRAM sizes.
 // Throws std::invalid_argument for an illegal opcode.
 std::vector<Access> footprint(const spec::DeviceSpec& p, const isa::Instruction& insn);
 

@@ -16,7 +16,7 @@ namespace sasim::model {
 class FunctionalBackend final : public spec::DeviceBackend {
  public:
   // Throws spec::SpecError as FunctionalDevice's constructor.
-  explicit FunctionalBackend(const spec::DeviceSpec& p) : dev_(p) {}
+  explicit FunctionalBackend(const spec::DeviceSpec& p, unsigned cores = 1) : dev_(p, cores) {}
 
   const spec::DeviceSpec& params() const override { return dev_.params(); }
   void write(std::uint64_t addr, const std::uint8_t* data, std::uint64_t len) override;
@@ -26,6 +26,10 @@ class FunctionalBackend final : public spec::DeviceBackend {
   // instruction, out-of-range field, no FINISH), with its message. Counters:
   // the contract's functional ones (FunctionalDevice::run).
   spec::RunResult run(std::uint64_t prog_addr, std::uint64_t n_insn) override;
+  unsigned cores() const override { return dev_.cores(); }
+  // FunctionalDevice::run_all of the programs; per core its functional
+  // counters, cycles 0, nothing shared.
+  spec::LaunchResult launch(const std::vector<spec::CoreLaunch>& programs) override;
 
   FunctionalDevice& device() { return dev_; }
   const FunctionalDevice& device() const { return dev_; }

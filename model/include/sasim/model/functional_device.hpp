@@ -33,7 +33,8 @@
 //          acc[dst_row+i][c] = y, or spad[dst_row+i][c] = the low op_width(dp)
 //          bits of y (16 bits on bf16, e.g. the TO_BF16 result; 8 bits on
 //          int8, e.g. the TO_INT8 result). Rows are processed in ascending i.
-//   CONFIG int8_shift = field. FINISH ends the run.
+//   CONFIG int8_shift = field. SYNC: no effect on one core (see run_all).
+//   FINISH ends the run.
 // Errors (std::invalid_argument, message "instruction <index> (<OPCODE>):
 // <field>: ..."): SRAM rows out of range, DRAM bytes outside the device
 // memory, a DRAM address or stride that is not a multiple of the element size,
@@ -42,6 +43,7 @@
 // program without FINISH. State changed by earlier instructions is kept.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -56,8 +58,11 @@ namespace sasim::model {
 
 class FunctionalDevice {
  public:
+  using Counts = std::array<std::uint64_t, spec::kCounters.size()>;
+
+  // `cores` cores (each its own SRAMs and int8_shift) sharing the DRAM.
   // Throws spec::SpecError for a device outside the contract's ranges.
-  explicit FunctionalDevice(const spec::DeviceSpec& p);
+  explicit FunctionalDevice(const spec::DeviceSpec& p, unsigned cores = 1);
 
   const spec::DeviceSpec& params() const { return p_; }
 
@@ -65,18 +70,28 @@ class FunctionalDevice {
   // counters of the run ("core.insn_exec", "core.array_steps", ...: those the
   // program alone determines, as the RTL core counts them). Throws as
   // described above.
+  // On core 0; SYNC is a no-op there (a fence on one core).
   spec::Counters run(const std::vector<isa::Instruction>& program);
+  // programs[c] on core c, in phases between SYNCs (docs/multicore.md): the
+  // cores in order, each from its k-th SYNC to its next SYNC or FINISH, then
+  // phase k + 1. A correct multi-core program (no two cores touching the same
+  // bytes between two barriers unless all only read) gives the same memory in
+  // any interleaving, so this order is the golden one. Every core must pass
+  // the same number of SYNCs (std::invalid_argument otherwise, as for a bad
+  // instruction, whose message then starts "core <c>: "). Counters per core.
+  std::vector<spec::Counters> run_all(const std::vector<std::vector<isa::Instruction>>& programs);
+  unsigned cores() const { return static_cast<unsigned>(cores_.size()); }
 
   // Backdoor DRAM access; throws std::invalid_argument outside the memory.
   void write_dram(std::uint64_t addr, const std::vector<std::uint8_t>& bytes);
   std::vector<std::uint8_t> read_dram(std::uint64_t addr, std::uint64_t len) const;
 
-  // Direct SRAM access (tests, debugging); throws std::out_of_range.
+  // Direct SRAM access to core 0 (tests, debugging); throws std::out_of_range.
   std::uint16_t spad(unsigned row, unsigned col) const;
   std::uint32_t acc(unsigned row, unsigned col) const;
   void set_spad(unsigned row, unsigned col, std::uint16_t v);
   void set_acc(unsigned row, unsigned col, std::uint32_t v);
-  unsigned int8_shift() const { return s_.int8_shift; }
+  unsigned int8_shift() const { return s().int8_shift; }
 
  private:
   void exec_dma(std::size_t idx, const isa::Instruction& in, bool load);
@@ -84,9 +99,18 @@ class FunctionalDevice {
   std::uint64_t exec_gemm(std::size_t idx, const isa::Instruction& in);
   std::uint64_t exec_vec(std::size_t idx, const isa::Instruction& in);
 
+  // From program[from] until SYNC or FINISH on the current core (cur_);
+  // returns the index after it, `finished` for FINISH.
+  std::size_t run_to_sync(const std::vector<isa::Instruction>& program, std::size_t from, Counts& n,
+                          bool& finished);
+  CoreSram& s() { return cores_[cur_]; }
+  const CoreSram& s() const { return cores_[cur_]; }
+
   spec::DeviceSpec p_;
   unsigned w_;
-  CoreSram s_;  // scratchpad, accumulator, stationary operand, int8_shift
+  std::vector<CoreSram>
+      cores_;         // per core: scratchpad, accumulator, stationary operand, int8_shift
+  unsigned cur_ = 0;  // the core executing
   std::vector<std::uint8_t> dram_;
 };
 

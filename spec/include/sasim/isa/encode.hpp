@@ -62,6 +62,8 @@ inline Instruction encode_store(const DmaArgs& a, const Deps& d = {}) {
 Instruction encode_gemm(const GemmArgs& a, const Deps& d = {});
 Instruction encode_vec(const VecArgs& a, const Deps& d = {});
 Instruction encode_config(unsigned int8_shift, const Deps& d = {});
+// SYNC: the barrier (docs/multicore.md); it carries no flags.
+Instruction encode_sync();
 Instruction encode_finish(const Deps& d = {});
 
 // The arguments of an instruction word of that format (the inverse of the

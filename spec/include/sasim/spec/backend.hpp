@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sasim/spec/device_spec.hpp"
 
@@ -61,6 +62,20 @@ struct RunResult {
   void add(const RunResult& o);
 };
 
+// One core's program of a launch.
+struct CoreLaunch {
+  std::uint64_t prog_addr = 0;
+  std::uint64_t n_insn = 0;
+};
+
+// A launch of one program per core.
+struct LaunchResult {
+  std::uint64_t cycles = 0;      // from the common start until the last core is done
+  std::vector<RunResult> cores;  // per core: its cycles to its done, its "core.*" counters
+                                 // and its bridge's (under the one-core names)
+  Counters shared;               // the rest: the memory system's, for all cores together
+};
+
 class DeviceBackend {
  public:
   virtual ~DeviceBackend() = default;
@@ -73,6 +88,13 @@ class DeviceBackend {
   // at prog_addr until FINISH. Throws DeviceError (or std::invalid_argument for
   // a malformed program the backend rejects before running).
   virtual RunResult run(std::uint64_t prog_addr, std::uint64_t n_insn) = 0;
+  // Cores of the device (docs/multicore.md).
+  virtual unsigned cores() const { return 1; }
+  // Runs programs[i] on core i, all starting together (1 <= programs.size()
+  // <= cores()); SYNC instructions meet at the device's barrier. The default,
+  // for one-core devices, is run() of the single program with the "core."
+  // counters (and "device.bridge.") in cores[0] and the others in shared.
+  virtual LaunchResult launch(const std::vector<CoreLaunch>& programs);
 };
 
 }  // namespace sasim::spec

@@ -1,0 +1,156 @@
+#include "sasim/host/multicore_kernels.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "sasim/host/program_check.hpp"
+#include "sasim/isa/encode.hpp"
+#include "sasim/model/gemm.hpp"
+#include "sasim/model/vector.hpp"
+
+namespace sasim::host {
+
+std::string_view to_string(GemmSplit s) { return s == GemmSplit::kM ? "m" : "k"; }
+
+std::optional<GemmSplit> parse_gemm_split(std::string_view s) {
+  if (s == "m") return GemmSplit::kM;
+  if (s == "k") return GemmSplit::kK;
+  return std::nullopt;
+}
+
+std::vector<std::vector<isa::Instruction>> split_m_gemm_programs(
+    const spec::DeviceSpec& p, model::Dataflow df, std::uint64_t M, std::uint64_t K,
+    std::uint64_t N, MatrixRef a, MatrixRef b, MatrixRef c, unsigned cores,
+    std::optional<std::uint64_t> zero_addr) {
+  if (cores == 0 || cores > 16 || M < cores)
+    throw std::invalid_argument("split-M GEMM: " + std::to_string(cores) + " cores for M = " +
+                                std::to_string(M) + " rows (allowed 1..16 cores, M >= cores)");
+  std::vector<std::vector<isa::Instruction>> progs;
+  GemmOptions o;
+  o.zero_addr = zero_addr;
+  for (unsigned i = 0; i < cores; ++i) {
+    const std::uint64_t r0 = M * i / cores, r1 = M * (i + 1) / cores;
+    progs.push_back(gemm_program(p, df, r1 - r0, K, N, MatrixRef{a.addr + r0 * a.stride, a.stride},
+                                 b, MatrixRef{c.addr + r0 * c.stride, c.stride}, o));
+  }
+  return progs;
+}
+
+KSlice k_slice(const spec::DeviceSpec& p, std::uint64_t K, unsigned core, unsigned cores) {
+  if (cores == 0 || core >= cores)
+    throw std::invalid_argument("k_slice: core " + std::to_string(core) + " of " +
+                                std::to_string(cores));
+  const std::uint64_t blocks = (K + p.rows - 1) / p.rows;  // of the array's rows
+  if (blocks < cores)
+    throw std::invalid_argument("split-K GEMM: K = " + std::to_string(K) + " gives " +
+                                std::to_string(blocks) + " blocks of " + std::to_string(p.rows) +
+                                " rows for " + std::to_string(cores) +
+                                " cores (allowed K >= cores x rows)");
+  const std::uint64_t b0 = blocks * core / cores, b1 = blocks * (core + 1) / cores;
+  return KSlice{b0 * p.rows, std::min(K, b1 * p.rows)};
+}
+
+std::vector<std::vector<isa::Instruction>> split_k_gemm_programs(
+    const spec::DeviceSpec& p, model::Dataflow df, std::uint64_t M, std::uint64_t K,
+    std::uint64_t N, MatrixRef a, MatrixRef b, const std::vector<MatrixRef>& parts, MatrixRef c,
+    std::optional<std::uint64_t> zero_addr) {
+  const auto n = static_cast<unsigned>(parts.size());
+  if (n == 0 || n > 16)
+    throw std::invalid_argument("split-K GEMM: " + std::to_string(n) +
+                                " partial buffers (one per core, allowed 1..16)");
+  if (M < n)
+    throw std::invalid_argument("split-K GEMM: M = " + std::to_string(M) + " rows for " +
+                                std::to_string(n) + " cores (allowed M >= cores)");
+  const std::uint64_t eb = p.datapath == model::Datapath::kBf16 ? 2 : 1;
+  const std::uint64_t slice_rows = (M + n - 1) / n;
+  if (4 * slice_rows > p.acc_rows || slice_rows > isa::kMaxCount)
+    throw std::invalid_argument("split-K GEMM: the reduction needs four accumulator blocks of " +
+                                std::to_string(slice_rows) +
+                                " rows (acc_rows = " + std::to_string(p.acc_rows) + ")");
+  std::vector<std::vector<isa::Instruction>> progs(n);
+  for (unsigned i = 0; i < n; ++i) {
+    const KSlice ks = k_slice(p, K, i, n);
+    GemmOptions o;
+    o.zero_addr = zero_addr;
+    std::vector<isa::Instruction> prog =
+        gemm_program(p, df, M, ks.end - ks.first, N, MatrixRef{a.addr + ks.first * eb, a.stride},
+                     MatrixRef{b.addr + ks.first * b.stride, b.stride}, parts[i], o);
+    prog.pop_back();  // its FINISH
+    prog.push_back(isa::encode_sync());
+    // Phase 2: rows [r0, r1) of C, column blocks of the accumulator's width.
+    const std::uint64_t r0 = M * i / n, r1 = M * (i + 1) / n, rows = r1 - r0;
+    const auto r32 = static_cast<std::uint32_t>(rows);
+    for (std::uint64_t c0 = 0; c0 < N; c0 += p.cols) {
+      const auto cols = static_cast<std::uint32_t>(std::min<std::uint64_t>(p.cols, N - c0));
+      // Column blocks alternate between two pairs of accumulator blocks: the
+      // sum (sum_row) and the operand (sum_row + rows), so a block's LOADs
+      // need not wait for the STORE before last.
+      const auto sum_row = static_cast<std::uint32_t>((c0 / p.cols) % 2 * 2 * rows);
+      auto load = [&](const MatrixRef& part, std::uint32_t acc_row) {
+        isa::DmaArgs d;
+        d.sram = isa::Sram::kAcc;
+        d.sram_row = acc_row;
+        d.rows = r32;
+        d.cols = cols;
+        d.dram_addr = part.addr + r0 * part.stride + c0 * 4;
+        d.dram_stride = part.stride;
+        prog.push_back(isa::encode_load(d));
+      };
+      load(parts[0], sum_row);
+      isa::VecArgs v;
+      v.src_row = sum_row;
+      v.dst_row = sum_row;
+      v.rows = r32;
+      if (n == 1) {
+        // One core: a no-op COPY, the EXEC instruction that relays the next
+        // block's LOAD after this STORE (assign_dependencies).
+        v.op = isa::VecOp::kCopy;
+        prog.push_back(isa::encode_vec(v));
+      }
+      for (unsigned j = 1; j < n; ++j) {
+        load(parts[j], sum_row + r32);
+        v.op = isa::VecOp::kAddRow;
+        v.src2_row = sum_row + r32;
+        prog.push_back(isa::encode_vec(v));
+      }
+      isa::DmaArgs st;
+      st.sram = isa::Sram::kAcc;
+      st.sram_row = sum_row;
+      st.rows = r32;
+      st.cols = cols;
+      st.dram_addr = c.addr + r0 * c.stride + c0 * 4;
+      st.dram_stride = c.stride;
+      prog.push_back(isa::encode_store(st));
+    }
+    prog.push_back(isa::encode_finish());
+    assign_dependencies(p, prog);
+    progs[i] = std::move(prog);
+  }
+  return progs;
+}
+
+model::AccMatrix split_k_gemm_golden(const spec::DeviceSpec& p, model::Dataflow df,
+                                     const model::RawMatrix& a, const model::RawMatrix& b,
+                                     unsigned cores) {
+  const auto K = static_cast<std::uint64_t>(a.cols());
+  model::AccMatrix sum;
+  for (unsigned i = 0; i < cores; ++i) {
+    const KSlice ks = k_slice(p, K, i, cores);
+    const auto k0 = static_cast<Eigen::Index>(ks.first);
+    const auto kn = static_cast<Eigen::Index>(ks.end - ks.first);
+    const model::RawMatrix as = a.middleCols(k0, kn), bs = b.middleRows(k0, kn);
+    const model::AccMatrix part = model::gemm(
+        p.datapath, as, bs, static_cast<Eigen::Index>(gemm_program_fold(p, df, ks.end - ks.first)));
+    if (i == 0) {
+      sum = part;
+      continue;
+    }
+    for (Eigen::Index r = 0; r < sum.rows(); ++r)
+      for (Eigen::Index c = 0; c < sum.cols(); ++c)
+        sum(r, c) = model::vec_lane(p.datapath, isa::VecOp::kAddRow, sum(r, c), part(r, c), 0, 0);
+  }
+  return sum;
+}
+
+}  // namespace sasim::host
