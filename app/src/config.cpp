@@ -547,6 +547,12 @@ void train_fields(V& v, C& c) {
   v.uint("test_images", c.test_images, 1, 10000);
   v.uint("seed", c.seed, 0, kU64);
   v.boolean("check", c.check);
+  v.choice(
+      "parallel", c.parallel, host::parse_parallelism,
+      [](host::Parallelism p) { return std::string(host::to_string(p)); }, "data, tensor");
+  v.choice(
+      "grad_reduce", c.grad_reduce, host::parse_grad_reduce,
+      [](host::GradReduce r) { return std::string(host::to_string(r)); }, "fused, partials");
   v.string("data_dir", c.data_dir);
   v.string("resume", c.resume);
   v.uint("checkpoint_every", c.checkpoint_every, 0, 100'000'000);

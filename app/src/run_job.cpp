@@ -62,9 +62,7 @@ RunJobResult run_job(const Config& cfg) {
     r.run = drv.gemm(cfg.core.dataflow, ta, tb, tc);
   } else {
     r.launch = drv.split_gemm(cfg.core.dataflow, ta, tb, tc, cfg.cores, cfg.gemm.split);
-    r.run.cycles = r.launch.cycles;
-    for (const spec::RunResult& core : r.launch.cores) r.run.counters.add(core.counters);
-    r.run.counters.add(r.launch.shared);
+    r.run = r.launch.total();
   }
   obs.span_end("host",
                "GEMM " + std::to_string(M) + "x" + std::to_string(K) + "x" + std::to_string(N));

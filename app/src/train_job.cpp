@@ -132,16 +132,19 @@ host::Dataset load_images(const Config& cfg, host::Split split, std::uint64_t n,
 }
 
 TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
-  if (cfg.cores != 1)
-    throw ConfigError(cfg.source + ": core.count: " + std::to_string(cfg.cores) +
-                      " cores: training runs on one core so far (allowed 1 for sasim train; "
-                      "sasim run takes 1.." +
-                      std::to_string(cosim::kMaxCores) + ")");
   if (cfg.core.datapath != model::Datapath::kBf16)
     throw ConfigError(cfg.source + ": core.datapath: training needs bf16");
   const TrainConfig& t = cfg.train;
   if (t.layers.size() < 2) throw ConfigError(cfg.source + ": train.layers: at least two entries");
+  // Data parallel: each core takes an equal share of the batch's rows.
+  if (t.parallel == host::Parallelism::kData && t.batch % cfg.cores != 0)
+    throw ConfigError(cfg.source + ": train.batch: " + std::to_string(t.batch) +
+                      " rows do not split across " + std::to_string(cfg.cores) +
+                      " cores (core.count; allowed a multiple of the core count)");
   const model::MlpConfig m = mlp_config(cfg);
+  if (const std::string why = host::parallel_problem(m, cfg.cores, t.parallel); !why.empty())
+    throw ConfigError(cfg.source + ": train.parallel: " + why + " (core.count " +
+                      std::to_string(cfg.cores) + ", train.layers, train.batch)");
   if (cfg.core.dataflow != model::Dataflow::kWs)
     throw ConfigError(cfg.source +
                       ": core.dataflow: " + std::string(model::to_string(cfg.core.dataflow)) +
@@ -189,7 +192,8 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   // The parameters, optimizer state and activations live in device memory.
   const auto device_mlp = [&] {
     try {
-      return std::make_unique<host::DeviceMlp>(drv, m, init, false, start);
+      return std::make_unique<host::DeviceMlp>(drv, m, init, false, start, cfg.cores, t.grad_reduce,
+                                               t.parallel);
     } catch (const host::DeviceOutOfMemory& e) {
       throw ConfigError(cfg.source + ": memory.size: " + std::to_string(cfg.memory.size) +
                         " bytes do not hold the MLP of train.layers with train.batch " +
@@ -203,13 +207,16 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   mlp.set_phase_hook([&](const char* p, std::size_t l, bool b) { obs.phase(p, l, b); });
   model::MlpState gold = init;
   model::ReferenceMlp ref(m);
-  const model::StepFolds folds = host::step_folds(dev.params(), m);
+  const model::StepFolds folds =
+      host::step_folds(dev.params(), m, cfg.cores, t.grad_reduce, t.parallel);
 
   // Work and lower bounds per step and phase (host::step_bounds).
   const host::StepBounds bounds = host::step_bounds(m, cfg.core);
   const std::uint64_t fwd_macs = bounds.forward.macs, dgrad_macs = bounds.data_grad.macs,
                       wupd_macs = bounds.weight_update.macs;
   Phase fwd, dgrad, wupd, inf;
+  std::vector<spec::RunResult> per_core;  // several cores: each core's share of the steps
+  std::uint64_t reduction = 0;            // several cores: StepStats::reduction summed
   std::vector<float> losses;
   std::vector<std::size_t> order;
   std::uint64_t order_epoch = ~std::uint64_t{0};
@@ -250,6 +257,9 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     fwd.add(cfg, st.forward, fwd_macs, v, f);
     dgrad.add(cfg, st.data_grad, dgrad_macs, v, f);
     wupd.add(cfg, st.weight_update, wupd_macs, v, f);
+    if (per_core.size() < st.cores.size()) per_core.resize(st.cores.size());
+    for (std::size_t i = 0; i < st.cores.size(); ++i) per_core[i].add(st.cores[i]);
+    reduction += st.reduction;
     obs.useful_macs(double(fwd_macs + dgrad_macs + wupd_macs));
     obs.after_step();
     losses.push_back(st.loss);
@@ -328,7 +338,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   }
   r.checkpoint = checkpoint;
   host::save_checkpoint(r.checkpoint, mlp.state(), end, fingerprint);
-  const double pes = double(cfg.core.rows) * cfg.core.cols;
+  const double pes = double(cfg.cores) * cfg.core.rows * cfg.core.cols;
   const std::uint64_t cycles = fwd.run.cycles + dgrad.run.cycles + wupd.run.cycles;
   // A phase's bounds over the steps run, beside the cycles it took.
   const auto with_bound = [&](const Phase& ph, const host::PhaseBound& b) {
@@ -373,6 +383,29 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
       {"sim_macs_per_s", total ? double(fwd.macs + dgrad.macs + wupd.macs) / train_secs : 0.0},
       {"checkpoint", r.checkpoint},
   };
+  if (cfg.cores > 1) {
+    // Each core's share of the training steps.
+    nlohmann::json cores = nlohmann::json::array();
+    for (const spec::RunResult& c : per_core) {
+      const auto n = [&](const char* k) { return c.counters.at(k); };
+      cores.push_back({{"cycles", c.cycles},
+                       {"exec_busy", n("core.exec_busy")},
+                       {"exec_wait_memory", n("core.exec_wait_load") + n("core.exec_wait_store")},
+                       {"sync_wait", n("core.sync_wait")},
+                       {"barrier_wait_cycles", n("device.bridge.barrier_wait_cycles")},
+                       {"barriers", n("device.bridge.barriers")},
+                       {"interconnect_wait_cycles", n("device.bridge.request_wait_cycles")},
+                       {"array_steps", n("core.array_steps")},
+                       {"read_bytes", n("device.bridge.read_bytes")},
+                       {"write_bytes", n("device.bridge.write_bytes")}});
+    }
+    r.stats["parallel"] = {{"mode", std::string(host::to_string(t.parallel))},
+                           {"cores", cfg.cores},
+                           {"reduction_cycles", reduction},
+                           {"per_core", cores}};
+    if (t.parallel == host::Parallelism::kData)
+      r.stats["parallel"]["grad_reduce"] = std::string(host::to_string(t.grad_reduce));
+  }
   // The training steps' energy (their phases) and the inference's.
   std::vector<nlohmann::json> steps;
   for (const char* p : host::kStepPhases) steps.push_back(r.stats.at("phases").at(p).at("energy"));
@@ -501,6 +534,50 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
     std::snprintf(line, sizeof line, "  %-15s  %.0f cycles per step, ", "step",
                   j.at("training_cycles").get<double>() / double(r.steps));
     o << line << bound_text(j.at("step_bound"), double(r.steps)) << "\n";
+  }
+  if (j.contains("parallel")) {
+    const auto& par = j.at("parallel");
+    const auto per_step = [&](std::uint64_t v) {
+      return static_cast<unsigned long long>(r.steps ? v / r.steps : 0);
+    };
+    const unsigned long long red = per_step(par.at("reduction_cycles").get<std::uint64_t>());
+    if (par.at("mode") == "data") {
+      const std::string reduce = par.at("grad_reduce").get<std::string>();
+      o << "  parallel         data parallel on " << cfg.cores << " cores (batch "
+        << cfg.train.batch << " -> " << cfg.train.batch / cfg.cores
+        << " rows each), gradients reduced "
+        << (reduce == "fused" ? "in each core's weight-gradient GEMM (fused reduce-scatter, no "
+                                "separate reduction)"
+                              : "from per-core partials after a SYNC (reduce-scatter)")
+        << " in the weight_update phase ("
+        << per_step(j.at("phases").at("weight_update").at("cycles").get<std::uint64_t>())
+        << " cycles per step)";
+    } else {
+      o << "  parallel         tensor parallel on " << cfg.cores
+        << " cores (layer pairs split by columns, then by rows; partial products reduced "
+           "after a SYNC)";
+    }
+    if (par.at("mode") == "tensor" || par.at("grad_reduce") == "partials")
+      o << "; reduction phase (after the barrier) " << red << " cycles per step";
+    o << "; the bounds above are one core's\n";
+    std::size_t i = 0;
+    for (const auto& c : par.at("per_core")) {
+      const double own = c.at("cycles").get<double>();
+      const auto pc = [&](const char* k) {
+        return own > 0 ? 100.0 * c.at(k).get<double>() / own : 0.0;
+      };
+      std::snprintf(
+          line, sizeof line,
+          "  core %-2zu          %.0f cycles: compute %.1f %%, waiting on memory %.1f %%, "
+          "at a SYNC %.1f %% (%.0f cycles waiting for other cores), %.0f array steps, "
+          "%.0f B read / %.0f B written, requests queued at the interconnect %.0f cycles (summed "
+          "over requests)\n",
+          i++, own, pc("exec_busy"), pc("exec_wait_memory"), pc("sync_wait"),
+          c.at("barrier_wait_cycles").get<double>(), c.at("array_steps").get<double>(),
+          c.at("read_bytes").get<double>(), c.at("write_bytes").get<double>(),
+          c.at("interconnect_wait_cycles").get<double>());
+      o << line;
+    }
   }
   o << energy_line(j.at("energy").at("training"), "energy/training")
     << energy_line(j.at("energy").at("inference"), "energy/inference");

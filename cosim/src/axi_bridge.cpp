@@ -117,7 +117,8 @@ AxiTlmBridge::AxiTlmBridge(sc_core::sc_module_name name, const AxiBridgeConfig& 
       sync_points_(counter(stats, *this, "sync_points")),
       cycles_(counter(stats, *this, "cycles")),
       syncs_passed_(counter(stats, *this, "barriers")),
-      sync_wait_cycles_(counter(stats, *this, "barrier_wait_cycles")) {
+      sync_wait_cycles_(counter(stats, *this, "barrier_wait_cycles")),
+      after_barrier_cycles_(counter(stats, *this, "after_barrier_cycles")) {
   socket.register_nb_transport_bw(this, &AxiTlmBridge::nb_transport_bw);
   read_slots_.resize(cfg_.max_outstanding_reads);
   write_slots_.resize(cfg_.max_outstanding_writes);
@@ -178,7 +179,8 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core, SyncBarrier* barrier, unsigne
   in_ = AxiIn{};
   out_ = AxiOut{};
   r_shown_ = ~0u;
-  std::uint64_t release = kNever;  // the cycle in which sync_go is driven
+  std::uint64_t release = kNever;       // the cycle in which sync_go is driven
+  std::uint64_t last_release = kNever;  // the last barrier's release cycle in this run
   const std::size_t max_bytes = std::size_t{256} * bus_;
   const std::size_t max_pieces = cfg_.split_bytes == 0 ? 1 : max_bytes / cfg_.split_bytes + 1;
   for (auto* slots : {&read_slots_, &write_slots_}) {
@@ -257,6 +259,7 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core, SyncBarrier* barrier, unsigne
       }
       ++cycle_;
       if (in_.sync_go) {
+        last_release = release;
         release = kNever;
         ++syncs_passed_;
       } else if (out_.sync && release == kNever) {
@@ -273,6 +276,7 @@ std::uint64_t AxiTlmBridge::run(ClockedCore& core, SyncBarrier* barrier, unsigne
         }
       }
     }
+    if (last_release != kNever) after_barrier_cycles_ += cycle_ - last_release;
     const std::uint64_t end = edge(cycle_);
     const std::uint64_t now = now_ticks();
     if (now < end) wait_counted(sc_time::from_value(end - now));

@@ -299,8 +299,8 @@ spec::RunResult relu_backward(Driver& drv, const Tensor& dy, const Tensor& z, co
                                           dz.ref(), dz_bf.ref()));
 }
 
-spec::RunResult data_backward(Driver& drv, const Tensor& w, const Tensor& dy, const Tensor* z,
-                              const Tensor& dz_bf, const Tensor* dx) {
+void check_data_backward(const Tensor& w, const Tensor& dy, const Tensor* z, const Tensor& dz_bf,
+                         const Tensor* dx) {
   const std::uint64_t M = dy.rows(), K = w.rows(), N = w.cols();
   require_shape(
       w.elem_bytes() == 2 && dy.cols() == N && dy.elem_bytes() == 4 &&
@@ -310,6 +310,12 @@ spec::RunResult data_backward(Driver& drv, const Tensor& w, const Tensor& dy, co
       "data_backward",
       "w " + dims(w) + ", dy " + dims(dy) + ", dz_bf " + dims(dz_bf) +
           ": need w K x N bf16, dy and z M x N fp32, dz_bf M x N bf16, dx M x K fp32");
+}
+
+spec::RunResult data_backward(Driver& drv, const Tensor& w, const Tensor& dy, const Tensor* z,
+                              const Tensor& dz_bf, const Tensor* dx) {
+  check_data_backward(w, dy, z, dz_bf, dx);
+  const std::uint64_t M = dy.rows(), K = w.rows(), N = w.cols();
   require_bf16(drv.params(), "data_backward");
   const spec::DeviceSpec& p = drv.params();
   spec::RunResult r = drv.submit(
@@ -323,8 +329,8 @@ spec::RunResult data_backward(Driver& drv, const Tensor& w, const Tensor& dy, co
   return r;
 }
 
-spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dz_bf,
-                                const Tensor& dw, const Tensor& db, const LayerUpdate* update) {
+void check_weight_backward(const Tensor& x, const Tensor& w, const Tensor& dz_bf, const Tensor& dw,
+                           const Tensor& db, const LayerUpdate* update) {
   const std::uint64_t M = x.rows(), K = x.cols(), N = dz_bf.cols();
   require_shape(x.elem_bytes() == 2 && dz_bf.rows() == M && dz_bf.elem_bytes() == 2 &&
                     w.rows() == K && w.cols() == N && w.elem_bytes() == 2 && dw.rows() == K &&
@@ -353,6 +359,12 @@ spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, c
                        : moments == 1 ? ", and both velocities alike"
                                       : " and no other state"));
   }
+}
+
+spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dz_bf,
+                                const Tensor& dw, const Tensor& db, const LayerUpdate* update) {
+  check_weight_backward(x, w, dz_bf, dw, db, update);
+  const std::uint64_t M = x.rows(), K = x.cols(), N = dz_bf.cols();
   require_bf16(drv.params(), "weight_backward");
   const spec::DeviceSpec& p = drv.params();
   // dW = X^T dZ on OS from X as it is (A^T = X), db = ones(1 x M) dZ on WS.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "sasim/host/dp_kernels.hpp"
 #include "sasim/host/mlp_kernels.hpp"
 #include "sasim/model/numerics.hpp"
 
@@ -63,15 +64,59 @@ StepBounds step_bounds(const model::MlpConfig& cfg, const spec::CoreSpec& core) 
   return b;
 }
 
-model::StepFolds step_folds(const spec::DeviceSpec& p, const model::MlpConfig& cfg) {
+std::string parallel_problem(const model::MlpConfig& cfg, unsigned cores, Parallelism par) {
+  if (cores == 0) return "no cores";
+  if (cores == 1) return "";
+  const std::string n = std::to_string(cores) + " cores";
+  if (par == Parallelism::kData)
+    return cfg.batch % cores == 0
+               ? ""
+               : "data parallel on " + n +
+                     " splits the batch evenly: " + std::to_string(cfg.batch) + " rows do not";
+  const std::size_t L = cfg.layers.size() - 1;
+  if (L % 2 != 0)
+    return "tensor parallel pairs the layers (one split by columns, the next by rows): " +
+           std::to_string(L) + " layers do not pair up";
+  if (cfg.batch < cores)
+    return "tensor parallel on " + n + " reduces rows of the batch on every core: batch " +
+           std::to_string(cfg.batch) + " is smaller";
+  for (std::size_t l = 1; l < L; l += 2)
+    if (cfg.layers[l] < cores)
+      return "tensor parallel on " + n + " splits hidden layer " + std::to_string(l) + " of " +
+             std::to_string(cfg.layers[l]) + " units";
+  return "";
+}
+
+model::StepFolds step_folds(const spec::DeviceSpec& p, const model::MlpConfig& cfg, unsigned cores,
+                            GradReduce reduce, Parallelism par) {
+  if (const std::string why = parallel_problem(cfg, cores, par); !why.empty())
+    throw std::invalid_argument("step_folds: " + why);
+  const bool partials = par == Parallelism::kData && reduce == GradReduce::kPartials;
   return {static_cast<Eigen::Index>(gemm_program_fold(p, model::Dataflow::kWs, cfg.layers[0])),
-          static_cast<Eigen::Index>(weight_gradient_fold(p, cfg.batch, cfg.optimizer))};
+          static_cast<Eigen::Index>(
+              weight_gradient_fold(p, partials ? cfg.batch / cores : cfg.batch, cfg.optimizer)),
+          static_cast<Eigen::Index>(partials ? cores : 1),
+          static_cast<Eigen::Index>(par == Parallelism::kTensor ? cores : 1)};
 }
 
 DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init,
-                     bool keep_gradients, std::uint64_t first_step)
-    : drv_(drv), cfg_(cfg), keep_gradients_(keep_gradients), step_(first_step) {
+                     bool keep_gradients, std::uint64_t first_step, unsigned cores,
+                     GradReduce reduce, Parallelism par)
+    : drv_(drv),
+      cfg_(cfg),
+      keep_gradients_(keep_gradients ||
+                      (cores > 1 && par == Parallelism::kData && reduce == GradReduce::kPartials)),
+      step_(first_step),
+      cores_(cores),
+      reduce_(reduce),
+      par_(cores > 1 ? par : Parallelism::kData) {
   cfg_.validate();
+  if (cores == 0 || cores > drv.backend().cores())
+    throw std::invalid_argument("DeviceMlp: " + std::to_string(cores) + " cores on a device of " +
+                                std::to_string(drv.backend().cores()) + " cores (allowed 1.." +
+                                std::to_string(drv.backend().cores()) + ")");
+  if (const std::string why = parallel_problem(cfg, cores, par); !why.empty())
+    throw std::invalid_argument("DeviceMlp: " + why);
   if (drv.params().datapath != model::Datapath::kBf16)
     throw std::invalid_argument("DeviceMlp: training needs the bf16 datapath");
   const std::size_t L = cfg.layers.size() - 1;
@@ -120,6 +165,24 @@ DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpS
   }
 }
 
+namespace {
+// A launch into a phase's total and each core's share; a launch that reduces
+// adds its slowest core's cycles after the barrier to `reduction`.
+spec::RunResult add_launch(const spec::LaunchResult& l, std::vector<spec::RunResult>& cores,
+                           std::uint64_t* reduction = nullptr) {
+  if (cores.size() < l.cores.size()) cores.resize(l.cores.size());
+  std::uint64_t after = 0;
+  for (std::size_t i = 0; i < l.cores.size(); ++i) {
+    cores[i].add(l.cores[i]);
+    const spec::Counters& c = l.cores[i].counters;
+    if (c.contains("device.bridge.after_barrier_cycles"))
+      after = std::max(after, c.at("device.bridge.after_barrier_cycles"));
+  }
+  if (reduction != nullptr) *reduction += after;
+  return l.total();
+}
+}  // namespace
+
 StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_t> labels) {
   if (x.rows() != static_cast<Eigen::Index>(cfg_.batch) ||
       x.cols() != static_cast<Eigen::Index>(cfg_.layers[0]) || labels.size() != cfg_.batch)
@@ -128,7 +191,7 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
   StepStats st;
   const std::size_t L = layers_.size();
   const model::UpdateRule rule = cfg_.rule_at(step_++);
-  forward(x, st.forward);
+  forward(x, st.forward, &st.cores, &st.reduction);
   // Loss on the host: the logits out, their gradient back in.
   const model::AccMatrix zl = get32(drv_, layers_[L - 1].z);
   model::RowMatrixXf logits(zl.rows(), zl.cols()), dlogits;
@@ -151,24 +214,57 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
     u.rule = rule;
     u.keep_gradients = keep_gradients_;
     mark("backward", l, true);
-    st.data_grad.add(data_backward(drv_, y.wbf, y.dy, l + 1 < L ? &y.z : nullptr, y.dz_bf,
-                                   l > 0 ? &layers_[l - 1].dy : nullptr));
+    const Tensor* z = l + 1 < L ? &y.z : nullptr;
+    const Tensor* dx = l > 0 ? &layers_[l - 1].dy : nullptr;
+    if (par_ == Parallelism::kTensor) {
+      const TpRole role = tp_role(l);
+      st.data_grad.add(
+          add_launch(tp_data_backward(drv_, cores_, role, y.wbf, y.dy, z, y.dz_bf, dx), st.cores,
+                     role == TpRole::kColumn && dx != nullptr ? &st.reduction : nullptr));
+      mark("backward", l, false);
+      mark("update", l, true);
+      st.weight_update.add(add_launch(
+          tp_weight_backward(drv_, cores_, role, in, y.wbf, y.dz_bf, y.dw, y.db, u), st.cores));
+      mark("update", l, false);
+      continue;
+    }
+    st.data_grad.add(
+        cores_ == 1
+            ? data_backward(drv_, y.wbf, y.dy, z, y.dz_bf, dx)
+            : add_launch(dp_data_backward(drv_, cores_, y.wbf, y.dy, z, y.dz_bf, dx), st.cores));
     mark("backward", l, false);
     mark("update", l, true);
-    st.weight_update.add(weight_backward(drv_, in, y.wbf, y.dz_bf, y.dw, y.db, &u));
+    st.weight_update.add(
+        cores_ == 1
+            ? weight_backward(drv_, in, y.wbf, y.dz_bf, y.dw, y.db, &u)
+            : add_launch(
+                  dp_weight_backward(drv_, cores_, in, y.wbf, y.dz_bf, y.dw, y.db, u, reduce_),
+                  st.cores, reduce_ == GradReduce::kPartials ? &st.reduction : nullptr));
     mark("update", l, false);
   }
   return st;
 }
 
-void DeviceMlp::forward(const model::RawMatrix& x, spec::RunResult& stats) {
+void DeviceMlp::forward(const model::RawMatrix& x, spec::RunResult& stats,
+                        std::vector<spec::RunResult>* cores, std::uint64_t* reduction) {
   const std::size_t L = layers_.size();
   drv_.copy_in(x_, std::span<const std::uint16_t>(x.data(), static_cast<std::size_t>(x.size())));
   for (std::size_t l = 0; l < L; ++l) {
     const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
     mark("forward", l, true);
-    stats.add(dense_forward(drv_, in, layers_[l].wbf, layers_[l].b32, layers_[l].z, layers_[l].act,
-                            l + 1 < L));
+    const Layer& y = layers_[l];
+    std::vector<spec::RunResult> ignore;
+    if (cores_ == 1) {
+      stats.add(dense_forward(drv_, in, y.wbf, y.b32, y.z, y.act, l + 1 < L));
+    } else if (par_ == Parallelism::kTensor) {
+      const TpRole role = tp_role(l);
+      stats.add(add_launch(
+          tp_dense_forward(drv_, cores_, role, in, y.wbf, y.b32, y.z, y.act, l + 1 < L),
+          cores != nullptr ? *cores : ignore, role == TpRole::kRow ? reduction : nullptr));
+    } else {
+      stats.add(add_launch(dp_dense_forward(drv_, cores_, in, y.wbf, y.b32, y.z, y.act, l + 1 < L),
+                           cores != nullptr ? *cores : ignore));
+    }
     mark("forward", l, false);
   }
 }

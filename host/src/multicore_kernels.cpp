@@ -7,7 +7,6 @@
 #include "sasim/host/program_check.hpp"
 #include "sasim/isa/encode.hpp"
 #include "sasim/model/gemm.hpp"
-#include "sasim/model/vector.hpp"
 
 namespace sasim::host {
 
@@ -51,6 +50,64 @@ KSlice k_slice(const spec::DeviceSpec& p, std::uint64_t K, unsigned core, unsign
   return KSlice{b0 * p.rows, std::min(K, b1 * p.rows)};
 }
 
+void append_reduce(const spec::DeviceSpec& p, std::vector<isa::Instruction>& prog,
+                   const std::vector<MatrixRef>& parts, std::uint64_t r0, std::uint64_t r1,
+                   std::uint64_t N, MatrixRef out) {
+  if (parts.empty() || r1 <= r0 || N == 0 || p.acc_rows < 4)
+    throw std::invalid_argument("append_reduce: " + std::to_string(parts.size()) + " parts, rows " +
+                                std::to_string(r0) + ".." + std::to_string(r1) + ", " +
+                                std::to_string(N) + " columns, " + std::to_string(p.acc_rows) +
+                                " accumulator rows (need parts, rows, columns, 4 rows)");
+  const std::uint64_t chunk = std::min<std::uint64_t>(p.acc_rows / 4, isa::kMaxCount);
+  std::uint64_t block = 0;
+  for (std::uint64_t a = r0; a < r1; a += chunk) {
+    const auto rows = static_cast<std::uint32_t>(std::min(chunk, r1 - a));
+    for (std::uint64_t c0 = 0; c0 < N; c0 += p.cols, ++block) {
+      const auto cols = static_cast<std::uint32_t>(std::min<std::uint64_t>(p.cols, N - c0));
+      // Blocks alternate between two pairs of accumulator blocks: the sum
+      // (sum_row) and the operand (sum_row + chunk), so a block's LOADs need
+      // not wait for the STORE before last.
+      const auto sum_row = static_cast<std::uint32_t>(block % 2 * 2 * chunk);
+      const auto opnd_row = static_cast<std::uint32_t>(sum_row + chunk);
+      auto load = [&](const MatrixRef& part, std::uint32_t acc_row) {
+        isa::DmaArgs d;
+        d.sram = isa::Sram::kAcc;
+        d.sram_row = acc_row;
+        d.rows = rows;
+        d.cols = cols;
+        d.dram_addr = part.addr + a * part.stride + c0 * 4;
+        d.dram_stride = part.stride;
+        prog.push_back(isa::encode_load(d));
+      };
+      load(parts[0], sum_row);
+      isa::VecArgs v;
+      v.src_row = sum_row;
+      v.dst_row = sum_row;
+      v.rows = rows;
+      if (parts.size() == 1) {
+        // One part: a no-op COPY, the EXEC instruction that relays the next
+        // block's LOAD after this STORE (assign_dependencies).
+        v.op = isa::VecOp::kCopy;
+        prog.push_back(isa::encode_vec(v));
+      }
+      for (std::size_t j = 1; j < parts.size(); ++j) {
+        load(parts[j], opnd_row);
+        v.op = isa::VecOp::kAddRow;
+        v.src2_row = opnd_row;
+        prog.push_back(isa::encode_vec(v));
+      }
+      isa::DmaArgs st;
+      st.sram = isa::Sram::kAcc;
+      st.sram_row = sum_row;
+      st.rows = rows;
+      st.cols = cols;
+      st.dram_addr = out.addr + a * out.stride + c0 * 4;
+      st.dram_stride = out.stride;
+      prog.push_back(isa::encode_store(st));
+    }
+  }
+}
+
 std::vector<std::vector<isa::Instruction>> split_k_gemm_programs(
     const spec::DeviceSpec& p, model::Dataflow df, std::uint64_t M, std::uint64_t K,
     std::uint64_t N, MatrixRef a, MatrixRef b, const std::vector<MatrixRef>& parts, MatrixRef c,
@@ -63,11 +120,10 @@ std::vector<std::vector<isa::Instruction>> split_k_gemm_programs(
     throw std::invalid_argument("split-K GEMM: M = " + std::to_string(M) + " rows for " +
                                 std::to_string(n) + " cores (allowed M >= cores)");
   const std::uint64_t eb = p.datapath == model::Datapath::kBf16 ? 2 : 1;
-  const std::uint64_t slice_rows = (M + n - 1) / n;
-  if (4 * slice_rows > p.acc_rows || slice_rows > isa::kMaxCount)
-    throw std::invalid_argument("split-K GEMM: the reduction needs four accumulator blocks of " +
-                                std::to_string(slice_rows) +
-                                " rows (acc_rows = " + std::to_string(p.acc_rows) + ")");
+  if (p.acc_rows < 4)
+    throw std::invalid_argument(
+        "split-K GEMM: the reduction needs four accumulator rows (acc_rows = " +
+        std::to_string(p.acc_rows) + ")");
   std::vector<std::vector<isa::Instruction>> progs(n);
   for (unsigned i = 0; i < n; ++i) {
     const KSlice ks = k_slice(p, K, i, n);
@@ -78,51 +134,8 @@ std::vector<std::vector<isa::Instruction>> split_k_gemm_programs(
                      MatrixRef{b.addr + ks.first * b.stride, b.stride}, parts[i], o);
     prog.pop_back();  // its FINISH
     prog.push_back(isa::encode_sync());
-    // Phase 2: rows [r0, r1) of C, column blocks of the accumulator's width.
-    const std::uint64_t r0 = M * i / n, r1 = M * (i + 1) / n, rows = r1 - r0;
-    const auto r32 = static_cast<std::uint32_t>(rows);
-    for (std::uint64_t c0 = 0; c0 < N; c0 += p.cols) {
-      const auto cols = static_cast<std::uint32_t>(std::min<std::uint64_t>(p.cols, N - c0));
-      // Column blocks alternate between two pairs of accumulator blocks: the
-      // sum (sum_row) and the operand (sum_row + rows), so a block's LOADs
-      // need not wait for the STORE before last.
-      const auto sum_row = static_cast<std::uint32_t>((c0 / p.cols) % 2 * 2 * rows);
-      auto load = [&](const MatrixRef& part, std::uint32_t acc_row) {
-        isa::DmaArgs d;
-        d.sram = isa::Sram::kAcc;
-        d.sram_row = acc_row;
-        d.rows = r32;
-        d.cols = cols;
-        d.dram_addr = part.addr + r0 * part.stride + c0 * 4;
-        d.dram_stride = part.stride;
-        prog.push_back(isa::encode_load(d));
-      };
-      load(parts[0], sum_row);
-      isa::VecArgs v;
-      v.src_row = sum_row;
-      v.dst_row = sum_row;
-      v.rows = r32;
-      if (n == 1) {
-        // One core: a no-op COPY, the EXEC instruction that relays the next
-        // block's LOAD after this STORE (assign_dependencies).
-        v.op = isa::VecOp::kCopy;
-        prog.push_back(isa::encode_vec(v));
-      }
-      for (unsigned j = 1; j < n; ++j) {
-        load(parts[j], sum_row + r32);
-        v.op = isa::VecOp::kAddRow;
-        v.src2_row = sum_row + r32;
-        prog.push_back(isa::encode_vec(v));
-      }
-      isa::DmaArgs st;
-      st.sram = isa::Sram::kAcc;
-      st.sram_row = sum_row;
-      st.rows = r32;
-      st.cols = cols;
-      st.dram_addr = c.addr + r0 * c.stride + c0 * 4;
-      st.dram_stride = c.stride;
-      prog.push_back(isa::encode_store(st));
-    }
+    // Phase 2: rows [r0, r1) of C.
+    append_reduce(p, prog, parts, M * i / n, M * (i + 1) / n, N, c);
     prog.push_back(isa::encode_finish());
     assign_dependencies(p, prog);
     progs[i] = std::move(prog);
@@ -134,23 +147,13 @@ model::AccMatrix split_k_gemm_golden(const spec::DeviceSpec& p, model::Dataflow 
                                      const model::RawMatrix& a, const model::RawMatrix& b,
                                      unsigned cores) {
   const auto K = static_cast<std::uint64_t>(a.cols());
-  model::AccMatrix sum;
+  std::vector<Eigen::Index> bounds{0}, folds;
   for (unsigned i = 0; i < cores; ++i) {
     const KSlice ks = k_slice(p, K, i, cores);
-    const auto k0 = static_cast<Eigen::Index>(ks.first);
-    const auto kn = static_cast<Eigen::Index>(ks.end - ks.first);
-    const model::RawMatrix as = a.middleCols(k0, kn), bs = b.middleRows(k0, kn);
-    const model::AccMatrix part = model::gemm(
-        p.datapath, as, bs, static_cast<Eigen::Index>(gemm_program_fold(p, df, ks.end - ks.first)));
-    if (i == 0) {
-      sum = part;
-      continue;
-    }
-    for (Eigen::Index r = 0; r < sum.rows(); ++r)
-      for (Eigen::Index c = 0; c < sum.cols(); ++c)
-        sum(r, c) = model::vec_lane(p.datapath, isa::VecOp::kAddRow, sum(r, c), part(r, c), 0, 0);
+    bounds.push_back(static_cast<Eigen::Index>(ks.end));
+    folds.push_back(static_cast<Eigen::Index>(gemm_program_fold(p, df, ks.end - ks.first)));
   }
-  return sum;
+  return model::gemm_slices(p.datapath, a, b, bounds, folds);
 }
 
 }  // namespace sasim::host

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sasim/model/numerics.hpp"
+#include "sasim/model/vector.hpp"
 
 #if defined(__FAST_MATH__)
 #error "sasim's golden model needs IEEE arithmetic: do not build it with -ffast-math"
@@ -277,6 +278,35 @@ RawMatrix random_operands(Datapath dp, Index rows, Index cols, std::mt19937_64& 
     for (Index c = 0; c < cols; ++c) m(r, c) = random_bf16(rng, mix, pool);
   }
   return m;
+}
+
+std::vector<Index> even_bounds(Index k, Index shards) {
+  if (shards < 1) throw std::invalid_argument("even_bounds: " + std::to_string(shards) + " shards");
+  std::vector<Index> b;
+  for (Index i = 0; i <= shards; ++i) b.push_back(k * i / shards);
+  return b;
+}
+
+AccMatrix gemm_slices(Datapath dp, const RawMatrix& a, const RawMatrix& b,
+                      const std::vector<Index>& bounds, const std::vector<Index>& folds) {
+  const Index K = a.cols();
+  if (bounds.size() < 2 || bounds.front() != 0 || bounds.back() != K ||
+      !std::is_sorted(bounds.begin(), bounds.end()) || folds.size() + 1 != bounds.size())
+    throw std::invalid_argument("gemm_slices: " + std::to_string(bounds.size()) + " bounds and " +
+                                std::to_string(folds.size()) +
+                                " folds do not cover K = " + std::to_string(K) + " in order");
+  AccMatrix sum;
+  for (std::size_t i = 0; i + 1 < bounds.size(); ++i) {
+    const Index k0 = bounds[i], kn = bounds[i + 1] - bounds[i];
+    const AccMatrix part = gemm(dp, a.middleCols(k0, kn), b.middleRows(k0, kn), folds[i]);
+    if (i == 0) {
+      sum = part;
+      continue;
+    }
+    for (Index e = 0; e < sum.size(); ++e)
+      sum.data()[e] = vec_lane(dp, isa::VecOp::kAddRow, sum.data()[e], part.data()[e], 0, 0);
+  }
+  return sum;
 }
 
 }  // namespace sasim::model

@@ -92,11 +92,25 @@ float mlp_step(MlpState& s, const MlpConfig& cfg, std::uint64_t step, const RawM
   if (static_cast<std::size_t>(x.rows()) != labels.size())
     throw std::invalid_argument("mlp_step: " + std::to_string(x.rows()) + " rows but " +
                                 std::to_string(labels.size()) + " labels");
+  const Eigen::Index tp = folds.tensor;
+  if (tp < 1 || folds.shards < 1 || (tp > 1 && (folds.shards > 1 || L % 2 != 0)))
+    throw std::invalid_argument("mlp_step: tensor " + std::to_string(tp) + " and shards " +
+                                std::to_string(folds.shards) + " for " + std::to_string(L) +
+                                " layers (allowed at most one above 1, tensor > 1 with an even "
+                                "number of layers)");
+  // The cores' partial products of a tensor-parallel layer pair, summed in
+  // core order: a (M x n) times b (n x N), n split into the hidden slices.
+  const auto tp_sum = [&](const RawMatrix& a, const RawMatrix& b) {
+    return gemm_slices(Datapath::kBf16, a, b, even_bounds(a.cols(), tp),
+                       std::vector<Eigen::Index>(static_cast<std::size_t>(tp), folds.k_fold));
+  };
   std::vector<RawMatrix> acts{x};
   std::vector<AccMatrix> z;
   for (std::size_t l = 0; l < L; ++l) {
     std::vector<std::uint32_t> bias(s.b32[l].data(), s.b32[l].data() + s.b32[l].size());
-    BiasAct f = dense_forward(acts[l], s.wbf[l], bias, l + 1 < L, folds.k_fold);
+    BiasAct f = tp > 1 && l % 2 == 1
+                    ? bias_act(tp_sum(acts[l], s.wbf[l]), bias, l + 1 < L)
+                    : dense_forward(acts[l], s.wbf[l], bias, l + 1 < L, folds.k_fold);
     z.push_back(std::move(f.z));
     acts.push_back(std::move(f.y));
   }
@@ -116,7 +130,8 @@ float mlp_step(MlpState& s, const MlpConfig& cfg, std::uint64_t step, const RawM
   }
   for (std::size_t l = L; l-- > 0;) {
     DenseGrads g = dense_backward(acts[l], s.wbf[l], dy, l + 1 < L ? &z[l] : nullptr, folds.k_fold,
-                                  folds.dw_fold);
+                                  folds.dw_fold, folds.shards);
+    if (tp > 1 && l % 2 == 0 && l > 0) g.dx = tp_sum(g.dz_bf, transpose(s.wbf[l]));
     if (trace != nullptr) {
       trace->dz[l] = l + 1 < L ? g.dz : dy;
       trace->dw[l] = g.dw;

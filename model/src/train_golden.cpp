@@ -67,7 +67,8 @@ ReluBackward relu_backward(const AccMatrix& dy, const AccMatrix& z) {
 }
 
 DenseGrads dense_backward(const RawMatrix& x, const RawMatrix& w, const AccMatrix& dy,
-                          const AccMatrix* z, Eigen::Index k_fold, Eigen::Index dw_fold) {
+                          const AccMatrix* z, Eigen::Index k_fold, Eigen::Index dw_fold,
+                          Eigen::Index shards) {
   if (x.cols() != w.rows() || dy.rows() != x.rows() || dy.cols() != w.cols())
     throw std::invalid_argument(
         "dense_backward: x " + std::to_string(x.rows()) + " x " + std::to_string(x.cols()) +
@@ -83,8 +84,14 @@ DenseGrads dense_backward(const RawMatrix& x, const RawMatrix& w, const AccMatri
     g.dz_bf = to_bf16(dy);
   }
   const RawMatrix ones = RawMatrix::Constant(1, x.rows(), 0x3F80);  // bf16 1.0
-  g.dw = gemm(Datapath::kBf16, transpose(x), g.dz_bf, dw_fold);
-  g.db = gemm(Datapath::kBf16, ones, g.dz_bf, k_fold);
+  if (shards < 1 || x.rows() % shards != 0)
+    throw std::invalid_argument("dense_backward: " + std::to_string(x.rows()) +
+                                " rows do not split into " + std::to_string(shards) + " shards");
+  const std::vector<Eigen::Index> bounds = even_bounds(x.rows(), shards);
+  g.dw = gemm_slices(Datapath::kBf16, transpose(x), g.dz_bf, bounds,
+                     std::vector<Eigen::Index>(static_cast<std::size_t>(shards), dw_fold));
+  g.db = gemm_slices(Datapath::kBf16, ones, g.dz_bf, bounds,
+                     std::vector<Eigen::Index>(static_cast<std::size_t>(shards), k_fold));
   g.dx = gemm(Datapath::kBf16, g.dz_bf, transpose(w), k_fold);
   return g;
 }

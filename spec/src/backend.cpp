@@ -30,6 +30,14 @@ void RunResult::add(const RunResult& o) {
   counters.add(o.counters);
 }
 
+RunResult LaunchResult::total() const {
+  RunResult r;
+  r.cycles = cycles;
+  for (const RunResult& c : cores) r.counters.add(c.counters);
+  r.counters.add(shared);
+  return r;
+}
+
 LaunchResult DeviceBackend::launch(const std::vector<CoreLaunch>& programs) {
   if (programs.size() != 1)
     throw std::invalid_argument("device launch: " + std::to_string(programs.size()) +

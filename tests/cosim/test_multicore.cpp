@@ -122,6 +122,9 @@ TEST(Sync, FenceOrdersOneCore) {
   EXPECT_LT(c.at("core.sync_wait"), r.cycles);
   EXPECT_EQ(c.at("device.bridge.barriers"), 1u);
   EXPECT_EQ(c.at("device.bridge.barrier_wait_cycles"), 0u);
+  // After the release the STORE of 64 rows runs: the phase after the barrier.
+  EXPECT_GT(c.at("device.bridge.after_barrier_cycles"), 64u);
+  EXPECT_LE(c.at("device.bridge.after_barrier_cycles") + c.at("core.sync_wait"), r.cycles);
   EXPECT_EQ(r.cores[0].cycles, r.cycles);
 }
 

@@ -21,6 +21,7 @@
 #include "sasim/app/train_job.hpp"
 #include "sasim/cosim/variant_cache.hpp"
 #include "sasim/host/driver.hpp"
+#include "sasim/host/mlp_trainer.hpp"
 #include "support/sc_test.hpp"
 
 namespace {
@@ -229,13 +230,49 @@ TEST(DeviceJob, CoreCountIsChecked) {
   const app::Config cfg = app::parse_config(kBase, "c.yaml", {"core.count=3"});
   EXPECT_EQ(cfg.cores, 3u);
   EXPECT_THAT(app::to_yaml(cfg), HasSubstr("count: 3"));
-  // Training and quantized inference run on one core so far: a clear error.
-  const char* train = "core: {datapath: bf16, count: 2}\n";
+  // Data-parallel training splits the batch evenly; quantized inference runs
+  // on one core so far: clear errors.
   std::ostringstream progress;
-  EXPECT_THAT([&] { app::train_job(app::parse_config(train, "t2.yaml"), progress); },
-              ThrowsMessage<app::ConfigError>(
-                  HasSubstr("t2.yaml: core.count: 2 cores: training runs on one core so far")));
-  EXPECT_THAT([&] { app::quantize_job(app::parse_config(train, "t2.yaml"), progress); },
+  EXPECT_THAT(
+      [&] {
+        app::train_job(app::parse_config("core: {datapath: bf16, count: 3}\n", "t3.yaml"),
+                       progress);
+      },
+      ThrowsMessage<app::ConfigError>(
+          HasSubstr("t3.yaml: train.batch: 32 rows do not split across 3 cores")));
+  EXPECT_THAT([] { app::parse_config("train: {grad_reduce: ring}\n", "t3.yaml"); },
+              ThrowsMessage<app::ConfigError>(HasSubstr("train.grad_reduce")));
+  const app::Config two = app::parse_config(
+      "core: {datapath: bf16, count: 2}\ntrain: {grad_reduce: partials}\n", "t2.yaml");
+  EXPECT_EQ(two.train.grad_reduce, host::GradReduce::kPartials);
+  // Tensor parallel pairs the layers and splits the hidden ones.
+  EXPECT_EQ(app::parse_config("train: {parallel: tensor}\n", "t.yaml").train.parallel,
+            host::Parallelism::kTensor);
+  EXPECT_THAT([] { app::parse_config("train: {parallel: model}\n", "t.yaml"); },
+              ThrowsMessage<app::ConfigError>(HasSubstr("train.parallel")));
+  EXPECT_THAT(
+      [&] {
+        app::train_job(app::parse_config("core: {datapath: bf16, count: 2}\ntrain: {parallel: "
+                                         "tensor, layers: [784, 64, 32, 10]}\n",
+                                         "t4.yaml"),
+                       progress);
+      },
+      ThrowsMessage<app::ConfigError>(
+          HasSubstr("t4.yaml: train.parallel: tensor parallel pairs the layers")));
+  EXPECT_THAT(
+      [&] {
+        app::train_job(app::parse_config("core: {datapath: bf16, count: 4}\ntrain: {parallel: "
+                                         "tensor, layers: [784, 2, 10]}\n",
+                                         "t5.yaml"),
+                       progress);
+      },
+      ThrowsMessage<app::ConfigError>(HasSubstr("splits hidden layer 1 of 2 units")));
+  // Tensor parallel does not split the batch: 3 cores with a batch of 32.
+  EXPECT_THAT(host::parallel_problem(app::mlp_config(app::parse_config(
+                                         "core: {datapath: bf16, count: 3}\n", "t6.yaml")),
+                                     3, host::Parallelism::kTensor),
+              "");
+  EXPECT_THAT([&] { app::quantize_job(two, progress); },
               ThrowsMessage<app::ConfigError>(HasSubstr("t2.yaml: core.count: 2 cores")));
 }
 

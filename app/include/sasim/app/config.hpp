@@ -12,6 +12,7 @@
 #include "sasim/app/energy.hpp"
 #include "sasim/app/power.hpp"
 #include "sasim/cosim/timed_core.hpp"
+#include "sasim/host/dp_kernels.hpp"
 #include "sasim/host/multicore_kernels.hpp"
 #include "sasim/mem/memory_system.hpp"
 #include "sasim/model/gemm.hpp"
@@ -85,6 +86,11 @@ struct TrainConfig {
   std::uint64_t test_images = 10000;   // the first n of the test split
   std::uint64_t seed = 1;              // initialisation and shuffling
   bool check = false;                  // compare with the golden step after every step
+  // core.count > 1 (docs/multicore.md): data or tensor parallel
+  // (host::Parallelism), and how data-parallel cores reduce the weight
+  // gradients (host::GradReduce: fused | partials).
+  host::Parallelism parallel = host::Parallelism::kData;
+  host::GradReduce grad_reduce = host::GradReduce::kFused;
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string resume;  // a checkpoint to continue from ("": fresh); the run still ends at `steps`
   // The checkpoint is written every checkpoint_every steps (0: at the end only),

@@ -91,7 +91,9 @@
 // request_wait_cycles (sum over transactions of the cycles between becoming ready and being sent:
 // END_REQ backpressure), syncs (wait() calls), sync_points (stops of the run loop to
 // synchronise), cycles (core cycles run), barriers (SYNCs the core passed), barrier_wait_cycles
-// (cycles between the core's arrival at a barrier and its release, waiting for other cores).
+// (cycles between the core's arrival at a barrier and its release, waiting for other cores),
+// after_barrier_cycles (per run, the cycles from its last barrier's release to its end: the
+// phase a reduction runs in).
 //
 // Sampling (set_sampler): before running cycle k of a run, k a non-zero multiple of `every`, the
 // bridge synchronises (as above: SystemC time reaches edge k) and calls sampler.sample(k); the
@@ -355,7 +357,7 @@ class AxiTlmBridge : public sc_core::sc_module {
   mem::Counter &ar_stall_cycles_, &aw_stall_cycles_, &w_stall_cycles_, &r_stall_cycles_,
       &b_stall_cycles_, &request_wait_cycles_;
   mem::Counter &syncs_, &sync_points_, &cycles_;
-  mem::Counter &syncs_passed_, &sync_wait_cycles_;
+  mem::Counter &syncs_passed_, &sync_wait_cycles_, &after_barrier_cycles_;
 };
 
 }  // namespace sasim::cosim

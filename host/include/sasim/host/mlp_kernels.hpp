@@ -175,6 +175,12 @@ spec::RunResult data_backward(Driver& drv, const Tensor& w, const Tensor& dy, co
 spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dz_bf,
                                 const Tensor& dw, const Tensor& db,
                                 const LayerUpdate* update = nullptr);
+// The argument checks of data_backward and weight_backward
+// (std::invalid_argument naming the shapes), for kernels built on them.
+void check_data_backward(const Tensor& w, const Tensor& dy, const Tensor* z, const Tensor& dz_bf,
+                         const Tensor* dx);
+void check_weight_backward(const Tensor& x, const Tensor& w, const Tensor& dz_bf, const Tensor& dw,
+                           const Tensor& db, const LayerUpdate* update);
 BackwardRuns dense_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dy,
                             const Tensor* z, const Tensor& dw, const Tensor& db, const Tensor* dx,
                             const LayerUpdate* update = nullptr);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sasim/host/dp_kernels.hpp"
 #include "sasim/host/driver.hpp"
 #include "sasim/model/mlp.hpp"
 #include "sasim/model/mlp_golden.hpp"
@@ -26,6 +27,17 @@ struct StepStats {
   // backward, dX) and the weight update (X^T, dW and db with the SGD step
   // fused into them: dense_backward with a LayerUpdate).
   spec::RunResult forward, data_grad, weight_update;
+  // On several cores: each core's share of the step (its cycles, from each
+  // launch's start to its own done, and its core.* and bridge counters).
+  std::vector<spec::RunResult> cores;
+  // On several cores, the cycles of the launches that reduce partial sums
+  // (data parallel with GradReduce::kPartials: the weight updates; tensor
+  // parallel: the row layers' forward passes and the column layers' data
+  // gradients with a dX) spent after their barrier (the slowest core's
+  // device.bridge.after_barrier_cycles): the reduction and what follows it
+  // in the same phase (the optimizer step of the reduced rows, the bias and
+  // activation of the reduced z).
+  std::uint64_t reduction = 0;
   std::uint64_t cycles() const { return forward.cycles + data_grad.cycles + weight_update.cycles; }
 };
 
@@ -58,8 +70,18 @@ struct StepBounds {
 };
 StepBounds step_bounds(const model::MlpConfig& cfg, const spec::CoreSpec& core);
 
-// The folds DeviceMlp's step computes with on `p` (for model::mlp_step).
-model::StepFolds step_folds(const spec::DeviceSpec& p, const model::MlpConfig& cfg);
+// The folds DeviceMlp's step computes with on `p` (for model::mlp_step), on
+// `cores` cores reducing as `reduce` says (kPartials: the weight gradient's
+// fold is the shard's, shards = cores; kFused: the one-core folds).
+model::StepFolds step_folds(const spec::DeviceSpec& p, const model::MlpConfig& cfg,
+                            unsigned cores = 1, GradReduce reduce = GradReduce::kFused,
+                            Parallelism par = Parallelism::kData);
+
+// Why `cores` cores cannot run cfg's step with `par` ("" when they can): data
+// parallel needs a batch that splits evenly; tensor parallel an even number of
+// layers and at least `cores` units in every hidden layer it splits and rows
+// in the batch.
+std::string parallel_problem(const model::MlpConfig& cfg, unsigned cores, Parallelism par);
 
 class DeviceMlp {
  public:
@@ -70,9 +92,16 @@ class DeviceMlp {
   // (for trace(); the fused weight update needs neither otherwise). The first
   // step() is step `first_step` of the run (the learning-rate schedule and
   // Adam's bias correction, cfg.rule_at; a resumed run starts at its
-  // checkpoint's step).
+  // checkpoint's step). With cores > 1 every step is data parallel on that
+  // many cores of the device (dp_kernels.hpp; cfg.batch a multiple of them),
+  // the weight gradients reduced as `reduce` says (kPartials: dW and db are
+  // always in device memory); with Parallelism::kTensor tensor parallel
+  // instead (dp_kernels.hpp; parallel_problem says what it needs).
   DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpState& init,
-            bool keep_gradients = false, std::uint64_t first_step = 0);
+            bool keep_gradients = false, std::uint64_t first_step = 0, unsigned cores = 1,
+            GradReduce reduce = GradReduce::kFused, Parallelism par = Parallelism::kData);
+  unsigned cores() const { return cores_; }
+  Parallelism parallelism() const { return par_; }
 
   // Called before (begin) and after each part of a step or an inference:
   // ("forward", layer), ("backward", layer) (the data gradient),
@@ -98,7 +127,8 @@ class DeviceMlp {
   model::MlpTrace trace();
 
  private:
-  void forward(const model::RawMatrix& x, spec::RunResult& stats);
+  void forward(const model::RawMatrix& x, spec::RunResult& stats,
+               std::vector<spec::RunResult>* cores = nullptr, std::uint64_t* reduction = nullptr);
   struct Layer {
     Tensor wbf, w32, b32, vw, vb;      // parameters and velocities (first moments)
     Tensor sw, sb;                     // second moments (adam, adamw)
@@ -112,6 +142,9 @@ class DeviceMlp {
   model::MlpConfig cfg_;
   bool keep_gradients_;
   std::uint64_t step_;
+  unsigned cores_;
+  GradReduce reduce_;
+  Parallelism par_;
   Tensor x_;
   std::vector<Layer> layers_;
 };

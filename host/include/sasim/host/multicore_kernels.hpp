@@ -54,12 +54,22 @@ KSlice k_slice(const spec::DeviceSpec& p, std::uint64_t K, unsigned core, unsign
 // One program per core (cores = parts.size(), 1..16); matrices as in
 // gemm_program (row-major with a row stride). Throws
 // std::invalid_argument naming the argument for shapes that do not split
-// (K below cores x rows, M below cores) or an accumulator too small for the
-// reduction (four blocks of ceil(M / cores) rows: two column blocks in flight).
+// (K below cores x rows, M below cores) or fewer than 4 accumulator rows.
 std::vector<std::vector<isa::Instruction>> split_k_gemm_programs(
     const spec::DeviceSpec& p, model::Dataflow df, std::uint64_t M, std::uint64_t K,
     std::uint64_t N, MatrixRef a, MatrixRef b, const std::vector<MatrixRef>& parts, MatrixRef c,
     std::optional<std::uint64_t> zero_addr = std::nullopt);
+
+// Appends the reduction of phase 2 to `prog` (no FINISH, no dependency
+// flags: the caller runs assign_dependencies): rows [r0, r1) x N columns of
+// out = ((parts[0] + parts[1]) + ...) + parts[n-1], all M x N words, in
+// blocks of min(acc_rows / 4, 4095) rows and the accumulator's width (LOADs
+// into the accumulator, VEC ADD_ROW, STORE; blocks alternate between two
+// pairs of accumulator regions). std::invalid_argument for no parts, an
+// empty range and fewer than 4 accumulator rows.
+void append_reduce(const spec::DeviceSpec& p, std::vector<isa::Instruction>& prog,
+                   const std::vector<MatrixRef>& parts, std::uint64_t r0, std::uint64_t r1,
+                   std::uint64_t N, MatrixRef out);
 
 // The golden result of split_k_gemm_programs: the partials model::gemm(A
 // slice, B slice, the kernel's fold) summed in core order (binary32 on bf16,

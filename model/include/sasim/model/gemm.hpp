@@ -19,6 +19,7 @@
 #include <optional>
 #include <random>
 #include <string_view>
+#include <vector>
 
 #include "sasim/model/types.hpp"
 
@@ -33,6 +34,20 @@ using AccMatrix = Eigen::Matrix<std::uint32_t, Eigen::Dynamic, Eigen::Dynamic, E
 // Bit-exact golden GEMM (see the header comment). Throws std::invalid_argument
 // if a.cols() != b.rows() or k_fold < 1. With K = 0 every result is +0.
 AccMatrix gemm(Datapath dp, const RawMatrix& a, const RawMatrix& b, Eigen::Index k_fold);
+
+// K split into `shards` consecutive slices [K i / shards, K (i + 1) / shards)
+// (or at the given bounds, ascending from 0 to K), each slice's gemm with
+// its fold, and the slices' results added in slice order, element by
+// element with the vector unit's ADD_ROW (binary32 RNE on bf16, wrap-around
+// int32 on int8): the numbers of several cores reducing their partial
+// products on the device (host/multicore_kernels.hpp). folds: one per slice.
+// Throws std::invalid_argument for bounds that do not cover K in ascending
+// order or a folds count that differs.
+AccMatrix gemm_slices(Datapath dp, const RawMatrix& a, const RawMatrix& b,
+                      const std::vector<Eigen::Index>& bounds,
+                      const std::vector<Eigen::Index>& folds);
+// Equal slices: bounds K i / shards.
+std::vector<Eigen::Index> even_bounds(Eigen::Index k, Eigen::Index shards);
 
 // Number of consecutive k accumulated inside the array before a partial sum
 // leaves it: `rows` for WS and IS, K for OS (at least 1, so that K = 0 is a

@@ -61,8 +61,20 @@ std::string first_difference(const MlpTrace& a, const MlpTrace& b);
 // The folds of the device's GEMMs in a step (train_golden.hpp
 // dense_backward): k_fold of the WS GEMMs (the array's rows), dw_fold of the
 // weight gradient (host::step_folds gives both for a device).
+// shards: the cores of a data-parallel step (dense_backward).
+// tensor: the cores of a tensor-parallel step (docs/multicore.md): the
+// layers pair up, layer 2j split by columns, layer 2j+1 by rows, each core
+// holding slice i = [n i / tensor, n (i + 1) / tensor) of the hidden layer
+// n = n_{2j+1}. Two results are then sums of the cores' partial products,
+// added in core order (gemm_slices over those slices, fold k_fold each):
+// z of layer 2j+1 (before its bias) and, for j > 0, dX of layer 2j (the
+// gradient reaching layer 2j-1). Every other tensor is the one-core one.
+// At most one of shards and tensor above 1; tensor > 1 needs an even number
+// of layers (std::invalid_argument from mlp_step otherwise).
 struct StepFolds {
   Eigen::Index k_fold = 0, dw_fold = 0;
+  Eigen::Index shards = 1;
+  Eigen::Index tensor = 1;
 };
 
 // Step `step` (0-based, for the learning-rate schedule: cfg.lr_at(step)) of

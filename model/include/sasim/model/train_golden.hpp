@@ -54,6 +54,11 @@ ReluBackward relu_backward(const AccMatrix& dy, const AccMatrix& z);
 // fold of its OS weight-gradient GEMM (host::weight_gradient_fold: the whole
 // batch when it fits). x: M x K bf16, w: K x N bf16, dy (and z): M x N
 // binary32. Throws std::invalid_argument on shape mismatches.
+// shards > 1 (data-parallel training on that many cores): the batch is split
+// into `shards` equal consecutive slices of rows (M % shards == 0); dw and
+// db are each slice's gemm (dw_fold and k_fold of the slice) summed in slice
+// order (gemm_slices), as the cores reduce them; dz and dx are row-wise and
+// unchanged.
 struct DenseGrads {
   AccMatrix dz;
   RawMatrix dz_bf;
@@ -62,7 +67,8 @@ struct DenseGrads {
   AccMatrix dx;  // M x K
 };
 DenseGrads dense_backward(const RawMatrix& x, const RawMatrix& w, const AccMatrix& dy,
-                          const AccMatrix* z, Eigen::Index k_fold, Eigen::Index dw_fold);
+                          const AccMatrix* z, Eigen::Index k_fold, Eigen::Index dw_fold,
+                          Eigen::Index shards = 1);
 
 // One SGD step per element with the vector unit's rounding (vec_lane AXPY:
 // product rounded, then sum rounded):

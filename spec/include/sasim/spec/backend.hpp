@@ -74,6 +74,8 @@ struct LaunchResult {
   std::vector<RunResult> cores;  // per core: its cycles to its done, its "core.*" counters
                                  // and its bridge's (under the one-core names)
   Counters shared;               // the rest: the memory system's, for all cores together
+  // The whole launch as one run: cycles, the cores' counters summed, shared.
+  RunResult total() const;
 };
 
 class DeviceBackend {
