@@ -1,5 +1,6 @@
 // sasim_bench: simulation speed of the verilated array streaming full tiles,
-// and of the whole co-simulated device (bench_device.cpp).
+// of the whole co-simulated device (bench_device.cpp) and of a hand-off
+// between host threads (bench_threads.cpp).
 // Counters: simulated MAC/s (useful multiply-accumulates per wall second) and
 // simulated cycles/s. Single-threaded (the verilated models are built without
 // --threads; see docs/performance.md).
@@ -45,9 +46,11 @@ void bm_array(benchmark::State& state, sasim::spec::CoreSpec shape, model::Dataf
 }  // namespace
 
 void register_device_benchmarks();  // bench_device.cpp
+void register_thread_benchmarks();  // bench_threads.cpp
 
 int main(int argc, char** argv) {
   register_device_benchmarks();
+  register_thread_benchmarks();
   for (const auto& shape : cosim::built_array_variants()) {
     for (auto df : {model::Dataflow::kWs, model::Dataflow::kOs, model::Dataflow::kIs}) {
       const std::string name = "BM_Array/" + std::string(model::to_string(shape.datapath)) + "/" +
