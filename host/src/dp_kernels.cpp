@@ -66,6 +66,18 @@ std::optional<MatrixRef> opt_cols(const Tensor* t, RowRange c) {
   return t != nullptr ? std::optional<MatrixRef>(cols_ref(*t, c)) : std::nullopt;
 }
 
+// dZ of one core's part of the rows or columns (the ReLU mask against z, or
+// none for a layer without activation) and its bf16 copy, m x n; `part` gives
+// a tensor's part.
+template <class Part>
+std::vector<isa::Instruction> mask_program(const spec::DeviceSpec& p, std::uint64_t m,
+                                           std::uint64_t n, const Tensor& dy, const Tensor* z,
+                                           const Tensor& dz_bf, Part part) {
+  return body(z != nullptr
+                  ? relu_backward_program(p, m, n, part(dy), part(*z), part(dy), part(dz_bf))
+                  : to_bf16_program(p, m, n, part(dy), part(dz_bf)));
+}
+
 // A bf16 row of ones (1 x n), for db = ones dZ.
 Tensor ones_row(Driver& drv, std::uint64_t n) {
   Tensor ones = drv.alloc_tensor(1, n, 2);
@@ -168,9 +180,7 @@ spec::LaunchResult dp_data_backward(Driver& drv, unsigned cores, const Tensor& w
     const RowRange r = core_rows(M, i, cores);
     const std::uint64_t m = r.end - r.first;
     std::vector<isa::Instruction> prog =
-        body(z != nullptr ? relu_backward_program(p, m, N, rows_ref(dy, r), rows_ref(*z, r),
-                                                  rows_ref(dy, r), rows_ref(dz_bf, r))
-                          : to_bf16_program(p, m, N, rows_ref(dy, r), rows_ref(dz_bf, r)));
+        mask_program(p, m, N, dy, z, dz_bf, [&](const Tensor& t) { return rows_ref(t, r); });
     if (dx != nullptr) {
       // W^T: this core's rows of W become its columns of W^T.
       const RowRange k = core_rows(K, i, cores);
@@ -331,9 +341,7 @@ spec::LaunchResult tp_data_backward(Driver& drv, unsigned cores, TpRole role, co
       const RowRange r = core_rows(M, i, cores), k = core_rows(K, i, cores);
       const std::uint64_t m = r.end - r.first;
       std::vector<isa::Instruction> prog =
-          body(z != nullptr ? relu_backward_program(p, m, N, rows_ref(dy, r), rows_ref(*z, r),
-                                                    rows_ref(dy, r), rows_ref(dz_bf, r))
-                            : to_bf16_program(p, m, N, rows_ref(dy, r), rows_ref(dz_bf, r)));
+          mask_program(p, m, N, dy, z, dz_bf, [&](const Tensor& t) { return rows_ref(t, r); });
       if (dx != nullptr) {
         // Its rows of W become its columns of W^T.
         append(prog,
@@ -352,9 +360,7 @@ spec::LaunchResult tp_data_backward(Driver& drv, unsigned cores, TpRole role, co
     const RowRange c = core_rows(N, i, cores), r = core_rows(M, i, cores);
     const std::uint64_t n = c.end - c.first;
     std::vector<isa::Instruction> prog =
-        body(z != nullptr ? relu_backward_program(p, M, n, cols_ref(dy, c), cols_ref(*z, c),
-                                                  cols_ref(dy, c), cols_ref(dz_bf, c))
-                          : to_bf16_program(p, M, n, cols_ref(dy, c), cols_ref(dz_bf, c)));
+        mask_program(p, M, n, dy, z, dz_bf, [&](const Tensor& t) { return cols_ref(t, c); });
     if (dx != nullptr) {
       // Its columns of W become its rows of W^T; its partial product of dX.
       append(prog, body(transpose_program(p, K, n, cols_ref(w, c), rows_ref(wt, c))));

@@ -69,17 +69,18 @@ void append_reduce(const spec::DeviceSpec& p, std::vector<isa::Instruction>& pro
       // not wait for the STORE before last.
       const auto sum_row = static_cast<std::uint32_t>(block % 2 * 2 * chunk);
       const auto opnd_row = static_cast<std::uint32_t>(sum_row + chunk);
-      auto load = [&](const MatrixRef& part, std::uint32_t acc_row) {
+      // The block of a memory matrix at accumulator row acc_row.
+      auto block_dma = [&](const MatrixRef& m, std::uint32_t acc_row) {
         isa::DmaArgs d;
         d.sram = isa::Sram::kAcc;
         d.sram_row = acc_row;
         d.rows = rows;
         d.cols = cols;
-        d.dram_addr = part.addr + a * part.stride + c0 * 4;
-        d.dram_stride = part.stride;
-        prog.push_back(isa::encode_load(d));
+        d.dram_addr = m.addr + a * m.stride + c0 * 4;
+        d.dram_stride = m.stride;
+        return d;
       };
-      load(parts[0], sum_row);
+      prog.push_back(isa::encode_load(block_dma(parts[0], sum_row)));
       isa::VecArgs v;
       v.src_row = sum_row;
       v.dst_row = sum_row;
@@ -91,19 +92,12 @@ void append_reduce(const spec::DeviceSpec& p, std::vector<isa::Instruction>& pro
         prog.push_back(isa::encode_vec(v));
       }
       for (std::size_t j = 1; j < parts.size(); ++j) {
-        load(parts[j], opnd_row);
+        prog.push_back(isa::encode_load(block_dma(parts[j], opnd_row)));
         v.op = isa::VecOp::kAddRow;
         v.src2_row = opnd_row;
         prog.push_back(isa::encode_vec(v));
       }
-      isa::DmaArgs st;
-      st.sram = isa::Sram::kAcc;
-      st.sram_row = sum_row;
-      st.rows = rows;
-      st.cols = cols;
-      st.dram_addr = out.addr + a * out.stride + c0 * 4;
-      st.dram_stride = out.stride;
-      prog.push_back(isa::encode_store(st));
+      prog.push_back(isa::encode_store(block_dma(out, sum_row)));
     }
   }
 }

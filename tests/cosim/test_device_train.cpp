@@ -39,6 +39,35 @@ struct ScheduleCase {
   float weight_decay = 0.0f;
 };
 
+// One checked step on batch `step` of `order`: the device's step, then the
+// golden step from the same state; the loss, every intermediate tensor and
+// every parameter and optimizer state must be equal (fatal failures
+// otherwise). With `print`, the device's cycles per phase and its wall time.
+host::StepStats checked_step(host::DeviceMlp& mlp, model::MlpState& gold,
+                             const model::MlpConfig& cfg, const host::Dataset& data,
+                             const std::vector<std::size_t>& order, int step,
+                             const model::StepFolds& folds, bool print) {
+  const model::Batch b = host::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
+  const model::RawMatrix x = model::to_bf16_input(b.x);
+  const auto t0 = std::chrono::steady_clock::now();
+  const host::StepStats st = mlp.step(x, b.labels);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  model::MlpTrace gt;
+  const float gold_loss = model::mlp_step(gold, cfg, std::uint64_t(step), x, b.labels, folds, &gt);
+  if (print)
+    std::printf("step %2d loss %.4f cycles fwd %llu dX %llu dW+upd %llu (reduction %llu), %.2f s\n",
+                step, st.loss, static_cast<unsigned long long>(st.forward.cycles),
+                static_cast<unsigned long long>(st.data_grad.cycles),
+                static_cast<unsigned long long>(st.weight_update.cycles),
+                static_cast<unsigned long long>(st.reduction), secs);
+  [&] {
+    ASSERT_EQ(st.loss, gold_loss) << "step " << step;
+    ASSERT_EQ(model::first_difference(mlp.trace(), gt), "") << "step " << step;
+    ASSERT_EQ(model::first_difference(mlp.state(), gold), "") << "step " << step;
+  }();
+  return st;
+}
+
 class DeviceTraining : public ::testing::TestWithParam<ScheduleCase> {};
 
 TEST_P(DeviceTraining, CheckedStepsOnTheRtlCore) {
@@ -73,22 +102,8 @@ TEST_P(DeviceTraining, CheckedStepsOnTheRtlCore) {
   host::DeviceMlp mlp(drv, cfg, gold, /*keep_gradients=*/true);
   const model::StepFolds folds = host::step_folds(dev.params(), cfg);
   for (int step = 0; step < steps; ++step) {
-    const model::Batch b = host::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
-    const model::RawMatrix x = model::to_bf16_input(b.x);
-    const auto t0 = std::chrono::steady_clock::now();
-    const host::StepStats st = mlp.step(x, b.labels);
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    model::MlpTrace gt;
-    const float gold_loss =
-        model::mlp_step(gold, cfg, std::uint64_t(step), x, b.labels, folds, &gt);
-    std::printf("step %2d loss %.4f cycles fwd %llu dX %llu dW+upd %llu, %.2f s\n", step, st.loss,
-                static_cast<unsigned long long>(st.forward.cycles),
-                static_cast<unsigned long long>(st.data_grad.cycles),
-                static_cast<unsigned long long>(st.weight_update.cycles), secs);
-    ASSERT_EQ(st.loss, gold_loss) << "step " << step;
-    ASSERT_EQ(model::first_difference(mlp.trace(), gt), "") << "step " << step;
-    ASSERT_EQ(model::first_difference(mlp.state(), gold), "") << "step " << step;
+    checked_step(mlp, gold, cfg, data, order, step, folds, /*print=*/true);
+    if (HasFatalFailure()) return;
   }
 }
 
@@ -174,29 +189,12 @@ void checked_parallel_steps(const DpCase& dc) {
   ASSERT_EQ(folds.shards, partials ? static_cast<Eigen::Index>(dc.cores) : 1);
   ASSERT_EQ(folds.tensor, tensor ? static_cast<Eigen::Index>(dc.cores) : 1);
   for (int step = 0; step < dc.steps; ++step) {
-    const model::Batch b = host::make_batch(data, order, std::size_t(step) * cfg.batch, cfg.batch);
-    const model::RawMatrix x = model::to_bf16_input(b.x);
-    const auto t0 = std::chrono::steady_clock::now();
-    const host::StepStats st = mlp.step(x, b.labels);
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    model::MlpTrace gt;
-    const float gold_loss =
-        model::mlp_step(gold, cfg, std::uint64_t(step), x, b.labels, folds, &gt);
-    if (dc.rtl)
-      std::printf(
-          "step %2d loss %.4f cycles fwd %llu dX %llu dW+upd %llu (reduction %llu), %.2f s\n", step,
-          st.loss, static_cast<unsigned long long>(st.forward.cycles),
-          static_cast<unsigned long long>(st.data_grad.cycles),
-          static_cast<unsigned long long>(st.weight_update.cycles),
-          static_cast<unsigned long long>(st.reduction), secs);
+    const host::StepStats st = checked_step(mlp, gold, cfg, data, order, step, folds, dc.rtl);
+    if (::testing::Test::HasFatalFailure()) return;
     // A step that reduces partial sums spends cycles after its barriers (the
     // RTL device's bridges count them; the functional device has no cycles).
     if (dc.rtl && (tensor || partials)) EXPECT_GT(st.reduction, 0u) << "step " << step;
     if (!tensor && !partials) EXPECT_EQ(st.reduction, 0u) << "step " << step;
-    ASSERT_EQ(st.loss, gold_loss) << "step " << step;
-    ASSERT_EQ(model::first_difference(mlp.trace(), gt), "") << "step " << step;
-    ASSERT_EQ(model::first_difference(mlp.state(), gold), "") << "step " << step;
   }
   // The cores' sums differ from one core's: the golden step of one core
   // gives other numbers (so the checks above could fail): other weights with

@@ -17,6 +17,7 @@
 #include "sasim/host/program_check.hpp"
 #include "sasim/isa/encode.hpp"
 #include "sasim/model/functional_device.hpp"
+#include "support/device_pair.hpp"
 #include "support/sc_test.hpp"
 
 namespace {
@@ -40,22 +41,9 @@ cosim::DeviceConfig config(Datapath dp, unsigned cores,
 
 // A multi-core device and its golden twin (FunctionalDevice with as many
 // cores), loaded with the same bytes.
-struct Twin {
-  cosim::CosimDevice dev;
-  model::FunctionalDevice golden;
-  std::uint64_t base;
+struct Twin : test::DevicePair {
+  using DevicePair::DevicePair;
 
-  explicit Twin(const cosim::DeviceConfig& c)
-      : dev((mem::test::fresh_systemc(), c)),
-        golden(dev.params(), c.cores),
-        base(dev.params().dram_base) {}
-
-  void random(std::uint64_t addr, std::uint64_t len, std::mt19937& rng) {
-    std::vector<std::uint8_t> v(len);
-    for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-    dev.write(addr, v.data(), v.size());
-    golden.write_dram(addr, v);
-  }
   // Stores the programs at 60 MiB (1 MiB apart), launches them on both devices
   // and compares the cores' functional counters.
   spec::LaunchResult launch(const std::vector<std::vector<isa::Instruction>>& progs) {
@@ -74,13 +62,6 @@ struct Twin {
       EXPECT_EQ(r.cores[i].instructions(), progs[i].size()) << "core " << i;
     }
     return r;
-  }
-  void expect_same(std::uint64_t addr, std::uint64_t len) {
-    std::vector<std::uint8_t> got(len);
-    dev.read(addr, got.data(), len);
-    const auto want = golden.read_dram(addr, len);
-    for (std::uint64_t i = 0; i < len; ++i)
-      ASSERT_EQ(unsigned{got[i]}, unsigned{want[i]}) << "byte " << i << " of " << len;
   }
 };
 

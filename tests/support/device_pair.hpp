@@ -32,7 +32,7 @@ inline void expect_same_counters(const spec::Counters& functional, const spec::R
   EXPECT_EQ(r.instructions(), spec::instructions(functional));
 }
 
-// The device and its golden twin, loaded with the same bytes.
+// The device and its golden twin (as many cores), loaded with the same bytes.
 struct DevicePair {
   cosim::CosimDevice dev;
   model::FunctionalDevice golden;
@@ -40,7 +40,7 @@ struct DevicePair {
 
   explicit DevicePair(const cosim::DeviceConfig& c)
       : dev((sasim::mem::test::fresh_systemc(), c)),
-        golden(dev.params()),
+        golden(dev.params(), c.cores),
         base(dev.params().dram_base) {}
 
   void write(std::uint64_t addr, const std::vector<std::uint8_t>& v) {
