@@ -215,8 +215,9 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   const std::uint64_t fwd_macs = bounds.forward.macs, dgrad_macs = bounds.data_grad.macs,
                       wupd_macs = bounds.weight_update.macs;
   Phase fwd, dgrad, wupd, inf;
-  std::vector<spec::RunResult> per_core;  // several cores: each core's share of the steps
-  std::uint64_t reduction = 0;            // several cores: StepStats::reduction summed
+  std::vector<spec::RunResult> per_core;     // several cores: each core's share of the steps
+  std::vector<std::uint64_t> per_core_macs;  // and its useful MACs in them
+  std::uint64_t reduction = 0;               // several cores: StepStats::reduction summed
   std::vector<float> losses;
   std::vector<std::size_t> order;
   std::uint64_t order_epoch = ~std::uint64_t{0};
@@ -259,6 +260,8 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     wupd.add(cfg, st.weight_update, wupd_macs, v, f);
     if (per_core.size() < st.cores.size()) per_core.resize(st.cores.size());
     for (std::size_t i = 0; i < st.cores.size(); ++i) per_core[i].add(st.cores[i]);
+    if (per_core_macs.size() < st.core_macs.size()) per_core_macs.resize(st.core_macs.size());
+    for (std::size_t i = 0; i < st.core_macs.size(); ++i) per_core_macs[i] += st.core_macs[i];
     reduction += st.reduction;
     obs.useful_macs(double(fwd_macs + dgrad_macs + wupd_macs));
     obs.after_step();
@@ -386,18 +389,24 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   if (cfg.cores > 1) {
     // Each core's share of the training steps.
     nlohmann::json cores = nlohmann::json::array();
-    for (const spec::RunResult& c : per_core) {
+    const double core_pes = double(cfg.core.rows) * cfg.core.cols;
+    for (std::size_t i = 0; i < per_core.size(); ++i) {
+      const spec::RunResult& c = per_core[i];
       const auto n = [&](const char* k) { return c.counters.at(k); };
-      cores.push_back({{"cycles", c.cycles},
-                       {"exec_busy", n("core.exec_busy")},
-                       {"exec_wait_memory", n("core.exec_wait_load") + n("core.exec_wait_store")},
-                       {"sync_wait", n("core.sync_wait")},
-                       {"barrier_wait_cycles", n("device.bridge.barrier_wait_cycles")},
-                       {"barriers", n("device.bridge.barriers")},
-                       {"interconnect_wait_cycles", n("device.bridge.request_wait_cycles")},
-                       {"array_steps", n("core.array_steps")},
-                       {"read_bytes", n("device.bridge.read_bytes")},
-                       {"write_bytes", n("device.bridge.write_bytes")}});
+      const std::uint64_t macs = i < per_core_macs.size() ? per_core_macs[i] : 0;
+      cores.push_back(
+          {{"cycles", c.cycles},
+           {"macs", macs},
+           {"pe_utilization", c.cycles ? double(macs) / (core_pes * double(c.cycles)) : 0.0},
+           {"exec_busy", n("core.exec_busy")},
+           {"exec_wait_memory", n("core.exec_wait_load") + n("core.exec_wait_store")},
+           {"sync_wait", n("core.sync_wait")},
+           {"barrier_wait_cycles", n("device.bridge.barrier_wait_cycles")},
+           {"barriers", n("device.bridge.barriers")},
+           {"interconnect_wait_cycles", n("device.bridge.request_wait_cycles")},
+           {"array_steps", n("core.array_steps")},
+           {"read_bytes", n("device.bridge.read_bytes")},
+           {"write_bytes", n("device.bridge.write_bytes")}});
     }
     r.stats["parallel"] = {{"mode", std::string(host::to_string(t.parallel))},
                            {"cores", cfg.cores},
@@ -568,14 +577,15 @@ std::string train_summary(const Config& cfg, const TrainJobResult& r) {
       };
       std::snprintf(
           line, sizeof line,
-          "  core %-2zu          %.0f cycles: compute %.1f %%, waiting on memory %.1f %%, "
+          "  core %-2zu          %.0f cycles, %.1f %% PE utilization: compute %.1f %%, waiting on "
+          "memory %.1f %%, "
           "at a SYNC %.1f %% (%.0f cycles waiting for other cores), %.0f array steps, "
           "%.0f B read / %.0f B written, requests queued at the interconnect %.0f cycles (summed "
           "over requests)\n",
-          i++, own, pc("exec_busy"), pc("exec_wait_memory"), pc("sync_wait"),
-          c.at("barrier_wait_cycles").get<double>(), c.at("array_steps").get<double>(),
-          c.at("read_bytes").get<double>(), c.at("write_bytes").get<double>(),
-          c.at("interconnect_wait_cycles").get<double>());
+          i++, own, 100.0 * c.at("pe_utilization").get<double>(), pc("exec_busy"),
+          pc("exec_wait_memory"), pc("sync_wait"), c.at("barrier_wait_cycles").get<double>(),
+          c.at("array_steps").get<double>(), c.at("read_bytes").get<double>(),
+          c.at("write_bytes").get<double>(), c.at("interconnect_wait_cycles").get<double>());
       o << line;
     }
   }

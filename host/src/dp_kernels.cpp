@@ -88,9 +88,9 @@ Tensor ones_row(Driver& drv, std::uint64_t n) {
 
 // The fused weight update over the whole batch, core i stepping rows
 // rows[i] of dW (OS from X itself) and the last core db and the bias (WS).
-spec::LaunchResult fused_weight_update(Driver& drv, const std::vector<RowRange>& rows,
-                                       const Tensor& x, const Tensor& w, const Tensor& dz_bf,
-                                       const Tensor& dw, const Tensor& db, const LayerUpdate& u) {
+ParallelLaunch fused_weight_update(Driver& drv, const std::vector<RowRange>& rows, const Tensor& x,
+                                   const Tensor& w, const Tensor& dz_bf, const Tensor& dw,
+                                   const Tensor& db, const LayerUpdate& u) {
   const std::uint64_t M = x.rows(), N = dz_bf.cols();
   const spec::DeviceSpec& p = drv.params();
   const GemmOptions base = drv.gemm_options();
@@ -98,8 +98,10 @@ spec::LaunchResult fused_weight_update(Driver& drv, const std::vector<RowRange>&
   const Tensor ones = ones_row(drv, M);
   const RowRange bias_row{0, 1};
   std::vector<std::vector<isa::Instruction>> progs;
+  std::vector<std::uint64_t> macs(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const RowRange k = rows[i];
+    macs[i] = (k.end - k.first) * M * N + (i + 1 == rows.size() ? M * N : 0);
     std::vector<isa::Instruction> prog;
     if (k.end > k.first)
       prog = body(gemm_update_program(
@@ -117,7 +119,7 @@ spec::LaunchResult fused_weight_update(Driver& drv, const std::vector<RowRange>&
       prog.push_back(isa::encode_vec({isa::VecOp::kCopy, isa::Sram::kAcc, 0, 0, 0, 1, 0}));
     progs.push_back(finish(p, std::move(prog)));
   }
-  return drv.launch(progs);
+  return {drv.launch(progs), std::move(macs)};
 }
 
 }  // namespace
@@ -146,9 +148,8 @@ Tensor row_view(const Tensor& t, RowRange r) {
                       t.pitch());
 }
 
-spec::LaunchResult dp_dense_forward(Driver& drv, unsigned cores, const Tensor& x, const Tensor& w,
-                                    const Tensor& bias, const Tensor& z, const Tensor& y,
-                                    bool relu) {
+ParallelLaunch dp_dense_forward(Driver& drv, unsigned cores, const Tensor& x, const Tensor& w,
+                                const Tensor& bias, const Tensor& z, const Tensor& y, bool relu) {
   const std::uint64_t M = x.rows(), K = x.cols(), N = w.cols();
   check_cores(drv, cores, M, "dp_dense_forward");
   if (w.rows() != K || z.rows() != M || y.rows() != M || z.cols() != N || y.cols() != N ||
@@ -158,16 +159,18 @@ spec::LaunchResult dp_dense_forward(Driver& drv, unsigned cores, const Tensor& x
   const spec::DeviceSpec& p = drv.params();
   const GemmOptions base = drv.gemm_options();
   std::vector<std::vector<isa::Instruction>> progs;
+  std::vector<std::uint64_t> macs;
   for (unsigned i = 0; i < cores; ++i) {
     const RowRange r = core_rows(M, i, cores);
     progs.push_back(dense_forward_program(p, r.end - r.first, K, N, rows_ref(x, r), w.ref(),
                                           bias.ref(), rows_ref(z, r), rows_ref(y, r), relu, base));
+    macs.push_back((r.end - r.first) * K * N);
   }
-  return drv.launch(progs);
+  return {drv.launch(progs), std::move(macs)};
 }
 
-spec::LaunchResult dp_data_backward(Driver& drv, unsigned cores, const Tensor& w, const Tensor& dy,
-                                    const Tensor* z, const Tensor& dz_bf, const Tensor* dx) {
+ParallelLaunch dp_data_backward(Driver& drv, unsigned cores, const Tensor& w, const Tensor& dy,
+                                const Tensor* z, const Tensor& dz_bf, const Tensor* dx) {
   check_data_backward(w, dy, z, dz_bf, dx);
   const std::uint64_t M = dy.rows(), K = w.rows(), N = w.cols();
   check_cores(drv, cores, M, "dp_data_backward");
@@ -176,6 +179,7 @@ spec::LaunchResult dp_data_backward(Driver& drv, unsigned cores, const Tensor& w
   Tensor wt;
   if (dx != nullptr) wt = drv.alloc_tensor(N, K, 2);
   std::vector<std::vector<isa::Instruction>> progs;
+  std::vector<std::uint64_t> macs(cores);
   for (unsigned i = 0; i < cores; ++i) {
     const RowRange r = core_rows(M, i, cores);
     const std::uint64_t m = r.end - r.first;
@@ -190,15 +194,16 @@ spec::LaunchResult dp_data_backward(Driver& drv, unsigned cores, const Tensor& w
       prog.push_back(isa::encode_sync());  // all of W^T and every dz_bf row are in memory
       append(prog, body(gemm_program(p, model::Dataflow::kWs, m, N, K, rows_ref(dz_bf, r), wt.ref(),
                                      rows_ref(*dx, r), base)));
+      macs[i] = m * N * K;
     }
     progs.push_back(finish(p, std::move(prog)));
   }
-  return drv.launch(progs);
+  return {drv.launch(progs), std::move(macs)};
 }
 
-spec::LaunchResult dp_weight_backward(Driver& drv, unsigned cores, const Tensor& x, const Tensor& w,
-                                      const Tensor& dz_bf, const Tensor& dw, const Tensor& db,
-                                      const LayerUpdate& u, GradReduce reduce) {
+ParallelLaunch dp_weight_backward(Driver& drv, unsigned cores, const Tensor& x, const Tensor& w,
+                                  const Tensor& dz_bf, const Tensor& dw, const Tensor& db,
+                                  const LayerUpdate& u, GradReduce reduce) {
   check_weight_backward(x, w, dz_bf, dw, db, &u);
   const std::uint64_t M = x.rows(), K = x.cols(), N = dz_bf.cols();
   check_cores(drv, cores, M, "dp_weight_backward");
@@ -227,6 +232,7 @@ spec::LaunchResult dp_weight_backward(Driver& drv, unsigned cores, const Tensor&
   const GemmOptions os = weight_gradient_options(p, base, u.rule.optimizer);
   const RowRange bias_row{0, 1};
   std::vector<std::vector<isa::Instruction>> progs;
+  const std::vector<std::uint64_t> macs(cores, K * shard * N + shard * N);
   for (unsigned i = 0; i < cores; ++i) {
     const RowRange r = core_rows(M, i, cores);
     // Phase 1: the shard's partial dW (OS from X itself) and db (WS).
@@ -253,7 +259,7 @@ spec::LaunchResult dp_weight_backward(Driver& drv, unsigned cores, const Tensor&
     }
     progs.push_back(finish(p, std::move(prog)));
   }
-  return drv.launch(progs);
+  return {drv.launch(progs), macs};
 }
 
 std::string_view to_string(Parallelism p) { return p == Parallelism::kData ? "data" : "tensor"; }
@@ -289,9 +295,9 @@ void check_split(Driver& drv, unsigned cores, std::uint64_t M, std::uint64_t H, 
 
 }  // namespace
 
-spec::LaunchResult tp_dense_forward(Driver& drv, unsigned cores, TpRole role, const Tensor& x,
-                                    const Tensor& w, const Tensor& bias, const Tensor& z,
-                                    const Tensor& y, bool relu) {
+ParallelLaunch tp_dense_forward(Driver& drv, unsigned cores, TpRole role, const Tensor& x,
+                                const Tensor& w, const Tensor& bias, const Tensor& z,
+                                const Tensor& y, bool relu) {
   const std::uint64_t M = x.rows(), K = x.cols(), N = w.cols();
   if (w.rows() != K || z.rows() != M || y.rows() != M || z.cols() != N || y.cols() != N ||
       bias.cols() != N)
@@ -301,18 +307,21 @@ spec::LaunchResult tp_dense_forward(Driver& drv, unsigned cores, TpRole role, co
   const spec::DeviceSpec& p = drv.params();
   const GemmOptions base = drv.gemm_options();
   std::vector<std::vector<isa::Instruction>> progs;
+  std::vector<std::uint64_t> macs;
   if (role == TpRole::kColumn) {
     for (unsigned i = 0; i < cores; ++i) {
       const RowRange c = core_rows(N, i, cores);
       progs.push_back(dense_forward_program(p, M, K, c.end - c.first, x.ref(), cols_ref(w, c),
                                             cols_ref(bias, c), cols_ref(z, c), cols_ref(y, c), relu,
                                             base));
+      macs.push_back(M * K * (c.end - c.first));
     }
-    return drv.launch(progs);
+    return {drv.launch(progs), std::move(macs)};
   }
   const Partials parts(drv, cores, M, N);
   for (unsigned i = 0; i < cores; ++i) {
     const RowRange k = core_rows(K, i, cores), r = core_rows(M, i, cores);
+    macs.push_back(M * (k.end - k.first) * N);
     std::vector<isa::Instruction> prog =
         body(gemm_program(p, model::Dataflow::kWs, M, k.end - k.first, N, cols_ref(x, k),
                           rows_ref(w, k), parts.ref[i], base));
@@ -322,12 +331,12 @@ spec::LaunchResult tp_dense_forward(Driver& drv, unsigned cores, TpRole role, co
                                        rows_ref(y, r), relu)));
     progs.push_back(finish(p, std::move(prog)));
   }
-  return drv.launch(progs);
+  return {drv.launch(progs), std::move(macs)};
 }
 
-spec::LaunchResult tp_data_backward(Driver& drv, unsigned cores, TpRole role, const Tensor& w,
-                                    const Tensor& dy, const Tensor* z, const Tensor& dz_bf,
-                                    const Tensor* dx) {
+ParallelLaunch tp_data_backward(Driver& drv, unsigned cores, TpRole role, const Tensor& w,
+                                const Tensor& dy, const Tensor* z, const Tensor& dz_bf,
+                                const Tensor* dx) {
   check_data_backward(w, dy, z, dz_bf, dx);
   const std::uint64_t M = dy.rows(), K = w.rows(), N = w.cols();
   check_split(drv, cores, M, role == TpRole::kColumn ? N : K, "tp_data_backward");
@@ -336,6 +345,7 @@ spec::LaunchResult tp_data_backward(Driver& drv, unsigned cores, TpRole role, co
   Tensor wt;
   if (dx != nullptr) wt = drv.alloc_tensor(N, K, 2);
   std::vector<std::vector<isa::Instruction>> progs;
+  std::vector<std::uint64_t> macs(cores);
   if (role == TpRole::kRow) {
     for (unsigned i = 0; i < cores; ++i) {
       const RowRange r = core_rows(M, i, cores), k = core_rows(K, i, cores);
@@ -349,10 +359,11 @@ spec::LaunchResult tp_data_backward(Driver& drv, unsigned cores, TpRole role, co
         prog.push_back(isa::encode_sync());  // every dz_bf row is in memory
         append(prog, body(gemm_program(p, model::Dataflow::kWs, M, N, k.end - k.first, dz_bf.ref(),
                                        cols_ref(wt, k), cols_ref(*dx, k), base)));
+        macs[i] = M * N * (k.end - k.first);
       }
       progs.push_back(finish(p, std::move(prog)));
     }
-    return drv.launch(progs);
+    return {drv.launch(progs), std::move(macs)};
   }
   std::optional<Partials> parts;
   if (dx != nullptr) parts.emplace(drv, cores, M, K);
@@ -366,17 +377,18 @@ spec::LaunchResult tp_data_backward(Driver& drv, unsigned cores, TpRole role, co
       append(prog, body(transpose_program(p, K, n, cols_ref(w, c), rows_ref(wt, c))));
       append(prog, body(gemm_program(p, model::Dataflow::kWs, M, n, K, cols_ref(dz_bf, c),
                                      rows_ref(wt, c), parts->ref[i], base)));
+      macs[i] = M * n * K;
       prog.push_back(isa::encode_sync());  // every partial product is in memory
       append_reduce(p, prog, parts->ref, r.first, r.end, K, dx->ref());
     }
     progs.push_back(finish(p, std::move(prog)));
   }
-  return drv.launch(progs);
+  return {drv.launch(progs), std::move(macs)};
 }
 
-spec::LaunchResult tp_weight_backward(Driver& drv, unsigned cores, TpRole role, const Tensor& x,
-                                      const Tensor& w, const Tensor& dz_bf, const Tensor& dw,
-                                      const Tensor& db, const LayerUpdate& u) {
+ParallelLaunch tp_weight_backward(Driver& drv, unsigned cores, TpRole role, const Tensor& x,
+                                  const Tensor& w, const Tensor& dz_bf, const Tensor& dw,
+                                  const Tensor& db, const LayerUpdate& u) {
   check_weight_backward(x, w, dz_bf, dw, db, &u);
   const std::uint64_t M = x.rows(), K = x.cols(), N = dz_bf.cols();
   check_split(drv, cores, M, role == TpRole::kColumn ? N : K, "tp_weight_backward");
@@ -390,9 +402,11 @@ spec::LaunchResult tp_weight_backward(Driver& drv, unsigned cores, TpRole role, 
   const GemmOptions os = weight_gradient_options(p, base, u.rule.optimizer);
   const Tensor ones = ones_row(drv, M);
   std::vector<std::vector<isa::Instruction>> progs;
+  std::vector<std::uint64_t> macs;
   for (unsigned i = 0; i < cores; ++i) {
     const RowRange c = core_rows(N, i, cores);
     const std::uint64_t n = c.end - c.first;
+    macs.push_back(K * M * n + M * n);
     std::vector<isa::Instruction> prog = body(gemm_update_program(
         p, model::Dataflow::kOs, K, M, n, x.ref(), cols_ref(dz_bf, c), cols_ref(dw, c),
         u.keep_gradients,
@@ -404,7 +418,7 @@ spec::LaunchResult tp_weight_backward(Driver& drv, unsigned cores, TpRole role, 
                      u.rule, base)));
     progs.push_back(finish(p, std::move(prog)));
   }
-  return drv.launch(progs);
+  return {drv.launch(progs), std::move(macs)};
 }
 
 }  // namespace sasim::host

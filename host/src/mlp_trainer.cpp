@@ -166,20 +166,24 @@ DeviceMlp::DeviceMlp(Driver& drv, const model::MlpConfig& cfg, const model::MlpS
 }
 
 namespace {
-// A launch into a phase's total and each core's share; a launch that reduces
-// adds its slowest core's cycles after the barrier to `reduction`.
-spec::RunResult add_launch(const spec::LaunchResult& l, std::vector<spec::RunResult>& cores,
-                           std::uint64_t* reduction = nullptr) {
-  if (cores.size() < l.cores.size()) cores.resize(l.cores.size());
+// A launch into a phase's total and, in a training step, each core's share
+// and MACs; a launch that reduces adds its slowest core's cycles after the
+// barrier to the step's reduction.
+spec::RunResult add_launch(const ParallelLaunch& l, StepStats* st, bool reduces = false) {
+  if (st == nullptr) return l.result.total();
+  const std::size_t n = l.result.cores.size();
+  if (st->cores.size() < n) st->cores.resize(n);
+  if (st->core_macs.size() < n) st->core_macs.resize(n);
   std::uint64_t after = 0;
-  for (std::size_t i = 0; i < l.cores.size(); ++i) {
-    cores[i].add(l.cores[i]);
-    const spec::Counters& c = l.cores[i].counters;
+  for (std::size_t i = 0; i < n; ++i) {
+    st->cores[i].add(l.result.cores[i]);
+    st->core_macs[i] += i < l.macs.size() ? l.macs[i] : 0;
+    const spec::Counters& c = l.result.cores[i].counters;
     if (c.contains("device.bridge.after_barrier_cycles"))
       after = std::max(after, c.at("device.bridge.after_barrier_cycles"));
   }
-  if (reduction != nullptr) *reduction += after;
-  return l.total();
+  if (reduces) st->reduction += after;
+  return l.result.total();
 }
 }  // namespace
 
@@ -191,7 +195,7 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
   StepStats st;
   const std::size_t L = layers_.size();
   const model::UpdateRule rule = cfg_.rule_at(step_++);
-  forward(x, st.forward, &st.cores, &st.reduction);
+  forward(x, st.forward, &st);
   // Loss on the host: the logits out, their gradient back in.
   const model::AccMatrix zl = get32(drv_, layers_[L - 1].z);
   model::RowMatrixXf logits(zl.rows(), zl.cols()), dlogits;
@@ -218,52 +222,47 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
     const Tensor* dx = l > 0 ? &layers_[l - 1].dy : nullptr;
     if (par_ == Parallelism::kTensor) {
       const TpRole role = tp_role(l);
-      st.data_grad.add(
-          add_launch(tp_data_backward(drv_, cores_, role, y.wbf, y.dy, z, y.dz_bf, dx), st.cores,
-                     role == TpRole::kColumn && dx != nullptr ? &st.reduction : nullptr));
+      st.data_grad.add(add_launch(tp_data_backward(drv_, cores_, role, y.wbf, y.dy, z, y.dz_bf, dx),
+                                  &st, role == TpRole::kColumn && dx != nullptr));
       mark("backward", l, false);
       mark("update", l, true);
       st.weight_update.add(add_launch(
-          tp_weight_backward(drv_, cores_, role, in, y.wbf, y.dz_bf, y.dw, y.db, u), st.cores));
+          tp_weight_backward(drv_, cores_, role, in, y.wbf, y.dz_bf, y.dw, y.db, u), &st));
       mark("update", l, false);
       continue;
     }
     st.data_grad.add(
-        cores_ == 1
-            ? data_backward(drv_, y.wbf, y.dy, z, y.dz_bf, dx)
-            : add_launch(dp_data_backward(drv_, cores_, y.wbf, y.dy, z, y.dz_bf, dx), st.cores));
+        cores_ == 1 ? data_backward(drv_, y.wbf, y.dy, z, y.dz_bf, dx)
+                    : add_launch(dp_data_backward(drv_, cores_, y.wbf, y.dy, z, y.dz_bf, dx), &st));
     mark("backward", l, false);
     mark("update", l, true);
-    st.weight_update.add(
-        cores_ == 1
-            ? weight_backward(drv_, in, y.wbf, y.dz_bf, y.dw, y.db, &u)
-            : add_launch(
-                  dp_weight_backward(drv_, cores_, in, y.wbf, y.dz_bf, y.dw, y.db, u, reduce_),
-                  st.cores, reduce_ == GradReduce::kPartials ? &st.reduction : nullptr));
+    st.weight_update.add(cores_ == 1
+                             ? weight_backward(drv_, in, y.wbf, y.dz_bf, y.dw, y.db, &u)
+                             : add_launch(dp_weight_backward(drv_, cores_, in, y.wbf, y.dz_bf, y.dw,
+                                                             y.db, u, reduce_),
+                                          &st, reduce_ == GradReduce::kPartials));
     mark("update", l, false);
   }
   return st;
 }
 
-void DeviceMlp::forward(const model::RawMatrix& x, spec::RunResult& stats,
-                        std::vector<spec::RunResult>* cores, std::uint64_t* reduction) {
+void DeviceMlp::forward(const model::RawMatrix& x, spec::RunResult& stats, StepStats* step) {
   const std::size_t L = layers_.size();
   drv_.copy_in(x_, std::span<const std::uint16_t>(x.data(), static_cast<std::size_t>(x.size())));
   for (std::size_t l = 0; l < L; ++l) {
     const Tensor& in = l == 0 ? x_ : layers_[l - 1].act;
     mark("forward", l, true);
     const Layer& y = layers_[l];
-    std::vector<spec::RunResult> ignore;
     if (cores_ == 1) {
       stats.add(dense_forward(drv_, in, y.wbf, y.b32, y.z, y.act, l + 1 < L));
     } else if (par_ == Parallelism::kTensor) {
       const TpRole role = tp_role(l);
-      stats.add(add_launch(
-          tp_dense_forward(drv_, cores_, role, in, y.wbf, y.b32, y.z, y.act, l + 1 < L),
-          cores != nullptr ? *cores : ignore, role == TpRole::kRow ? reduction : nullptr));
+      stats.add(
+          add_launch(tp_dense_forward(drv_, cores_, role, in, y.wbf, y.b32, y.z, y.act, l + 1 < L),
+                     step, role == TpRole::kRow));
     } else {
       stats.add(add_launch(dp_dense_forward(drv_, cores_, in, y.wbf, y.b32, y.z, y.act, l + 1 < L),
-                           cores != nullptr ? *cores : ignore));
+                           step));
     }
     mark("forward", l, false);
   }

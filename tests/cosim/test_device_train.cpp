@@ -188,6 +188,7 @@ void checked_parallel_steps(const DpCase& dc) {
   const bool partials = !tensor && dc.reduce == host::GradReduce::kPartials;
   ASSERT_EQ(folds.shards, partials ? static_cast<Eigen::Index>(dc.cores) : 1);
   ASSERT_EQ(folds.tensor, tensor ? static_cast<Eigen::Index>(dc.cores) : 1);
+  const std::uint64_t step_macs = host::step_bounds(cfg, core).step().macs;
   for (int step = 0; step < dc.steps; ++step) {
     const host::StepStats st = checked_step(mlp, gold, cfg, data, order, step, folds, dc.rtl);
     if (::testing::Test::HasFatalFailure()) return;
@@ -195,6 +196,14 @@ void checked_parallel_steps(const DpCase& dc) {
     // RTL device's bridges count them; the functional device has no cycles).
     if (dc.rtl && (tensor || partials)) EXPECT_GT(st.reduction, 0u) << "step " << step;
     if (!tensor && !partials) EXPECT_EQ(st.reduction, 0u) << "step " << step;
+    // Every core has its share of the MACs; together the step's.
+    ASSERT_EQ(st.core_macs.size(), dc.cores);
+    std::uint64_t macs = 0;
+    for (const std::uint64_t m : st.core_macs) {
+      EXPECT_GT(m, 0u) << "step " << step;
+      macs += m;
+    }
+    EXPECT_EQ(macs, step_macs) << "step " << step;
   }
   // The cores' sums differ from one core's: the golden step of one core
   // gives other numbers (so the checks above could fail): other weights with

@@ -181,6 +181,45 @@ TEST_F(TrainJobOnData, StoppedOnOneEngineResumedOnAnother) {
 
 // What the training job cannot honour stops it before it trains: another
 // dataflow, and data files with fewer images than asked (named with the key).
+// On several cores the report and the summary carry each core's figures:
+// its useful MACs (which add up to the step's), its PE utilization from
+// them, and for tensor parallel the reduction phase.
+TEST_F(TrainJobOnData, SeveralCoresReportEachCore) {
+  for (const char* par : {"data", "tensor"}) {
+    SCOPED_TRACE(par);
+    std::ostringstream progress;
+    sasim::mem::test::fresh_systemc();
+    const app::Config cfg = app::parse_config(
+        "core: {rows: 16, cols: 16, datapath: bf16, spad_rows: 8192, acc_rows: 1024, count: 2}\n"
+        "train: {layers: [784, 32, 10], batch: 32, steps: 2, test_images: 40, check: true, "
+        "parallel: " +
+            std::string(par) + "}\nrun: {engine: model, out_dir: " + std::string(SASIM_BINARY_DIR) +
+            "/train_out}\n",
+        std::string("cores_") + par + ".yaml");
+    const app::TrainJobResult r = app::train_job(cfg, progress);
+    const nlohmann::json& p = r.stats.at("parallel");
+    EXPECT_EQ(p.at("mode"), par);
+    ASSERT_EQ(p.at("per_core").size(), 2u);
+    const std::uint64_t step_macs = host::step_bounds(app::mlp_config(cfg), cfg.core).step().macs;
+    std::uint64_t macs = 0;
+    for (const auto& c : p.at("per_core")) {
+      const auto m = c.at("macs").get<std::uint64_t>();
+      const auto cycles = c.at("cycles").get<double>();
+      EXPECT_GT(m, step_macs / 4) << "each core does a share of the work";
+      EXPECT_DOUBLE_EQ(c.at("pe_utilization").get<double>(), double(m) / (256.0 * cycles));
+      EXPECT_LT(c.at("pe_utilization").get<double>(), 1.0);
+      macs += m;
+    }
+    EXPECT_EQ(macs, 2 * step_macs);
+    if (std::string(par) == "tensor") EXPECT_GT(p.at("reduction_cycles").get<std::uint64_t>(), 0u);
+    const std::string s = app::train_summary(cfg, r);
+    EXPECT_THAT(s, HasSubstr(std::string("  parallel         ") + par + " parallel on 2 cores"));
+    EXPECT_THAT(s, HasSubstr("\n  core 0 "));
+    EXPECT_THAT(s, HasSubstr("\n  core 1 "));
+    EXPECT_THAT(s, HasSubstr("% PE utilization: compute "));
+  }
+}
+
 TEST(TrainJob, RefusesWhatItCannotHonour) {
   std::ostringstream progress;
   sasim::mem::test::fresh_systemc();

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "sasim/host/driver.hpp"
 #include "sasim/host/mlp_kernels.hpp"
@@ -52,16 +53,23 @@ RowRange core_rows(std::uint64_t M, unsigned core, unsigned cores);
 // Rows [first, end) of a tensor as a view (no memory of its own).
 Tensor row_view(const Tensor& t, RowRange r);
 
+// One launch of a program per core, and each core's useful multiply-
+// accumulates: M x K x N of every GEMM it runs (db's row of ones included), as
+// the phases count them (step_bounds), for its PE utilization.
+struct ParallelLaunch {
+  spec::LaunchResult result;
+  std::vector<std::uint64_t> macs;  // per core
+};
+
 // dense_forward on every core's rows of x, z and y (one launch).
-spec::LaunchResult dp_dense_forward(Driver& drv, unsigned cores, const Tensor& x, const Tensor& w,
-                                    const Tensor& bias, const Tensor& z, const Tensor& y,
-                                    bool relu);
+ParallelLaunch dp_dense_forward(Driver& drv, unsigned cores, const Tensor& x, const Tensor& w,
+                                const Tensor& bias, const Tensor& z, const Tensor& y, bool relu);
 
 // data_backward on every core's rows: dZ over dy (or the bf16 copy of dY),
 // dz_bf; with dx, W^T (each core transposes its share of W's rows), SYNC,
 // then dX = dz_bf W^T on its rows (one launch).
-spec::LaunchResult dp_data_backward(Driver& drv, unsigned cores, const Tensor& w, const Tensor& dy,
-                                    const Tensor* z, const Tensor& dz_bf, const Tensor* dx);
+ParallelLaunch dp_data_backward(Driver& drv, unsigned cores, const Tensor& w, const Tensor& dy,
+                                const Tensor* z, const Tensor& dz_bf, const Tensor* dx);
 
 // The weight gradient and the optimizer step (one launch), reduced as
 // `reduce` says. kPartials: the shard's partial dW = X_i^T dZ_i (OS,
@@ -70,10 +78,10 @@ spec::LaunchResult dp_data_backward(Driver& drv, unsigned cores, const Tensor& w
 // kPartials, with kFused only with update.keep_gradients. Shapes as
 // weight_backward with the update (std::invalid_argument otherwise, and for
 // M % cores != 0 or more cores than the device has).
-spec::LaunchResult dp_weight_backward(Driver& drv, unsigned cores, const Tensor& x, const Tensor& w,
-                                      const Tensor& dz_bf, const Tensor& dw, const Tensor& db,
-                                      const LayerUpdate& update,
-                                      GradReduce reduce = GradReduce::kFused);
+ParallelLaunch dp_weight_backward(Driver& drv, unsigned cores, const Tensor& x, const Tensor& w,
+                                  const Tensor& dz_bf, const Tensor& dw, const Tensor& db,
+                                  const LayerUpdate& update,
+                                  GradReduce reduce = GradReduce::kFused);
 
 // How a training step uses several cores (DeviceMlp).
 enum class Parallelism : std::uint8_t { kData, kTensor };
@@ -91,9 +99,9 @@ inline TpRole tp_role(std::size_t layer) { return layer % 2 == 0 ? TpRole::kColu
 //    rows M_i of z = ((P_0 + P_1) + ...) (append_reduce), then bias and
 //    activation on them (bias_act_program). std::invalid_argument for fewer
 //    rows or split columns than cores, and on shape mismatches.
-spec::LaunchResult tp_dense_forward(Driver& drv, unsigned cores, TpRole role, const Tensor& x,
-                                    const Tensor& w, const Tensor& bias, const Tensor& z,
-                                    const Tensor& y, bool relu);
+ParallelLaunch tp_dense_forward(Driver& drv, unsigned cores, TpRole role, const Tensor& x,
+                                const Tensor& w, const Tensor& bias, const Tensor& z,
+                                const Tensor& y, bool relu);
 
 // The data gradient of a layer (one launch), tensors as data_backward.
 //  kRow: core i: dZ (and dz_bf) on rows M_i; W^T columns H_i (its rows of W
@@ -101,16 +109,16 @@ spec::LaunchResult tp_dense_forward(Driver& drv, unsigned cores, TpRole role, co
 //  kColumn: core i: dZ and dz_bf on columns H_i; with dx, W^T rows H_i (its
 //    columns of W transposed), P_i = dz_bf[:, H_i] W^T[H_i, :] into a partial
 //    buffer; SYNC; rows M_i of dX = ((P_0 + P_1) + ...).
-spec::LaunchResult tp_data_backward(Driver& drv, unsigned cores, TpRole role, const Tensor& w,
-                                    const Tensor& dy, const Tensor* z, const Tensor& dz_bf,
-                                    const Tensor* dx);
+ParallelLaunch tp_data_backward(Driver& drv, unsigned cores, TpRole role, const Tensor& w,
+                                const Tensor& dy, const Tensor* z, const Tensor& dz_bf,
+                                const Tensor* dx);
 
 // The weight gradient with the optimizer step fused (one launch), over the
 // whole batch, as weight_backward with `update`:
 //  kRow: core i: rows H_i of dW (OS) and their step; the last core db and b.
 //  kColumn: core i: columns H_i of dW (OS) and of db (WS) and their steps.
-spec::LaunchResult tp_weight_backward(Driver& drv, unsigned cores, TpRole role, const Tensor& x,
-                                      const Tensor& w, const Tensor& dz_bf, const Tensor& dw,
-                                      const Tensor& db, const LayerUpdate& update);
+ParallelLaunch tp_weight_backward(Driver& drv, unsigned cores, TpRole role, const Tensor& x,
+                                  const Tensor& w, const Tensor& dz_bf, const Tensor& dw,
+                                  const Tensor& db, const LayerUpdate& update);
 
 }  // namespace sasim::host

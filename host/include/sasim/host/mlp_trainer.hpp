@@ -30,6 +30,9 @@ struct StepStats {
   // On several cores: each core's share of the step (its cycles, from each
   // launch's start to its own done, and its core.* and bridge counters).
   std::vector<spec::RunResult> cores;
+  // On several cores: each core's useful MACs in the step (ParallelLaunch),
+  // for its PE utilization; they add up to the step's (step_bounds).
+  std::vector<std::uint64_t> core_macs;
   // On several cores, the cycles of the launches that reduce partial sums
   // (data parallel with GradReduce::kPartials: the weight updates; tensor
   // parallel: the row layers' forward passes and the column layers' data
@@ -127,8 +130,9 @@ class DeviceMlp {
   model::MlpTrace trace();
 
  private:
-  void forward(const model::RawMatrix& x, spec::RunResult& stats,
-               std::vector<spec::RunResult>* cores = nullptr, std::uint64_t* reduction = nullptr);
+  // The forward pass into `stats`; in a training step also into `step`'s
+  // per-core figures and reduction.
+  void forward(const model::RawMatrix& x, spec::RunResult& stats, StepStats* step = nullptr);
   struct Layer {
     Tensor wbf, w32, b32, vw, vb;      // parameters and velocities (first moments)
     Tensor sw, sb;                     // second moments (adam, adamw)
