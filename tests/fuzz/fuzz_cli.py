@@ -41,8 +41,9 @@ SOURCE = os.path.dirname(os.path.dirname(HERE))
 BASE = {
     "run": {
         "core": {"rows": 16, "cols": 16, "datapath": "int8", "dataflow": "ws",
-                 "spad_rows": 8192, "acc_rows": 1024, "bus_bytes": 16, "clock_mhz": 1000},
-        "gemm": {"m": 24, "k": 20, "n": 18, "seed": 3, "operands": "uniform"},
+                 "spad_rows": 8192, "acc_rows": 1024, "bus_bytes": 16, "clock_mhz": 1000,
+                 "count": 1},
+        "gemm": {"m": 24, "k": 20, "n": 18, "seed": 3, "operands": "uniform", "split": "m"},
         "run": {"watchdog_cycles": 100000},
         "interconnect": {"clock_mhz": 1000, "width_bytes": 32, "latency_cycles": 2,
                          "arbitration": "round_robin"},
@@ -66,10 +67,11 @@ BASE = {
     },
     "train": {
         "core": {"rows": 16, "cols": 16, "datapath": "bf16", "spad_rows": 8192,
-                 "acc_rows": 1024},
+                 "acc_rows": 1024, "count": 1},
         "train": {"layers": [784, 8, 10], "lr": 0.1, "momentum": 0.5, "batch": 32,
                   "steps": 1, "train_images": 64, "test_images": 32, "seed": 1,
-                  "check": True, "checkpoint_every": 1},
+                  "check": True, "checkpoint_every": 1, "parallel": "data",
+                  "grad_reduce": "fused"},
         "quantize": {"after_training": True, "calibration_images": 50},
     },
 }
