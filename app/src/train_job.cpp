@@ -136,11 +136,6 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     throw ConfigError(cfg.source + ": core.datapath: training needs bf16");
   const TrainConfig& t = cfg.train;
   if (t.layers.size() < 2) throw ConfigError(cfg.source + ": train.layers: at least two entries");
-  // Data parallel: each core takes an equal share of the batch's rows.
-  if (t.parallel == host::Parallelism::kData && t.batch % cfg.cores != 0)
-    throw ConfigError(cfg.source + ": train.batch: " + std::to_string(t.batch) +
-                      " rows do not split across " + std::to_string(cfg.cores) +
-                      " cores (core.count; allowed a multiple of the core count)");
   const model::MlpConfig m = mlp_config(cfg);
   if (const std::string why = host::parallel_problem(m, cfg.cores, t.parallel); !why.empty())
     throw ConfigError(cfg.source + ": train.parallel: " + why + " (core.count " +
@@ -393,18 +388,20 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     for (std::size_t i = 0; i < per_core.size(); ++i) {
       const spec::RunResult& c = per_core[i];
       const auto n = [&](const char* k) { return c.counters.at(k); };
+      const auto k = [&](spec::CounterId id) { return c.counters.at(id); };
       const std::uint64_t macs = i < per_core_macs.size() ? per_core_macs[i] : 0;
       cores.push_back(
           {{"cycles", c.cycles},
            {"macs", macs},
            {"pe_utilization", c.cycles ? double(macs) / (core_pes * double(c.cycles)) : 0.0},
-           {"exec_busy", n("core.exec_busy")},
-           {"exec_wait_memory", n("core.exec_wait_load") + n("core.exec_wait_store")},
-           {"sync_wait", n("core.sync_wait")},
+           {"exec_busy", k(spec::CounterId::kExecBusy)},
+           {"exec_wait_memory",
+            k(spec::CounterId::kExecWaitLoad) + k(spec::CounterId::kExecWaitStore)},
+           {"sync_wait", k(spec::CounterId::kSyncWait)},
            {"barrier_wait_cycles", n("device.bridge.barrier_wait_cycles")},
            {"barriers", n("device.bridge.barriers")},
            {"interconnect_wait_cycles", n("device.bridge.request_wait_cycles")},
-           {"array_steps", n("core.array_steps")},
+           {"array_steps", k(spec::CounterId::kArraySteps)},
            {"read_bytes", n("device.bridge.read_bytes")},
            {"write_bytes", n("device.bridge.write_bytes")}});
     }

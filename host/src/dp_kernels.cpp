@@ -136,7 +136,10 @@ RowRange core_rows(std::uint64_t M, unsigned core, unsigned cores) {
   if (cores == 0 || core >= cores)
     throw std::invalid_argument("core_rows: core " + std::to_string(core) + " of " +
                                 std::to_string(cores));
-  return {M * core / cores, M * (core + 1) / cores};
+  const auto bound = [&](unsigned i) {
+    return static_cast<std::uint64_t>(model::even_bound(static_cast<Eigen::Index>(M), i, cores));
+  };
+  return {bound(core), bound(core + 1)};
 }
 
 Tensor row_view(const Tensor& t, RowRange r) {
@@ -211,11 +214,11 @@ ParallelLaunch dp_weight_backward(Driver& drv, unsigned cores, const Tensor& x, 
   const GemmOptions base = drv.gemm_options();
   if (reduce == GradReduce::kFused) {
     // Whole blocks of the array's rows of dW per core (OS tiles).
-    const std::uint64_t blocks = (K + p.rows - 1) / p.rows;
     std::vector<RowRange> rows;
-    for (unsigned i = 0; i < cores; ++i)
-      rows.push_back({std::min(K, blocks * i / cores * p.rows),
-                      std::min(K, blocks * (i + 1) / cores * p.rows)});
+    for (unsigned i = 0; i < cores; ++i) {
+      const KSlice k = block_slice(p, K, i, cores);
+      rows.push_back({k.first, k.end});
+    }
     return fused_weight_update(drv, rows, x, w, dz_bf, dw, db, u);
   }
   // Each core's partial sums, and the ones row of db = ones dZ.

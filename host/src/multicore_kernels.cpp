@@ -29,25 +29,33 @@ std::vector<std::vector<isa::Instruction>> split_m_gemm_programs(
   GemmOptions o;
   o.zero_addr = zero_addr;
   for (unsigned i = 0; i < cores; ++i) {
-    const std::uint64_t r0 = M * i / cores, r1 = M * (i + 1) / cores;
+    const auto r0 = static_cast<std::uint64_t>(model::even_bound(Eigen::Index(M), i, cores));
+    const auto r1 = static_cast<std::uint64_t>(model::even_bound(Eigen::Index(M), i + 1, cores));
     progs.push_back(gemm_program(p, df, r1 - r0, K, N, MatrixRef{a.addr + r0 * a.stride, a.stride},
                                  b, MatrixRef{c.addr + r0 * c.stride, c.stride}, o));
   }
   return progs;
 }
 
-KSlice k_slice(const spec::DeviceSpec& p, std::uint64_t K, unsigned core, unsigned cores) {
+KSlice block_slice(const spec::DeviceSpec& p, std::uint64_t K, unsigned core, unsigned cores) {
   if (cores == 0 || core >= cores)
-    throw std::invalid_argument("k_slice: core " + std::to_string(core) + " of " +
+    throw std::invalid_argument("block_slice: core " + std::to_string(core) + " of " +
                                 std::to_string(cores));
+  const auto blocks = static_cast<Eigen::Index>((K + p.rows - 1) / p.rows);  // of the rows
+  const auto bound = [&](unsigned i) {
+    return std::min(K, static_cast<std::uint64_t>(model::even_bound(blocks, i, cores)) * p.rows);
+  };
+  return KSlice{bound(core), bound(core + 1)};
+}
+
+KSlice k_slice(const spec::DeviceSpec& p, std::uint64_t K, unsigned core, unsigned cores) {
   const std::uint64_t blocks = (K + p.rows - 1) / p.rows;  // of the array's rows
-  if (blocks < cores)
+  if (cores > 0 && blocks < cores)
     throw std::invalid_argument("split-K GEMM: K = " + std::to_string(K) + " gives " +
                                 std::to_string(blocks) + " blocks of " + std::to_string(p.rows) +
                                 " rows for " + std::to_string(cores) +
                                 " cores (allowed K >= cores x rows)");
-  const std::uint64_t b0 = blocks * core / cores, b1 = blocks * (core + 1) / cores;
-  return KSlice{b0 * p.rows, std::min(K, b1 * p.rows)};
+  return block_slice(p, K, core, cores);
 }
 
 void append_reduce(const spec::DeviceSpec& p, std::vector<isa::Instruction>& prog,
@@ -129,7 +137,9 @@ std::vector<std::vector<isa::Instruction>> split_k_gemm_programs(
     prog.pop_back();  // its FINISH
     prog.push_back(isa::encode_sync());
     // Phase 2: rows [r0, r1) of C.
-    append_reduce(p, prog, parts, M * i / n, M * (i + 1) / n, N, c);
+    append_reduce(p, prog, parts,
+                  static_cast<std::uint64_t>(model::even_bound(Eigen::Index(M), i, n)),
+                  static_cast<std::uint64_t>(model::even_bound(Eigen::Index(M), i + 1, n)), N, c);
     prog.push_back(isa::encode_finish());
     assign_dependencies(p, prog);
     progs[i] = std::move(prog);

@@ -283,7 +283,7 @@ RawMatrix random_operands(Datapath dp, Index rows, Index cols, std::mt19937_64& 
 std::vector<Index> even_bounds(Index k, Index shards) {
   if (shards < 1) throw std::invalid_argument("even_bounds: " + std::to_string(shards) + " shards");
   std::vector<Index> b;
-  for (Index i = 0; i <= shards; ++i) b.push_back(k * i / shards);
+  for (Index i = 0; i <= shards; ++i) b.push_back(even_bound(k, i, shards));
   return b;
 }
 

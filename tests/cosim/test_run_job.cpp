@@ -26,6 +26,7 @@
 
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
@@ -239,7 +240,9 @@ TEST(DeviceJob, CoreCountIsChecked) {
                        progress);
       },
       ThrowsMessage<app::ConfigError>(
-          HasSubstr("t3.yaml: train.batch: 32 rows do not split across 3 cores")));
+          AllOf(HasSubstr("t3.yaml: train.parallel: data parallel on 3 cores splits the batch "
+                          "evenly: 32 rows do not"),
+                HasSubstr("train.batch"))));
   EXPECT_THAT([] { app::parse_config("train: {grad_reduce: ring}\n", "t3.yaml"); },
               ThrowsMessage<app::ConfigError>(HasSubstr("train.grad_reduce")));
   const app::Config two = app::parse_config(

@@ -44,11 +44,14 @@ std::vector<std::vector<isa::Instruction>> split_m_gemm_programs(
     std::uint64_t N, MatrixRef a, MatrixRef b, MatrixRef c, unsigned cores,
     std::optional<std::uint64_t> zero_addr = std::nullopt);
 
-// The K range [first, end) of core i of n (multiples of the array's rows except
-// the last end; empty ranges are an error: K must give every core a block).
+// The range [first, end) of K's core i of n in whole blocks of the array's
+// rows (multiples of p.rows except the last end; model::even_bound of the
+// blocks). block_slice may be empty (fewer blocks than cores); k_slice, the
+// split-K GEMM's, is an error then: K must give every core a block.
 struct KSlice {
   std::uint64_t first = 0, end = 0;
 };
+KSlice block_slice(const spec::DeviceSpec& p, std::uint64_t K, unsigned core, unsigned cores);
 KSlice k_slice(const spec::DeviceSpec& p, std::uint64_t K, unsigned core, unsigned cores);
 
 // One program per core (cores = parts.size(), 1..16); matrices as in

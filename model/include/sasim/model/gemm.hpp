@@ -46,7 +46,13 @@ AccMatrix gemm(Datapath dp, const RawMatrix& a, const RawMatrix& b, Eigen::Index
 AccMatrix gemm_slices(Datapath dp, const RawMatrix& a, const RawMatrix& b,
                       const std::vector<Eigen::Index>& bounds,
                       const std::vector<Eigen::Index>& folds);
-// Equal slices: bounds K i / shards.
+// Bound i of `shards` equal slices of k: k i / shards. The one formula by
+// which the multi-core kernels split rows, columns and K across the cores
+// (host::core_rows) and the golden model sums their slices.
+inline Eigen::Index even_bound(Eigen::Index k, Eigen::Index i, Eigen::Index shards) {
+  return k * i / shards;
+}
+// Equal slices: bounds even_bound(k, i, shards) for i = 0 .. shards.
 std::vector<Eigen::Index> even_bounds(Eigen::Index k, Eigen::Index shards);
 
 // Number of consecutive k accumulated inside the array before a partial sum
