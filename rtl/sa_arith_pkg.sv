@@ -10,10 +10,13 @@
 // Everything here is evaluated once per PE per clock (256x per cycle for a
 // 16x16 bf16 array under Verilator), so the functions are written for the
 // simulator as much as for synthesis: no loops, no intermediate wider than 64
-// bits (Verilator keeps those in native uint64_t), few data-dependent branches
-// (ternaries become conditional moves), one shared normalize/round/pack step
-// (fp32_round_pack) for the multiplier and the adder, and an exact fast path
-// for the common normal x normal product.
+// bits (Verilator keeps those in native uint64_t), no unpredictable branch on
+// the common paths (GCC compiles many a ?: of Verilator's C++ to a jump, so
+// the operand swap, the add/subtract choice and the product's one-bit
+// normalization are masks and computed shifts), one shared normalize/round/
+// pack step (fp32_round_pack) for the rare cases, and exact fast paths for the
+// common normal x normal product and the sum that needs at most a two-bit
+// normalization.
 //
 // Simulation notes (Verilator 5.006):
 //  * bf16_mul and fp32_add carry `verilator no_inline_task`: each becomes one
@@ -113,9 +116,11 @@ package sa_arith_pkg;
     // Fast path, the common case: two normal operands whose product is a
     // binary32 normal. The product is exact (no rounding): pack p directly,
     // its leading one (hidden bit) at p[15] or p[14] adds 1 to the exponent.
+    // The shift is 8 or 9 by p[15], computed rather than selected: a ?: of
+    // two values here compiles to an unpredictable jump in the simulator.
     if ((8'(ea - 8'd1) < 8'd254) && (8'(eb - 8'd1) < 8'd254) && (exp >= 2) && (exp <= 254)) begin
       return {sign, 31'((32'(exp - 2 + int'(p[15])) << 23) +
-                        (p[15] ? {8'h0, p, 8'h0} : {7'h0, p, 9'h0}))};
+                        ({16'h0, p} << (5'd9 - {4'h0, p[15]})))};
     end
 
     a_spec = (ea == 8'hFF);
@@ -140,14 +145,20 @@ package sa_arith_pkg;
   function automatic logic [31:0] fp32_add(logic [31:0] x, logic [31:0] y);
     /* verilator no_inline_task */
     logic        swap, sub, sign;
-    logic [31:0] big;
+    logic [31:0] big, sel;
     logic [30:0] sml;              // magnitude only: the sign comes from x, y
     logic [7:0]  e_big, e_sml, d;  // effective exponents (subnormal: 1), difference
-    logic [63:0] m_big, m_sml, m_al, sum;
+    logic [63:0] m_big, m_sml, m_al, sum, n;
+    logic [1:0]  lz;               // fast path: leading zeros of sum (0..2)
+    logic [31:0] mag;
 
+    // The operand swap and the add/subtract choice are data-dependent and
+    // unpredictable: written as masks, not ?:, so that the simulator's
+    // C++ has no branch for them (a ?: here compiles to a jump).
     swap  = (x[30:0] < y[30:0]);
-    big   = swap ? y : x;
-    sml   = swap ? x[30:0] : y[30:0];
+    sel   = {32{swap}};
+    big   = (y & sel) | (x & ~sel);
+    sml   = 31'((x & sel) | (y & ~sel));
     e_big = big[30:23] | {7'h0, big[30:23] == 8'h0};
     e_sml = sml[30:23] | {7'h0, sml[30:23] == 8'h0};
     d     = e_big - e_sml;
@@ -155,10 +166,28 @@ package sa_arith_pkg;
     m_sml = {1'b0, sml[30:23] != 8'h0, sml[22:0], 39'h0};
     m_al  = (d > 8'd39) ? {63'h0, sml[30:0] != 31'h0} : (m_sml >> d[5:0]);
     sub   = x[31] ^ y[31];
-    sum   = sub ? (m_big - m_al) : (m_big + m_al);
+    // m_big - m_al as m_big + ~m_al + 1.
+    sum   = m_big + (m_al ^ {64{sub}}) + {63'h0, sub};
+
+    // Fast path, the common case: `big` normal with an exponent field of at
+    // least 2 and the sum's leading one in bits 63..61 (every addition, and
+    // every subtraction but a cancellation of two or more leading bits). It is
+    // fp32_round_pack for exactly those inputs, its leading-zero search cut to
+    // three cases: the result is normal (its exponent is at least
+    // e_big - 1 >= 1, so no subnormal shift) and nonzero (the sign of `big`).
+    if ((8'(big[30:23] - 8'd2) < 8'd253) && (sum[63:61] != 3'b000)) begin
+      lz  = {!sum[63] && !sum[62], !sum[63] && sum[62]};
+      n   = sum << lz;
+      // (e - 1) << 23 for e = e_big + 1 - lz; the hidden bit n[63], added
+      // into the exponent field below, supplies the missing 1.
+      mag = (32'(big[30:23]) - 32'(lz)) << 23;
+      mag = mag + {8'h0, n[63:40]} + {31'h0, n[39] && (n[40] || (n[38:0] != 39'h0))};
+      mag = (mag >= Fp32PosInf) ? Fp32PosInf : mag;
+      return {big[31], mag[30:0]};
+    end
+
     // An exact zero sum is +0 under RNE, unless both operands are -0.
     sign  = (sum == 64'h0) ? (x[31] & y[31]) : big[31];
-
     // A NaN or infinite operand is always `big` (largest magnitude encodings).
     // NaN: a NaN operand, or infinities of opposite signs.
     return (big[30:23] != 8'hFF) ? fp32_round_pack(sign, int'(e_big) + 1, sum) :

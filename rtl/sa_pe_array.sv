@@ -109,13 +109,15 @@ module sa_pe_array
           wb_d[r][c] = w_eff;
           // Operand isolation: a bubble's (invalid step's) partial sums are
           // never used (its whole column chain is invalid), so its PEs do
-          // not multiply or add.
+          // not multiply or add. Written as a default and a one-armed `if`
+          // (as `sum` in OS): Verilator 5.006 turns an if/else that assigns
+          // one variable into a ?: with the calls hoisted out of it, so the
+          // MAC would run for every bubble as well.
+          ps_d[r][c] = '0;
           if (!IsolateOps || f.valid) begin
             ps_d[r][c] = sa_arith_pkg::mac_add(Datapath, (r == 0) ? '0 : ps_q[r-1][c],
                                                sa_arith_pkg::mac_mul(Datapath, 16'(a_in),
                                                                      16'(w_eff)));
-          end else begin
-            ps_d[r][c] = '0;
           end
         end
       end
