@@ -19,12 +19,14 @@
 // normalization.
 //
 // Simulation notes (Verilator 5.006):
-//  * bf16_mul and fp32_add carry `verilator no_inline_task`: each becomes one
-//    C++ function whose temporaries are C++ locals (registers). Inlined into a
-//    PE loop they would become class members whenever the calling block is
-//    evaluated from more than one scheduling function, and would be copied
-//    into every unrolled PE. Both functions are pure, as the pragma requires.
-//  * mac_mul/mac_add select the datapath with an early `return`. An if/else
+//  * bf16_mul, fp32_add and the fused bf16_mac carry `verilator
+//    no_inline_task`: each becomes one C++ function whose temporaries are C++
+//    locals (registers). Inlined into a PE loop they would become class
+//    members whenever the calling block is evaluated from more than one
+//    scheduling function, and would be copied into every unrolled PE. All
+//    are pure, as the pragma requires. Their bodies are the inlinable
+//    bf16_mul_f and fp32_add_f, so that bf16_mac is one function with both.
+//  * mac_mul, mac_add and pe_mac select the datapath with an early `return`. An if/else
 //    that assigns one variable in both branches (or a ?: of two calls) is
 //    turned into a ?: and the called functions' bodies are hoisted out of it,
 //    so the unused datapath would be computed as well (int8 arrays 8x slower).
@@ -97,8 +99,7 @@ package sa_arith_pkg;
   // only needs rounding when it underflows binary32 (into the subnormals or to
   // zero), and it overflows to infinity above binary32's range.
   // ---------------------------------------------------------------------------
-  function automatic logic [31:0] bf16_mul(logic [15:0] a, logic [15:0] b);
-    /* verilator no_inline_task */
+  function automatic logic [31:0] bf16_mul_f(logic [15:0] a, logic [15:0] b);
     logic [7:0]  ea, eb;
     logic        sign, a_spec, b_spec, nan;
     logic [15:0] p;
@@ -113,14 +114,18 @@ package sa_arith_pkg;
     p    = {8'h0, ea != 8'h0, a[6:0]} * {8'h0, eb != 8'h0, b[6:0]};
     exp  = int'(ea) + int'(eb) + int'(ea == 8'h0) + int'(eb == 8'h0) - 126;
 
-    // Fast path, the common case: two normal operands whose product is a
-    // binary32 normal. The product is exact (no rounding): pack p directly,
-    // its leading one (hidden bit) at p[15] or p[14] adds 1 to the exponent.
-    // The shift is 8 or 9 by p[15], computed rather than selected: a ?: of
-    // two values here compiles to an unpredictable jump in the simulator.
-    if ((8'(ea - 8'd1) < 8'd254) && (8'(eb - 8'd1) < 8'd254) && (exp >= 2) && (exp <= 254)) begin
+    // Fast path, the common cases: a zero operand (p == 0: a signed zero),
+    // or two normal operands whose product is a binary32 normal. That product
+    // is exact (no rounding): pack p directly, its leading one (hidden bit) at
+    // p[15] or p[14] adds 1 to the exponent. Both in one branch-free test and
+    // value (the zero is the packed value masked to 0): a zero is frequent
+    // and unpredictable in training data (ReLU outputs), and a ?: or a
+    // second branch here compiles to a jump in the simulator. The shift is 8
+    // or 9 by p[15], computed rather than selected for the same reason.
+    if ((ea != 8'hFF) && (eb != 8'hFF) &&
+        ((p == 16'h0) || ((ea != 8'h0) && (eb != 8'h0) && (exp >= 2) && (exp <= 254)))) begin
       return {sign, 31'((32'(exp - 2 + int'(p[15])) << 23) +
-                        ({16'h0, p} << (5'd9 - {4'h0, p[15]})))};
+                        ({16'h0, p} << (5'd9 - {4'h0, p[15]}))) & {31{p != 16'h0}}};
     end
 
     a_spec = (ea == 8'hFF);
@@ -142,9 +147,8 @@ package sa_arith_pkg;
   // could matter: it is replaced by a sticky 1 in bit 0. Exact cancellation
   // (only possible for shifts <= 1) needs up to 25 normalization steps.
   // ---------------------------------------------------------------------------
-  function automatic logic [31:0] fp32_add(logic [31:0] x, logic [31:0] y);
-    /* verilator no_inline_task */
-    logic        swap, sub, sign;
+  function automatic logic [31:0] fp32_add_f(logic [31:0] x, logic [31:0] y);
+    logic        swap, sub, sign, far;
     logic [31:0] big, sel;
     logic [30:0] sml;              // magnitude only: the sign comes from x, y
     logic [7:0]  e_big, e_sml, d;  // effective exponents (subnormal: 1), difference
@@ -164,7 +168,10 @@ package sa_arith_pkg;
     d     = e_big - e_sml;
     m_big = {1'b0, big[30:23] != 8'h0, big[22:0], 39'h0};
     m_sml = {1'b0, sml[30:23] != 8'h0, sml[22:0], 39'h0};
-    m_al  = (d > 8'd39) ? {63'h0, sml[30:0] != 31'h0} : (m_sml >> d[5:0]);
+    // A shift beyond 39 leaves only the sticky 1: shifting by 63 clears
+    // m_sml (bit 63 is 0), then the sticky bit is or-ed in (no branch).
+    far   = (d > 8'd39);
+    m_al  = (m_sml >> (d[5:0] | {6{far}})) | {63'h0, far && (sml != 31'h0)};
     sub   = x[31] ^ y[31];
     // m_big - m_al as m_big + ~m_al + 1.
     sum   = m_big + (m_al ^ {64{sub}}) + {63'h0, sub};
@@ -192,6 +199,29 @@ package sa_arith_pkg;
     // NaN: a NaN operand, or infinities of opposite signs.
     return (big[30:23] != 8'hFF) ? fp32_round_pack(sign, int'(e_big) + 1, sum) :
            ((big[22:0] != 23'h0) || (sub && (sml[30:23] == 8'hFF))) ? Fp32QNan : big;
+  endfunction
+
+  // ---------------------------------------------------------------------------
+  // The PE operations as the simulator's C++ functions (see the notes at the
+  // top): the product, the sum and the fused multiply-accumulate of the grid,
+  // which rounds twice exactly as bf16_mul followed by fp32_add (the golden
+  // model's MAC) but is one call, with the product in a register between the
+  // two halves.
+  // ---------------------------------------------------------------------------
+  function automatic logic [31:0] bf16_mul(logic [15:0] a, logic [15:0] b);
+    /* verilator no_inline_task */
+    return bf16_mul_f(a, b);
+  endfunction
+
+  function automatic logic [31:0] fp32_add(logic [31:0] x, logic [31:0] y);
+    /* verilator no_inline_task */
+    return fp32_add_f(x, y);
+  endfunction
+
+  // acc + a * b: binary32 sum of acc and the binary32 product of a and b.
+  function automatic logic [31:0] bf16_mac(logic [15:0] a, logic [15:0] b, logic [31:0] acc);
+    /* verilator no_inline_task */
+    return fp32_add_f(acc, bf16_mul_f(a, b));
   endfunction
 
   // ---------------------------------------------------------------------------
@@ -351,6 +381,16 @@ package sa_arith_pkg;
       return bf16_mul(a, b);
     end
     return int8_mul(a[7:0], b[7:0]);
+  endfunction
+
+  // One PE step, acc + a * b: the grid's MAC (sa_pe_array computes exactly
+  // this, see its SA_PE_MAC; sa_mac tests it against the golden model).
+  function automatic logic [31:0] pe_mac(int unsigned dp, logic [15:0] a, logic [15:0] b,
+                                         logic [31:0] acc);
+    if (dp == sa_pkg::DP_BF16) begin
+      return bf16_mac(a, b, acc);
+    end
+    return acc + int8_mul(a[7:0], b[7:0]);
   endfunction
 
   // Accumulation: int8 wraps modulo 2^32, bf16 is binary32 addition.

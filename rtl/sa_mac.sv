@@ -1,11 +1,12 @@
 // sa_mac: the arithmetic unit of one processing element, on its own.
 //
 //   prod_o = a_i * b_i          (sa_arith_pkg::mac_mul)
-//   acc_o  = acc_i + prod_o     (sa_arith_pkg::mac_add)
+//   acc_o  = acc_i + a_i * b_i  (sa_arith_pkg::pe_mac: the product rounded,
+//                                then the sum rounded, as acc_i + prod_o)
 //
-// Purely combinational. The array (sa_pe_array) calls the same package
-// functions; this module only exists so that the arithmetic can be tested
-// bit-exactly against the golden model in isolation (tests/rtl/test_mac.cpp).
+// Purely combinational. The array (sa_pe_array) computes pe_mac; this module
+// only exists so that the arithmetic can be tested bit-exactly against the
+// golden model in isolation (tests/rtl/test_mac.cpp).
 module sa_mac #(
   parameter int unsigned Datapath = sa_pkg::DP_INT8,
   localparam int unsigned InW     = sa_pkg::op_width(Datapath)
@@ -26,7 +27,7 @@ module sa_mac #(
   always_comb begin
     prod   = sa_arith_pkg::mac_mul(Datapath, 16'(a_i), 16'(b_i));
     prod_o = prod;
-    acc_o  = sa_arith_pkg::mac_add(Datapath, acc_i, prod);
+    acc_o  = sa_arith_pkg::pe_mac(Datapath, 16'(a_i), 16'(b_i), acc_i);
   end
 
 endmodule

@@ -22,9 +22,10 @@
 // arrays rather than one instance each; each mode has its own unrolled loop
 // and computes only its own next state; an idle grid (busy_i low) is not
 // evaluated at all, nor are the multiplier and adder of a PE whose step is a
-// bubble (operand isolation, which saves power in silicon as well); the PE state is written with blocking assignments (see
-// the always_ff). The per-PE arithmetic is sa_arith_pkg::mac_mul / mac_add,
-// the same functions sa_mac wraps for its standalone test.
+// bubble (operand isolation, which saves power in silicon as well); the PE
+// state is written with blocking assignments (see the always_ff). The per-PE
+// arithmetic is sa_arith_pkg::pe_mac (one fused call per bf16 PE), the
+// function sa_mac wraps for its standalone test.
 module sa_pe_array
   import sa_pkg::*;
 #(
@@ -61,12 +62,14 @@ module sa_pe_array
   logic [Cols-1:0][InW-1:0] sh_q [Rows];
   logic [Cols-1:0][ACC_W-1:0] south_q, south_d;  // ps_q[Rows-1], for the outside
 
-  // Any `first` step inside the grid: the stationary operands may change.
-  // Operand isolation of bubbles (below) on the bf16 grid, whose MACs are
-  // expensive. The int8 grid computes every PE in every busy cycle as before:
+  // Operand isolation of WS/IS bubbles (below) on the bf16 grid, whose MACs
+  // are expensive. The int8 WS/IS grid computes every PE in every busy cycle:
   // its MAC costs about as much as the test in simulation (docs/performance.md
-  // has both measured).
+  // has both measured). In OS a bubble must keep the accumulator, so both
+  // datapaths test the step there.
   localparam bit IsolateOps = (Datapath != DP_INT8);
+
+  // Any `first` step inside the grid: the stationary operands may change.
 
   logic flip_any;
   always_comb begin
@@ -76,14 +79,29 @@ module sa_pe_array
     end
   end
 
-  // Every path assigns every element of wb_d, ps_d, acc_d, hold_d and the
-  // branch-local temporaries before use; Verilator 5.006's latch check does
-  // not follow per-element assignments made on both branches inside loops.
+  // The PE loops below index with these (text macros, `undef-ed after use) so
+  // that, once Verilator has unrolled a loop, every index is a constant and
+  // no per-PE value goes through a variable: a loop-body local (or a
+  // function argument inlined into the loop) becomes a class member written
+  // and read again by every unrolled PE. Out-of-range neighbours (row -1,
+  // column -1) are guarded to index 0 on the branch that does not use them.
+  // SA_PE_MAC is sa_arith_pkg::pe_mac written out: the datapath test is an
+  // elaboration constant that Verilator folds, and the int8 MAC is an
+  // expression rather than a call (no argument members).
+`define SA_PE_R (i / Cols)
+`define SA_PE_C (i % Cols)
+`define SA_PE_RU ((`SA_PE_R == 0) ? 0 : `SA_PE_R - 1)
+`define SA_PE_CL ((`SA_PE_C == 0) ? 0 : `SA_PE_C - 1)
+`define SA_PE_F flags_i[`SA_PE_R + `SA_PE_C]
+`define SA_PE_MAC(a, b, acc) \
+  ((Datapath == DP_BF16) ? sa_arith_pkg::bf16_mac(16'(a), 16'(b), (acc)) \
+                         : ((acc) + 32'($signed((a[7:0]))) * 32'($signed((b[7:0])))))
+
+  // Every path assigns every element of wb_d, ps_d, acc_d and hold_d before
+  // use; Verilator 5.006's latch check does not follow per-element
+  // assignments made on both branches inside loops.
   /* verilator lint_off LATCH */
   always_comb begin
-    logic [InW-1:0] a_in;
-    step_flags_t    f;
-    logic           drain;
     // The OS-only state holds in WS/IS mode.
     acc_d  = acc_q;
     hold_d = hold_q;
@@ -92,70 +110,53 @@ module sa_pe_array
     // array waits (vector-unit and DMA phases of a program).
     if (busy_i && !os_i) begin
       // WS/IS. One flat loop over the PEs: Verilator unrolls it completely
-      // (see the --unroll-count in rtl/CMakeLists.txt), so every index below
-      // becomes a constant; a nested loop would keep the outer one rolled.
-      // The mode is decided outside the loop so that each unrolled mode is
-      // one straight run of code.
+      // (see the --unroll-count in rtl/CMakeLists.txt); a nested loop would
+      // keep the outer one rolled. The mode is decided outside the loop so
+      // that each unrolled mode is one straight run of code.
       for (int unsigned i = 0; i < Rows * Cols; i++) begin
-        begin
-          int unsigned r, c;
-          logic [InW-1:0] w_eff;
-          r = i / Cols;
-          c = i % Cols;
-          f    = flags_i[r+c];
-          a_in = (c == 0) ? west_i[r] : a_q[r][c-1];
-          a_d[r][c] = a_in;
-          w_eff = (f.valid && f.first) ? sh_q[r][c] : wb_q[r][c];
-          wb_d[r][c] = w_eff;
-          // Operand isolation: a bubble's (invalid step's) partial sums are
-          // never used (its whole column chain is invalid), so its PEs do
-          // not multiply or add. Written as a default and a one-armed `if`
-          // (as `sum` in OS): Verilator 5.006 turns an if/else that assigns
-          // one variable into a ?: with the calls hoisted out of it, so the
-          // MAC would run for every bubble as well.
-          ps_d[r][c] = '0;
-          if (!IsolateOps || f.valid) begin
-            ps_d[r][c] = sa_arith_pkg::mac_add(Datapath, (r == 0) ? '0 : ps_q[r-1][c],
-                                               sa_arith_pkg::mac_mul(Datapath, 16'(a_in),
-                                                                     16'(w_eff)));
-          end
+        a_d[`SA_PE_R][`SA_PE_C] = (`SA_PE_C == 0) ? west_i[`SA_PE_R]
+                                                  : a_q[`SA_PE_R][`SA_PE_CL];
+        wb_d[`SA_PE_R][`SA_PE_C] = (`SA_PE_F.valid && `SA_PE_F.first) ? sh_q[`SA_PE_R][`SA_PE_C]
+                                                                       : wb_q[`SA_PE_R][`SA_PE_C];
+        // Operand isolation: a bubble's (invalid step's) partial sums are
+        // never used (its whole column chain is invalid), so its PEs do not
+        // multiply or add. Written as a default and a one-armed `if`: an
+        // if/else that assigns one variable becomes (in Verilator 5.006) a ?:
+        // with the calls hoisted out of it, so the MAC would run for every
+        // bubble as well.
+        ps_d[`SA_PE_R][`SA_PE_C] = '0;
+        if (!IsolateOps || `SA_PE_F.valid) begin
+          ps_d[`SA_PE_R][`SA_PE_C] =
+              `SA_PE_MAC(a_d[`SA_PE_R][`SA_PE_C], wb_d[`SA_PE_R][`SA_PE_C],
+                         (`SA_PE_R == 0) ? '0 : ps_q[`SA_PE_RU][`SA_PE_C]);
         end
       end
     end else if (busy_i) begin
       // OS.
       for (int unsigned i = 0; i < Rows * Cols; i++) begin
-        begin
-          int unsigned r, c;
-          logic [InW-1:0]   b_in;
-          logic [ACC_W-1:0] sum;
-          r = i / Cols;
-          c = i % Cols;
-          f    = flags_i[r+c];
-          a_in = (c == 0) ? west_i[r] : a_q[r][c-1];
-          a_d[r][c] = a_in;
-          b_in = (r == 0) ? north_i[c] : wb_q[r-1][c];
-          wb_d[r][c] = b_in;
-          // Operand isolation as in WS: only a valid step's PEs compute (a
-          // drain at the bottom row is always a valid step's).
-          sum = '0;
-          if (!IsolateOps || f.valid) begin
-            sum = sa_arith_pkg::mac_add(Datapath, f.first ? '0 : acc_q[r][c],
-                                        sa_arith_pkg::mac_mul(Datapath, 16'(a_in), 16'(b_in)));
-          end
-          if (f.valid) begin
-            acc_d[r][c] = sum;
-          end
-          if (f.valid && f.last) begin
-            hold_d[r][c] = sum;
-          end
-          // The bottom PE finishing a tile loads its column's results into
-          // the chain; they then shift out one per cycle.
-          drain = flags_i[Rows-1+c].valid && flags_i[Rows-1+c].last;
-          if (drain) begin
-            ps_d[r][c] = (r == Rows - 1) ? sum : hold_q[r][c];
-          end else begin
-            ps_d[r][c] = (r == 0) ? '0 : ps_q[r-1][c];
-          end
+        a_d[`SA_PE_R][`SA_PE_C] = (`SA_PE_C == 0) ? west_i[`SA_PE_R]
+                                                  : a_q[`SA_PE_R][`SA_PE_CL];
+        wb_d[`SA_PE_R][`SA_PE_C] = (`SA_PE_R == 0) ? north_i[`SA_PE_C]
+                                                   : wb_q[`SA_PE_RU][`SA_PE_C];
+        // A valid step updates the accumulator and, at the tile's last step,
+        // the held result; only then is the MAC evaluated (operand isolation
+        // on both datapaths: a bubble keeps the accumulator anyway). A drain
+        // at the bottom row is always a valid last step's.
+        if (`SA_PE_F.valid) begin
+          acc_d[`SA_PE_R][`SA_PE_C] =
+              `SA_PE_MAC(a_d[`SA_PE_R][`SA_PE_C], wb_d[`SA_PE_R][`SA_PE_C],
+                         `SA_PE_F.first ? '0 : acc_q[`SA_PE_R][`SA_PE_C]);
+        end
+        if (`SA_PE_F.valid && `SA_PE_F.last) begin
+          hold_d[`SA_PE_R][`SA_PE_C] = acc_d[`SA_PE_R][`SA_PE_C];
+        end
+        // The bottom PE finishing a tile loads its column's results into
+        // the chain; they then shift out one per cycle.
+        if (flags_i[Rows-1+`SA_PE_C].valid && flags_i[Rows-1+`SA_PE_C].last) begin
+          ps_d[`SA_PE_R][`SA_PE_C] = (`SA_PE_R == Rows - 1) ? acc_d[`SA_PE_R][`SA_PE_C]
+                                                             : hold_q[`SA_PE_R][`SA_PE_C];
+        end else begin
+          ps_d[`SA_PE_R][`SA_PE_C] = (`SA_PE_R == 0) ? '0 : ps_q[`SA_PE_RU][`SA_PE_C];
         end
       end
     end else begin
@@ -165,6 +166,12 @@ module sa_pe_array
     end
   end
   /* verilator lint_on LATCH */
+`undef SA_PE_R
+`undef SA_PE_C
+`undef SA_PE_RU
+`undef SA_PE_CL
+`undef SA_PE_F
+`undef SA_PE_MAC
 
   // Datapath registers carry no reset: every value is written before it is
   // used (valid flags gate the accumulators, the wrapper drops bubble outputs).
