@@ -15,7 +15,7 @@
 // the operand swap, the add/subtract choice and the product's one-bit
 // normalization are masks and computed shifts), one shared normalize/round/
 // pack step (fp32_round_pack) for the rare cases, and exact fast paths for the
-// common normal x normal product and the sum that needs at most a two-bit
+// common products (normal x normal, a zero operand) and the sum that needs at most a two-bit
 // normalization.
 //
 // Simulation notes (Verilator 5.006):

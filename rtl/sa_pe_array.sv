@@ -70,7 +70,6 @@ module sa_pe_array
   localparam bit IsolateOps = (Datapath != DP_INT8);
 
   // Any `first` step inside the grid: the stationary operands may change.
-
   logic flip_any;
   always_comb begin
     flip_any = 1'b0;
@@ -110,7 +109,7 @@ module sa_pe_array
     // array waits (vector-unit and DMA phases of a program).
     if (busy_i && !os_i) begin
       // WS/IS. One flat loop over the PEs: Verilator unrolls it completely
-      // (see the --unroll-count in rtl/CMakeLists.txt); a nested loop would
+      // (see the --unroll-count in rtl/sources.cmake); a nested loop would
       // keep the outer one rolled. The mode is decided outside the loop so
       // that each unrolled mode is one straight run of code.
       for (int unsigned i = 0; i < Rows * Cols; i++) begin
