@@ -2,16 +2,23 @@
 // (scratchpad or accumulator -> memory) over the write channels of the AXI4
 // master port.
 //
-// Row by row: the SRAM row is read (one cycle), then its bytes
-// [dram_addr + r*dram_stride, + cols*eb) are written with INCR bursts of whole
-// bus words (up to 16 beats, never crossing a 4 KiB boundary) whose strobes
-// cover exactly the row's bytes; AW is sent before the burst's W beats.
+// Non-transposed, row r's bytes [dram_addr + r*dram_stride, + cols*eb) go out
+// as INCR bursts of whole bus words (up to 16 beats, never crossing a 4 KiB
+// boundary) whose strobes cover exactly the row's bytes. The beats come
+// straight from the SRAM read port's output register: row 0 is read in S_RD,
+// row r+1 in the cycle of row r's last beat, so the rows of a STORE stream at
+// bus rate. A burst's AW is offered with its first W beat (AXI4 lets W go
+// first); the next burst starts when the AW register is free, so at most one
+// AW waits while its beats flow.
 // Transposed: DRAM row r is SRAM lane r of rows sram_row + e (e < cols); the
 // elements of one bus word are read one per cycle, then the word is written
 // as a one-beat burst. Element addresses are aligned to the element size.
-// The instruction completes (done_o) when every write response of it has
-// arrived, so a later LOAD of the same bytes reads the stored data; the next
-// STORE starts only then.
+// Completion: an instruction completes (done_o) when every write response of
+// it has arrived, so a later LOAD of the same bytes reads the stored data. The
+// next STORE does not wait for that: once the W beats and AWs of one are out,
+// the unit takes the next, while up to MaxStores STOREs wait for their
+// responses in a completion FIFO (the count of AWs that ends each one). B
+// responses of one id come in AW order, so STOREs complete in order.
 module sa_dma_wr
   import sa_pkg::*;
   import sa_isa_pkg::*;
@@ -22,6 +29,7 @@ module sa_dma_wr
   parameter int unsigned AccLanes  = 16,
   parameter int unsigned SpadWords = 64,
   parameter int unsigned AccWords  = 64,
+  parameter int unsigned MaxStores = 4,   // STOREs waiting for their write responses
   localparam int unsigned BusW     = BusBytes * 8,
   localparam int unsigned SpAW     = $clog2(SpadWords),
   localparam int unsigned AcAW     = $clog2(AccWords)
@@ -68,9 +76,15 @@ module sa_dma_wr
   if (BusBytes < 4 || BusBytes > 64 || (1 << BBits) != BusBytes) begin : gen_bad_bus
     $error("sa_dma_wr: BusBytes must be a power of two in 4..64");
   end
+  if (MaxStores < 1) begin : gen_bad_max
+    $error("sa_dma_wr: MaxStores must be at least 1");
+  end
 
+  // S_RD: row 0's SRAM read; S_W: beats (bleft_q = 0 while a burst waits for
+  // the AW register); S_FILL: a transposed word being gathered; S_END: the
+  // last beat is out, the last AW not yet.
   typedef enum logic [2:0] {
-    S_IDLE, S_RD, S_AW, S_W, S_FILL, S_WAITB
+    S_IDLE, S_RD, S_W, S_FILL, S_END
   } state_e;
 
 
@@ -81,18 +95,30 @@ module sa_dma_wr
   logic [11:0]     row_q, e_q;
   logic [39:0]     ra_q, baddr_q, ra_next;
   logic [12:0]     left_q;
-  logic [8:0]      bleft_q, burst;
+  logic [8:0]      bleft_q;
   logic [15:0]     aw_cnt_q, b_cnt_q;
   logic            acc, tr, aw_fire, w_fire, b_fire, last_row;
   logic [2:0]      eb;
   logic [13:0]     rb;
+  // The AW register: one burst's address waiting for its handshake.
+  logic            awp_q, aw_free;
+  logic [39:0]     awa_q;
+  logic [7:0]      awl_q;
+  // Burst bookkeeping of the cycle.
+  logic            burst_end, row_end, insn_end, start_burst;
+  logic [39:0]     nxt_baddr, sb_addr;
+  logic [12:0]     nxt_left, sb_left;
+  logic [8:0]      sb_beats;
+  // Completion FIFO: {push_prev, AW count at the STORE's end}.
+  logic            cpl_push, cpl_in_ready, cpl_valid, cpl_pp;
+  logic [15:0]     cpl_cnt;
   // Transposed word being filled.
   logic [BusW-1:0]     tbuf_q;
   logic [BusBytes-1:0] tstrb_q;
   logic                tpend_q;   // an element read last cycle is to be placed
   logic [11:0]         tpe_q;     // its element index
   logic [15:0]         epos;      // byte of element tpe_q in the word
-  logic                e_in_word, e_more;
+  logic                e_in_word, e_more, fill_done;
 
   assign acc      = (in_q.sram == SRAM_ACC);
   assign tr       = in_q.transpose;
@@ -100,27 +126,67 @@ module sa_dma_wr
   assign rb       = acc ? {in_q.cols, 2'b00} : 14'(32'(in_q.cols) * EbS);
   assign ra_next  = ra_q + 40'(in_q.dram_stride);
   assign last_row = (row_q + 12'd1 == in_q.rows);
-  assign burst    = tr ? 9'd1 : axi_burst_beats(baddr_q[11:0], left_q, BBits);
 
-  assign insn_ready_o = (st_q == S_IDLE);
-  assign busy_o       = (st_q != S_IDLE);
-  assign aw_valid_o   = (st_q == S_AW);
-  assign aw_addr_o    = baddr_q;
-  assign aw_len_o     = 8'(burst - 9'd1);
-  assign aw_fire      = aw_valid_o && aw_ready_i;
-  assign w_valid_o    = (st_q == S_W);
-  assign w_last_o     = (bleft_q == 9'd1);
-  assign w_fire       = w_valid_o && w_ready_i;
-  assign b_ready_o    = 1'b1;
-  assign b_fire       = b_valid_i;
-  assign done_o       = (st_q == S_WAITB) && (b_cnt_q + 16'(b_fire) == aw_cnt_q);
-  assign done_push_prev_o = in_q.push_prev;
+  assign aw_valid_o = awp_q;
+  assign aw_addr_o  = awa_q;
+  assign aw_len_o   = awl_q;
+  assign aw_fire    = awp_q && aw_ready_i;
+  assign aw_free    = !awp_q || aw_ready_i;
+  assign w_valid_o  = (st_q == S_W) && (bleft_q != 9'd0);
+  assign w_last_o   = (bleft_q == 9'd1);
+  assign w_fire     = w_valid_o && w_ready_i;
+  assign b_ready_o  = 1'b1;
+  assign b_fire     = b_valid_i;
+
+  assign burst_end = w_fire && (bleft_q == 9'd1);
+  assign row_end   = burst_end && (left_q == 13'd1);
+  assign insn_end  = row_end && last_row;
 
   // Element e of the transposed row lies in the current word?
   assign e_in_word = (32'(e_q) < 32'(in_q.cols)) &&
                      (40'(e_q) * 40'(eb) + ra_q < baddr_q + 40'(BusBytes));
   assign epos      = 16'(40'(tpe_q) * 40'(eb) + ra_q - baddr_q);
   assign e_more    = e_in_word;
+  assign fill_done = (st_q == S_FILL) && !e_more && !tpend_q;
+
+  // The next burst: from the walker's registers (the first burst, or one that
+  // waited for the AW register), or, at a burst's last beat, from where the
+  // walker goes next (the next words of the row, or the next row).
+  always_comb begin
+    nxt_baddr = (left_q == 13'd1) ? {ra_next[39:BBits], BBits'(0)} : baddr_q + 40'(BusBytes);
+    nxt_left  = (left_q == 13'd1) ? axi_row_beats(ra_next, rb, BBits) : left_q - 13'd1;
+    sb_addr   = burst_end ? nxt_baddr : baddr_q;
+    sb_left   = burst_end ? nxt_left : left_q;
+    sb_beats  = tr ? 9'd1 : axi_burst_beats(sb_addr[11:0], sb_left, BBits);
+    start_burst = 1'b0;
+    if (aw_free) begin
+      unique case (st_q)
+        S_RD:    start_burst = 1'b1;
+        S_W:     start_burst = !tr && ((burst_end && !insn_end) || bleft_q == 9'd0);
+        S_FILL:  start_burst = fill_done;
+        default: start_burst = 1'b0;
+      endcase
+    end
+  end
+
+  assign cpl_push = ((st_q == S_W) && insn_end && aw_free) || ((st_q == S_END) && aw_fire);
+  assign done_o   = cpl_valid && (b_cnt_q + 16'(b_fire) == cpl_cnt);
+  assign done_push_prev_o = cpl_pp;
+  assign insn_ready_o = (st_q == S_IDLE) && cpl_in_ready;
+  assign busy_o       = (st_q != S_IDLE) || cpl_valid;
+
+  sa_fifo #(.Width(17), .Depth(MaxStores), .PushWhenReady(1'b1)) u_cpl (
+    .clk_i, .rst_ni,
+    .in_valid_i (cpl_push),
+    .in_ready_o (cpl_in_ready),
+    .in_data_i  ({in_q.push_prev, aw_cnt_q + 16'(aw_fire)}),
+    .out_valid_o(cpl_valid),
+    .out_ready_i(done_o),
+    .out_data_o ({cpl_pp, cpl_cnt}),
+    /* verilator lint_off PINCONNECTEMPTY */  // the fill level is not needed
+    .count_o    ()
+    /* verilator lint_on PINCONNECTEMPTY */
+  );
 
   // Beat data and strobes of the non-transposed row (row bytes in the SRAM
   // output register).
@@ -142,7 +208,7 @@ module sa_dma_wr
     nt_data = '0;
     nt_strb = '0;
     // Computed only while a beat is offered (simulation speed).
-    if (st_q == S_W && !tr) begin
+    if (w_valid_o && !tr) begin
       ext = {{BusBytes * 8{1'b0}}, row, {BusBytes * 8{1'b0}}};
       for (int unsigned b = 0; b < RowB; b++) begin
         extm[BusBytes + b] = (b < 32'(rb));
@@ -157,13 +223,19 @@ module sa_dma_wr
   assign w_data_o = tr ? tbuf_q : nt_data;
   assign w_strb_o = tr ? tstrb_q : nt_strb;
 
-  // SRAM reads: the row in S_RD; transposed, one element row per cycle in S_FILL.
+  // SRAM reads: row 0 in S_RD, row r+1 with row r's last beat (the beats of
+  // row r+1 then find it in the output register); transposed, one element
+  // row per cycle in S_FILL.
+  logic        rd_row;
+  logic [11:0] rd_idx;
   always_comb begin
+    rd_row     = !tr && ((st_q == S_RD) || (row_end && !insn_end));
+    rd_idx     = tr ? e_q : ((st_q == S_RD) ? row_q : row_q + 12'd1);
     sp_re_o    = 1'b0;
     ac_re_o    = 1'b0;
-    sp_raddr_o = SpAW'(32'(in_q.sram_row) + (tr ? 32'(e_q) : 32'(row_q)));
-    ac_raddr_o = AcAW'(32'(in_q.sram_row) + (tr ? 32'(e_q) : 32'(row_q)));
-    if ((st_q == S_RD && !tr) || (st_q == S_FILL && e_more)) begin
+    sp_raddr_o = SpAW'(32'(in_q.sram_row) + 32'(rd_idx));
+    ac_raddr_o = AcAW'(32'(in_q.sram_row) + 32'(rd_idx));
+    if (rd_row || ((st_q == S_FILL) && e_more)) begin
       sp_re_o = !acc;
       ac_re_o = acc;
     end
@@ -172,6 +244,7 @@ module sa_dma_wr
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       st_q     <= S_IDLE;
+      awp_q    <= 1'b0;
       aw_cnt_q <= '0;
       b_cnt_q  <= '0;
       err_o    <= 1'b0;
@@ -180,28 +253,27 @@ module sa_dma_wr
       if (b_fire && b_resp_i != 2'b00) err_o <= 1'b1;
       if (b_fire) b_cnt_q <= b_cnt_q + 16'd1;
       if (aw_fire) aw_cnt_q <= aw_cnt_q + 16'd1;
+      if (start_burst) awp_q <= 1'b1;
+      else if (aw_fire) awp_q <= 1'b0;
       tpend_q <= (st_q == S_FILL) && e_more;
       unique case (st_q)
-        S_IDLE: if (insn_valid_i) st_q <= insn_i.transpose ? S_FILL : S_RD;
-        S_RD:   st_q <= S_AW;
-        S_AW:   if (aw_fire) st_q <= S_W;
+        S_IDLE: if (insn_valid_i && insn_ready_o) st_q <= insn_i.transpose ? S_FILL : S_RD;
+        S_RD:   st_q <= S_W;
         S_W: begin
-          if (w_fire && bleft_q == 9'd1) begin
-            if (left_q != 13'd1) st_q <= tr ? S_FILL : S_AW;
-            else if (!last_row) st_q <= tr ? S_FILL : S_RD;
-            else st_q <= S_WAITB;
-          end
+          if (insn_end) st_q <= aw_free ? S_IDLE : S_END;
+          else if (burst_end && tr) st_q <= S_FILL;
         end
-        // Stays until the last element read was placed.
-        S_FILL: if (!e_more && !tpend_q) st_q <= S_AW;
-        S_WAITB: if (done_o) st_q <= S_IDLE;
+        // Stays until the last element read was placed and the AW register
+        // is free.
+        S_FILL: if (start_burst) st_q <= S_W;
+        S_END:  if (aw_fire) st_q <= S_IDLE;
         default: st_q <= S_IDLE;
       endcase
     end
   end
 
   always_ff @(posedge clk_i) begin
-    if (st_q == S_IDLE && insn_valid_i) begin
+    if (st_q == S_IDLE && insn_valid_i && insn_ready_o) begin
       in_q    <= insn_i;
       row_q   <= '0;
       e_q     <= '0;
@@ -211,10 +283,14 @@ module sa_dma_wr
                                (insn_i.sram == SRAM_ACC) ? {insn_i.cols, 2'b00}
                                                          : 14'(32'(insn_i.cols) * EbS),
                                BBits);
+      bleft_q <= '0;
       tbuf_q  <= '0;
       tstrb_q <= '0;
     end
-    if (aw_fire) bleft_q <= burst;
+    if (start_burst) begin
+      awa_q <= sb_addr;
+      awl_q <= 8'(sb_beats - 9'd1);
+    end
     if (st_q == S_FILL) begin
       if (e_more) begin
         e_q   <= e_q + 12'd1;
@@ -229,8 +305,9 @@ module sa_dma_wr
         end
       end
     end
+    if (start_burst) bleft_q <= sb_beats;
+    else if (w_fire) bleft_q <= bleft_q - 9'd1;
     if (w_fire) begin
-      bleft_q <= bleft_q - 9'd1;
       if (bleft_q == 9'd1 && left_q == 13'd1) begin
         // Row done.
         row_q   <= row_q + 12'd1;

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <future>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -234,6 +236,27 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
   const std::uint64_t report_every = std::max<std::uint64_t>(1, total / 10);
   double interval_loss = 0;
   std::uint64_t interval_steps = 0;
+  // train.check: the golden step s runs on a second thread while the device
+  // simulates step s + 1 (the golden model touches no SystemC object and the
+  // device state it compares with is a copy); its verdict is taken after
+  // step s + 1, before a checkpoint is written and at the end, so a
+  // difference stops the run one step later at most and no checkpoint holds
+  // an unchecked step.
+  struct PendingCheck {
+    std::uint64_t step = 0;
+    std::future<std::string> diff;  // empty: the same
+  };
+  std::optional<PendingCheck> pending;
+  const auto take_check = [&] {
+    if (!pending) return;
+    const std::uint64_t cs = pending->step;
+    const std::string diff = pending->diff.get();
+    pending.reset();
+    if (!diff.empty()) {
+      throw std::runtime_error("train.check: step " + std::to_string(cs) +
+                               ": the device and the golden model differ in " + diff);
+    }
+  };
   for (std::uint64_t s = start; s < end; ++s) {
     const model::Batch b = batch_at(s);
     const model::RawMatrix x = model::to_bf16_input(b.x);
@@ -262,13 +285,14 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
     obs.after_step();
     losses.push_back(st.loss);
     if (t.check) {
-      const float gl = model::mlp_step(gold, m, s, x, b.labels, folds);
-      const std::string diff =
-          gl != st.loss ? std::string("the loss") : model::first_difference(mlp.state(), gold);
-      if (!diff.empty()) {
-        throw std::runtime_error("train.check: step " + std::to_string(s) +
-                                 ": the device and the golden model differ in " + diff);
-      }
+      take_check();  // step s - 1's
+      pending = PendingCheck{
+          s, std::async(std::launch::async, [&gold, &m, &folds, s, x, labels = b.labels,
+                                             loss = st.loss, device_state = mlp.state()] {
+            const float gl = model::mlp_step(gold, m, s, x, labels, folds);
+            return gl != loss ? std::string("the loss")
+                              : model::first_difference(device_state, gold);
+          })};
     }
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::uint64_t done = s - start + 1;
@@ -292,9 +316,12 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
       interval_loss = 0;
       interval_steps = 0;
     }
-    if (t.checkpoint_every && (s + 1) % t.checkpoint_every == 0 && s + 1 < end)
+    if (t.checkpoint_every && (s + 1) % t.checkpoint_every == 0 && s + 1 < end) {
+      take_check();
       host::save_checkpoint(checkpoint, mlp.state(), s + 1, fingerprint);
+    }
   }
+  take_check();
   const double train_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double train_sim_us = dev.now_us() - sim_t0;

@@ -126,6 +126,13 @@ struct Tag {
 struct StepFlags {
   bool first = false, last = false;
 };
+// sa_dma_wr's completion FIFO entry: the AW count that ends a STORE.
+struct StoreCpl {
+  std::uint16_t cnt = 0;
+  bool push_prev = false;
+};
+// sa_dma_wr's MaxStores (sa_core leaves it at its default).
+constexpr unsigned kMaxStores = 4;
 
 class TimedCore final : public CoreModel {
  public:
@@ -198,6 +205,8 @@ class TimedCore final : public CoreModel {
     ring_live_ = 0;
     // sa_dma_wr
     st_ = kIdle;
+    awp_q_ = false;
+    cpl_.clear();
     aw_cnt_q_ = b_cnt_q_ = 0;
     s_err_q_ = false;
     tpend_q_ = false;
@@ -227,7 +236,7 @@ class TimedCore final : public CoreModel {
   std::string dump_state() const override;
 
  private:
-  enum StoreState { kIdle, kRd, kAw, kW, kFill, kWaitB };
+  enum StoreState { kIdle, kRd, kW, kFill, kEnd };
 
   Insn decode(const std::uint8_t* bytes, std::uint32_t pc) const;
   std::uint32_t row_beats(std::uint64_t a, std::uint64_t n) const {
@@ -242,7 +251,7 @@ class TimedCore final : public CoreModel {
   unsigned row_bytes(const Insn& d) const { return d.cols * (d.acc ? 4u : ebs_); }
   void place_row(const Insn& d, std::uint32_t row);  // LOAD: the row buffer into the SRAM
   void exec_accept(const Insn& g);                   // EXEC: the instruction's effect
-  void capture_store_row();                          // STORE: S_RD reads the row
+  void capture_store_row(std::uint32_t row);         // STORE: the SRAM read of a row
   std::uint32_t store_elem(std::uint32_t e) const;   // STORE, transposed: element e
 
   spec::CoreSpec spec_;
@@ -320,11 +329,15 @@ class TimedCore final : public CoreModel {
   std::uint64_t ra_q_ = 0, baddr_q_ = 0;
   std::uint16_t aw_cnt_q_ = 0, b_cnt_q_ = 0;
   bool s_err_q_ = false, tpend_q_ = false;
+  bool awp_q_ = false;  // the AW register
+  std::uint64_t awa_q_ = 0;
+  std::uint32_t awl_q_ = 0;
+  Fifo<StoreCpl, kMaxStores> cpl_;
   AxiData tbuf_q_{};
   std::uint64_t tstrb_q_ = 0;
 
   std::vector<std::uint8_t> rowbuf_;  // the load DMA's row buffer
-  std::vector<std::uint8_t> srow_;    // the store DMA's SRAM row (read in S_RD)
+  std::vector<std::uint8_t> srow_;    // the store DMA's SRAM read port output (a row)
 };
 
 Insn TimedCore::decode(const std::uint8_t* bytes, std::uint32_t pc) const {
@@ -434,8 +447,8 @@ void TimedCore::place_row(const Insn& d, std::uint32_t row) {
   }
 }
 
-void TimedCore::capture_store_row() {
-  const std::uint64_t r = std::uint64_t{in_q_.sram_row} + row_q_;
+void TimedCore::capture_store_row(std::uint32_t row) {
+  const std::uint64_t r = std::uint64_t{in_q_.sram_row} + row;
   std::fill(srow_.begin(), srow_.end(), 0);
   if (in_q_.acc) {
     const std::uint32_t* a = sram_.acc_row_ptr(r);
@@ -595,15 +608,34 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   const std::uint32_t s_eb = s_acc ? 4u : ebs_;
   const std::uint32_t s_rb = in_q_.cols * s_eb;
   const bool s_last_row = row_q_ + 1 == in_q_.rows;
-  const std::uint32_t s_burst = s_tr ? 1u : burst_beats(baddr_q_, left_q_);
-  const bool aw_valid = st_ == kAw;
-  const bool w_valid = st_ == kW;
+  const bool aw_valid = awp_q_;
+  const bool aw_free = !awp_q_ || in.aw_ready;
+  const bool w_valid = st_ == kW && bleft_q_ != 0;
+  const bool w_fire = w_valid && in.w_ready;
+  const bool burst_end = w_fire && bleft_q_ == 1;
+  const bool row_end = burst_end && left_q_ == 1;
+  const bool insn_end = row_end && s_last_row;
   const bool b_fire = in.b_valid;
   const bool s_done =
-      st_ == kWaitB && static_cast<std::uint16_t>(b_cnt_q_ + (b_fire ? 1 : 0)) == aw_cnt_q_;
+      cpl_.valid() && static_cast<std::uint16_t>(b_cnt_q_ + (b_fire ? 1 : 0)) == cpl_.front().cnt;
   const bool e_more = e_q_ < in_q_.cols && std::uint64_t{e_q_} * s_eb + ra_q_ < baddr_q_ + bus_;
-  const bool s_rd = (st_ == kRd && !s_tr) || (st_ == kFill && e_more);
-  const bool s_ready = st_ == kIdle;
+  const bool fill_done = st_ == kFill && !e_more && !tpend_q_;
+  const std::uint64_t ra_next = (ra_q_ + in_q_.dram_stride) & kAddrMask;
+  const std::uint64_t sb_addr = !burst_end     ? baddr_q_
+                                : left_q_ == 1 ? align(ra_next)
+                                               : (baddr_q_ + bus_) & kAddrMask;
+  const std::uint32_t sb_left = !burst_end     ? left_q_
+                                : left_q_ == 1 ? row_beats(ra_next, s_rb)
+                                               : left_q_ - 1;
+  const std::uint32_t sb_beats = s_tr ? 1u : burst_beats(sb_addr, sb_left);
+  const bool start_burst =
+      aw_free && (st_ == kRd ||
+                  (st_ == kW && !s_tr && ((burst_end && !insn_end) || bleft_q_ == 0)) || fill_done);
+  const bool cpl_push =
+      (st_ == kW && insn_end && aw_free) || (st_ == kEnd && aw_valid && in.aw_ready);
+  const bool s_rd_row = !s_tr && (st_ == kRd || (row_end && !insn_end));
+  const bool s_rd = s_rd_row || (st_ == kFill && e_more);
+  const bool s_ready = st_ == kIdle && cpl_.in_ready();
   const bool s_valid = sq_v && s_ok && err_none;
 
   // ---- issue from the queues ----
@@ -634,8 +666,8 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   // ---- write channels ----
   out.aw_valid = aw_valid;
   out.aw_id = 0;
-  out.aw_addr = baddr_q_;
-  out.aw_len = (s_burst - 1) & 0xFFu;
+  out.aw_addr = awa_q_;
+  out.aw_len = awl_q_;
   out.w_valid = w_valid;
   out.w_last = bleft_q_ == 1;
   out.b_ready = true;
@@ -657,7 +689,6 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
     }
   }
   const bool aw_fire = aw_valid && in.aw_ready;
-  const bool w_fire = w_valid && in.w_ready;
 
   // ---- dispatch ----
   bool target_ready = true;
@@ -687,7 +718,7 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
     else if (!finish_q_ && disp_q_ == len_q_ && !f_valid)
       err_d = CoreError::kNoFinish;
   }
-  const bool s_busy = st_ != kIdle;
+  const bool s_busy = st_ != kIdle || cpl_.valid();
   const bool all_idle = !lq_v && !eq_v && !sq_v && !l_busy && !e_busy && !s_busy && !f_busy;
   out.sync = running_q_ && sync_q_ && all_idle && !f_ar_valid && err_none;
   sync_o_ = out.sync;
@@ -727,7 +758,7 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   const int d_ld2ex = int{l_done && l_push_next} - int{eq_pop && eh.pop_prev};
   const int d_ex2ld = int{e_done && e_push_prev} - int{lq_pop && lh.pop_next};
   const int d_ex2st = int{e_done && e_push_next} - int{sq_pop && sh.pop_prev};
-  const int d_st2ex = int{s_done && in_q_.push_prev} - int{eq_pop && eh.pop_next};
+  const int d_st2ex = int{s_done && cpl_.front().push_prev} - int{eq_pop && eh.pop_next};
   const bool tag_pp = tag.push_prev, tag_pn = tag.push_next;
   const RBeat& beat = rb;  // the R slice's head: it pops at the very end
   progressed_ = disp || l_done || e_done || s_done || in_fire || v_out_valid ||
@@ -952,49 +983,53 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   // ---- sa_dma_wr ----
   if (b_fire && in.b_resp != 0) s_err_q_ = true;
   if (b_fire) ++b_cnt_q_;
+  if (s_done) cpl_.pop();
+  if (cpl_push)
+    cpl_.push(StoreCpl{static_cast<std::uint16_t>(aw_cnt_q_ + (aw_fire ? 1 : 0)), in_q_.push_prev});
   if (aw_fire) ++aw_cnt_q_;
+  if (start_burst)
+    awp_q_ = true;
+  else if (aw_fire)
+    awp_q_ = false;
   const bool tpend_prev = tpend_q_;
   tpend_q_ = st_ == kFill && e_more;
+  if (s_rd_row) capture_store_row(st_ == kRd ? row_q_ : row_q_ + 1);
   const StoreState st_prev = st_;
   switch (st_prev) {
     case kIdle:
-      if (s_valid) st_ = sh.tr ? kFill : kRd;
+      if (s_valid && s_ready) st_ = sh.tr ? kFill : kRd;
       break;
     case kRd:
-      capture_store_row();
-      st_ = kAw;
-      break;
-    case kAw:
-      if (aw_fire) st_ = kW;
+      st_ = kW;
       break;
     case kW:
-      if (w_fire && bleft_q_ == 1) {
-        if (left_q_ != 1)
-          st_ = s_tr ? kFill : kAw;
-        else if (!s_last_row)
-          st_ = s_tr ? kFill : kRd;
-        else
-          st_ = kWaitB;
-      }
+      if (insn_end)
+        st_ = aw_free ? kIdle : kEnd;
+      else if (burst_end && s_tr)
+        st_ = kFill;
       break;
     case kFill:
-      if (!e_more && !tpend_prev) st_ = kAw;
+      if (start_burst) st_ = kW;
       break;
-    case kWaitB:
-      if (s_done) st_ = kIdle;
+    case kEnd:
+      if (aw_fire) st_ = kIdle;
       break;
   }
-  if (st_prev == kIdle && s_valid) {
+  if (st_prev == kIdle && s_valid && s_ready) {
     in_q_ = sh;
     row_q_ = 0;
     e_q_ = 0;
     ra_q_ = sh.dram_addr;
     baddr_q_ = align(sh.dram_addr);
     left_q_ = row_beats(sh.dram_addr, row_bytes(sh));
+    bleft_q_ = 0;
     tbuf_q_ = {};
     tstrb_q_ = 0;
   }
-  if (aw_fire) bleft_q_ = s_burst;
+  if (start_burst) {
+    awa_q_ = sb_addr;
+    awl_q_ = (sb_beats - 1) & 0xFFu;
+  }
   if (st_prev == kFill) {
     if (tpend_prev) {
       const std::uint32_t elem = store_elem(tpe_q_);
@@ -1009,18 +1044,21 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
       e_q_ = (e_q_ + 1) & 0xFFFu;
     }
   }
+  if (start_burst)
+    bleft_q_ = sb_beats;
+  else if (w_fire)
+    bleft_q_ -= 1;
   if (w_fire) {
-    if (bleft_q_ == 1 && left_q_ == 1) {
+    if (row_end) {
       row_q_ = (row_q_ + 1) & 0xFFFu;
       e_q_ = 0;
-      ra_q_ = (ra_q_ + in_q_.dram_stride) & kAddrMask;
+      ra_q_ = ra_next;
       baddr_q_ = align(ra_q_);
       left_q_ = row_beats(ra_q_, s_rb);
     } else {
       baddr_q_ = (baddr_q_ + bus_) & kAddrMask;
       left_q_ -= 1;
     }
-    bleft_q_ -= 1;
     if (s_tr) {
       tbuf_q_ = {};
       tstrb_q_ = 0;
@@ -1123,7 +1161,7 @@ std::string TimedCore::dump_state() const {
     << "  tokens: load->exec " << tok_[0] << ", exec->load " << tok_[1] << ", exec->store "
     << tok_[2] << ", store->exec " << tok_[3] << "\n"
     << "  busy: fetch " << f_busy << ", load " << l_busy << ", exec " << e_busy << ", store "
-    << (st_ != kIdle) << "\n"
+    << (st_ != kIdle) << " (" << cpl_.n << " STORE(s) waiting for write responses)\n"
     << "  heads waiting for a token: LOAD " << (lq_v && lh.pop_next && tok_[1] == 0)
     << ", EXEC from LOAD " << (eq_v && eh.pop_prev && tok_[0] == 0) << ", EXEC from STORE "
     << (eq_v && eh.pop_next && tok_[3] == 0) << ", STORE " << (sq_v && sh.pop_prev && tok_[2] == 0)

@@ -1,7 +1,9 @@
 // A behavioural AXI4 slave with randomised timing for RTL tests of sa_core
 // without SystemC: random read/write latencies, random ready and valid gaps,
 // read bursts answered in request order, write data applied with its strobes
-// when the burst's last beat arrives. Memory is a flat byte array at `base`.
+// when the burst's last beat and its AW have both arrived (W beats wait for
+// their AW, or with `w_before_aw`, as AXI4 allows and the TLM bridge does, are
+// taken first). Memory is a flat byte array at `base`.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,7 @@ class AxiTestMemory {
     unsigned min_latency = 1, max_latency = 20;  // cycles from request to response
     double ready_prob = 0.8;                     // ar/aw/w ready
     double valid_prob = 0.8;                     // r/b valid once a response is due
+    bool w_before_aw = false;                    // take W beats before their AW
   };
 
   AxiTestMemory(std::uint64_t base, std::uint64_t size, unsigned bus_bytes, Timing t,
@@ -38,7 +41,7 @@ class AxiTestMemory {
     in = cosim::AxiIn{};
     in.ar_ready = chance(t_.ready_prob);
     in.aw_ready = chance(t_.ready_prob);
-    in.w_ready = !aw_.empty() && chance(t_.ready_prob);
+    in.w_ready = (t_.w_before_aw || !aw_.empty()) && chance(t_.ready_prob);
     // AXI: a valid once raised stays until its handshake.
     if (!reads_.empty() && reads_.front().due <= now_ && (r_held_ || chance(t_.valid_prob))) {
       const Read& r = reads_.front();
@@ -81,31 +84,37 @@ class AxiTestMemory {
       aw_.push_back({out.aw_addr, out.aw_len, 0, out.aw_id, 0});
     }
     if (out.w_valid && in_.w_ready) {
-      Read& w = aw_.front();
-      const std::uint64_t a = w.addr + std::uint64_t{w.beat} * bus_;
-      unsigned resp = cosim::kAxiRespOkay;
-      if (a < base_ || a - base_ + bus_ > mem_.size()) {
-        resp = cosim::kAxiRespDecErr;
-      } else {
+      if (wb_.empty() || wb_.back().last) wb_.emplace_back();
+      WBurst& w = wb_.back();
+      w.beats.push_back({out.w_data, out.w_strb});
+      w.last = out.w_last;
+      if (w.beats.size() > 256) throw std::runtime_error("more than 256 W beats without w_last");
+    }
+    // A burst whose AW and W beats are all in is written and answered.
+    while (!aw_.empty() && !wb_.empty() && wb_.front().last) {
+      const Read& aw = aw_.front();
+      const WBurst& w = wb_.front();
+      if (w.beats.size() != aw.len + 1) throw std::runtime_error("w_last on the wrong beat");
+      bool err = false;
+      for (std::size_t i = 0; i < w.beats.size(); ++i) {
+        const std::uint64_t a = aw.addr + i * bus_;
+        if (a < base_ || a - base_ + bus_ > mem_.size()) {
+          err = true;
+          continue;
+        }
         for (unsigned b = 0; b < bus_; ++b)
-          if ((out.w_strb >> b) & 1u) mem_[a - base_ + b] = out.w_data[b];
+          if ((w.beats[i].strb >> b) & 1u) mem_[a - base_ + b] = w.beats[i].data[b];
       }
-      if (out.w_last != (w.beat == w.len)) throw std::runtime_error("w_last on the wrong beat");
-      err_ = err_ || resp != cosim::kAxiRespOkay;
-      if (w.beat == w.len) {
-        bresp_.push_back(
-            {w.id, err_ ? cosim::kAxiRespDecErr : cosim::kAxiRespOkay, now_ + latency()});
-        err_ = false;
-        aw_.pop_front();
-      } else {
-        ++w.beat;
-      }
+      bresp_.push_back(
+          {aw.id, err ? cosim::kAxiRespDecErr : cosim::kAxiRespOkay, now_ + latency()});
+      aw_.pop_front();
+      wb_.pop_front();
     }
     if (in_.b_valid && out.b_ready) bresp_.pop_front();
     ++now_;
   }
 
-  bool idle() const { return reads_.empty() && aw_.empty() && bresp_.empty(); }
+  bool idle() const { return reads_.empty() && aw_.empty() && wb_.empty() && bresp_.empty(); }
   std::uint64_t bursts() const { return bursts_; }
 
  private:
@@ -113,6 +122,14 @@ class AxiTestMemory {
     std::uint64_t addr;
     unsigned len, beat, id;
     std::uint64_t due;
+  };
+  struct WBeat {
+    cosim::AxiData data;
+    std::uint64_t strb;
+  };
+  struct WBurst {
+    std::vector<WBeat> beats;
+    bool last = false;
   };
   struct BResp {
     unsigned id, resp;
@@ -129,10 +146,10 @@ class AxiTestMemory {
   Timing t_;
   std::mt19937 rng_;
   std::deque<Read> reads_, aw_;
+  std::deque<WBurst> wb_;
   std::deque<BResp> bresp_;
   cosim::AxiIn in_{};
   std::uint64_t now_ = 0, bursts_ = 0;
-  bool err_ = false;
   bool r_held_ = false, b_held_ = false;
 };
 
