@@ -15,11 +15,16 @@
 // accumulator's update port (never stalls). A GEMM completes two cycles after
 // its last result row entered the accumulator (reads then see it).
 // A dataflow change waits until the array and both jobs are idle.
-// VEC and CONFIG wait until every earlier GEMM has completed; VEC reads the
-// accumulator rows src_row + i and src2_row + i, runs them through sa_vpu and
-// writes dst_row + i; it completes in the cycle of its last write. CONFIG
-// sets the TO_INT8 shift and completes at once. Completions are in program
-// order (done_o with the instruction's push flags).
+// VEC reads the accumulator rows src_row + i (and src2_row + i when its
+// operation has a second operand), runs them through sa_vpu and writes
+// dst_row + i. It starts beside earlier GEMMs still in flight unless it would
+// touch their rows: a VEC waits while an unfinished GEMM writes an
+// accumulator row it reads or writes, or reads a scratchpad row it writes
+// (the in-flight table below; a GEMM is finished two cycles after its last
+// result row). A GEMM waits while a VEC runs. CONFIG sets the TO_INT8 shift
+// and completes at once, when nothing else is in flight. Completions are in
+// program order (done_o with the instruction's push flags): a VEC that
+// finishes before an older GEMM waits in the completion FIFO.
 module sa_exec
   import sa_pkg::*;
   import sa_isa_pkg::*;
@@ -102,9 +107,27 @@ module sa_exec
     logic [15:0]   acc_row;
     logic [11:0]   count;   // result rows
     logic          accumulate;
+  } tag_t;
+  // A dispatched GEMM or VEC waiting to complete, in program order.
+  typedef struct packed {
+    logic          gemm;
     logic          push_prev;
     logic          push_next;
-  } tag_t;
+  } cpl_t;
+  // An unfinished GEMM's rows: accumulator rows [acc_row, + count), scratchpad
+  // rows [in_row, + len), OS [b_row, + len), WS/IS with a preload [pre_row, + Rows).
+  typedef struct packed {
+    logic [15:0]   acc_row;
+    logic [11:0]   count;
+    logic [15:0]   in_row;
+    logic [15:0]   b_row;
+    logic [15:0]   pre_row;
+    logic [11:0]   len;
+    logic          os;
+    logic          pre;
+  } gin_t;
+  localparam int unsigned GinD = 8;   // above the GEMMs in flight: tag queue 4 + delay line 2
+  localparam int unsigned CplD = 8;
 
   dataflow_e   df_q;
   logic        have_stat_q;
@@ -117,15 +140,20 @@ module sa_exec
   logic        gemm_idle, pipe_empty, vec_active_q;
   logic        dispatch_gemm, dispatch_vec, dispatch_cfg, switch_df;
   logic        array_idle;
-  logic [1:0]  dl_valid_q, dl_pp_q, dl_pn_q;  // completion delay line
+  logic [1:0]  dl_valid_q;  // completion delay line
+  logic        g_fin;       // a GEMM finishes
+  logic        vec_hazard;
+  logic        cq_in_ready, cq_valid, retire;
+  cpl_t        cq_in, cq_head;
+  logic [3:0]  gf_q, vf_q;  // GEMMs / VECs finished, not yet retired
 
   assign switch_df     = is_gemm && insn_valid_i && (dataflow_e'(gi.dataflow) != df_q) &&
                          pipe_empty && !vec_active_q;
   assign dispatch_gemm = is_gemm && insn_valid_i && (dataflow_e'(gi.dataflow) == df_q) &&
-                         !vec_active_q && sjq_in_ready && tq_in_ready &&
+                         !vec_active_q && sjq_in_ready && tq_in_ready && cq_in_ready &&
                          (gi.reuse || dataflow_e'(gi.dataflow) == DF_OS || pjq_in_ready);
-  assign dispatch_vec  = is_vec && insn_valid_i && gemm_idle && !vec_active_q;
-  assign dispatch_cfg  = is_cfg && insn_valid_i && gemm_idle && !vec_active_q;
+  assign dispatch_vec  = is_vec && insn_valid_i && !vec_active_q && !vec_hazard && cq_in_ready;
+  assign dispatch_cfg  = is_cfg && insn_valid_i && gemm_idle && !vec_active_q && !cq_valid;
   assign insn_ready_o  = dispatch_gemm || dispatch_vec || dispatch_cfg;
 
   always_comb begin
@@ -137,8 +165,9 @@ module sa_exec
     tq_in.acc_row    = gi.acc_row;
     tq_in.count      = (dataflow_e'(gi.dataflow) == DF_OS) ? 12'(Rows) : gi.len;
     tq_in.accumulate = gi.accumulate;
-    tq_in.push_prev  = gi.push_prev;
-    tq_in.push_next  = gi.push_next;
+    cq_in.gemm       = is_gemm;
+    cq_in.push_prev  = gi.push_prev;
+    cq_in.push_next  = gi.push_next;
   end
 
   sa_fifo #(.Width($bits(stream_job_t)), .Depth(2), .PushWhenReady(1'b1)) u_sjq (
@@ -336,16 +365,105 @@ module sa_exec
       dl_valid_q <= {dl_valid_q[0], tq_pop};
     end
   end
-  always_ff @(posedge clk_i) begin
-    dl_pp_q <= {dl_pp_q[0], tag.push_prev};
-    dl_pn_q <= {dl_pn_q[0], tag.push_next};
-  end
+  assign g_fin = dl_valid_q[1];
 
   assign pipe_empty = !sjq_valid && !st_active_q && !st_pend_q && !sf_valid &&
                       !pjq_valid && !pre_active_q && !pre_pend_q && !pf_valid &&
                       !tq_valid && (dl_valid_q == '0) && array_idle;
   assign gemm_idle  = !tq_valid && (dl_valid_q == '0) && !sjq_valid && !st_active_q &&
                       !sf_valid && !st_pend_q;
+
+  // ---------------------------------------------------------------------------
+  // Unfinished GEMMs (pushed at dispatch, popped when they finish, in order)
+  // and the VEC at the queue head checked against them.
+  // ---------------------------------------------------------------------------
+  gin_t                    gin_q [GinD];
+  logic [GinD-1:0]         gv_q;
+  logic [$clog2(GinD)-1:0] gw_q, gr_q;
+  gin_t                    gin_in;
+  logic                    v_src2;
+
+  always_comb begin
+    gin_in.acc_row = gi.acc_row;
+    gin_in.count   = tq_in.count;
+    gin_in.in_row  = gi.in_row;
+    gin_in.b_row   = gi.b_row;
+    gin_in.pre_row = gi.pre_row;
+    gin_in.len     = gi.len;
+    gin_in.os      = (dataflow_e'(gi.dataflow) == DF_OS);
+    gin_in.pre     = !gi.reuse && (dataflow_e'(gi.dataflow) != DF_OS);
+  end
+
+  logic [GinD-1:0] gv_d;
+  always_comb begin
+    gv_d = gv_q;
+    if (g_fin) gv_d[gr_q] = 1'b0;
+    if (dispatch_gemm) gv_d[gw_q] = 1'b1;  // never the entry finishing: the table is not full
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      gv_q <= '0;
+      gw_q <= '0;
+      gr_q <= '0;
+    end else begin
+      gv_q <= gv_d;
+      if (dispatch_gemm) gw_q <= gw_q + 1'b1;
+      if (g_fin) gr_q <= gr_q + 1'b1;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (dispatch_gemm) gin_q[gw_q] <= gin_in;
+  end
+
+  // Row ranges [a, a + an) and [b, b + bn) intersect.
+  function automatic logic rows_meet(logic [15:0] a, logic [12:0] an, logic [15:0] b,
+                                     logic [12:0] bn);
+    return (32'(a) < 32'(b) + 32'(bn)) && (32'(b) < 32'(a) + 32'(an));
+  endfunction
+
+  assign v_src2 = vec_op_reads_src2(isa_vec_op_e'(vi.op));
+  always_comb begin
+    vec_hazard = 1'b0;
+    for (int unsigned e = 0; e < GinD; e++) begin
+      if (gv_q[e]) begin
+        if (rows_meet(gin_q[e].acc_row, 13'(gin_q[e].count), vi.src_row, 13'(vi.rows)) ||
+            (v_src2 &&
+             rows_meet(gin_q[e].acc_row, 13'(gin_q[e].count), vi.src2_row, 13'(vi.rows))))
+          vec_hazard = 1'b1;
+        if (vi.dst_sram == SRAM_ACC) begin
+          if (rows_meet(gin_q[e].acc_row, 13'(gin_q[e].count), vi.dst_row, 13'(vi.rows)))
+            vec_hazard = 1'b1;
+        end else begin
+          if (rows_meet(gin_q[e].in_row, 13'(gin_q[e].len), vi.dst_row, 13'(vi.rows)) ||
+              (gin_q[e].os &&
+               rows_meet(gin_q[e].b_row, 13'(gin_q[e].len), vi.dst_row, 13'(vi.rows))) ||
+              (gin_q[e].pre &&
+               rows_meet(gin_q[e].pre_row, 13'(Rows), vi.dst_row, 13'(vi.rows))))
+            vec_hazard = 1'b1;
+        end
+      end
+    end
+  end
+
+  // Completion in program order.
+  sa_fifo #(.Width($bits(cpl_t)), .Depth(CplD), .PushWhenReady(1'b1)) u_cq (
+    .clk_i, .rst_ni,
+    .in_valid_i(dispatch_gemm || dispatch_vec), .in_ready_o(cq_in_ready), .in_data_i(cq_in),
+    .out_valid_o(cq_valid), .out_ready_i(retire), .out_data_o(cq_head),
+    /* verilator lint_off PINCONNECTEMPTY */  // fill level not needed
+    .count_o()
+    /* verilator lint_on PINCONNECTEMPTY */
+  );
+  assign retire = cq_valid && (cq_head.gemm ? (gf_q != '0 || g_fin) : (vf_q != '0 || v_last_wr));
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      gf_q <= '0;
+      vf_q <= '0;
+    end else begin
+      gf_q <= gf_q + 4'(g_fin) - 4'(retire && cq_head.gemm);
+      vf_q <= vf_q + 4'(v_last_wr) - 4'(retire && !cq_head.gemm);
+    end
+  end
 
   // ---------------------------------------------------------------------------
   // Vector instructions
@@ -427,12 +545,12 @@ module sa_exec
   assign vec_row_o = v_out_valid;
 
   // ---------------------------------------------------------------------------
-  // Completion (program order: GEMMs in order, VEC/CONFIG only when idle).
+  // Completion: program order, from the completion FIFO (CONFIG only when it is empty).
   // ---------------------------------------------------------------------------
-  assign done_o           = dl_valid_q[1] || v_last_wr || dispatch_cfg;
-  assign done_push_prev_o = dl_valid_q[1] ? dl_pp_q[1] : (v_last_wr ? v_q.push_prev : ci.push_prev);
-  assign done_push_next_o = dl_valid_q[1] ? dl_pn_q[1] : (v_last_wr ? v_q.push_next : ci.push_next);
-  assign busy_o = !pipe_empty || vec_active_q || v_pend_q;
+  assign done_o           = retire || dispatch_cfg;
+  assign done_push_prev_o = retire ? cq_head.push_prev : ci.push_prev;
+  assign done_push_next_o = retire ? cq_head.push_next : ci.push_next;
+  assign busy_o = !pipe_empty || vec_active_q || v_pend_q || cq_valid;
 
   // The skid FIFOs are never pushed when full (asserted inside them).
   logic unused_ready;

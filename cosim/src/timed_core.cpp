@@ -121,8 +121,21 @@ struct StreamJob {
 };
 struct Tag {
   std::uint32_t acc_row = 0, count = 0;
-  bool accumulate = false, push_prev = false, push_next = false;
+  bool accumulate = false;
 };
+// sa_exec's completion FIFO entry and in-flight GEMM table entry.
+struct ExecCpl {
+  bool gemm = false, push_prev = false, push_next = false;
+};
+struct GemmRows {
+  std::uint32_t acc_row = 0, count = 0, in_row = 0, b_row = 0, pre_row = 0, len = 0;
+  bool os = false, pre = false;
+};
+constexpr unsigned kGinD = 8, kCplD = 8;  // sa_exec's GinD and CplD
+// [a, a + an) and [b, b + bn) intersect (sa_exec rows_meet).
+inline bool rows_meet(std::uint32_t a, std::uint32_t an, std::uint32_t b, std::uint32_t bn) {
+  return a < b + bn && b < a + an;
+}
 struct StepFlags {
   bool first = false, last = false;
 };
@@ -195,6 +208,10 @@ class TimedCore final : public CoreModel {
     sf_.clear();
     oj_q_ = 0;
     dl_valid_q_ = 0;
+    cq_.clear();
+    gv_ = 0;
+    gw_ = gr_ = 0;
+    gf_q_ = vf_q_ = 0;
     vec_active_q_ = v_pend_q_ = false;
     s1_valid_q_ = s2_valid_q_ = false;
     // sa_array
@@ -309,7 +326,10 @@ class TimedCore final : public CoreModel {
   std::uint32_t st_i_q_ = 0;
   Fifo<StepFlags, 4> sf_;
   std::uint32_t oj_q_ = 0;
-  unsigned dl_valid_q_ = 0, dl_pp_q_ = 0, dl_pn_q_ = 0;  // bit 0 / 1: the delay line's stages
+  unsigned dl_valid_q_ = 0;  // bit 0 / 1: the delay line's stages
+  Fifo<ExecCpl, kCplD> cq_;
+  std::array<GemmRows, kGinD> gin_{};
+  unsigned gv_ = 0, gw_ = 0, gr_ = 0, gf_q_ = 0, vf_q_ = 0;
   bool vec_active_q_ = false, v_pend_q_ = false, s1_valid_q_ = false, s2_valid_q_ = false;
   Insn v_q_;
   std::uint32_t v_rd_q_ = 0, v_wr_q_ = 0;
@@ -581,11 +601,29 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   const bool gemm_idle = !tq_.valid() && dl_valid_q_ == 0 && !sjq_.valid() && !st_active_q_ &&
                          !sf_valid && !st_pend_q_;
   const bool switch_df = is_gemm && e_valid && eh.df != df_q_ && pipe_empty && !vec_active_q_;
+  bool vec_hazard = false;
+  if (is_vec && gv_ != 0) {
+    const bool src2 = isa::reads_src2(static_cast<isa::VecOp>(eh.vop));
+    for (unsigned e = 0; e < kGinD; ++e) {
+      if (((gv_ >> e) & 1u) == 0) continue;
+      const GemmRows& g = gin_[e];
+      if (rows_meet(g.acc_row, g.count, eh.src_row, eh.vrows) ||
+          (src2 && rows_meet(g.acc_row, g.count, eh.src2_row, eh.vrows)))
+        vec_hazard = true;
+      if (!eh.dst_spad) {
+        if (rows_meet(g.acc_row, g.count, eh.dst_row, eh.vrows)) vec_hazard = true;
+      } else if (rows_meet(g.in_row, g.len, eh.dst_row, eh.vrows) ||
+                 (g.os && rows_meet(g.b_row, g.len, eh.dst_row, eh.vrows)) ||
+                 (g.pre && rows_meet(g.pre_row, R_, eh.dst_row, eh.vrows))) {
+        vec_hazard = true;
+      }
+    }
+  }
   const bool dispatch_gemm = is_gemm && e_valid && eh.df == df_q_ && !vec_active_q_ &&
-                             sjq_.in_ready() && tq_.in_ready() &&
+                             sjq_.in_ready() && tq_.in_ready() && cq_.in_ready() &&
                              (eh.reuse || eh.df == kDfOs || pjq_.in_ready());
-  const bool dispatch_vec = is_vec && e_valid && gemm_idle && !vec_active_q_;
-  const bool dispatch_cfg = is_cfg && e_valid && gemm_idle && !vec_active_q_;
+  const bool dispatch_vec = is_vec && e_valid && !vec_active_q_ && !vec_hazard && cq_.in_ready();
+  const bool dispatch_cfg = is_cfg && e_valid && gemm_idle && !vec_active_q_ && !cq_.valid();
   const bool e_ready = dispatch_gemm || dispatch_vec || dispatch_cfg;
   const bool pre_issue = pre_active_q_ && !df_os && (pf_n_ + (pre_pend_q_ ? 1u : 0u) < 4u);
   const bool pjq_pop = !pre_active_q_ && pjq_.valid();
@@ -597,11 +635,14 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   const bool v_issue = vec_active_q_ && v_rd_q_ != v_q_.vrows;
   const bool v_out_valid = s2_valid_q_;
   const bool v_last_wr = v_out_valid && v_wr_q_ + 1 == v_q_.vrows;
-  const bool dl1 = (dl_valid_q_ & 2u) != 0;
-  const bool e_done = dl1 || v_last_wr || dispatch_cfg;
-  const bool e_push_prev = dl1 ? (dl_pp_q_ & 2u) != 0 : (v_last_wr ? v_q_.push_prev : eh.push_prev);
-  const bool e_push_next = dl1 ? (dl_pn_q_ & 2u) != 0 : (v_last_wr ? v_q_.push_next : eh.push_next);
-  const bool e_busy = !pipe_empty || vec_active_q_ || v_pend_q_;
+  const bool g_fin = (dl_valid_q_ & 2u) != 0;
+  const ExecCpl cq_head = cq_.front();
+  const bool retire =
+      cq_.valid() && (cq_head.gemm ? (gf_q_ != 0 || g_fin) : (vf_q_ != 0 || v_last_wr));
+  const bool e_done = retire || dispatch_cfg;
+  const bool e_push_prev = retire ? cq_head.push_prev : eh.push_prev;
+  const bool e_push_next = retire ? cq_head.push_next : eh.push_next;
+  const bool e_busy = !pipe_empty || vec_active_q_ || v_pend_q_ || cq_.valid();
 
   // ---- sa_dma_wr (combinational) ----
   const bool s_acc = in_q_.acc, s_tr = in_q_.tr;
@@ -759,7 +800,6 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   const int d_ex2ld = int{e_done && e_push_prev} - int{lq_pop && lh.pop_next};
   const int d_ex2st = int{e_done && e_push_next} - int{sq_pop && sh.pop_prev};
   const int d_st2ex = int{s_done && cpl_.front().push_prev} - int{eq_pop && eh.pop_next};
-  const bool tag_pp = tag.push_prev, tag_pn = tag.push_next;
   const RBeat& beat = rb;  // the R slice's head: it pops at the very end
   progressed_ = disp || l_done || e_done || s_done || in_fire || v_out_valid ||
                 (in.r_valid && rs_in_ready) || w_fire || in.b_valid || in.sync_go;
@@ -898,8 +938,10 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   if (dispatch_gemm) {
     sjq_.push(StreamJob{eh.df == kDfOs, !eh.reuse, eh.in_row, eh.b_row, eh.len});
     if (!eh.reuse && eh.df != kDfOs) pjq_.push(eh.pre_row);
-    tq_.push(
-        Tag{eh.acc_row, eh.df == kDfOs ? R_ : eh.len, eh.accumulate, eh.push_prev, eh.push_next});
+    tq_.push(Tag{eh.acc_row, eh.df == kDfOs ? R_ : eh.len, eh.accumulate});
+    gin_[gw_] = GemmRows{
+        eh.acc_row,     eh.df == kDfOs ? R_ : eh.len, eh.in_row, eh.b_row, eh.pre_row, eh.len,
+        eh.df == kDfOs, !eh.reuse && eh.df != kDfOs};
     if (!eh.reuse && eh.df != kDfOs) have_stat_q_ = true;
   }
   if (switch_df) df_q_ = eh.df;
@@ -959,9 +1001,20 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
     ring_[ring_pos_] = tok_in;
     ring_pos_ = ring_pos_ + 1 == ring_.size() ? 0 : ring_pos_ + 1;
   }
+  // in-flight GEMMs, completion FIFO
+  if (g_fin) {
+    gv_ &= ~(1u << gr_);
+    gr_ = (gr_ + 1) % kGinD;
+  }
+  if (dispatch_gemm) {
+    gv_ |= 1u << gw_;
+    gw_ = (gw_ + 1) % kGinD;
+  }
+  if (retire) cq_.pop();
+  if (dispatch_gemm || dispatch_vec) cq_.push(ExecCpl{is_gemm, eh.push_prev, eh.push_next});
+  gf_q_ = gf_q_ + (g_fin ? 1u : 0u) - ((retire && cq_head.gemm) ? 1u : 0u);
+  vf_q_ = vf_q_ + (v_last_wr ? 1u : 0u) - ((retire && !cq_head.gemm) ? 1u : 0u);
   // output tags, completion delay line
-  dl_pp_q_ = ((dl_pp_q_ << 1) | (tag_pp ? 1u : 0u)) & 3u;
-  dl_pn_q_ = ((dl_pn_q_ << 1) | (tag_pn ? 1u : 0u)) & 3u;
   dl_valid_q_ = ((dl_valid_q_ << 1) | (tq_pop ? 1u : 0u)) & 3u;
   if (out_valid) oj_q_ = tq_pop ? 0u : (oj_q_ + 1) & 0xFFFu;
   if (tq_pop) tq_.pop();
@@ -1144,7 +1197,7 @@ std::string TimedCore::dump_state() const {
   const bool pipe_empty = !sjq_.valid() && !st_active_q_ && !st_pend_q_ && !sf_.valid() &&
                           !pjq_.valid() && !pre_active_q_ && !pre_pend_q_ && pf_n_ == 0 &&
                           !tq_.valid() && dl_valid_q_ == 0 && array_idle;
-  const bool e_busy = !pipe_empty || vec_active_q_ || v_pend_q_;
+  const bool e_busy = !pipe_empty || vec_active_q_ || v_pend_q_ || cq_.valid();
   const bool lq_v = lq_.valid(), eq_v = eq_.valid(), sq_v = sq_.valid();
   const Insn& lh = lq_.front();
   const Insn& eh = eq_.front();

@@ -110,7 +110,9 @@ GemmPlan gemm_plan(const spec::DeviceSpec& p, Dataflow df, std::uint64_t M, std:
     pl.chunks = ceil_div(M, R);
     pl.tiles = ceil_div(N, C);
     pl.acc_block = R;
-    pl.acc_buffers = Q >= 2 * R ? 2 : 1;
+    // With an epilogue, three blocks: it runs after the next block's GEMM
+    // (emission below), while the block after that may start.
+    pl.acc_buffers = opts.epilogue && Q >= 3 * R ? 3 : Q >= 2 * R ? 2 : 1;
     pl.x_block = pl.p_rows = pl.k_step;
     pl.resident = pl.k_blocks == 1;
     // All B tiles resident (B read once) with 2 or 1 A^T panels, else (X
@@ -365,6 +367,10 @@ std::vector<isa::Instruction> gemm_program(const spec::DeviceSpec& p, Dataflow d
 
   // Emission: the loads of GEMM g+1 go before GEMM g (they run while it
   // computes) unless they overwrite rows GEMM g reads; then right after it.
+  // An epilogue goes after the next GEMM, so that its VECs run while that
+  // GEMM computes (sa_exec starts a VEC beside unfinished GEMMs whose rows it
+  // does not touch), when the blocks rotate through two or more accumulator
+  // block sets.
   const std::uint64_t total = pl.gemms();
   std::uint64_t ci = 0, ti = 0, ki = 0;
   auto next = [&] {
@@ -383,6 +389,9 @@ std::vector<isa::Instruction> gemm_program(const spec::DeviceSpec& p, Dataflow d
   };
   Unit cur = next();
   put(cur.loads);
+  std::vector<isa::Instruction> epilogue;  // the previous GEMM's
+  // Only when the next GEMM writes other accumulator rows than the block's.
+  const bool defer = opts.epilogue && pl.acc_buffers >= 2;
   for (std::uint64_t i = 0; i < total; ++i) {
     Unit nxt;
     bool deferred = false;
@@ -396,10 +405,16 @@ std::vector<isa::Instruction> gemm_program(const spec::DeviceSpec& p, Dataflow d
       if (!deferred) put(nxt.loads);
     }
     prog.push_back(cur.gemm);
-    put(cur.store);
+    if (defer) {
+      put(epilogue);
+      epilogue = std::move(cur.store);
+    } else {
+      put(cur.store);
+    }
     if (deferred) put(nxt.loads);
     cur = std::move(nxt);
   }
+  put(epilogue);
   prog.push_back(isa::encode_finish());
   assign_dependencies(p, prog);
   return prog;
