@@ -16,8 +16,8 @@
 // Completion: an instruction completes (done_o) when every write response of
 // it has arrived, so a later LOAD of the same bytes reads the stored data. The
 // next STORE does not wait for that: once the W beats and AWs of one are out,
-// the unit takes the next, while up to MaxStores STOREs wait for their
-// responses in a completion FIFO (the count of AWs that ends each one). B
+// the unit takes the next if the completion FIFO (MaxStores entries: the count
+// of AWs that ends each STORE waiting for its responses) has room. B
 // responses of one id come in AW order, so STOREs complete in order.
 module sa_dma_wr
   import sa_pkg::*;
