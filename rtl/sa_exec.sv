@@ -126,8 +126,8 @@ module sa_exec
     logic          os;
     logic          pre;
   } gin_t;
-  localparam int unsigned GinD = 8;   // above the GEMMs in flight: tag queue 4 + delay line 2
-  localparam int unsigned CplD = 8;
+  localparam int unsigned GinD = EXEC_GEMM_TABLE;  // sizes from the device contract
+  localparam int unsigned CplD = EXEC_CPL_DEPTH;
 
   dataflow_e   df_q;
   logic        have_stat_q;

@@ -89,7 +89,10 @@ def check(c, path):
         seen.add(op["value"])
         if op["name"] not in c["operands"]:
             fail(f"opcode {op['name']}: no operands entry")
-    for kind in ("counters", "errors", "core_params"):
+    for m in c["microarch"]:
+        if not isinstance(m["value"], int) or m["value"] < 1:
+            fail(f"microarch.{m['name']}: value {m['value']} is not a positive integer")
+    for kind in ("counters", "errors", "core_params", "microarch"):
         names = [x["name"] for x in c[kind]]
         if len(names) != len(set(names)):
             fail(f"{kind}: a name is used twice")
@@ -158,6 +161,8 @@ def gen_sv(c):
     w(f"  localparam int unsigned INSN_W = {c['width']};")
     w(f"  localparam int unsigned COUNT_MAX = {field_span(c, 'count') - 1};  // count fields: 1..COUNT_MAX")
     w(f"  localparam int unsigned SRAM_ROW_SPAN = {field_span(c, 'sram_row')};  // rows an SRAM row field addresses")
+    for m in c["microarch"]:
+        w(f"  localparam int unsigned {m['rtl']} = {m['value']};  // {m['doc']}")
     w("")
     w("  typedef enum logic [3:0] {")
     w(",\n".join(f"    OP_{op['name']} = 4'd{op['value']}" for op in c["opcodes"]))
@@ -269,6 +274,9 @@ def gen_hpp(c):
     w(f"inline constexpr std::uint64_t kMaxCount = {field_span(c, 'count') - 1};")
     w(f"// SRAM row fields address rows 0..kSramRowSpan - 1.")
     w(f"inline constexpr std::uint64_t kSramRowSpan = {field_span(c, 'sram_row')};")
+    w("// Micro-architecture sizes the RTL and the model engine share.")
+    for m in c["microarch"]:
+        w(f"inline constexpr unsigned {m['cpp']} = {m['value']};  // {m['doc']}")
     w("")
     w("enum class Opcode : std::uint8_t {")
     for op in ops:

@@ -131,7 +131,7 @@ struct GemmRows {
   std::uint32_t acc_row = 0, count = 0, in_row = 0, b_row = 0, pre_row = 0, len = 0;
   bool os = false, pre = false;
 };
-constexpr unsigned kGinD = 8, kCplD = 8;  // sa_exec's GinD and CplD
+constexpr unsigned kGinD = isa::kExecGemmTable, kCplD = isa::kExecCplDepth;  // sa_exec's GinD, CplD
 // [a, a + an) and [b, b + bn) intersect (sa_exec rows_meet).
 inline bool rows_meet(std::uint32_t a, std::uint32_t an, std::uint32_t b, std::uint32_t bn) {
   return a < b + bn && b < a + an;
@@ -144,8 +144,8 @@ struct StoreCpl {
   std::uint16_t cnt = 0;
   bool push_prev = false;
 };
-// sa_dma_wr's MaxStores (sa_core leaves it at its default).
-constexpr unsigned kMaxStores = 4;
+// sa_dma_wr's MaxStores (sa_core leaves it at its default, the contract's).
+constexpr unsigned kMaxStores = isa::kStoreCplDepth;
 
 class TimedCore final : public CoreModel {
  public:
