@@ -221,6 +221,14 @@ package sa_arith_pkg;
   // acc + a * b: binary32 sum of acc and the binary32 product of a and b.
   function automatic logic [31:0] bf16_mac(logic [15:0] a, logic [15:0] b, logic [31:0] acc);
     /* verilator no_inline_task */
+    // Zero gating: a zero operand times a finite one is a zero of sign
+    // a[15] ^ b[15], and acc + (+-0) is acc itself (a NaN made canonical),
+    // except that two zeros sum to -0 only when both are -0.
+    if (((a[14:0] == 15'h0) && (b[14:7] != 8'hFF)) ||
+        ((b[14:0] == 15'h0) && (a[14:7] != 8'hFF))) begin
+      return (acc[30:0] == 31'h0) ? {acc[31] & (a[15] ^ b[15]), 31'h0} :
+             ((acc[30:23] == 8'hFF) && (acc[22:0] != 23'h0)) ? Fp32QNan : acc;
+    end
     return fp32_add_f(acc, bf16_mul_f(a, b));
   endfunction
 
