@@ -312,19 +312,61 @@ void check_data_backward(const Tensor& w, const Tensor& dy, const Tensor* z, con
           ": need w K x N bf16, dy and z M x N fp32, dz_bf M x N bf16, dx M x K fp32");
 }
 
+std::vector<isa::Instruction> masked_data_gradient_program(
+    const spec::DeviceSpec& p, std::uint64_t M, std::uint64_t N, std::uint64_t K, MatrixRef dz_bf,
+    MatrixRef wt, MatrixRef z_below, MatrixRef dx, bool store_dx, MatrixRef dz_bf_below,
+    const GemmOptions& base) {
+  require_bf16(p, "masked_data_gradient_program");
+  GemmOptions o = epilogue_options(p, 2, base, "masked_data_gradient_program");
+  const std::uint64_t Q = o.acc_rows, S0 = o.spad_rows;
+  o.epilogue = [&](const GemmBlock& blk, std::vector<isa::Instruction>& out) {
+    const std::uint64_t a = blk.acc_row;
+    out.push_back(isa::encode_load(
+        {isa::Sram::kAcc, false, u32(a + Q), u32(blk.rows), u32(blk.cols),
+         z_below.addr + blk.row0 * z_below.stride + blk.col0 * 4, z_below.stride}));
+    out.push_back(isa::encode_vec(
+        {isa::VecOp::kReluMask, isa::Sram::kAcc, u32(a), u32(a + Q), u32(a), u32(blk.rows), 0}));
+    if (store_dx) {
+      out.push_back(isa::encode_store({isa::Sram::kAcc, false, u32(a), u32(blk.rows), u32(blk.cols),
+                                       dx.addr + blk.row0 * dx.stride + blk.col0 * 4, dx.stride}));
+    }
+    push_to_bf16(out, blk.rows, blk.cols,
+                 dz_bf_below.addr + blk.row0 * dz_bf_below.stride + blk.col0 * 2,
+                 dz_bf_below.stride, a, S0 + a);
+  };
+  return gemm_program(p, model::Dataflow::kWs, M, N, K, dz_bf, wt, dx, o);
+}
+
 spec::RunResult data_backward(Driver& drv, const Tensor& w, const Tensor& dy, const Tensor* z,
-                              const Tensor& dz_bf, const Tensor* dx) {
+                              const Tensor& dz_bf, const Tensor* dx, bool dz_ready,
+                              const MaskBelow* below) {
   check_data_backward(w, dy, z, dz_bf, dx);
   const std::uint64_t M = dy.rows(), K = w.rows(), N = w.cols();
   require_bf16(drv.params(), "data_backward");
+  if (below != nullptr) {
+    require_shape(dx != nullptr && below->z != nullptr && below->dz_bf != nullptr &&
+                      same_shape(*below->z, *dx) && below->z->elem_bytes() == 4 &&
+                      same_shape(*below->dz_bf, *dx) && below->dz_bf->elem_bytes() == 2,
+                  "data_backward",
+                  "the mask below needs dx, and z and dz_bf of dx's shape (M x K fp32 and bf16)");
+  }
   const spec::DeviceSpec& p = drv.params();
-  spec::RunResult r = drv.submit(
-      z != nullptr ? relu_backward_program(p, M, N, dy.ref(), z->ref(), dy.ref(), dz_bf.ref())
-                   : to_bf16_program(p, M, N, dy.ref(), dz_bf.ref()));
+  spec::RunResult r;
+  if (!dz_ready) {
+    r.add(drv.submit(z != nullptr
+                         ? relu_backward_program(p, M, N, dy.ref(), z->ref(), dy.ref(), dz_bf.ref())
+                         : to_bf16_program(p, M, N, dy.ref(), dz_bf.ref())));
+  }
   if (dx != nullptr) {
     Tensor wt = drv.alloc_tensor(N, K, 2);
     r.add(transpose(drv, w, wt));
-    r.add(drv.gemm(model::Dataflow::kWs, dz_bf, wt, *dx));
+    if (below != nullptr) {
+      r.add(drv.submit(masked_data_gradient_program(p, M, N, K, dz_bf.ref(), wt.ref(),
+                                                    below->z->ref(), dx->ref(), below->keep_dx,
+                                                    below->dz_bf->ref(), drv.gemm_options())));
+    } else {
+      r.add(drv.gemm(model::Dataflow::kWs, dz_bf, wt, *dx));
+    }
   }
   return r;
 }

@@ -45,12 +45,14 @@ StepBounds step_bounds(const model::MlpConfig& cfg, const spec::CoreSpec& core) 
     b.forward.macs += B * io;
     b.forward.read_bytes += B * in * 2 + io * 2 + out * 4;
     b.forward.write_bytes += B * out * 4 + (hidden ? B * out * 2 : 0);
-    b.data_grad.read_bytes += B * out * 4 + (hidden ? B * out * 4 : 0);
+    // The layer's dZ in bf16 out; in: the logits gradient (the last layer) or
+    // the pre-activation for the ReLU mask, which the layer above applies to
+    // its dX as it leaves the array (MaskBelow: dX in fp32 never crosses).
+    b.data_grad.read_bytes += B * out * 4;
     b.data_grad.write_bytes += B * out * 2;
     if (l > 0) {
       b.data_grad.macs += B * io;
       b.data_grad.read_bytes += io * 2;
-      b.data_grad.write_bytes += B * in * 4;
     }
     b.weight_update.macs += B * io + B * out;  // dW and db (a GEMM with a row of ones)
     b.weight_update.read_bytes += B * in * 2 + B * out * 2 + v * (io + out) * 4;
@@ -231,9 +233,17 @@ StepStats DeviceMlp::step(const model::RawMatrix& x, std::span<const std::uint8_
       mark("update", l, false);
       continue;
     }
-    st.data_grad.add(
-        cores_ == 1 ? data_backward(drv_, y.wbf, y.dy, z, y.dz_bf, dx)
-                    : add_launch(dp_data_backward(drv_, cores_, y.wbf, y.dy, z, y.dz_bf, dx), &st));
+    if (cores_ == 1) {
+      // One core: each layer's dX carries the ReLU backward of the layer below
+      // (MaskBelow), whose own data pass then only has its dX left.
+      MaskBelow below;
+      if (l > 0) below = {&layers_[l - 1].z, &layers_[l - 1].dz_bf, keep_gradients_};
+      st.data_grad.add(
+          data_backward(drv_, y.wbf, y.dy, z, y.dz_bf, dx, l + 1 < L, l > 0 ? &below : nullptr));
+    } else {
+      st.data_grad.add(
+          add_launch(dp_data_backward(drv_, cores_, y.wbf, y.dy, z, y.dz_bf, dx), &st));
+    }
     mark("backward", l, false);
     mark("update", l, true);
     st.weight_update.add(cores_ == 1

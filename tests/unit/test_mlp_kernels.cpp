@@ -350,6 +350,74 @@ INSTANTIATE_TEST_SUITE_P(
                       BackwardCase{16, 16, 8192, 1024, 32, 784, 128, true, false},
                       BackwardCase{16, 16, 8192, 1024, 32, 128, 10, false, true}));
 
+// data_backward with the lower layer's ReLU backward fused into dX
+// (MaskBelow): the lower layer's dz_bf (and, with keep_dx, its fp32 dZ in dx)
+// equal the unfused passes' (model::dense_backward's dX, then
+// model::relu_backward against z_below and bf16), bit for bit; without keep_dx
+// dx is not written, and dy of this layer is the masked dZ as before.
+class MaskedDataBackward : public ::testing::TestWithParam<BackwardCase> {};
+
+TEST_P(MaskedDataBackward, BitExactAgainstTheUnfusedPasses) {
+  const BackwardCase c = GetParam();
+  for (const bool keep : {false, true}) {
+    model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+    host::Driver drv(dev);
+    std::mt19937 rng(static_cast<unsigned>(c.m * 31 + c.k * 7 + c.n + (keep ? 1 : 0)));
+    const model::RawMatrix w = random_bf16(c.k, c.n, rng);
+    const model::AccMatrix dy = random_f32(c.m, c.n, rng, 0.1f), z = random_f32(c.m, c.n, rng);
+    const model::AccMatrix z_below = random_f32(c.m, c.k, rng);
+    host::Tensor tw = drv.alloc_tensor(c.k, c.n, 2), tdy = drv.alloc_tensor(c.m, c.n, 4),
+                 tz = drv.alloc_tensor(c.m, c.n, 4), tdz = drv.alloc_tensor(c.m, c.n, 2),
+                 tdx = drv.alloc_tensor(c.m, c.k, 4), tzb = drv.alloc_tensor(c.m, c.k, 4),
+                 tdzb = drv.alloc_tensor(c.m, c.k, 2);
+    put(drv, tw, w);
+    put(drv, tdy, dy);
+    put(drv, tz, z);
+    put(drv, tzb, z_below);
+    put(drv, tdx, model::AccMatrix::Constant(c.m, c.k, 0xDEADBEEFu).eval());
+    const host::MaskBelow below{&tzb, &tdzb, keep};
+    host::data_backward(drv, tw, tdy, c.relu ? &tz : nullptr, tdz, &tdx, false, &below);
+
+    const auto fold = static_cast<Eigen::Index>(host::gemm_program_fold(
+        dev.params(), model::Dataflow::kWs, static_cast<std::uint64_t>(c.n)));
+    const model::DenseGrads g = model::dense_backward(model::RawMatrix::Zero(c.m, c.k), w, dy,
+                                                      c.relu ? &z : nullptr, fold, fold);
+    const model::AccMatrix dz_below = model::relu_backward(g.dx, z_below).dz;
+    EXPECT_TRUE(same_bits(get_acc(drv, tdy), g.dz)) << "dZ over dy, keep " << keep;
+    EXPECT_TRUE(get_raw(drv, tdz) == model::to_bf16(g.dz)) << "dz_bf, keep " << keep;
+    EXPECT_TRUE(get_raw(drv, tdzb) == model::to_bf16(dz_below)) << "dz_bf below, keep " << keep;
+    if (keep) {
+      EXPECT_TRUE(same_bits(get_acc(drv, tdx), dz_below)) << "dZ below in dx";
+    } else {
+      EXPECT_TRUE((get_acc(drv, tdx).array() == 0xDEADBEEFu).all()) << "dx written";
+    }
+    // The lower layer's pass with dz_ready reads and writes nothing of dy.
+    const model::AccMatrix before = get_acc(drv, tdx);
+    const host::Tensor w_below = drv.alloc_tensor(3, c.k, 2);
+    host::data_backward(drv, w_below, tdx, &tzb, tdzb, nullptr, true);
+    EXPECT_TRUE(same_bits(get_acc(drv, tdx), before)) << "dz_ready rewrote dy";
+    EXPECT_TRUE(get_raw(drv, tdzb) == model::to_bf16(dz_below)) << "dz_ready rewrote dz_bf";
+  }
+  // A mask of the wrong shape is refused.
+  model::FunctionalBackend dev(params(c.rows, c.cols, c.spad, c.acc));
+  host::Driver drv(dev);
+  host::Tensor tw = drv.alloc_tensor(c.k, c.n, 2), tdy = drv.alloc_tensor(c.m, c.n, 4),
+               tdz = drv.alloc_tensor(c.m, c.n, 2), tdx = drv.alloc_tensor(c.m, c.k, 4),
+               bad = drv.alloc_tensor(c.m, c.k + 1, 4), tdzb = drv.alloc_tensor(c.m, c.k, 2);
+  const host::MaskBelow wrong{&bad, &tdzb, false};
+  EXPECT_THROW(host::data_backward(drv, tw, tdy, nullptr, tdz, &tdx, false, &wrong),
+               std::invalid_argument);
+  EXPECT_THROW(host::data_backward(drv, tw, tdy, nullptr, tdz, nullptr, false, &wrong),
+               std::invalid_argument);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, MaskedDataBackward,
+    ::testing::Values(BackwardCase{4, 4, 512, 256, 1, 1, 1, true, true},
+                      BackwardCase{4, 4, 512, 256, 13, 29, 37, true, true},
+                      BackwardCase{4, 4, 512, 16, 45, 17, 9, false, true},  // 6 chunks
+                      BackwardCase{16, 16, 8192, 1024, 32, 128, 10, false, true}));
+
 // The device gradients against the exact (double) gradients of the same
 // inputs. Two error sources, both bounded per element:
 //   - dZ is rounded to bf16 once (RNE, 8 significand bits): |dZb - dZ| <=

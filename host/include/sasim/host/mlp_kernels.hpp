@@ -170,8 +170,30 @@ struct BackwardRuns {
 // dz_bf = bf16(dZ) (M x N bf16, the caller's), and dX = dz_bf W^T when dx is
 // given. The weight gradient of dz_bf and x: dW and db stored, or (update) the
 // fused step; dz_bf must hold the data gradient's result.
+//
+// The ReLU backward of the layer below fused into dX (`below`, with dx): as
+// the GEMM finishes each block of dX it is masked against that layer's
+// pre-activation below->z (RELU_MASK), rounded to bf16 into below->dz_bf (that
+// layer's dz_bf) and, with below->keep_dx, stored in fp32 to *dx (that layer's
+// dZ; otherwise dx is not written). The layer below then runs data_backward
+// with dz_ready: its dz_bf is already there and its dy is neither read nor
+// rewritten. The numbers are those of the unfused passes, bit for bit; dX in
+// fp32 is never written and read back. masked_data_gradient_program is the
+// fused GEMM (WS, M x N x K from dz_bf and W^T, planned as
+// dense_forward_program: the mask's z rows Q accumulator rows above each
+// block, staging at spad_rows - Q + its row).
+struct MaskBelow {
+  const Tensor* z = nullptr;      // M x K fp32, the lower layer's pre-activation
+  const Tensor* dz_bf = nullptr;  // M x K bf16, the lower layer's dz_bf
+  bool keep_dx = false;
+};
 spec::RunResult data_backward(Driver& drv, const Tensor& w, const Tensor& dy, const Tensor* z,
-                              const Tensor& dz_bf, const Tensor* dx);
+                              const Tensor& dz_bf, const Tensor* dx, bool dz_ready = false,
+                              const MaskBelow* below = nullptr);
+std::vector<isa::Instruction> masked_data_gradient_program(
+    const spec::DeviceSpec& p, std::uint64_t M, std::uint64_t N, std::uint64_t K, MatrixRef dz_bf,
+    MatrixRef wt, MatrixRef z_below, MatrixRef dx, bool store_dx, MatrixRef dz_bf_below,
+    const GemmOptions& base);
 spec::RunResult weight_backward(Driver& drv, const Tensor& x, const Tensor& w, const Tensor& dz_bf,
                                 const Tensor& dw, const Tensor& db,
                                 const LayerUpdate* update = nullptr);
