@@ -541,4 +541,54 @@ TEST(ProgramCheck, AssignedRandomProgramsPassTheCheck) {
   EXPECT_GT(broken, 190);
 }
 
+// The analyses are memoized (a training run submits the same programs every
+// step): a repeated call answers as the first did, and a program, device or
+// option that differs in anything is analysed anew, not answered from the
+// memo of a near one.
+TEST(ProgramCheck, MemoizedAnalysesAnswerOnlyForTheSameProgramDeviceAndOptions) {
+  const spec::DeviceSpec p = params(Datapath::kInt8, 4, 4);
+  const isa::Instruction ld = isa::encode_load({isa::Sram::kSpad, false, 0, 8, 4, kBase, 4});
+  const isa::Instruction g = isa::encode_gemm({isa::Dataflow::kWs, false, false, 8, 0, 0, 8, 0});
+  const isa::Instruction st = isa::encode_store({isa::Sram::kAcc, false, 0, 8, 4, kBase + 256, 16});
+  // A second block on other rows and addresses: independent of the first.
+  const isa::Instruction ld2 = isa::encode_load({isa::Sram::kSpad, false, 16, 8, 4, kBase + 64, 4});
+  const isa::Instruction g2 = isa::encode_gemm({isa::Dataflow::kWs, false, false, 8, 16, 0, 8, 8});
+  const isa::Instruction st2 =
+      isa::encode_store({isa::Sram::kAcc, false, 8, 8, 4, kBase + 512, 16});
+  const std::vector<isa::Instruction> bare = prog({ld, g, st, ld2, g2, st2});
+  std::vector<isa::Instruction> a = bare, b = bare;
+  host::assign_dependencies(p, a);
+  host::assign_dependencies(p, b);  // from the memo
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, bare);
+  // The bare program races; with tokens it does not; asked again, the same.
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(has(host::check_program(p, bare), {"race"}));
+    EXPECT_TRUE(host::check_program(p, a).ok());
+  }
+  // One error at most when asked for one (max_errors is part of the key).
+  host::CheckOptions one;
+  one.max_errors = 1;
+  EXPECT_GT(host::check_program(p, bare).errors.size(), 1u);
+  EXPECT_EQ(host::check_program(p, bare, one).errors.size(), 1u);
+  // A single field changed: the STOREs of both blocks now write the same
+  // place, which needs tokens the independent blocks did not.
+  std::vector<isa::Instruction> c = bare;
+  c[5].set(isa::dma::kDramAddr, c[2].get(isa::dma::kDramAddr));
+  const std::vector<isa::Instruction> c_bare = c;
+  host::assign_dependencies(p, c);
+  EXPECT_NE(c, a);
+  EXPECT_TRUE(host::check_program(p, c).ok()) << host::check_program(p, c).summary();
+  // a's tokens on c's program: the same words but one field, a race.
+  std::vector<isa::Instruction> mixed = a;
+  mixed[5].set(isa::dma::kDramAddr, c[5].get(isa::dma::kDramAddr));
+  EXPECT_TRUE(has(host::check_program(p, mixed), {"race"}))
+      << host::check_program(p, mixed).summary();
+  // Another device (a smaller scratchpad): the rows are beyond it.
+  const spec::DeviceSpec small = params(Datapath::kInt8, 4, 4, 4);
+  EXPECT_TRUE(host::check_program(p, a).ok());
+  EXPECT_TRUE(has(host::check_program(small, a), {"beyond the SRAM"}));
+  EXPECT_THROW(host::assign_dependencies(small, c = c_bare), std::invalid_argument);
+}
+
 }  // namespace

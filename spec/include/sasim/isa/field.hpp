@@ -34,13 +34,13 @@ class Instruction {
   Instruction& set(const Field& f, std::uint64_t v) { return put(f, v, 0); }
   // As set(), and a count field must be at least 1 (what the encoders use).
   Instruction& set_arg(const Field& f, std::uint64_t v) { return put(f, v, f.min()); }
+  // Word-level: a field lies in one word or straddles two (bits lsb..lsb +
+  // width - 1 of the 128-bit word, width 1..64).
   std::uint64_t get(const Field& f) const {
-    std::uint64_t v = 0;
-    for (unsigned i = 0; i < f.width; ++i) {
-      const unsigned bit = f.lsb + i;
-      v |= ((words[bit / 64] >> (bit % 64)) & 1u) << i;
-    }
-    return v;
+    const unsigned w = f.lsb / 64, o = f.lsb % 64;
+    std::uint64_t v = words[w] >> o;
+    if (o + f.width > 64) v |= words[w + 1] << (64 - o);
+    return v & f.max();
   }
   bool operator==(const Instruction&) const = default;
 
@@ -51,11 +51,12 @@ class Instruction {
                               std::to_string(v) + " is out of range (allowed " +
                               std::to_string(lo) + ".." + std::to_string(f.max()) + ")");
     }
-    for (unsigned i = 0; i < f.width; ++i) {
-      const unsigned bit = f.lsb + i;
-      std::uint64_t& w = words[bit / 64];
-      const std::uint64_t m = std::uint64_t{1} << (bit % 64);
-      w = ((v >> i) & 1u) ? (w | m) : (w & ~m);
+    const unsigned w = f.lsb / 64, o = f.lsb % 64;
+    const std::uint64_t m = f.max();
+    words[w] = (words[w] & ~(m << o)) | (v << o);
+    if (o + f.width > 64) {
+      const std::uint64_t hi = m >> (64 - o);  // the field's bits in the next word
+      words[w + 1] = (words[w + 1] & ~hi) | (v >> (64 - o));
     }
     return *this;
   }
