@@ -11,10 +11,12 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <iostream>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sasim/host/gemm_kernel.hpp"
@@ -288,6 +290,19 @@ TEST(GemmKernel, PlansBufferAsDocumented) {
   EXPECT_EQ(os.panels, 2u);
   EXPECT_EQ(os.p_slots, 2u);
   EXPECT_EQ(os.acc_buffers, 2u);
+  // With an epilogue (a fused update), OS rotates up to four blocks: three
+  // when only three fit, four when more would.
+  host::GemmOptions ep;
+  ep.epilogue = [](const host::GemmBlock&, std::vector<isa::Instruction>&) {};
+  for (const auto& [acc, want] :
+       std::initializer_list<std::pair<unsigned, unsigned>>{{8, 2}, {12, 3}, {16, 4}, {1024, 4}}) {
+    ep.acc_rows = acc;
+    EXPECT_EQ(
+        host::gemm_plan(params(Datapath::kBf16, 4, 4, 4096, 1024), Dataflow::kOs, 50, 300, 50, ep)
+            .acc_buffers,
+        want)
+        << acc << " accumulator rows";
+  }
   // OS with several chunks: every B tile resident (read once), 2 A^T panels.
   const host::GemmPlan osr =
       host::gemm_plan(params(Datapath::kInt8, 16, 16, 8192, 1024), Dataflow::kOs, 256, 256, 256);

@@ -36,9 +36,9 @@
 //     With several chunks, when all P tiles fit next to X, they stay resident
 //     instead (loaded by the first chunk): B (WS, OS) or A (IS) is then read
 //     once too. OS prefers this over a second P slot (its B tiles are K rows).
-//   - The accumulator holds acc_buffers (2 when they fit; 3 for OS with an
-//     epilogue) blocks: the STORE of one output block overlaps the GEMMs of
-//     the next. With an epilogue and 2 or more, the epilogue of a block is
+//   - The accumulator holds acc_buffers (2 when they fit; 3 or 4 for OS with
+//     an epilogue) blocks: the STORE of one output block overlaps the GEMMs
+//     of the next. With an epilogue and 2 or more, the epilogue of a block is
 //     emitted after the next block's GEMM, so that its VECs run beside it.
 //   - Consecutive GEMMs have no dependency between them; the EXEC queue runs
 //     them back to back, waiting only for operands and for the STORE that
@@ -143,7 +143,7 @@ struct GemmPlan {
   unsigned x_slots = 0;         // streamed: X ring slots
   unsigned p_slots = 0;         // P tile slots (p_resident: one per tile and k block)
   bool p_resident = false;      // every P tile loaded once, by the first chunk
-  unsigned acc_buffers = 0;     // 1, 2 or (OS with an epilogue) 3
+  unsigned acc_buffers = 0;     // 1, 2 or (OS with an epilogue) 3 or 4
   bool zero_x_pad = false;      // bf16 WS/IS with K % R != 0: X partial rows zeroed once
   bool zero_p_pad = false;      // WS/IS with K % R != 0: pad rows of the last P tile zeroed
   std::uint64_t x_block = 0;    // scratchpad rows of an X block
