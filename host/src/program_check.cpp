@@ -485,14 +485,16 @@ CheckReport check_program_uncached(const spec::DeviceSpec& p,
 // in every step (only the data they move change), so every analysis after a
 // program's first is a lookup: about 4 % of an RTL training step's wall time
 // otherwise (callgrind, 2026-12-06). The hash only selects; keys are
-// compared in full. Oldest entries go first once `kCapacity` are held (a
-// run whose programs change every step, such as one with a learning-rate
-// schedule, only misses). Thread-safe: data-parallel kernels build programs
-// on several threads.
+// compared in full. Bounded by entries and by the instructions their keys
+// hold (a value holds at most as many), oldest out first; a program larger
+// than the bound is not kept. A run whose programs change every step (a
+// learning-rate schedule's immediates) only misses. Thread-safe:
+// data-parallel kernels build programs on several threads.
 template <class Value>
 class Memo {
  public:
-  static constexpr std::size_t kCapacity = 64;
+  static constexpr std::size_t kMaxEntries = 64;
+  static constexpr std::size_t kMaxInstructions = std::size_t{1} << 19;  // 8 MiB of keys
 
   std::optional<Value> find(const spec::DeviceSpec& p, const CheckOptions& o,
                             const std::vector<isa::Instruction>& prog, std::size_t h) {
@@ -504,8 +506,14 @@ class Memo {
   }
   void insert(const spec::DeviceSpec& p, const CheckOptions& o,
               const std::vector<isa::Instruction>& prog, std::size_t h, Value v) {
+    if (prog.size() > kMaxInstructions) return;
     const std::lock_guard<std::mutex> lock(m_);
-    if (entries_.size() >= kCapacity) entries_.pop_front();
+    while (!entries_.empty() &&
+           (entries_.size() >= kMaxEntries || held_ + prog.size() > kMaxInstructions)) {
+      held_ -= entries_.front().program.size();
+      entries_.pop_front();
+    }
+    held_ += prog.size();
     entries_.push_back(Entry{h, p, o, prog, std::move(v)});
   }
 
@@ -523,6 +531,7 @@ class Memo {
   }
   std::mutex m_;
   std::deque<Entry> entries_;
+  std::size_t held_ = 0;  // instructions of the entries' keys
 };
 
 std::size_t program_hash(const std::vector<isa::Instruction>& prog) {
