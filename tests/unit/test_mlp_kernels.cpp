@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -366,15 +367,17 @@ TEST_P(MaskedDataBackward, BitExactAgainstTheUnfusedPasses) {
     const model::RawMatrix w = random_bf16(c.k, c.n, rng);
     const model::AccMatrix dy = random_f32(c.m, c.n, rng, 0.1f), z = random_f32(c.m, c.n, rng);
     const model::AccMatrix z_below = random_f32(c.m, c.k, rng);
-    host::Tensor tw = drv.alloc_tensor(c.k, c.n, 2), tdy = drv.alloc_tensor(c.m, c.n, 4),
-                 tz = drv.alloc_tensor(c.m, c.n, 4), tdz = drv.alloc_tensor(c.m, c.n, 2),
-                 tdx = drv.alloc_tensor(c.m, c.k, 4), tzb = drv.alloc_tensor(c.m, c.k, 4),
-                 tdzb = drv.alloc_tensor(c.m, c.k, 2);
-    put(drv, tw, w);
-    put(drv, tdy, dy);
-    put(drv, tz, z);
-    put(drv, tzb, z_below);
-    put(drv, tdx, model::AccMatrix::Constant(c.m, c.k, 0xDEADBEEFu).eval());
+    // A tensor holding m (2-byte elements for bf16 bits, 4 for fp32 bits).
+    auto upload = [&](const auto& m) {
+      host::Tensor t = drv.alloc_tensor(static_cast<std::uint64_t>(m.rows()),
+                                        static_cast<std::uint64_t>(m.cols()),
+                                        sizeof(typename std::decay_t<decltype(m)>::Scalar));
+      put(drv, t, m);
+      return t;
+    };
+    host::Tensor tw = upload(w), tdy = upload(dy), tz = upload(z), tzb = upload(z_below),
+                 tdx = upload(model::AccMatrix::Constant(c.m, c.k, 0xDEADBEEFu).eval()),
+                 tdz = drv.alloc_tensor(c.m, c.n, 2), tdzb = drv.alloc_tensor(c.m, c.k, 2);
     const host::MaskBelow below{&tzb, &tdzb, keep};
     host::data_backward(drv, tw, tdy, c.relu ? &tz : nullptr, tdz, &tdx, false, &below);
 
