@@ -18,9 +18,9 @@ using model::Dataflow;
 // OS with an epilogue: at most this many accumulator blocks in rotation. A
 // weight-gradient GEMM with a fused update (gemm_update_program) is bound by
 // its STOREs; a fourth block lets the EXEC queue run a block ahead of them
-// instead of waiting for the STORE that frees a block (configs/train.yaml,
-// 784-128-10: the weight update 45.9 k -> 44.8 k cycles per step; 8 or 16
-// blocks gave the same cycles as 4).
+// instead of waiting for the STORE that frees a block (configs/train_full.yaml,
+// 784-128-10, 60 steps: the weight update 45.9 k -> 44.8 k cycles per step;
+// 8 or 16 blocks gave the same cycles as 4).
 constexpr std::uint64_t kOsEpilogueBuffers = 4;
 
 [[noreturn]] void bad(const std::string& what) {
@@ -118,8 +118,9 @@ GemmPlan gemm_plan(const spec::DeviceSpec& p, Dataflow df, std::uint64_t M, std:
     pl.chunks = ceil_div(M, R);
     pl.tiles = ceil_div(N, C);
     pl.acc_block = R;
-    // With an epilogue, three blocks: it runs after the next block's GEMM
-    // (emission below), while the block after that may start.
+    // With an epilogue, at least three blocks: it runs after the next block's
+    // GEMM (emission below), while the block after that may start; a fourth
+    // lets the EXEC queue run a block ahead of the epilogue's STOREs.
     pl.acc_buffers = opts.epilogue && Q >= 3 * R
                          ? static_cast<unsigned>(std::min<std::uint64_t>(Q / R, kOsEpilogueBuffers))
                      : Q >= 2 * R ? 2

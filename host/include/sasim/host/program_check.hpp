@@ -93,6 +93,7 @@ struct CheckOptions {
   // token chain (see above). false: program order suffices.
   bool order_dma_writes_in_queue = true;
   std::size_t max_errors = 20;  // stop after this many
+  bool operator==(const CheckOptions&) const = default;
 };
 
 // Sets the dependency flags of program[0 .. FINISH) to a small set that makes
