@@ -195,18 +195,35 @@ module sa_array
   end
 
   // ---------------------------------------------------------------------------
-  // Operand skew. Each skew line is a packed delay line of whole vectors
-  // (stage j holds the vector accepted j+1 cycles ago) that shifts as one
-  // value; row r of the west operand taps stage r, column c of the north
-  // operand taps stage c. The stage/element pairs that are never tapped hold
-  // no information and synthesis removes those flops. Step flags travel along
-  // the anti-diagonals (entry d = r + c). Bubbles enter as zeros with cleared
-  // flags. The preload is not skewed: a beat writes a whole shadow row.
+  // Operand skew. Each skew line delays whole vectors: stage j holds the
+  // vector accepted j+1 shifts ago; row r of the west operand taps stage r,
+  // column c of the north operand taps stage c. A line is a ring of
+  // registers written one vector per shift at a rotating pointer (stage j is
+  // the slot j+1 behind it), so a shift writes one row instead of moving the
+  // whole line (in simulation, one row copy instead of a shift of 4096 bits
+  // per line on a 16 x 16 bf16 array; in silicon, one row of flops toggles
+  // instead of the whole line, for a read multiplexer per tap). Step flags
+  // travel along the anti-diagonals (entry d = r + c). Bubbles enter as
+  // zeros with cleared flags. The preload is not skewed: a beat writes a
+  // whole shadow row.
   // ---------------------------------------------------------------------------
+  localparam int unsigned WPtrW = $clog2(Rows);
+  localparam int unsigned NPtrW = $clog2(Cols);
+
+  // The ring slot of stage `stage` behind write pointer `ptr` (`depth`
+  // slots). A text macro (`undef-ed below), not a function: in the unrolled
+  // tap loops a function's arguments and result would become class members
+  // written and read again per tap (Verilator 5.006).
+`define SA_RING_SLOT(ptr, stage, depth) \
+  ((int'(ptr) > int'(stage)) ? int'(ptr) - 1 - int'(stage) : int'(ptr) + int'(depth) - 1 - int'(stage))
+
   logic [Rows-1:0][InW-1:0]            west_in;
   logic [Cols-1:0][InW-1:0]            north_in;
-  logic [Rows-1:0][Rows-1:0][InW-1:0]  wsk_q;   // [stage][row]
-  logic [Cols-1:0][Cols-1:0][InW-1:0]  nsk_q;   // [stage][column]
+  logic [Rows-1:0][InW-1:0]            wring_q [Rows];  // [slot][row]
+  logic [Cols-1:0][InW-1:0]            nring_q [Cols];  // [slot][column]
+  logic [WPtrW-1:0]                    wptr_q;          // next slot written
+  logic [NPtrW-1:0]                    nptr_q;
+  logic                                skew_shift;
   step_flags_t [Diags-1:0]             flg_q, flg_d;  // packed, as tok_q
   logic [Rows-1:0][InW-1:0]            west;
   logic [Cols-1:0][InW-1:0]            north;
@@ -224,21 +241,40 @@ module sa_array
     end
   end
 
+  // The taps feed the PE grid, which ignores them while the array is idle
+  // (it is not evaluated then): they are read only while it is busy.
   always_comb begin
-    for (int unsigned r = 0; r < Rows; r++) begin
-      west[r] = wsk_q[r][r];
-    end
-    for (int unsigned c = 0; c < Cols; c++) begin
-      north[c] = nsk_q[c][c];
+    west  = '0;
+    north = '0;
+    if (!idle_o) begin
+      for (int unsigned r = 0; r < Rows; r++) begin
+        west[r] = wring_q[`SA_RING_SLOT(wptr_q, r, Rows)][r];
+      end
+      for (int unsigned c = 0; c < Cols; c++) begin
+        north[c] = nring_q[`SA_RING_SLOT(nptr_q, c, Cols)][c];
+      end
     end
   end
 
   // The skew lines shift only while a step enters or is in flight: stale
-  // stages hold no step (the flags say so) and are never used.
+  // stages hold no step (the flags say so) and are never used. The ring
+  // contents carry no reset; the pointers do (a tap must index a slot).
+  assign skew_shift = adv && (in_fire || !idle_o);
+
   always_ff @(posedge clk_i) begin
-    if (adv && (in_fire || !idle_o)) begin
-      wsk_q <= {wsk_q[Rows-2:0], west_in};
-      nsk_q <= {nsk_q[Cols-2:0], north_in};
+    if (skew_shift) begin
+      wring_q[wptr_q] <= west_in;
+      nring_q[nptr_q] <= north_in;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wptr_q <= '0;
+      nptr_q <= '0;
+    end else if (skew_shift) begin
+      wptr_q <= (wptr_q == WPtrW'(Rows - 1)) ? '0 : wptr_q + 1'b1;
+      nptr_q <= (nptr_q == NPtrW'(Cols - 1)) ? '0 : nptr_q + 1'b1;
     end
   end
 
@@ -274,25 +310,38 @@ module sa_array
     .south_o    (south)
   );
 
-  logic [Cols-2:0][Cols-1:0][ACC_W-1:0] dsk_q;  // [stage][column]
+  // De-skew: a ring of Cols-1 result vectors like the skew lines; column c
+  // taps stage Cols-2-c (delayed Cols-1-c cycles), column Cols-1 is the grid
+  // output itself.
+  localparam int unsigned DDepth = Cols - 1;
+  localparam int unsigned DPtrW  = (DDepth > 1) ? $clog2(DDepth) : 1;
+  logic [Cols-1:0][ACC_W-1:0] dring_q [DDepth];  // [slot][column]
+  logic [DPtrW-1:0]           dptr_q;
 
+  // A result leaves only while the array is busy (out_valid_o implies
+  // !idle_o): the taps are read only then.
   always_comb begin
-    for (int unsigned c = 0; c < Cols; c++) begin
-      out_data_o[c] = (c == Cols - 1) ? south[c] : dsk_q[Cols-2-c][c];
+    out_data_o = '0;
+    if (!idle_o) begin
+      out_data_o[Cols-1] = south[Cols-1];
+      for (int unsigned c = 0; c + 1 < Cols; c++) begin
+        out_data_o[c] = dring_q[`SA_RING_SLOT(dptr_q, Cols - 2 - c, DDepth)][c];
+      end
+    end
+  end
+`undef SA_RING_SLOT
+
+  always_ff @(posedge clk_i) begin
+    if (adv && !idle_o) begin
+      dring_q[dptr_q] <= south;
     end
   end
 
-  if (Cols > 2) begin : gen_dsk_line
-    always_ff @(posedge clk_i) begin
-      if (adv && !idle_o) begin
-        dsk_q <= {dsk_q[Cols-3:0], south};
-      end
-    end
-  end else begin : gen_dsk_stage
-    always_ff @(posedge clk_i) begin
-      if (adv && !idle_o) begin
-        dsk_q <= south;
-      end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      dptr_q <= '0;
+    end else if (adv && !idle_o) begin
+      dptr_q <= (dptr_q == DPtrW'(DDepth - 1)) ? '0 : dptr_q + 1'b1;
     end
   end
 
