@@ -202,7 +202,8 @@ module sa_array
   // the slot j+1 behind it), so a shift writes one row instead of moving the
   // whole line (in simulation, one row copy instead of a shift of 4096 bits
   // per line on a 16 x 16 bf16 array; in silicon, one row of flops toggles
-  // instead of the whole line, for a read multiplexer per tap). Step flags
+  // instead of the whole line, for a read multiplexer per tap and all Rows x
+  // Rows elements kept, where a shift line needs only the tapped half). Step flags
   // travel along the anti-diagonals (entry d = r + c). Bubbles enter as
   // zeros with cleared flags. The preload is not skewed: a beat writes a
   // whole shadow row.
