@@ -216,7 +216,8 @@ module sa_array
   // tap loops a function's arguments and result would become class members
   // written and read again per tap (Verilator 5.006).
 `define SA_RING_SLOT(ptr, stage, depth) \
-  ((int'(ptr) > int'(stage)) ? int'(ptr) - 1 - int'(stage) : int'(ptr) + int'(depth) - 1 - int'(stage))
+  ((int'(ptr) > int'(stage)) ? int'(ptr) - 1 - int'(stage) \
+                             : int'(ptr) + int'(depth) - 1 - int'(stage))
 
   logic [Rows-1:0][InW-1:0]            west_in;
   logic [Cols-1:0][InW-1:0]            north_in;
