@@ -259,26 +259,9 @@ module sa_array
   end
 
   // The skew lines shift only while a step enters or is in flight: stale
-  // stages hold no step (the flags say so) and are never used. The ring
-  // contents carry no reset; the pointers do (a tap must index a slot).
+  // stages hold no step (the flags say so) and are never used. (The ring
+  // writes are below, with the de-skew's.)
   assign skew_shift = adv && (in_fire || !idle_o);
-
-  always_ff @(posedge clk_i) begin
-    if (skew_shift) begin
-      wring_q[wptr_q] <= west_in;
-      nring_q[nptr_q] <= north_in;
-    end
-  end
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      wptr_q <= '0;
-      nptr_q <= '0;
-    end else if (skew_shift) begin
-      wptr_q <= (wptr_q == WPtrW'(Rows - 1)) ? '0 : wptr_q + 1'b1;
-      nptr_q <= (nptr_q == NPtrW'(Cols - 1)) ? '0 : nptr_q + 1'b1;
-    end
-  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -333,7 +316,14 @@ module sa_array
   end
 `undef SA_RING_SLOT
 
+  // The three rings: one vector written per shift at the pointer, which then
+  // advances. The contents carry no reset; the pointers do (a tap must index
+  // a slot).
   always_ff @(posedge clk_i) begin
+    if (skew_shift) begin
+      wring_q[wptr_q] <= west_in;
+      nring_q[nptr_q] <= north_in;
+    end
     if (adv && !idle_o) begin
       dring_q[dptr_q] <= south;
     end
@@ -341,9 +331,17 @@ module sa_array
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      wptr_q <= '0;
+      nptr_q <= '0;
       dptr_q <= '0;
-    end else if (adv && !idle_o) begin
-      dptr_q <= (dptr_q == DPtrW'(DDepth - 1)) ? '0 : dptr_q + 1'b1;
+    end else begin
+      if (skew_shift) begin
+        wptr_q <= (wptr_q == WPtrW'(Rows - 1)) ? '0 : wptr_q + 1'b1;
+        nptr_q <= (nptr_q == NPtrW'(Cols - 1)) ? '0 : nptr_q + 1'b1;
+      end
+      if (adv && !idle_o) begin
+        dptr_q <= (dptr_q == DPtrW'(DDepth - 1)) ? '0 : dptr_q + 1'b1;
+      end
     end
   end
 
