@@ -226,22 +226,23 @@ package sa_arith_pkg;
   // the result is the exact sum acc + a * b rounded once, computed without
   // packing the product: both significands are placed at bits [61:38] of
   // 64-bit words (acc: hidden bit at 61; the product's 16-bit significand p
-  // at [61:46]), the one with the smaller exponent shifted right (exact up to
-  // 38; beyond, only its being nonzero matters below half an ulp: a sticky 1
-  // in bit 0, as in fp32_add_f), both given their signs in two's complement
-  // and added (|sum| < 2^63). With the magnitude's leading one at bit 62, 61
-  // or 60 the result is a normal (its exponent is at least emax - 1 >= 1)
-  // and it is rounded as in fp32_add_f's fast path; a deeper cancellation
+  // at [61:46]), the one with the smaller exponent shifted right (by at
+  // most 38 here, which is exact), both given their signs in two's
+  // complement and added (|sum| < 2^63); a zero acc returns the product.
+  // With the magnitude's leading one at bit 62, 61 or 60 the result is a
+  // normal (its exponent is at least emax - 1 >= 1) and it is rounded as in
+  // fp32_add_f's fast path; a deeper cancellation
   // (about one sum in ten in training) goes through fp32_round_pack. Every
   // other case (zero or subnormal operands, specials, products outside
-  // binary32's normals) is the separate bf16_mul and fp32_add.
+  // binary32's normals, exponents more than 38 apart) is zero gating or the
+  // separate bf16_mul and fp32_add.
   function automatic logic [31:0] bf16_mac(logic [15:0] a, logic [15:0] b, logic [31:0] acc);
     /* verilator no_inline_task */
     logic [7:0]  ea, eb, ec;
     logic [15:0] p;
     int          ep, ecf, emax;     // product, acc (subnormal: 1) and larger exponents
-    logic [7:0]  dp, dc;            // right shifts of the product and of acc (clamped)
-    logic        far_p, far_c, sp;
+    logic [7:0]  dp, dc;            // right shifts of the product and of acc
+    logic        sp;
     logic [63:0] m_p, m_c, sum, mag, n;
     logic [1:0]  lz;                // leading zeros of mag above bit 60 (0..2)
     logic [31:0] res;
@@ -266,34 +267,40 @@ package sa_arith_pkg;
         (ep >= 2) && (ep <= 254)) begin
       p     = {8'h0, 1'b1, a[6:0]} * {8'h0, 1'b1, b[6:0]};
       sp    = a[15] ^ b[15];
+      // A zero acc (either sign) adds nothing: the result is the exact
+      // product, packed as in bf16_mul_f (its leading one at p[15] or p[14]).
+      if (acc[30:0] == 31'h0) begin
+        return {sp, 31'((32'(ep - 2 + int'(p[15])) << 23) +
+                        ({16'h0, p} << (5'd9 - {4'h0, p[15]})))};
+      end
       ecf   = int'(ec) + int'(ec == 8'h0);
       emax  = (ep > ecf) ? ep : ecf;
-      // Differences up to 252; a shift beyond 38 leaves only the sticky bit
-      // (shifting by 63 clears the word, whose bits 63:62 are 0).
+      // Differences up to 252; the fast path takes those up to 38, where
+      // the shift is exact (a larger one, rare in training, goes to the
+      // separate functions below, which round with a sticky bit).
       dp    = 8'(emax - ep);
       dc    = 8'(emax - ecf);
-      far_p = (dp > 8'd38);
-      far_c = (dc > 8'd38);
-      m_p   = ({2'b0, p, 46'h0} >> (dp[5:0] | {6{far_p}})) | {63'h0, far_p};
-      m_c   = ({2'b0, ec != 8'h0, acc[22:0], 38'h0} >> (dc[5:0] | {6{far_c}})) |
-              {63'h0, far_c && (acc[30:0] != 31'h0)};
-      sum   = (m_p ^ {64{sp}}) + {63'h0, sp} + (m_c ^ {64{acc[31]}}) + {63'h0, acc[31]};
-      mag   = (sum ^ {64{sum[63]}}) + {63'h0, sum[63]};
-      if (mag[62:60] != 3'b000) begin
-        // n: mag with its leading one at bit 63, i.e. the value
-        // n * 2^(emax - 189 - lz); the biased exponent is emax + 1 - lz,
-        // and (e - 1) << 23 plus the hidden bit n[63] at bit 23 packs it.
-        lz  = {!mag[62] && !mag[61], !mag[62] && mag[61]};
-        n   = mag << ({4'h0, lz} + 6'd1);
-        res = (32'(emax) - 32'(lz)) << 23;
-        res = res + {8'h0, n[63:40]} + {31'h0, n[39] && (n[40] || (n[38:0] != 39'h0))};
-        res = (res >= Fp32PosInf) ? Fp32PosInf : res;
-        return {sum[63], res[30:0]};
+      if ((dp <= 8'd38) && (dc <= 8'd38)) begin
+        m_p = {2'b0, p, 46'h0} >> dp[5:0];
+        m_c = {2'b0, ec != 8'h0, acc[22:0], 38'h0} >> dc[5:0];
+        sum = (m_p ^ {64{sp}}) + {63'h0, sp} + (m_c ^ {64{acc[31]}}) + {63'h0, acc[31]};
+        mag = (sum ^ {64{sum[63]}}) + {63'h0, sum[63]};
+        if (mag[62:60] != 3'b000) begin
+          // n: mag with its leading one at bit 63, i.e. the value
+          // n * 2^(emax - 189 - lz); the biased exponent is emax + 1 - lz,
+          // and (e - 1) << 23 plus the hidden bit n[63] at bit 23 packs it.
+          lz  = {!mag[62] && !mag[61], !mag[62] && mag[61]};
+          n   = mag << ({4'h0, lz} + 6'd1);
+          res = (32'(emax) - 32'(lz)) << 23;
+          res = res + {8'h0, n[63:40]} + {31'h0, n[39] && (n[40] || (n[38:0] != 39'h0))};
+          res = (res >= Fp32PosInf) ? Fp32PosInf : res;
+          return {sum[63], res[30:0]};
+        end
+        // A deeper cancellation: the leading one is at bit 37 or above (the
+        // exponents then differ by at most one), or the sum is an exact
+        // zero, which fp32_round_pack returns as +0 (sum[63] is 0).
+        return fp32_round_pack(sum[63], emax + 2, mag);
       end
-      // A deeper cancellation: the leading one is at bit 37 or above (the
-      // exponents then differ by at most one), or the sum is an exact zero,
-      // which fp32_round_pack returns as +0 (sum[63] is 0).
-      return fp32_round_pack(sum[63], emax + 2, mag);
     end
     return fp32_add(acc, bf16_mul(a, b));
   endfunction
