@@ -94,6 +94,42 @@ package sa_arith_pkg;
   endfunction
 
   // ---------------------------------------------------------------------------
+  // Two steps shared by the product, the sum and the fused MAC below
+  // ---------------------------------------------------------------------------
+  // The product of two normal bf16 values is a binary32 normal (so exact) for
+  // exp = ea + eb - 126 in [2, 254] (exp: the exponent the value would have
+  // with its leading one at bit 63 of a 64-bit significand).
+  function automatic logic bf16_prod_normal(logic [7:0] ea, logic [7:0] eb, int exp);
+    return (8'(ea - 8'd1) < 8'd254) && (8'(eb - 8'd1) < 8'd254) && (exp >= 2) && (exp <= 254);
+  endfunction
+
+  // The magnitude of such a product, packed: its 16-bit significand p has the
+  // leading one (the hidden bit) at p[15] or p[14], which adds 1 to the
+  // exponent. The shift is 8 or 9 by p[15], computed rather than selected (a
+  // ?: here compiles to a jump in the simulator).
+  function automatic logic [30:0] bf16_prod_pack(int exp, logic [15:0] p);
+    return 31'((32'(exp - 2 + int'(p[15])) << 23) + ({16'h0, p} << (5'd9 - {4'h0, p[15]})));
+  endfunction
+
+  // Round to nearest-even and pack a binary32 magnitude whose 64-bit
+  // significand s has its leading one in bits 63..61, with e + 1 the biased
+  // exponent for a leading one at bit 63 (e >= 2, so the result is a normal):
+  // fp32_round_pack for exactly those inputs, the leading-zero search cut to
+  // three cases. (e - lz) << 23 plus the hidden bit n[63], added into the
+  // exponent field, packs it; a rounding carry propagates into the exponent,
+  // and an overflow gives infinity.
+  function automatic logic [30:0] fp32_round_top3(logic [31:0] e, logic [63:0] s);
+    logic [1:0]  lz;  // leading zeros of s (0..2)
+    logic [63:0] n;
+    logic [31:0] mag;
+    lz  = {!s[63] && !s[62], !s[63] && s[62]};
+    n   = s << lz;
+    mag = (e - 32'(lz)) << 23;
+    mag = mag + {8'h0, n[63:40]} + {31'h0, n[39] && (n[40] || (n[38:0] != 39'h0))};
+    return (mag >= Fp32PosInf) ? Fp32PosInf[30:0] : mag[30:0];
+  endfunction
+
+  // ---------------------------------------------------------------------------
   // bf16 x bf16 -> binary32, one rounding (RNE). bf16 subnormals are real
   // values. The product of the two 8-bit significands is exact in 16 bits; it
   // only needs rounding when it underflows binary32 (into the subnormals or to
@@ -116,16 +152,12 @@ package sa_arith_pkg;
 
     // Fast path, the common cases: a zero operand (p == 0: a signed zero),
     // or two normal operands whose product is a binary32 normal. That product
-    // is exact (no rounding): pack p directly, its leading one (hidden bit) at
-    // p[15] or p[14] adds 1 to the exponent. Both in one branch-free test and
-    // value (the zero is the packed value masked to 0): a zero is frequent
-    // and unpredictable in training data (ReLU outputs), and a ?: or a
-    // second branch here compiles to a jump in the simulator. The shift is 8
-    // or 9 by p[15], computed rather than selected for the same reason.
-    if ((ea != 8'hFF) && (eb != 8'hFF) &&
-        ((p == 16'h0) || ((ea != 8'h0) && (eb != 8'h0) && (exp >= 2) && (exp <= 254)))) begin
-      return {sign, 31'((32'(exp - 2 + int'(p[15])) << 23) +
-                        ({16'h0, p} << (5'd9 - {4'h0, p[15]}))) & {31{p != 16'h0}}};
+    // is exact (no rounding): pack p directly. Both in one branch-free value
+    // (the zero is the packed value masked to 0): a zero is frequent and
+    // unpredictable in training data (ReLU outputs), and a ?: or a second
+    // branch here compiles to a jump in the simulator.
+    if (bf16_prod_normal(ea, eb, exp) || ((p == 16'h0) && (ea != 8'hFF) && (eb != 8'hFF))) begin
+      return {sign, bf16_prod_pack(exp, p) & {31{p != 16'h0}}};
     end
 
     a_spec = (ea == 8'hFF);
@@ -152,9 +184,7 @@ package sa_arith_pkg;
     logic [31:0] big, sel;
     logic [30:0] sml;              // magnitude only: the sign comes from x, y
     logic [7:0]  e_big, e_sml, d;  // effective exponents (subnormal: 1), difference
-    logic [63:0] m_big, m_sml, m_al, sum, n;
-    logic [1:0]  lz;               // fast path: leading zeros of sum (0..2)
-    logic [31:0] mag;
+    logic [63:0] m_big, m_sml, m_al, sum;
 
     // The operand swap and the add/subtract choice are data-dependent and
     // unpredictable: written as masks, not ?:, so that the simulator's
@@ -178,19 +208,11 @@ package sa_arith_pkg;
 
     // Fast path, the common case: `big` normal with an exponent field of at
     // least 2 and the sum's leading one in bits 63..61 (every addition, and
-    // every subtraction but a cancellation of two or more leading bits). It is
-    // fp32_round_pack for exactly those inputs, its leading-zero search cut to
-    // three cases: the result is normal (its exponent is at least
-    // e_big - 1 >= 1, so no subnormal shift) and nonzero (the sign of `big`).
+    // every subtraction but a cancellation of two or more leading bits). The
+    // result is normal (its exponent is at least e_big - 1 >= 1, so no
+    // subnormal shift) and nonzero (the sign of `big`).
     if ((8'(big[30:23] - 8'd2) < 8'd253) && (sum[63:61] != 3'b000)) begin
-      lz  = {!sum[63] && !sum[62], !sum[63] && sum[62]};
-      n   = sum << lz;
-      // (e - 1) << 23 for e = e_big + 1 - lz; the hidden bit n[63], added
-      // into the exponent field below, supplies the missing 1.
-      mag = (32'(big[30:23]) - 32'(lz)) << 23;
-      mag = mag + {8'h0, n[63:40]} + {31'h0, n[39] && (n[40] || (n[38:0] != 39'h0))};
-      mag = (mag >= Fp32PosInf) ? Fp32PosInf : mag;
-      return {big[31], mag[30:0]};
+      return {big[31], fp32_round_top3(32'(big[30:23]), sum)};
     end
 
     // An exact zero sum is +0 under RNE, unless both operands are -0.
@@ -230,8 +252,8 @@ package sa_arith_pkg;
   // most 38 here, which is exact), both given their signs in two's
   // complement and added (|sum| < 2^63); a zero acc returns the product.
   // With the magnitude's leading one at bit 62, 61 or 60 the result is a
-  // normal (its exponent is at least emax - 1 >= 1) and it is rounded as in
-  // fp32_add_f's fast path; a deeper cancellation
+  // normal (its exponent is at least emax - 1 >= 1) and it is rounded by
+  // fp32_round_top3, as in fp32_add_f's fast path; a deeper cancellation
   // (about one sum in ten in training) goes through fp32_round_pack. Every
   // other case (zero or subnormal operands, specials, products outside
   // binary32's normals, exponents more than 38 apart) is zero gating or the
@@ -243,35 +265,21 @@ package sa_arith_pkg;
     int          ep, ecf, emax;     // product, acc (subnormal: 1) and larger exponents
     logic [7:0]  dp, dc;            // right shifts of the product and of acc
     logic        sp;
-    logic [63:0] m_p, m_c, sum, mag, n;
-    logic [1:0]  lz;                // leading zeros of mag above bit 60 (0..2)
-    logic [31:0] res;
-
-    // Zero gating: a zero operand times a finite one is a zero of sign
-    // a[15] ^ b[15], and acc + (+-0) is acc itself (a NaN made canonical),
-    // except that two zeros sum to -0 only when both are -0.
-    if (((a[14:0] == 15'h0) && (b[14:7] != 8'hFF)) ||
-        ((b[14:0] == 15'h0) && (a[14:7] != 8'hFF))) begin
-      return (acc[30:0] == 31'h0) ? {acc[31] & (a[15] ^ b[15]), 31'h0} :
-             ((acc[30:23] == 8'hFF) && (acc[22:0] != 23'h0)) ? Fp32QNan : acc;
-    end
+    logic [63:0] m_p, m_c, sum, mag;
 
     ea = a[14:7];
     eb = b[14:7];
     ec = acc[30:23];
     // Value of the product: p * 2^(ea + eb - 268); on the scale of acc's
-    // significand at [61:38] (value m * 2^(e - 188)) its exponent is ep. The
-    // product is a binary32 normal for ep in [2, 254] (bf16_mul_f's test).
+    // significand at [61:38] (value m * 2^(e - 188)) its exponent is ep.
     ep = int'(ea) + int'(eb) - 126;
-    if ((8'(ea - 8'd1) < 8'd254) && (8'(eb - 8'd1) < 8'd254) && (ec != 8'hFF) &&
-        (ep >= 2) && (ep <= 254)) begin
+    if (bf16_prod_normal(ea, eb, ep) && (ec != 8'hFF)) begin
       p     = {8'h0, 1'b1, a[6:0]} * {8'h0, 1'b1, b[6:0]};
       sp    = a[15] ^ b[15];
       // A zero acc (either sign) adds nothing: the result is the exact
-      // product, packed as in bf16_mul_f (its leading one at p[15] or p[14]).
+      // product, packed as bf16_mul_f packs it.
       if (acc[30:0] == 31'h0) begin
-        return {sp, 31'((32'(ep - 2 + int'(p[15])) << 23) +
-                        ({16'h0, p} << (5'd9 - {4'h0, p[15]})))};
+        return {sp, bf16_prod_pack(ep, p)};
       end
       ecf   = int'(ec) + int'(ec == 8'h0);
       emax  = (ep > ecf) ? ep : ecf;
@@ -286,21 +294,23 @@ package sa_arith_pkg;
         sum = (m_p ^ {64{sp}}) + {63'h0, sp} + (m_c ^ {64{acc[31]}}) + {63'h0, acc[31]};
         mag = (sum ^ {64{sum[63]}}) + {63'h0, sum[63]};
         if (mag[62:60] != 3'b000) begin
-          // n: mag with its leading one at bit 63, i.e. the value
-          // n * 2^(emax - 189 - lz); the biased exponent is emax + 1 - lz,
-          // and (e - 1) << 23 plus the hidden bit n[63] at bit 23 packs it.
-          lz  = {!mag[62] && !mag[61], !mag[62] && mag[61]};
-          n   = mag << ({4'h0, lz} + 6'd1);
-          res = (32'(emax) - 32'(lz)) << 23;
-          res = res + {8'h0, n[63:40]} + {31'h0, n[39] && (n[40] || (n[38:0] != 39'h0))};
-          res = (res >= Fp32PosInf) ? Fp32PosInf : res;
-          return {sum[63], res[30:0]};
+          // mag << 1 has its leading one in bits 63..61 and the biased
+          // exponent emax + 1 for a leading one at bit 63.
+          return {sum[63], fp32_round_top3(32'(emax), mag << 1)};
         end
         // A deeper cancellation: the leading one is at bit 37 or above (the
         // exponents then differ by at most one), or the sum is an exact
         // zero, which fp32_round_pack returns as +0 (sum[63] is 0).
         return fp32_round_pack(sum[63], emax + 2, mag);
       end
+    end
+    // Zero gating: a zero operand times a finite one is a zero of sign
+    // a[15] ^ b[15], and acc + (+-0) is acc itself (a NaN made canonical),
+    // except that two zeros sum to -0 only when both are -0.
+    if (((a[14:0] == 15'h0) && (b[14:7] != 8'hFF)) ||
+        ((b[14:0] == 15'h0) && (a[14:7] != 8'hFF))) begin
+      return (acc[30:0] == 31'h0) ? {acc[31] & (a[15] ^ b[15]), 31'h0} :
+             ((acc[30:23] == 8'hFF) && (acc[22:0] != 23'h0)) ? Fp32QNan : acc;
     end
     return fp32_add(acc, bf16_mul(a, b));
   endfunction

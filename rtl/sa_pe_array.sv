@@ -22,8 +22,9 @@
 // arrays rather than one instance each; each mode has its own unrolled loop
 // and computes only its own next state; an idle grid (busy_i low) is not
 // evaluated at all, nor are the multiplier and adder of a PE whose step is a
-// bubble (operand isolation, which saves power in silicon as well); the PE
-// state is written with blocking assignments (see the always_ff). The per-PE
+// bubble (operand isolation, which saves power in silicon as well) or whose
+// bf16 operands include a zero (zero skipping, below); the PE state is
+// written with blocking assignments (see the always_ff). The per-PE
 // arithmetic is sa_arith_pkg::pe_mac (one fused call per bf16 PE), the
 // function sa_mac wraps for its standalone test.
 module sa_pe_array
@@ -69,6 +70,26 @@ module sa_pe_array
   // datapaths test the step there.
   localparam bit IsolateOps = (Datapath != DP_INT8);
 
+  // Zero skipping (bf16 grids, with the isolation above): a PE whose valid
+  // step has a zero operand and no infinite or NaN one passes its
+  // accumulator on without evaluating the MAC. A zero times a finite value is
+  // a signed zero, and an accumulator plus a signed zero is the accumulator
+  // itself, except for an accumulator of -0 (-0 + +0 = +0) or a NaN other
+  // than the canonical one (bf16_mac returns 32'h7FC0_0000). Neither reaches
+  // a PE: every chain of accumulators starts at +0 (row 0 in WS/IS, a tile's
+  // `first` step in OS, a bubble), each PE passes on a bf16_mac result or,
+  // skipping, its input; a binary32 sum is -0 only when both addends are -0,
+  // and every NaN that bf16_mac returns is the canonical one. So the skip
+  // gives the value bf16_mac would (the array tests' special values,
+  // infinities, NaNs and signed zeros included, check it bit for bit). In
+  // training about six MACs in ten have a zero operand (ReLU outputs, empty
+  // pixels, padding): the test costs less than the call it saves (in
+  // silicon, the usual gating of a PE's multiplier and adder on a zero
+  // operand). The test reads the operands' bits in the PE: carrying
+  // precomputed flags with the operands (18-bit operand registers) took
+  // fewer instructions but made a training step 1.5x slower in wall time
+  // (docs/performance.md).
+
   // Any `first` step inside the grid: the stationary operands may change.
   logic flip_any;
   always_comb begin
@@ -92,6 +113,10 @@ module sa_pe_array
 `define SA_PE_RU ((`SA_PE_R == 0) ? 0 : `SA_PE_R - 1)
 `define SA_PE_CL ((`SA_PE_C == 0) ? 0 : `SA_PE_C - 1)
 `define SA_PE_F flags_i[`SA_PE_R + `SA_PE_C]
+// The zero skip (above): a zero operand and no infinite or NaN one.
+`define SA_PE_SKIP(a, b) \
+  ((((16'(a) & 16'h7FFF) == 16'h0) || ((16'(b) & 16'h7FFF) == 16'h0)) && \
+   ((16'(a) & 16'h7F80) != 16'h7F80) && ((16'(b) & 16'h7F80) != 16'h7F80))
 `define SA_PE_MAC(a, b, acc) \
   ((Datapath == DP_BF16) ? sa_arith_pkg::bf16_mac(16'(a), 16'(b), (acc)) \
                          : ((acc) + 32'($signed((a[7:0]))) * 32'($signed((b[7:0])))))
@@ -123,11 +148,15 @@ module sa_pe_array
         // if/else that assigns one variable becomes (in Verilator 5.006) a ?:
         // with the calls hoisted out of it, so the MAC would run for every
         // bubble as well.
+        // The zero skip likewise: the accumulator passes as the default.
         ps_d[`SA_PE_R][`SA_PE_C] = '0;
         if (!IsolateOps || `SA_PE_F.valid) begin
-          ps_d[`SA_PE_R][`SA_PE_C] =
-              `SA_PE_MAC(a_d[`SA_PE_R][`SA_PE_C], wb_d[`SA_PE_R][`SA_PE_C],
-                         (`SA_PE_R == 0) ? '0 : ps_q[`SA_PE_RU][`SA_PE_C]);
+          ps_d[`SA_PE_R][`SA_PE_C] = (`SA_PE_R == 0) ? '0 : ps_q[`SA_PE_RU][`SA_PE_C];
+          if (!IsolateOps || !`SA_PE_SKIP(a_d[`SA_PE_R][`SA_PE_C], wb_d[`SA_PE_R][`SA_PE_C])) begin
+            ps_d[`SA_PE_R][`SA_PE_C] =
+                `SA_PE_MAC(a_d[`SA_PE_R][`SA_PE_C], wb_d[`SA_PE_R][`SA_PE_C],
+                           (`SA_PE_R == 0) ? '0 : ps_q[`SA_PE_RU][`SA_PE_C]);
+          end
         end
       end
     end else if (busy_i) begin
@@ -142,9 +171,12 @@ module sa_pe_array
         // on both datapaths: a bubble keeps the accumulator anyway). A drain
         // at the bottom row is always a valid last step's.
         if (`SA_PE_F.valid) begin
-          acc_d[`SA_PE_R][`SA_PE_C] =
-              `SA_PE_MAC(a_d[`SA_PE_R][`SA_PE_C], wb_d[`SA_PE_R][`SA_PE_C],
-                         `SA_PE_F.first ? '0 : acc_q[`SA_PE_R][`SA_PE_C]);
+          acc_d[`SA_PE_R][`SA_PE_C] = `SA_PE_F.first ? '0 : acc_q[`SA_PE_R][`SA_PE_C];
+          if (!IsolateOps || !`SA_PE_SKIP(a_d[`SA_PE_R][`SA_PE_C], wb_d[`SA_PE_R][`SA_PE_C])) begin
+            acc_d[`SA_PE_R][`SA_PE_C] =
+                `SA_PE_MAC(a_d[`SA_PE_R][`SA_PE_C], wb_d[`SA_PE_R][`SA_PE_C],
+                           `SA_PE_F.first ? '0 : acc_q[`SA_PE_R][`SA_PE_C]);
+          end
         end
         if (`SA_PE_F.valid && `SA_PE_F.last) begin
           hold_d[`SA_PE_R][`SA_PE_C] = acc_d[`SA_PE_R][`SA_PE_C];
@@ -171,6 +203,7 @@ module sa_pe_array
 `undef SA_PE_CL
 `undef SA_PE_F
 `undef SA_PE_MAC
+`undef SA_PE_SKIP
 
   // Datapath registers carry no reset: every value is written before it is
   // used (valid flags gate the accumulators, the wrapper drops bubble outputs).
