@@ -306,7 +306,9 @@ package sa_arith_pkg;
     end
     // Zero gating: a zero operand times a finite one is a zero of sign
     // a[15] ^ b[15], and acc + (+-0) is acc itself (a NaN made canonical),
-    // except that two zeros sum to -0 only when both are -0.
+    // except that two zeros sum to -0 only when both are -0. The PE grid
+    // skips the call on the same predicate (sa_pe_array.sv SA_PE_SKIP): a
+    // change to one is a change to both.
     if (((a[14:0] == 15'h0) && (b[14:7] != 8'hFF)) ||
         ((b[14:0] == 15'h0) && (a[14:7] != 8'hFF))) begin
       return (acc[30:0] == 31'h0) ? {acc[31] & (a[15] ^ b[15]), 31'h0} :

@@ -35,7 +35,7 @@ module sa_core
   parameter int unsigned SpadRows  = CORE_SPAD_ROWS_DEFAULT,
   parameter int unsigned AccRows   = CORE_ACC_ROWS_DEFAULT,
   parameter int unsigned BusBytes  = CORE_BUS_BYTES_DEFAULT,
-  parameter int unsigned QDepth    = 8,
+  parameter int unsigned QDepth    = INSN_QUEUE_DEPTH,
   localparam int unsigned InW      = op_width(Datapath),
   localparam int unsigned W        = (Rows > Cols) ? Rows : Cols,
   localparam int unsigned BusW     = BusBytes * 8,
@@ -144,7 +144,7 @@ module sa_core
   rbeat_t r_in, r_beat;
   logic   r_valid, r_ready;
   assign r_in = '{id: m_r_id_i, last: m_r_last_i, resp: m_r_resp_i, data: m_r_data_i};
-  sa_fifo #(.Width($bits(rbeat_t)), .Depth(2)) u_rslice (
+  sa_fifo #(.Width($bits(rbeat_t)), .Depth(R_SLICE_DEPTH)) u_rslice (
     .clk_i, .rst_ni,
     .in_valid_i (m_r_valid_i),
     .in_ready_o (m_r_ready_o),
@@ -160,7 +160,7 @@ module sa_core
   assign l_r_valid = r_valid && (r_beat.id == 2'd1);
   assign r_ready   = (err_q != ERR_NONE) || ((r_beat.id == 2'd0) ? f_r_ready : l_r_ready);
 
-  sa_fetch #(.BusBytes(BusBytes), .Depth(16)) u_fetch (
+  sa_fetch #(.BusBytes(BusBytes)) u_fetch (
     .clk_i, .rst_ni,
     .start_i   (start_i && !running_q),
     .addr_i    (prog_addr_i),

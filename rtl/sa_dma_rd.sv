@@ -3,7 +3,7 @@
 //
 // Request side: for each row r < rows of an instruction, the bytes
 // [dram_addr + r*dram_stride, + cols*eb) are read with INCR bursts of whole
-// bus words (up to 16 beats, never crossing a 4 KiB boundary), at most
+// bus words (up to MAX_BURST_BEATS beats, never crossing a 4 KiB boundary), at most
 // MaxOut bursts outstanding. The request side runs ahead into the next
 // instruction while the receive side still takes the data of the previous one
 // (two instructions in flight).
@@ -26,7 +26,7 @@ module sa_dma_rd
   parameter int unsigned AccLanes  = 16,
   parameter int unsigned SpadWords = 64,
   parameter int unsigned AccWords  = 64,
-  parameter int unsigned MaxOut    = 8,
+  parameter int unsigned MaxOut    = LOAD_MAX_BURSTS,  // the device contract's
   localparam int unsigned BusW     = BusBytes * 8,
   localparam int unsigned SpAW     = $clog2(SpadWords),
   localparam int unsigned AcAW     = $clog2(AccWords)
@@ -101,7 +101,7 @@ module sa_dma_rd
 
   logic [39:0] rq_ra_next, rx_ra_next;
   assign rq_ra_next   = rq_ra_q + 40'(rq_q.dram_stride);
-  assign burst        = axi_burst_beats(rq_baddr_q[11:0], rq_left_q, BBits);
+  assign burst        = axi_burst_beats(rq_baddr_q[11:0], rq_left_q, BBits, MAX_BURST_BEATS);
   assign ar_valid_o   = rq_active_q && (out_q != OutW'(MaxOut));
   assign ar_addr_o    = rq_baddr_q;
   assign ar_len_o     = 8'(burst - 9'd1);
@@ -144,7 +144,7 @@ module sa_dma_rd
   end
 
   // Instructions whose data is still to be received.
-  sa_fifo #(.Width($bits(dma_insn_t)), .Depth(2), .PushWhenReady(1'b1)) u_rxq (
+  sa_fifo #(.Width($bits(dma_insn_t)), .Depth(LOAD_RX_DEPTH), .PushWhenReady(1'b1)) u_rxq (
     .clk_i,
     .rst_ni,
     .in_valid_i (accept),

@@ -3,7 +3,7 @@
 // master port.
 //
 // Non-transposed, row r's bytes [dram_addr + r*dram_stride, + cols*eb) go out
-// as INCR bursts of whole bus words (up to 16 beats, never crossing a 4 KiB
+// as INCR bursts of whole bus words (up to MAX_BURST_BEATS beats, never crossing a 4 KiB
 // boundary) whose strobes cover exactly the row's bytes. The beats come
 // straight from the SRAM read port's output register: row 0 is read in S_RD,
 // row r+1 in the cycle of row r's last beat, so the rows of a STORE stream at
@@ -157,7 +157,7 @@ module sa_dma_wr
     nxt_left  = (left_q == 13'd1) ? axi_row_beats(ra_next, rb, BBits) : left_q - 13'd1;
     sb_addr   = burst_end ? nxt_baddr : baddr_q;
     sb_left   = burst_end ? nxt_left : left_q;
-    sb_beats  = tr ? 9'd1 : axi_burst_beats(sb_addr[11:0], sb_left, BBits);
+    sb_beats  = tr ? 9'd1 : axi_burst_beats(sb_addr[11:0], sb_left, BBits, MAX_BURST_BEATS);
     start_burst = 1'b0;
     if (aw_free) begin
       unique case (st_q)

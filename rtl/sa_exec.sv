@@ -75,7 +75,7 @@ module sa_exec
   output dataflow_e                      dataflow_o
 );
 
-  localparam int unsigned SkidD = 4;
+  localparam int unsigned SkidD = EXEC_SKID_DEPTH;  // sizes from the device contract
 
   // Views of the instruction word; the unit reads the fields it executes.
   /* verilator lint_off UNUSEDSIGNAL */
@@ -170,7 +170,7 @@ module sa_exec
     cq_in.push_next  = gi.push_next;
   end
 
-  sa_fifo #(.Width($bits(stream_job_t)), .Depth(2), .PushWhenReady(1'b1)) u_sjq (
+  sa_fifo #(.Width($bits(stream_job_t)), .Depth(EXEC_STREAM_JOBS), .PushWhenReady(1'b1)) u_sjq (
     .clk_i, .rst_ni,
     .in_valid_i(dispatch_gemm), .in_ready_o(sjq_in_ready), .in_data_i(sjq_in),
     .out_valid_o(sjq_valid), .out_ready_i(sjq_pop), .out_data_o(sj),
@@ -178,7 +178,7 @@ module sa_exec
     .count_o()
     /* verilator lint_on PINCONNECTEMPTY */
   );
-  sa_fifo #(.Width(16), .Depth(2), .PushWhenReady(1'b1)) u_pjq (
+  sa_fifo #(.Width(16), .Depth(EXEC_PRELOAD_JOBS), .PushWhenReady(1'b1)) u_pjq (
     .clk_i, .rst_ni,
     .in_valid_i(dispatch_gemm && !gi.reuse && dataflow_e'(gi.dataflow) != DF_OS),
     .in_ready_o(pjq_in_ready), .in_data_i(gi.pre_row),
@@ -187,7 +187,7 @@ module sa_exec
     .count_o()
     /* verilator lint_on PINCONNECTEMPTY */
   );
-  sa_fifo #(.Width($bits(tag_t)), .Depth(4), .PushWhenReady(1'b1)) u_tq (
+  sa_fifo #(.Width($bits(tag_t)), .Depth(EXEC_TAG_DEPTH), .PushWhenReady(1'b1)) u_tq (
     .clk_i, .rst_ni,
     .in_valid_i(dispatch_gemm), .in_ready_o(tq_in_ready), .in_data_i(tq_in),
     .out_valid_o(tq_valid), .out_ready_i(tq_pop), .out_data_o(tag),

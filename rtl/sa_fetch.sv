@@ -1,6 +1,6 @@
 // sa_fetch: instruction fetch of sa_core. After `start_i` it reads the program
 // of len_i 16-byte instructions at addr_i (16-byte aligned) with INCR bursts
-// (up to 16 beats, never crossing 4 KiB) and delivers the instructions in order
+// (up to MAX_BURST_BEATS beats, never crossing 4 KiB) and delivers the instructions in order
 // with their index (pc) on a valid/ready stream, at most one per cycle. Bursts
 // are requested only while the instruction buffer has room for their data
 // (Depth instructions, data in flight included). `stop_i` (FINISH decoded or an
@@ -9,8 +9,8 @@ module sa_fetch
   import sa_isa_pkg::*;
 #(
   parameter int unsigned BusBytes = 16,
-  parameter int unsigned Depth    = 16,
-  parameter int unsigned MaxOut   = 4,
+  parameter int unsigned Depth    = FETCH_BUF_DEPTH,   // sizes from the device contract
+  parameter int unsigned MaxOut   = FETCH_MAX_BURSTS,
   localparam int unsigned BusW    = BusBytes * 8
 ) (
   input  logic              clk_i,
@@ -69,7 +69,7 @@ module sa_fetch
     // Beats needed for the remaining instructions.
     // (capped at a full burst: long programs must not wrap the 13-bit count)
     if (rleft_q <= first_slots) want = 13'd1;
-    else if (rleft_q > first_slots + 32'd16 * Ipb) want = 13'd16;
+    else if (rleft_q > first_slots + 32'(MAX_BURST_BEATS) * Ipb) want = 13'(MAX_BURST_BEATS);
     else want = 13'(1 + (rleft_q - first_slots + 32'(Ipb) - 1) / 32'(Ipb));
     to4k = 13'((13'd4096 - 13'(raddr_q[11:0])) >> BBits);
     // Slots in use: buffered, reserved by requested beats, and the held beat's
@@ -79,7 +79,7 @@ module sa_fetch
     // engine's correlation suite on a 32-byte bus, where it deadlocked R).
     used = 32'(fifo_count) + 32'(inflight_q) + (beat_valid_q ? 32'(Ipb) : 32'd0);
     room = (used >= 32'(Depth)) ? 13'd0 : 13'((32'(Depth) - used) / 32'(Ipb));
-    n    = (want < 13'd16) ? want : 13'd16;
+    n    = (want < 13'(MAX_BURST_BEATS)) ? want : 13'(MAX_BURST_BEATS);
     n    = (to4k < n) ? to4k : n;
     n    = (room < n) ? room : n;
     n_req = ar_hold_q ? n_hold_q : n;

@@ -113,7 +113,9 @@ module sa_pe_array
 `define SA_PE_RU ((`SA_PE_R == 0) ? 0 : `SA_PE_R - 1)
 `define SA_PE_CL ((`SA_PE_C == 0) ? 0 : `SA_PE_C - 1)
 `define SA_PE_F flags_i[`SA_PE_R + `SA_PE_C]
-// The zero skip (above): a zero operand and no infinite or NaN one.
+// The zero skip (above): a zero operand and no infinite or NaN one. The same
+// predicate as the zero gating in sa_arith_pkg::bf16_mac (written there on the
+// exponent fields): a change to one is a change to both.
 `define SA_PE_SKIP(a, b) \
   ((((16'(a) & 16'h7FFF) == 16'h0) || ((16'(b) & 16'h7FFF) == 16'h0)) && \
    ((16'(a) & 16'h7F80) != 16'h7F80) && ((16'(b) & 16'h7F80) != 16'h7F80))

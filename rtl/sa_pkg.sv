@@ -42,17 +42,18 @@ package sa_pkg;
   // AXI4 bursts of the DMA engines (sa_dma_rd, sa_dma_wr), bus words of
   // 2^bbits bytes. axi_row_beats: the words covering [a, a + n).
   // axi_burst_beats: the beats of the next INCR burst from word address a
-  // (its low 12 bits) with `left` words to go: at most 16, never across a
-  // 4 KiB boundary.
+  // (its low 12 bits) with `left` words to go: at most max_beats (the
+  // contract's MAX_BURST_BEATS, passed by the callers), never across a 4 KiB
+  // boundary.
   function automatic logic [12:0] axi_row_beats(logic [39:0] a, logic [13:0] n,
                                                 int unsigned bbits);
     return 13'(((a + 40'(n) - 40'd1) >> bbits) - (a >> bbits) + 40'd1);
   endfunction
   function automatic logic [8:0] axi_burst_beats(logic [11:0] a, logic [12:0] left,
-                                                 int unsigned bbits);
+                                                 int unsigned bbits, int unsigned max_beats);
     logic [12:0] to4k, n;
     to4k = 13'((13'd4096 - 13'(a)) >> bbits);
-    n    = (left < 13'd16) ? left : 13'd16;
+    n    = (32'(left) < max_beats) ? left : 13'(max_beats);
     n    = (to4k < n) ? to4k : n;
     return 9'(n);
   endfunction

@@ -92,6 +92,14 @@ def check(c, path):
     for m in c["microarch"]:
         if not isinstance(m["value"], int) or m["value"] < 1:
             fail(f"microarch.{m['name']}: value {m['value']} is not a positive integer")
+    ma = {m["name"]: m["value"] for m in c["microarch"]}
+    gin = ma["exec_gemm_table"]
+    # sa_exec's table pointers wrap; a GEMM stays in it from dispatch through the
+    # tag queue and the two-stage delay line.
+    if gin & (gin - 1) or gin < ma["exec_tag_depth"] + 2:
+        fail(f"microarch.exec_gemm_table: {gin} must be a power of two of at least exec_tag_depth + 2")
+    if ma["max_burst_beats"] > 256:
+        fail(f"microarch.max_burst_beats: {ma['max_burst_beats']} is above AXI4's 256 beats")
     for kind in ("counters", "errors", "core_params", "microarch"):
         names = [x["name"] for x in c[kind]]
         if len(names) != len(set(names)):
@@ -596,6 +604,16 @@ def gen_isa_md(c):
     w("|---|---|---|")
     for e in c["errors"]:
         w(f"| {e['value']} | `{e['name']}` | {e['message']} |")
+    w("")
+    w("## Micro-architecture sizes")
+    w("")
+    w("Buffer depths and limits of sa_core that the RTL (`sa_isa_pkg`) and the model engine")
+    w("(`sasim::isa`, cosim/src/timed_core.cpp) both take from here; they set timing, not results.")
+    w("")
+    w("| name | value | RTL | C++ | meaning |")
+    w("|---|---|---|---|---|")
+    for m in c["microarch"]:
+        w(f"| `{m['name']}` | {m['value']} | `{m['rtl']}` | `{m['cpp']}` | {m['doc']} |")
     return "\n".join(o) + "\n"
 
 

@@ -262,7 +262,7 @@ class TimedCore final : public CoreModel {
   }
   std::uint32_t burst_beats(std::uint64_t a, std::uint32_t left) const {
     const std::uint32_t to4k = (4096u - static_cast<std::uint32_t>(a & 0xFFFu)) >> bbits_;
-    return std::min({left, 16u, to4k});
+    return std::min({left, isa::kMaxBurstBeats, to4k});
   }
   std::uint64_t align(std::uint64_t a) const { return a & ~std::uint64_t{bus_ - 1}; }
   unsigned row_bytes(const Insn& d) const { return d.cols * (d.acc ? 4u : ebs_); }
@@ -288,8 +288,8 @@ class TimedCore final : public CoreModel {
   bool sync_o_ = false;  // sa_core sync_o of the last cycle (dump_state)
   CoreError err_q_ = CoreError::kNone;
   std::uint32_t err_pc_q_ = 0, len_q_ = 0, disp_q_ = 0;
-  Fifo<RBeat, 2> rs_;  // R register slice
-  Fifo<Insn, 8> lq_, eq_, sq_;
+  Fifo<RBeat, isa::kRSliceDepth> rs_;  // R register slice
+  Fifo<Insn, isa::kInsnQueueDepth> lq_, eq_, sq_;
   std::array<std::uint16_t, 4> tok_{};  // ld->ex, ex->ld, ex->st, st->ex
   bool ar_lock_q_ = false, ar_grant_q_ = false, ar_last_q_ = false;
 
@@ -299,7 +299,7 @@ class TimedCore final : public CoreModel {
   unsigned f_out_q_ = 0, inflight_q_ = 0;
   bool f_stopped_q_ = true, ar_hold_q_ = false, beat_valid_q_ = false;
   AxiData beat_q_{};
-  Fifo<Insn, 16> fb_;
+  Fifo<Insn, isa::kFetchBufDepth> fb_;
 
   // sa_dma_rd
   Insn rq_;
@@ -307,7 +307,7 @@ class TimedCore final : public CoreModel {
   std::uint32_t rq_row_q_ = 0, rq_left_q_ = 0;
   std::uint64_t rq_ra_q_ = 0, rq_baddr_q_ = 0;
   unsigned l_out_q_ = 0;
-  Fifo<Insn, 2> rxq_;
+  Fifo<Insn, isa::kLoadRxDepth> rxq_;
   bool rx_active_q_ = false, l_err_q_ = false;
   std::uint32_t rx_row_q_ = 0, rx_e_q_ = 0, rx_left_q_ = 0;
   std::uint64_t rx_ra_q_ = 0, rx_baddr_q_ = 0;
@@ -315,16 +315,16 @@ class TimedCore final : public CoreModel {
   // sa_exec (and sa_vpu's valid pipeline)
   unsigned df_q_ = 0;
   bool have_stat_q_ = false, e_err_q_ = false;
-  Fifo<StreamJob, 2> sjq_;
-  Fifo<std::uint32_t, 2> pjq_;
-  Fifo<Tag, 4> tq_;
+  Fifo<StreamJob, isa::kExecStreamJobs> sjq_;
+  Fifo<std::uint32_t, isa::kExecPreloadJobs> pjq_;
+  Fifo<Tag, isa::kExecTagDepth> tq_;
   bool pre_active_q_ = false, pre_pend_q_ = false;
   std::uint32_t pre_row_q_ = 0, pre_cnt_q_ = 0;
   unsigned pf_n_ = 0;  // preload skid buffer fill (its data is not modelled)
   bool st_active_q_ = false, st_pend_q_ = false, st_first_q_ = false, st_last_q_ = false;
   StreamJob st_job_;
   std::uint32_t st_i_q_ = 0;
-  Fifo<StepFlags, 4> sf_;
+  Fifo<StepFlags, isa::kExecSkidDepth> sf_;
   std::uint32_t oj_q_ = 0;
   unsigned dl_valid_q_ = 0;  // bit 0 / 1: the delay line's stages
   Fifo<ExecCpl, kCplD> cq_;
@@ -522,16 +522,17 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   std::uint32_t want;
   if (rleft_q_ <= first_slots)
     want = 1;
-  else if (rleft_q_ > first_slots + 16 * ipb_)
-    want = 16;
+  else if (rleft_q_ > first_slots + isa::kMaxBurstBeats * ipb_)
+    want = isa::kMaxBurstBeats;
   else
     want = 1 + (rleft_q_ - first_slots + ipb_ - 1) / ipb_;
   const std::uint32_t to4k = (4096u - static_cast<std::uint32_t>(raddr_q_ & 0xFFFu)) >> bbits_;
   const std::uint32_t used = fb_.n + inflight_q_ + (beat_valid_q_ ? ipb_ : 0u);
-  const std::uint32_t room = used >= 16u ? 0u : (16u - used) / ipb_;
-  const std::uint32_t n = std::min({want, 16u, to4k, room});
+  const std::uint32_t room = used >= isa::kFetchBufDepth ? 0u : (isa::kFetchBufDepth - used) / ipb_;
+  const std::uint32_t n = std::min({want, isa::kMaxBurstBeats, to4k, room});
   const std::uint32_t n_req = ar_hold_q_ ? n_hold_q_ : n;
-  const bool f_ar_valid = ar_hold_q_ || (!f_stopped_q_ && rleft_q_ != 0 && n != 0 && f_out_q_ != 4);
+  const bool f_ar_valid =
+      ar_hold_q_ || (!f_stopped_q_ && rleft_q_ != 0 && n != 0 && f_out_q_ != isa::kFetchMaxBursts);
   const unsigned slot = static_cast<unsigned>((daddr_q_ & (bus_ - 1)) >> 4);
   const bool push = beat_valid_q_ && !f_stopped_q_ && fb_.in_ready();
   const bool beat_done = push && (slot == ipb_ - 1 || dleft_q_ == 1);
@@ -553,7 +554,7 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
 
   // ---- sa_dma_rd (combinational) ----
   const std::uint32_t l_burst = burst_beats(rq_baddr_q_, rq_left_q_);
-  const bool l_ar_valid = rq_active_q_ && l_out_q_ != 8;
+  const bool l_ar_valid = rq_active_q_ && l_out_q_ != isa::kLoadMaxBursts;
   const bool l_ready = !rq_active_q_ && rxq_.in_ready();
   const bool accept = lq_v && l_ok && err_none && l_ready;  // = lq_pop
   const Insn& rx = rxq_.front();
@@ -625,9 +626,10 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   const bool dispatch_vec = is_vec && e_valid && !vec_active_q_ && !vec_hazard && cq_.in_ready();
   const bool dispatch_cfg = is_cfg && e_valid && gemm_idle && !vec_active_q_ && !cq_.valid();
   const bool e_ready = dispatch_gemm || dispatch_vec || dispatch_cfg;
-  const bool pre_issue = pre_active_q_ && !df_os && (pf_n_ + (pre_pend_q_ ? 1u : 0u) < 4u);
+  const bool pre_issue =
+      pre_active_q_ && !df_os && (pf_n_ + (pre_pend_q_ ? 1u : 0u) < isa::kExecSkidDepth);
   const bool pjq_pop = !pre_active_q_ && pjq_.valid();
-  const bool st_issue = st_active_q_ && (sf_.n + (st_pend_q_ ? 1u : 0u) < 4u);
+  const bool st_issue = st_active_q_ && (sf_.n + (st_pend_q_ ? 1u : 0u) < isa::kExecSkidDepth);
   const bool st_last = st_i_q_ + 1 == st_job_.len;
   const bool sjq_pop = !st_active_q_ && sjq_.valid();
   const Tag& tag = tq_.front();
