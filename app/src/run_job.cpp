@@ -131,6 +131,7 @@ RunJobResult run_job(const Config& cfg) {
         {"sim_macs_per_s", macs / r.wall_seconds}}},
       {"energy", energy_json(cfg, r.run.counters, macs)},
       {"engine", cosim::to_string(cfg.run.engine)},
+      {"correlation_class", correlation_class(cfg)},
       {"match", r.match},
   };
   if (cfg.cores > 1) {

@@ -51,6 +51,11 @@ std::string engine_text(const Config& cfg) {
   return "?";
 }
 
+std::string correlation_class(const Config& cfg) {
+  return std::string(model::to_string(cfg.core.datapath)) + "/" +
+         std::string(model::to_string(cfg.core.dataflow)) + "/" + cfg.memory.model;
+}
+
 std::string engine_line(const Config& cfg) {
   if (cfg.run.engine != cosim::Engine::kModel) return "";
   const std::string path = std::string(SASIM_SOURCE_DIR) + "/docs/correlation.json";
@@ -65,8 +70,7 @@ std::string engine_line(const Config& cfg) {
     return "  engine           cycle model of sa_core (no correlation table at " + path +
            ": run tests/correlation/correlate.py)\n";
   }
-  const std::string cls = std::string(model::to_string(cfg.core.datapath)) + "/" +
-                          std::string(model::to_string(cfg.core.dataflow)) + "/" + cfg.memory.model;
+  const std::string cls = correlation_class(cfg);
   char line[400];
   const auto& classes = j.at("classes");
   if (classes.contains(cls)) {

@@ -404,6 +404,7 @@ TrainJobResult train_job(const Config& cfg, std::ostream& progress) {
       {"wall_seconds_training", train_secs},
       {"wall_seconds_per_step", total ? train_secs / double(total) : 0.0},
       {"engine", cosim::to_string(cfg.run.engine)},
+      {"correlation_class", correlation_class(cfg)},
       {"sim_cycles_per_s", total ? double(cycles) / train_secs : 0.0},
       {"sim_macs_per_s", total ? double(fwd.macs + dgrad.macs + wupd.macs) / train_secs : 0.0},
       {"checkpoint", r.checkpoint},

@@ -41,19 +41,6 @@ using Id = spec::CounterId;
 
 constexpr std::uint64_t kAddrMask = (std::uint64_t{1} << 40) - 1;
 
-// The bits of field f of an instruction word.
-inline std::uint64_t field(const isa::Instruction& i, const isa::Field& f) {
-  std::uint64_t v;
-  if (f.lsb >= 64) {
-    v = i.words[1] >> (f.lsb - 64);
-  } else if (f.lsb + f.width <= 64) {
-    v = i.words[0] >> f.lsb;
-  } else {
-    v = (i.words[0] >> f.lsb) | (i.words[1] << (64 - f.lsb));
-  }
-  return f.width >= 64 ? v : v & ((std::uint64_t{1} << f.width) - 1);
-}
-
 // A fixed-depth FIFO (sa_fifo): in_ready = not full, out_valid = not empty,
 // no bypass.
 template <class T, unsigned N>
@@ -366,34 +353,34 @@ Insn TimedCore::decode(const std::uint8_t* bytes, std::uint32_t pc) const {
     for (unsigned b = 0; b < 8; ++b) w.words[k] |= std::uint64_t{bytes[8 * k + b]} << (8 * b);
   Insn d;
   d.pc = pc;
-  d.opcode = static_cast<unsigned>(field(w, isa::common::kOpcode));
-  d.pop_prev = field(w, isa::common::kPopPrev);
-  d.pop_next = field(w, isa::common::kPopNext);
-  d.push_prev = field(w, isa::common::kPushPrev);
-  d.push_next = field(w, isa::common::kPushNext);
-  d.acc = field(w, isa::dma::kSram) == kSramAcc;
-  d.tr = field(w, isa::dma::kTranspose);
-  d.sram_row = static_cast<std::uint32_t>(field(w, isa::dma::kSramRow));
-  d.rows = static_cast<std::uint32_t>(field(w, isa::dma::kRows));
-  d.cols = static_cast<std::uint32_t>(field(w, isa::dma::kCols));
-  d.dram_addr = field(w, isa::dma::kDramAddr);
-  d.dram_stride = field(w, isa::dma::kDramStride);
-  d.df = static_cast<unsigned>(field(w, isa::gemm::kDataflow));
-  d.reuse = field(w, isa::gemm::kReuse);
-  d.accumulate = field(w, isa::gemm::kAccumulate);
-  d.pre_row = static_cast<std::uint32_t>(field(w, isa::gemm::kPreRow));
-  d.in_row = static_cast<std::uint32_t>(field(w, isa::gemm::kInRow));
-  d.b_row = static_cast<std::uint32_t>(field(w, isa::gemm::kBRow));
-  d.len = static_cast<std::uint32_t>(field(w, isa::gemm::kLen));
-  d.acc_row = static_cast<std::uint32_t>(field(w, isa::gemm::kAccRow));
-  d.vop = static_cast<unsigned>(field(w, isa::vec::kOp));
-  d.dst_spad = field(w, isa::vec::kDstSram) == kSramSpad;
-  d.src_row = static_cast<std::uint32_t>(field(w, isa::vec::kSrcRow));
-  d.src2_row = static_cast<std::uint32_t>(field(w, isa::vec::kSrc2Row));
-  d.dst_row = static_cast<std::uint32_t>(field(w, isa::vec::kDstRow));
-  d.vrows = static_cast<std::uint32_t>(field(w, isa::vec::kRows));
-  d.imm = static_cast<std::uint32_t>(field(w, isa::vec::kImm));
-  d.shift = static_cast<unsigned>(field(w, isa::config::kInt8Shift));
+  d.opcode = static_cast<unsigned>(w.get(isa::common::kOpcode));
+  d.pop_prev = w.get(isa::common::kPopPrev);
+  d.pop_next = w.get(isa::common::kPopNext);
+  d.push_prev = w.get(isa::common::kPushPrev);
+  d.push_next = w.get(isa::common::kPushNext);
+  d.acc = w.get(isa::dma::kSram) == kSramAcc;
+  d.tr = w.get(isa::dma::kTranspose);
+  d.sram_row = static_cast<std::uint32_t>(w.get(isa::dma::kSramRow));
+  d.rows = static_cast<std::uint32_t>(w.get(isa::dma::kRows));
+  d.cols = static_cast<std::uint32_t>(w.get(isa::dma::kCols));
+  d.dram_addr = w.get(isa::dma::kDramAddr);
+  d.dram_stride = w.get(isa::dma::kDramStride);
+  d.df = static_cast<unsigned>(w.get(isa::gemm::kDataflow));
+  d.reuse = w.get(isa::gemm::kReuse);
+  d.accumulate = w.get(isa::gemm::kAccumulate);
+  d.pre_row = static_cast<std::uint32_t>(w.get(isa::gemm::kPreRow));
+  d.in_row = static_cast<std::uint32_t>(w.get(isa::gemm::kInRow));
+  d.b_row = static_cast<std::uint32_t>(w.get(isa::gemm::kBRow));
+  d.len = static_cast<std::uint32_t>(w.get(isa::gemm::kLen));
+  d.acc_row = static_cast<std::uint32_t>(w.get(isa::gemm::kAccRow));
+  d.vop = static_cast<unsigned>(w.get(isa::vec::kOp));
+  d.dst_spad = w.get(isa::vec::kDstSram) == kSramSpad;
+  d.src_row = static_cast<std::uint32_t>(w.get(isa::vec::kSrcRow));
+  d.src2_row = static_cast<std::uint32_t>(w.get(isa::vec::kSrc2Row));
+  d.dst_row = static_cast<std::uint32_t>(w.get(isa::vec::kDstRow));
+  d.vrows = static_cast<std::uint32_t>(w.get(isa::vec::kRows));
+  d.imm = static_cast<std::uint32_t>(w.get(isa::vec::kImm));
+  d.shift = static_cast<unsigned>(w.get(isa::config::kInt8Shift));
 
   // sa_decode: the queue and the legality of the enumerated fields.
   const auto op = isa::opcode_from(d.opcode);

@@ -20,10 +20,13 @@ std::string memory_line(const Config& cfg, const spec::Counters& c, const std::s
 // What simulated the core: "RTL", "cycle model" or "RTL checked against the
 // cycle model every cycle" (run.engine), for the summaries' first line.
 std::string engine_text(const Config& cfg);
+// The run's correlation class, "datapath/dataflow/memory model" (bf16/ws/dram):
+// written as `correlation_class` into stats.json and train_report.json, where
+// tests/correlation/correlate.py reads it for docs/correlation.json's table.
+std::string correlation_class(const Config& cfg);
 // "  engine           ..." for a model run: how far the model was from the RTL
-// on the correlated configs (docs/correlation.json) of the run's class
-// (datapath/dataflow/memory model), or on all of them when none is of its
-// class; empty for the other engines.
+// on the correlated configs (docs/correlation.json) of the run's class, or on
+// all of them when none is of its class; empty for the other engines.
 std::string engine_line(const Config& cfg);
 // A wall-clock duration for progress lines: "42s", "3m07s", "2h05m".
 std::string duration_text(double seconds);
