@@ -35,7 +35,7 @@ module sa_core
   parameter int unsigned SpadRows  = CORE_SPAD_ROWS_DEFAULT,
   parameter int unsigned AccRows   = CORE_ACC_ROWS_DEFAULT,
   parameter int unsigned BusBytes  = CORE_BUS_BYTES_DEFAULT,
-  parameter int unsigned QDepth    = INSN_QUEUE_DEPTH,
+  localparam int unsigned QDepth   = INSN_QUEUE_DEPTH,  // the device contract's
   localparam int unsigned InW      = op_width(Datapath),
   localparam int unsigned W        = (Rows > Cols) ? Rows : Cols,
   localparam int unsigned BusW     = BusBytes * 8,
@@ -131,8 +131,8 @@ module sa_core
 
   logic l_ar_valid, l_ar_ready, l_r_valid, l_r_ready;
 
-  // The read data channel enters through a register slice (a two-entry
-  // skid buffer): everything downstream depends on flops only, so the
+  // The read data channel enters through a register slice (an
+  // R_SLICE_DEPTH-entry skid buffer): everything downstream depends on flops only, so the
   // verilated model evaluates the DMA datapath once per clock edge, not again
   // on every input change; it costs one cycle of read latency.
   typedef struct packed {

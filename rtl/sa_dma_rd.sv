@@ -5,8 +5,8 @@
 // [dram_addr + r*dram_stride, + cols*eb) are read with INCR bursts of whole
 // bus words (up to MAX_BURST_BEATS beats, never crossing a 4 KiB boundary), at most
 // MaxOut bursts outstanding. The request side runs ahead into the next
-// instruction while the receive side still takes the data of the previous one
-// (two instructions in flight).
+// instruction while the receive side still takes the data of the previous ones
+// (LOAD_RX_DEPTH instructions in flight).
 // Receive side (responses in order, one id): the bytes of a row are placed
 // into a row buffer at their offset, and the row is written to the SRAM with
 // the beat that completes it (lanes >= cols are left unchanged). Transposed:
@@ -26,7 +26,7 @@ module sa_dma_rd
   parameter int unsigned AccLanes  = 16,
   parameter int unsigned SpadWords = 64,
   parameter int unsigned AccWords  = 64,
-  parameter int unsigned MaxOut    = LOAD_MAX_BURSTS,  // the device contract's
+  localparam int unsigned MaxOut   = LOAD_MAX_BURSTS,  // the device contract's
   localparam int unsigned BusW     = BusBytes * 8,
   localparam int unsigned SpAW     = $clog2(SpadWords),
   localparam int unsigned AcAW     = $clog2(AccWords)

@@ -29,7 +29,7 @@ module sa_dma_wr
   parameter int unsigned AccLanes  = 16,
   parameter int unsigned SpadWords = 64,
   parameter int unsigned AccWords  = 64,
-  parameter int unsigned MaxStores = STORE_CPL_DEPTH,  // STOREs waiting for their write responses
+  localparam int unsigned MaxStores = STORE_CPL_DEPTH,  // STOREs waiting for their write responses
   localparam int unsigned BusW     = BusBytes * 8,
   localparam int unsigned SpAW     = $clog2(SpadWords),
   localparam int unsigned AcAW     = $clog2(AccWords)

@@ -9,8 +9,8 @@ module sa_fetch
   import sa_isa_pkg::*;
 #(
   parameter int unsigned BusBytes = 16,
-  parameter int unsigned Depth    = FETCH_BUF_DEPTH,   // sizes from the device contract
-  parameter int unsigned MaxOut   = FETCH_MAX_BURSTS,
+  localparam int unsigned Depth   = FETCH_BUF_DEPTH,   // sizes from the device contract
+  localparam int unsigned MaxOut  = FETCH_MAX_BURSTS,
   localparam int unsigned BusW    = BusBytes * 8
 ) (
   input  logic              clk_i,

@@ -3,7 +3,8 @@
 
   gen_contract.py --out DIR            DIR/rtl/sa_isa_pkg.sv, DIR/include/sasim/spec/contract.hpp,
                                        DIR/isa.md and DIR/config_core.md (run by CMake at configure
-                                       time: Verilator needs the package then)
+                                       time, Verilator needs the package then, and again by the
+                                       build when the contract changed)
   gen_contract.py --check-docs SRC     exit 1 when SRC/docs/isa.md or the generated section of
                                        SRC/docs/config.md differ from the contract
   gen_contract.py --write-docs SRC     rewrite them
@@ -90,16 +91,42 @@ def check(c, path):
         if op["name"] not in c["operands"]:
             fail(f"opcode {op['name']}: no operands entry")
     for m in c["microarch"]:
-        if not isinstance(m["value"], int) or m["value"] < 1:
-            fail(f"microarch.{m['name']}: value {m['value']} is not a positive integer")
+        v = m["value"]
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            fail(f"microarch.{m['name']}: value {v} is not a positive integer")
     ma = {m["name"]: m["value"] for m in c["microarch"]}
+    # What the RTL (and TimedCore) rely on, entry by entry: (name, low, high, why).
+    limits = [
+        ("insn_queue_depth", 1, None, ""),
+        ("fetch_buf_depth", 4, None, "a 64-byte beat carries 4 instructions (sa_fetch reserves room for whole beats)"),
+        ("max_burst_beats", 1, 256, "AXI4's longest INCR burst"),
+        ("fetch_max_bursts", 1, None, ""),
+        ("load_max_bursts", 1, None, ""),
+        ("load_rx_depth", 1, None, ""),
+        ("r_slice_depth", 1, None, ""),
+        ("exec_stream_jobs", 1, None, ""),
+        ("exec_preload_jobs", 1, None, ""),
+        ("exec_tag_depth", 1, None, ""),
+        ("exec_skid_depth", 1, None, ""),
+        ("store_cpl_depth", 1, None, ""),
+        ("exec_gemm_table", ma.get("exec_tag_depth", 1) + 2, 32,
+         "a GEMM stays in sa_exec's table from dispatch through the tag queue and the two-stage "
+         "delay line; TimedCore keeps its valid bits in 32 bits"),
+        ("exec_cpl_depth", 1, 16, "sa_exec counts finished GEMMs and VECs in 4 bits (gf_q, vf_q)"),
+    ]
+    for name, lo, hi, why in limits:
+        if name not in ma:
+            fail(f"microarch: no entry {name} (the RTL and TimedCore use it)")
+        v = ma[name]
+        if v < lo or (hi is not None and v > hi):
+            rng = f"{lo}..{hi}" if hi is not None else f"at least {lo}"
+            fail(f"microarch.{name}: {v} is out of range (allowed {rng}{': ' + why if why else ''})")
     gin = ma["exec_gemm_table"]
-    # sa_exec's table pointers wrap; a GEMM stays in it from dispatch through the
-    # tag queue and the two-stage delay line.
-    if gin & (gin - 1) or gin < ma["exec_tag_depth"] + 2:
-        fail(f"microarch.exec_gemm_table: {gin} must be a power of two of at least exec_tag_depth + 2")
-    if ma["max_burst_beats"] > 256:
-        fail(f"microarch.max_burst_beats: {ma['max_burst_beats']} is above AXI4's 256 beats")
+    if gin & (gin - 1):
+        fail(f"microarch.exec_gemm_table: {gin} is not a power of two (sa_exec's table pointers wrap)")
+    extra = set(ma) - {n for n, *_ in limits}
+    if extra:
+        fail(f"microarch: {', '.join(sorted(extra))} not known to gen_contract.py (add its limits)")
     for kind in ("counters", "errors", "core_params", "microarch"):
         names = [x["name"] for x in c[kind]]
         if len(names) != len(set(names)):

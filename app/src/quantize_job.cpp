@@ -131,6 +131,7 @@ QuantizeJobResult quantize_job(const Config& cfg, std::ostream& progress) {
       {"checkpoint_step", step},
       {"core", spec::core_name(c8.core)},
       {"engine", cosim::to_string(cfg.run.engine)},
+      {"correlation_class", correlation_class(cfg)},
       {"calibration_images", q.calibration_images},
       {"scales", "per tensor, symmetric; hidden layers requantized by a power of two (TO_INT8)"},
       {"layers", layers},

@@ -118,6 +118,8 @@ struct GemmRows {
   std::uint32_t acc_row = 0, count = 0, in_row = 0, b_row = 0, pre_row = 0, len = 0;
   bool os = false, pre = false;
 };
+// sa_fetch's inflight_q: CntW + 5 bits, CntW = $clog2(Depth + 1).
+constexpr unsigned kInflightMask = (1u << (std::bit_width(isa::kFetchBufDepth) + 5)) - 1;
 constexpr unsigned kGinD = isa::kExecGemmTable, kCplD = isa::kExecCplDepth;  // sa_exec's GinD, CplD
 // [a, a + an) and [b, b + bn) intersect (sa_exec rows_meet).
 inline bool rows_meet(std::uint32_t a, std::uint32_t an, std::uint32_t b, std::uint32_t bn) {
@@ -852,7 +854,7 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
         rleft_q_ = rleft_q_ > take ? static_cast<std::uint32_t>(rleft_q_ - take) : 0u;
       }
       inflight_q_ =
-          (inflight_q_ + (f_ar_fire ? n_req * ipb_ : 0u) - (f_r_fire ? ipb_ : 0u)) & 0x3FFu;
+          (inflight_q_ + (f_ar_fire ? n_req * ipb_ : 0u) - (f_r_fire ? ipb_ : 0u)) & kInflightMask;
       if (push) --dleft_q_;
     }
     if (f_r_fire && !f_stopped_q_)

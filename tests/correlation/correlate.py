@@ -135,10 +135,12 @@ def main():
             mod, mod_wall = run_point(a.sasim, p, "model", os.path.join(d, "model"))
         # The class the model engine's summary looks a run up by (sasim writes
         # it: app/src/summary.cpp correlation_class).
-        if rtl["correlation_class"] != mod["correlation_class"]:
-            raise RuntimeError(f"{p['name']}: correlation classes differ: "
-                               f"{rtl['correlation_class']} / {mod['correlation_class']}")
-        return i, rtl["correlation_class"], figures(p, rtl), figures(p, mod), rtl_wall, mod_wall
+        cls = [s.get("correlation_class") for s in (rtl, mod)]
+        if cls[0] is None or cls[0] != cls[1]:
+            raise RuntimeError(f"{p['name']}: correlation_class missing or different in the "
+                               f"rtl and model reports ({cls[0]} / {cls[1]}): is {a.sasim} "
+                               f"older than this script?")
+        return i, cls[0], figures(p, rtl), figures(p, mod), rtl_wall, mod_wall
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         results = sorted(ex.map(one, range(len(pts))))
