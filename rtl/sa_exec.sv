@@ -145,7 +145,8 @@ module sa_exec
   logic        vec_hazard;
   logic        cq_in_ready, cq_valid, retire;
   cpl_t        cq_in, cq_head;
-  logic [3:0]  gf_q, vf_q;  // GEMMs / VECs finished, not yet retired
+  localparam int unsigned FinW = $clog2(CplD + 1);
+  logic [FinW-1:0] gf_q, vf_q;  // GEMMs / VECs finished, not yet retired (< CplD)
 
   assign switch_df     = is_gemm && insn_valid_i && (dataflow_e'(gi.dataflow) != df_q) &&
                          pipe_empty && !vec_active_q;
@@ -460,8 +461,8 @@ module sa_exec
       gf_q <= '0;
       vf_q <= '0;
     end else begin
-      gf_q <= gf_q + 4'(g_fin) - 4'(retire && cq_head.gemm);
-      vf_q <= vf_q + 4'(v_last_wr) - 4'(retire && !cq_head.gemm);
+      gf_q <= gf_q + FinW'(g_fin) - FinW'(retire && cq_head.gemm);
+      vf_q <= vf_q + FinW'(v_last_wr) - FinW'(retire && !cq_head.gemm);
     end
   end
 

@@ -109,10 +109,10 @@ def check(c, path):
         ("exec_tag_depth", 1, None, ""),
         ("exec_skid_depth", 1, None, ""),
         ("store_cpl_depth", 1, None, ""),
-        ("exec_gemm_table", ma.get("exec_tag_depth", 1) + 2, 32,
+        ("exec_gemm_table", ma.get("exec_tag_depth", 1) + 2, None,
          "a GEMM stays in sa_exec's table from dispatch through the tag queue and the two-stage "
-         "delay line; TimedCore keeps its valid bits in 32 bits"),
-        ("exec_cpl_depth", 1, 16, "sa_exec counts finished GEMMs and VECs in 4 bits (gf_q, vf_q)"),
+         "delay line"),
+        ("exec_cpl_depth", 1, None, ""),
     ]
     for name, lo, hi, why in limits:
         if name not in ma:

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <bitset>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -198,7 +199,7 @@ class TimedCore final : public CoreModel {
     oj_q_ = 0;
     dl_valid_q_ = 0;
     cq_.clear();
-    gv_ = 0;
+    gv_.reset();
     gw_ = gr_ = 0;
     gf_q_ = vf_q_ = 0;
     vec_active_q_ = v_pend_q_ = false;
@@ -318,7 +319,8 @@ class TimedCore final : public CoreModel {
   unsigned dl_valid_q_ = 0;  // bit 0 / 1: the delay line's stages
   Fifo<ExecCpl, kCplD> cq_;
   std::array<GemmRows, kGinD> gin_{};
-  unsigned gv_ = 0, gw_ = 0, gr_ = 0, gf_q_ = 0, vf_q_ = 0;
+  std::bitset<kGinD> gv_;  // sa_exec gv_q
+  unsigned gw_ = 0, gr_ = 0, gf_q_ = 0, vf_q_ = 0;
   bool vec_active_q_ = false, v_pend_q_ = false, s1_valid_q_ = false, s2_valid_q_ = false;
   Insn v_q_;
   std::uint32_t v_rd_q_ = 0, v_wr_q_ = 0;
@@ -592,10 +594,10 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
                          !sf_valid && !st_pend_q_;
   const bool switch_df = is_gemm && e_valid && eh.df != df_q_ && pipe_empty && !vec_active_q_;
   bool vec_hazard = false;
-  if (is_vec && gv_ != 0) {
+  if (is_vec && gv_.any()) {
     const bool src2 = isa::reads_src2(static_cast<isa::VecOp>(eh.vop));
     for (unsigned e = 0; e < kGinD; ++e) {
-      if (((gv_ >> e) & 1u) == 0) continue;
+      if (!gv_.test(e)) continue;
       const GemmRows& g = gin_[e];
       if (rows_meet(g.acc_row, g.count, eh.src_row, eh.vrows) ||
           (src2 && rows_meet(g.acc_row, g.count, eh.src2_row, eh.vrows)))
@@ -994,11 +996,11 @@ void TimedCore::cycle(const AxiIn& in, AxiOut& out) {
   }
   // in-flight GEMMs, completion FIFO
   if (g_fin) {
-    gv_ &= ~(1u << gr_);
+    gv_.reset(gr_);
     gr_ = (gr_ + 1) % kGinD;
   }
   if (dispatch_gemm) {
-    gv_ |= 1u << gw_;
+    gv_.set(gw_);
     gw_ = (gw_ + 1) % kGinD;
   }
   if (retire) cq_.pop();
